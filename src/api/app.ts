@@ -1,0 +1,21 @@
+/**
+ * The HTTP application: route groups composed over shared dependencies.
+ */
+import { Elysia } from "elysia";
+import type { ApiDeps } from "./context";
+import { healthRoutes } from "./health";
+import { updateRoutes } from "./update";
+
+export function createApp(deps: ApiDeps) {
+  return new Elysia()
+    .onError(({ code, error }) => {
+      if (code === "NOT_FOUND") return Response.json({ error: "Not found" }, { status: 404 });
+      if (code === "VALIDATION" || code === "PARSE") return Response.json({ error: "Invalid request" }, { status: 400 });
+      void error;
+      return Response.json({ error: "Internal error" }, { status: 500 });
+    })
+    .use(healthRoutes())
+    .use(updateRoutes(deps));
+}
+
+export type App = ReturnType<typeof createApp>;

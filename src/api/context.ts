@@ -1,0 +1,27 @@
+/**
+ * What route factories receive: the store, the platform and the change sink, plus the
+ * peer-address lookup filled in by the HTTP listener.
+ */
+import type { Platform } from "../core/platform";
+import type { ChangeSink } from "../core/ports";
+import type { Store } from "../store";
+
+export interface ApiDeps {
+  store: Store;
+  platform: Platform;
+  changes: ChangeSink;
+  /** Public base URL used in links ("https://ddns.example.com"); null: derived from the request. */
+  publicUrl: string | null;
+}
+
+// The socket's address per request. Bun.serve knows it; Elysia's app.handle (tests) does not,
+// so the listener records it here and routes read it back.
+const peers = new WeakMap<Request, string>();
+
+export function rememberPeer(req: Request, address: string | null | undefined): void {
+  if (address) peers.set(req, address);
+}
+
+export function peerOf(req: Request): string | null {
+  return peers.get(req) ?? null;
+}

@@ -1,0 +1,80 @@
+/**
+ * What every subcommand shares: resolved configuration, the opened store, the platform,
+ * and printing results (text or --json) and errors (one line, exit code from the error table).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { type Config, resolveConfig } from "../config";
+import { asIpkeepError, IpkeepError } from "../core/errors";
+import type { Platform } from "../core/platform";
+import type { ChangeSink } from "../core/ports";
+import { createPlatform } from "../platform";
+import { Store } from "../store";
+
+export const DB_FILE = "ipkeep.db";
+
+export interface CliContext {
+  config: Config;
+  store: Store;
+  platform: Platform;
+  /** The CLI writes; a running server notices through data_version, so nothing to do here. */
+  changes: ChangeSink;
+  json: boolean;
+}
+
+export function configFrom(cmd: Command): Config {
+  return resolveConfig(cmd.optsWithGlobals());
+}
+
+export async function openContext(cmd: Command, opts: { create?: boolean } = {}): Promise<CliContext> {
+  const config = configFrom(cmd);
+  if (opts.create) mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  else {
+    const { existsSync } = await import("node:fs");
+    if (!existsSync(join(config.data, DB_FILE))) {
+      throw new IpkeepError("invalid_input", `No ipkeep database in ${config.data}: run "ipkeep init" first (or pass --data DIR)`);
+    }
+  }
+  const store = await Store.open(join(config.data, DB_FILE));
+  return { config, store, platform: createPlatform(), changes: { zoneChanged() {} }, json: !!cmd.optsWithGlobals().json };
+}
+
+/** Wraps an action: opens the context, prints errors as one line, sets the exit code. */
+export function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => unknown | Promise<unknown>, opts: { create?: boolean } = {}) {
+  return async (...args: A) => {
+    const cmd = args[args.length - 1] as Command;
+    let ctx: CliContext | null = null;
+    try {
+      ctx = await openContext(cmd, opts);
+      await fn(ctx, ...args);
+    } catch (e) {
+      const err = e instanceof IpkeepError ? e : asIpkeepError(e);
+      const message = e instanceof IpkeepError ? e.message : `${(e as Error)?.message ?? e}`;
+      process.stderr.write(`ipkeep: ${message}\n`);
+      process.exitCode = err.exitCode;
+    } finally {
+      ctx?.store.close();
+    }
+  };
+}
+
+export function print(ctx: { json: boolean }, json: unknown, text: string | string[]): void {
+  if (ctx.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  else process.stdout.write(`${Array.isArray(text) ? text.join("\n") : text}\n`);
+}
+
+/** Plain aligned columns for listings. */
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return "";
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function baseUrl(config: Config): string {
+  if (config.url) return config.url;
+  const first = config.http[0] ?? "127.0.0.1:8080";
+  return `http://${first}`;
+}

@@ -1,0 +1,93 @@
+import type { Command } from "commander";
+import { fail } from "../core/errors";
+import { issueSetupCode } from "../core/setup";
+import { mintToken } from "../core/tokens";
+import { createZone, type NameserverSpec, parseNameserverSpec } from "../core/zones";
+import { nowSeconds } from "../core/platform";
+import { action, type CliContext, collect, print } from "./common";
+
+/** The names answered with only A / only AAAA, so a client can learn one family's address. */
+function familyNames(ctx: CliContext, zoneId: number, zone: string, nameservers: NameserverSpec[]): string[] {
+  const v4 = nameservers.find((n) => n.ipv4)?.ipv4 ?? null;
+  const v6 = nameservers.find((n) => n.ipv6)?.ipv6 ?? null;
+  const now = nowSeconds(ctx.platform.clock);
+  const made: string[] = [];
+  if (v4) {
+    ctx.store.records.create({ domainId: zoneId, name: `ip4.${zone}`, type: "A", ttl: 300, content: v4 }, now);
+    made.push(`ip4.${zone}`);
+  }
+  if (v6) {
+    ctx.store.records.create({ domainId: zoneId, name: `ip6.${zone}`, type: "AAAA", ttl: 300, content: v6 }, now);
+    made.push(`ip6.${zone}`);
+  }
+  return made;
+}
+
+export function ensureSecrets(ctx: CliContext): boolean {
+  if (ctx.store.settings.get("jwt_secret")) return false;
+  ctx.store.settings.set("jwt_secret", mintToken(ctx.platform, "oneTime").value);
+  return true;
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command("init")
+    .description("create the data directory, database, secrets and served zone(s); print the admin setup code")
+    .requiredOption("--zone <name>", "zone to serve, e.g. dyn.example.com (repeatable)", collect)
+    .requiredOption("--ns <name[=ipv4[,ipv6]]>", "nameserver name, with glue addresses when inside the zone (repeatable)", collect)
+    .option("--url <base>", "public base URL of this server, e.g. https://ddns.example.com")
+    .option("--json", "machine-readable output")
+    .action(
+      action(
+        (ctx, opts: { zone: string[]; ns: string[] }) => {
+          const nameservers = opts.ns.map(parseNameserverSpec);
+          const lines: string[] = [];
+          const created: string[] = [];
+          const changed = ctx.store.transaction(() => {
+            let any = ensureSecrets(ctx);
+            if (ctx.config.url) {
+              if (ctx.store.settings.get("public_url") !== ctx.config.url) {
+                ctx.store.settings.set("public_url", ctx.config.url);
+                any = true;
+              }
+            }
+            for (const zoneName of opts.zone) {
+              const zone = createZoneIfNew(ctx, zoneName, nameservers);
+              if (zone) {
+                any = true;
+                created.push(zone.name);
+                const fam = familyNames(ctx, zone.id, zone.name, nameservers);
+                lines.push(`Created zone ${zone.name} (NS ${nameservers.map((n) => n.name).join(", ")})`);
+                if (fam.length) lines.push(`  what-is-my-IP names: ${fam.join(", ")}`);
+              } else {
+                lines.push(`Zone ${zoneName} already exists; unchanged`);
+              }
+            }
+            return any;
+          });
+          let setup: { setupCode: string; expiresAt: string } | null = null;
+          if (changed && !ctx.store.users.firstAdmin()) setup = issueSetupCode(ctx);
+          if (!changed) lines.unshift(`Already initialised in ${ctx.config.data}; nothing changed.`);
+          if (setup) {
+            lines.push("", `Admin setup code (single use, expires ${setup.expiresAt}):`, `  ${setup.setupCode}`);
+            lines.push(`Use it once with POST /api/auth/setup {"code","email","password"}.`);
+          } else if (!ctx.store.users.firstAdmin()) {
+            lines.push(`No admin yet: "ipkeep user setup-code" prints a new setup code.`);
+          }
+          const delegation = created.flatMap((z) => nameservers.map((n) => `  ${z}. IN NS ${n.name}.`));
+          if (delegation.length) lines.push("", "Create this delegation at your registrar / parent zone:", ...delegation);
+          print(ctx, { changed, zones: created, ...(setup ?? {}) }, lines);
+        },
+        { create: true },
+      ),
+    );
+}
+
+function createZoneIfNew(ctx: CliContext, name: string, nameservers: NameserverSpec[]) {
+  const existing = ctx.store.domains.byName(name.toLowerCase().replace(/\.$/, ""));
+  if (existing) {
+    if (existing.kind !== "builtin") fail("conflict", `${existing.name} exists as a custom domain`);
+    return null;
+  }
+  return createZone(ctx, { name, nameservers });
+}

@@ -1,0 +1,39 @@
+import type { Command } from "commander";
+import { asIpkeepError, IpkeepError } from "../core/errors";
+import { log, setLogLevel } from "../log";
+import { startServer } from "../server";
+import { collect, configFrom } from "./common";
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the primary: HTTP API and authoritative DNS (UDP and TCP)")
+    .option("--http <addr:port>", "HTTP listen address (repeatable; default 127.0.0.1:8080)", collect)
+    .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
+    .option("--url <base>", "public base URL used in links")
+    .option("--trusted-proxy <cidr>", "proxy whose X-Forwarded-For is believed (repeatable)", collect)
+    .option("--demo", "create a demo zone on first start when none exists")
+    .option("--log-level <level>", "debug, info, warn or error")
+    .action(async (_opts: unknown, cmd: Command) => {
+      try {
+        const config = configFrom(cmd);
+        setLogLevel(config.logLevel);
+        const server = await startServer(config);
+        log("info", "ipkeep started", { data: config.data, version: program.version() });
+        const shutdown = (signal: string) => {
+          log("info", "shutting down", { signal });
+          server.stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      } catch (e) {
+        const err = asIpkeepError(e);
+        const message = e instanceof IpkeepError ? e.message : (e as Error)?.message ?? String(e);
+        process.stderr.write(`ipkeep: ${message}\n`);
+        process.exit(err.exitCode);
+      }
+    });
+}

@@ -1,0 +1,126 @@
+/**
+ * Configuration: flags > IPKEEP_* environment > config file > defaults, validated once.
+ * Keys are the long flag names ("trusted-proxy"); the environment name is IPKEEP_ plus the
+ * key in UPPER_SNAKE (IPKEEP_TRUSTED_PROXY); list values in the environment are
+ * comma-separated.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fail } from "./core/errors";
+
+type Kind = "string" | "list" | "boolean" | "number";
+
+interface OptionSpec {
+  kind: Kind;
+  default: unknown;
+}
+
+/** Every configurable key. A new key is one line here and is then accepted in all three sources. */
+export const OPTIONS = {
+  data: { kind: "string", default: null },
+  http: { kind: "list", default: ["127.0.0.1:8080"] },
+  dns: { kind: "list", default: ["127.0.0.1:5300"] },
+  url: { kind: "string", default: null },
+  demo: { kind: "boolean", default: false },
+  "trusted-proxy": { kind: "list", default: [] },
+  "log-level": { kind: "string", default: "info" },
+} as const satisfies Record<string, OptionSpec>;
+
+export type ConfigKey = keyof typeof OPTIONS;
+
+export interface Config {
+  data: string;
+  http: string[];
+  dns: string[];
+  url: string | null;
+  demo: boolean;
+  trustedProxy: string[];
+  logLevel: string;
+  /** The file the configuration was read from, if any. */
+  configFile: string | null;
+}
+
+export const DEFAULT_CONFIG_FILE = "/etc/ipkeep/ipkeep.toml";
+export const INSTALLED_DATA_DIR = "/var/lib/ipkeep";
+
+const envName = (key: string) => `IPKEEP_${key.toUpperCase().replace(/-/g, "_")}`;
+const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function coerce(key: string, kind: Kind, value: unknown, source: string): unknown {
+  switch (kind) {
+    case "string":
+      if (typeof value === "string") return value;
+      break;
+    case "list":
+      if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+      if (typeof value === "string") return value.split(",").map((s) => s.trim()).filter(Boolean);
+      break;
+    case "boolean":
+      if (typeof value === "boolean") return value;
+      if (value === "true" || value === "1" || value === "yes") return true;
+      if (value === "false" || value === "0" || value === "no" || value === "") return false;
+      break;
+    case "number":
+      if (typeof value === "number" && Number.isFinite(value)) return value;
+      if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+      break;
+  }
+  fail("invalid_input", `${source}: "${key}" must be a ${kind}`);
+}
+
+function parseToml(text: string, file: string): Record<string, unknown> {
+  const toml = (globalThis as { Bun?: { TOML: { parse(s: string): unknown } } }).Bun?.TOML;
+  if (!toml) fail("invalid_input", `${file}: reading TOML needs the Bun runtime`);
+  try {
+    return toml.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    fail("invalid_input", `${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * flags: commander's parsed options (camelCase); only keys the user actually gave should be
+ * present (no commander defaults), so the environment and the file can supply the rest.
+ */
+export function resolveConfig(
+  flags: Record<string, unknown>,
+  env: Record<string, string | undefined> = process.env,
+  fileExists: (p: string) => boolean = existsSync,
+): Config {
+  const explicit = (flags.config as string | undefined) ?? env.IPKEEP_CONFIG;
+  let configFile: string | null = null;
+  let file: Record<string, unknown> = {};
+  if (explicit) {
+    if (!fileExists(explicit)) fail("invalid_input", `Config file ${explicit} does not exist`);
+    configFile = explicit;
+  } else if (fileExists(DEFAULT_CONFIG_FILE)) {
+    configFile = DEFAULT_CONFIG_FILE;
+  }
+  if (configFile) {
+    file = parseToml(readFileSync(configFile, "utf8"), configFile);
+    for (const k of Object.keys(file)) {
+      if (!(k in OPTIONS)) fail("invalid_input", `${configFile}: unknown key "${k}"`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
+    const flag = flags[camel(key)];
+    const fromEnv = env[envName(key)];
+    let value: unknown = spec.default;
+    if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0)) value = coerce(key, spec.kind, flag, `--${key}`);
+    else if (fromEnv !== undefined) value = coerce(key, spec.kind, fromEnv, envName(key));
+    else if (file[key] !== undefined) value = coerce(key, spec.kind, file[key], configFile!);
+    out[camel(key)] = value;
+  }
+  const data = (out.data as string | null) ?? (fileExists(INSTALLED_DATA_DIR) ? INSTALLED_DATA_DIR : "./data");
+  return {
+    data: resolve(data),
+    http: out.http as string[],
+    dns: out.dns as string[],
+    url: (out.url as string | null)?.replace(/\/+$/, "") ?? null,
+    demo: out.demo as boolean,
+    trustedProxy: out.trustedProxy as string[],
+    logLevel: out.logLevel as string,
+    configFile,
+  };
+}

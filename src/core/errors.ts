@@ -1,0 +1,78 @@
+/**
+ * The one error table. Every refusal in ipkeep is an IpkeepError carrying a code from
+ * this table; each transport picks the column it speaks (HTTP status, dyndns2 word,
+ * CLI exit code) instead of deciding on its own.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status for the JSON APIs. */
+  status: number;
+  /** The dyndns2 answer word for the update protocol. */
+  dyndns: DyndnsWord;
+  /** Process exit code for the CLI. */
+  exit: number;
+  /** Default human message. */
+  message: string;
+}
+
+export type DyndnsWord =
+  | "badauth"
+  | "notfqdn"
+  | "nohost"
+  | "numhost"
+  | "abuse"
+  | "badagent"
+  | "dnserr"
+  | "911";
+
+// Exit codes: 1 generic failure, 2 bad usage/input, 3 schema newer than this binary,
+// 4 not found, 5 conflict, 6 auth. Kept small so scripts can branch on them.
+export const ERRORS = {
+  invalid_input: { status: 400, dyndns: "notfqdn", exit: 2, message: "Invalid input" },
+  invalid_hostname: { status: 400, dyndns: "notfqdn", exit: 2, message: "Invalid hostname" },
+  invalid_address: { status: 400, dyndns: "dnserr", exit: 2, message: "Invalid IP address" },
+  unauthorized: { status: 401, dyndns: "badauth", exit: 6, message: "Invalid credentials" },
+  forbidden: { status: 403, dyndns: "badauth", exit: 6, message: "Not allowed" },
+  not_found: { status: 404, dyndns: "nohost", exit: 4, message: "Not found" },
+  unknown_host: { status: 404, dyndns: "nohost", exit: 4, message: "Hostname not found" },
+  unknown_zone: { status: 404, dyndns: "nohost", exit: 4, message: "Domain not found" },
+  outside_zone: { status: 400, dyndns: "notfqdn", exit: 2, message: "Name is not inside a served zone" },
+  too_many_hosts: { status: 400, dyndns: "numhost", exit: 2, message: "Too many hostnames" },
+  conflict: { status: 409, dyndns: "dnserr", exit: 5, message: "Already exists" },
+  rate_limited: { status: 429, dyndns: "abuse", exit: 1, message: "Too many requests" },
+  locked_out: { status: 429, dyndns: "abuse", exit: 1, message: "Too many failed attempts" },
+  bad_agent: { status: 400, dyndns: "badagent", exit: 2, message: "User agent refused" },
+  schema_too_new: { status: 500, dyndns: "911", exit: 3, message: "Database schema is newer than this ipkeep" },
+  internal: { status: 500, dyndns: "911", exit: 1, message: "Internal error" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class IpkeepError extends Error {
+  readonly code: ErrorCode;
+  readonly spec: ErrorSpec;
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? ERRORS[code].message);
+    this.name = "IpkeepError";
+    this.code = code;
+    this.spec = ERRORS[code];
+  }
+  get status(): number {
+    return this.spec.status;
+  }
+  get dyndns(): DyndnsWord {
+    return this.spec.dyndns;
+  }
+  get exitCode(): number {
+    return this.spec.exit;
+  }
+}
+
+export function fail(code: ErrorCode, message?: string): never {
+  throw new IpkeepError(code, message);
+}
+
+/** Any thrown value as an IpkeepError; unknown faults become `internal` without leaking detail. */
+export function asIpkeepError(e: unknown): IpkeepError {
+  return e instanceof IpkeepError ? e : new IpkeepError("internal");
+}

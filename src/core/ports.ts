@@ -1,0 +1,171 @@
+/**
+ * The storage interfaces core works against. src/store implements them on SQLite; core
+ * never sees a driver. Rows are plain data in camelCase; times are epoch seconds.
+ */
+
+export type Role = "admin" | "user";
+
+export interface UserRow {
+  id: number;
+  email: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: number;
+}
+
+export interface DomainRow {
+  id: number;
+  name: string;
+  kind: "builtin" | "custom";
+  ownerId: number | null;
+  verified: boolean;
+  serial: number;
+}
+
+export interface HostRow {
+  id: number;
+  name: string;
+  domainId: number;
+  ownerId: number;
+  ipv4: string | null;
+  ipv6: string | null;
+  /** Stored IPv6 interface id ("::1234:5678:9abc:def0") for prefix updates. */
+  ipv6Ifid: string | null;
+  ttl: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type TokenScope = "host" | "set" | "all";
+
+export interface UpdateTokenRow {
+  id: number;
+  userId: number;
+  label: string;
+  hint: string;
+  scope: TokenScope;
+  /** The hostnames a "host" or "set" token covers (empty for "all"). */
+  hostIds: number[];
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface UpdateLogEntry {
+  at: number;
+  hostnameId: number | null;
+  hostname: string;
+  tokenId: number | null;
+  source: string | null;
+  userAgent: string | null;
+  oldIpv4: string | null;
+  oldIpv6: string | null;
+  newIpv4: string | null;
+  newIpv6: string | null;
+  result: string;
+}
+
+/** What the update rule needs from storage. */
+export interface UpdateStore {
+  tokenByHash(hash: string): UpdateTokenRow | null;
+  hostByName(name: string): HostRow | null;
+  /**
+   * Writes the host's addresses and bumps its zone's serial in one durable transaction;
+   * returns the new serial. When this returns, the change survives a power cut.
+   */
+  setHostAddresses(hostId: number, addrs: { ipv4: string | null; ipv6: string | null }, now: number): number;
+  logUpdate(entry: UpdateLogEntry): void;
+  touchToken(tokenId: number, now: number): void;
+}
+
+/** Told about every committed change that DNS must serve. */
+export interface ChangeSink {
+  zoneChanged(domainId: number): void;
+}
+
+/** Everything DNS needs to serve one zone, as stored. */
+export interface ZoneData {
+  id: number;
+  name: string;
+  serial: number;
+  soa: {
+    mname: string;
+    rname: string;
+    refresh: number;
+    retry: number;
+    expire: number;
+    minimum: number;
+    ttl: number;
+  };
+  nsTtl: number;
+  nameservers: { name: string; ipv4: string | null; ipv6: string | null }[];
+  hosts: { name: string; ipv4: string | null; ipv6: string | null; ttl: number }[];
+  /** Static records, RDATA in presentation format. */
+  records: { name: string; type: string; ttl: number; content: string }[];
+}
+
+/** The table groups core services use; src/store's Store satisfies this structurally. */
+export interface CoreStore extends UpdateStore {
+  transaction<T>(fn: () => T): T;
+  users: {
+    create(u: { email: string; role: Role; passwordHash: string | null }, now: number): UserRow;
+    byId(id: number): UserRow | null;
+    byEmail(email: string): UserRow | null;
+    firstAdmin(): UserRow | null;
+    list(): UserRow[];
+  };
+  domains: {
+    create(
+      d: {
+        name: string;
+        kind: "builtin" | "custom";
+        ownerId: number | null;
+        verified: boolean;
+        serial: number;
+        soaMname: string;
+        soaRname: string;
+        nameservers: { name: string; ipv4: string | null; ipv6: string | null }[];
+      },
+      now: number,
+    ): DomainRow;
+    byId(id: number): DomainRow | null;
+    byName(name: string): DomainRow | null;
+    list(): DomainRow[];
+    remove(id: number): boolean;
+    bumpSerial(id: number, now: number): number;
+  };
+  hosts: {
+    create(h: { name: string; domainId: number; ownerId: number; ttl: number }, now: number): HostRow;
+    byId(id: number): HostRow | null;
+    byName(name: string): HostRow | null;
+    list(ownerId?: number): HostRow[];
+    setAddresses(id: number, a: { ipv4: string | null; ipv6: string | null }, now: number): void;
+    remove(id: number): boolean;
+  };
+  tokens: {
+    create(
+      t: { userId: number; label: string; hash: string; hint: string; scope: TokenScope; hostIds: number[] },
+      now: number,
+    ): UpdateTokenRow;
+    byId(id: number): UpdateTokenRow | null;
+    list(userId?: number): UpdateTokenRow[];
+    rehash(id: number, hash: string, hint: string): boolean;
+    revoke(id: number, now: number): boolean;
+    removeOrphans(): void;
+  };
+  records: {
+    create(r: { domainId: number; name: string; type: string; ttl: number; content: string }, now: number): number;
+  };
+  oneTime: {
+    create(
+      t: { purpose: "setup" | "invite" | "reset" | "confirm" | "login2fa"; hash: string; userId?: number | null; email?: string | null; expiresAt: number },
+      now: number,
+    ): void;
+    expireAll(purpose: "setup" | "invite" | "reset" | "confirm" | "login2fa", now: number): void;
+  };
+  logs: {
+    audit(
+      e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string },
+      now: number,
+    ): void;
+  };
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bun
+/**
+ * The ipkeep executable: wires the subcommands, nothing else.
+ */
+import { Command } from "commander";
+import pkg from "../package.json" with { type: "json" };
+import { registerDomain } from "./cli/domain";
+import { registerHost } from "./cli/host";
+import { registerInit } from "./cli/init";
+import { registerServe } from "./cli/serve";
+import { registerToken } from "./cli/token";
+import { registerUser } from "./cli/user";
+
+const program = new Command()
+  .name("ipkeep")
+  .description("Self-hosted dynamic DNS: authoritative nameserver, update API and accounts in one executable")
+  .version(pkg.version, "-V, --version")
+  .option("--config <file>", "config file (TOML; default $IPKEEP_CONFIG or /etc/ipkeep/ipkeep.toml)")
+  .option("--data <dir>", "data directory (default /var/lib/ipkeep when it exists, else ./data)")
+  .showHelpAfterError();
+
+registerInit(program);
+registerServe(program);
+registerDomain(program);
+registerHost(program);
+registerToken(program);
+registerUser(program);
+
+await program.parseAsync(process.argv);

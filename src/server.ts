@@ -1,0 +1,107 @@
+/**
+ * The composition root of `ipkeep serve`: opens the store, loads zones, starts DNS and HTTP,
+ * and keeps DNS in step with changes from this process and from others (the CLI).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createApp } from "./api/app";
+import { rememberPeer } from "./api/context";
+import type { Config } from "./config";
+import type { Clock } from "./core/platform";
+import { systemClock } from "./core/platform";
+import { createZone } from "./core/zones";
+import { answer } from "./dns/answer";
+import { LiveZones } from "./dns/live";
+import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
+import { log } from "./log";
+import { createPlatform } from "./platform";
+import { Store } from "./store";
+
+/** How often we look for commits by other processes: cheap (one pragma), and well under a second. */
+const DATA_VERSION_POLL_MS = 250;
+
+export const DEMO_ZONE = "dyn.ipkeep.test";
+
+export interface RunningServer {
+  http: Listen[];
+  dns: Listen[];
+  store: Store;
+  live: LiveZones;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
+  mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  const store = await Store.open(join(config.data, "ipkeep.db"));
+  const platform = createPlatform(clock);
+  const live = new LiveZones(store.domains, clock);
+
+  if (config.demo && store.domains.list().length === 0) {
+    createZone({ store, platform, changes: live }, { name: DEMO_ZONE, nameservers: [{ name: `ns1.${DEMO_ZONE}`, ipv4: "127.0.0.1", ipv6: null }] });
+    log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
+  }
+  live.sync();
+
+  let dns: DnsServer | null = null;
+  const httpServers: { stop(force?: boolean): void }[] = [];
+  const httpAddrs: Listen[] = [];
+  try {
+    dns = await startDns(
+      config.dns.map((s) => parseListen(s, 53)),
+      (query, transport) => answer(query, live.zones, { transport }),
+    );
+    const app = createApp({ store, platform, changes: live, publicUrl: config.url });
+    for (const spec of config.http) {
+      const l = parseListen(spec, 8080);
+      const server = Bun.serve({
+        hostname: l.host,
+        port: l.port,
+        // Bodies of the update and account APIs are small; anything larger is refused early.
+        maxRequestBodySize: 64 * 1024,
+        fetch(req, srv) {
+          rememberPeer(req, srv.requestIP(req)?.address);
+          return app.handle(req);
+        },
+      });
+      httpServers.push(server);
+      httpAddrs.push({ host: l.host, port: server.port ?? l.port });
+    }
+  } catch (e) {
+    await dns?.close();
+    for (const s of httpServers) s.stop(true);
+    store.close();
+    throw e;
+  }
+
+  let seenVersion = store.dataVersion();
+  const poll = setInterval(() => {
+    try {
+      const v = store.dataVersion();
+      if (v === seenVersion) return;
+      seenVersion = v;
+      for (const id of live.sync()) log("info", "zone reloaded", { zone: live.zones.get(id)?.name ?? id, serial: live.zones.get(id)?.serial });
+    } catch (e) {
+      log("error", "reload failed", { error: (e as Error).message });
+    }
+  }, DATA_VERSION_POLL_MS);
+
+  for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
+  for (const l of httpAddrs) log("info", "http listening", { addr: formatListen(l) });
+  log("info", "zones loaded", { count: live.zones.size });
+
+  let stopped = false;
+  return {
+    http: httpAddrs,
+    dns: dns.addresses,
+    store,
+    live,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(poll);
+      for (const s of httpServers) s.stop(true);
+      await dns!.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Opening the database: pragmas and migrations, in one place.
+ */
+import { IpkeepError } from "../core/errors";
+import { type Driver, openDriver } from "./driver";
+import { LATEST_VERSION, MIGRATIONS } from "./migrations";
+
+/**
+ * Order matters: busy_timeout first, so that switching to WAL (which needs a lock) waits for
+ * another process (the CLI beside the server) instead of failing at once. synchronous=FULL:
+ * an update answered "good" must survive a power cut (WAL + NORMAL may lose the last commits).
+ */
+const PRAGMAS = [
+  "PRAGMA busy_timeout = 5000",
+  "PRAGMA journal_mode = WAL",
+  "PRAGMA synchronous = FULL",
+  "PRAGMA foreign_keys = ON",
+];
+
+export function applyPragmas(db: Driver): void {
+  for (const p of PRAGMAS) db.exec(p);
+}
+
+export function schemaVersion(db: Driver): number {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get<{ v: number | null }>();
+  return row?.v ?? 0;
+}
+
+/** Applies every migration not yet applied, each in its own transaction. */
+export function migrate(db: Driver, now = Math.floor(Date.now() / 1000)): number[] {
+  const current = schemaVersion(db);
+  if (current > LATEST_VERSION) {
+    throw new IpkeepError(
+      "schema_too_new",
+      `Database schema version ${current} is newer than this ipkeep knows (${LATEST_VERSION}); use a newer ipkeep or restore a backup`,
+    );
+  }
+  const applied = new Set(db.prepare("SELECT version FROM schema_migrations").all<{ version: number }>().map((r) => r.version));
+  const done: number[] = [];
+  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, now);
+    });
+    done.push(m.version);
+  }
+  return done;
+}
+
+export async function openDatabase(path: string): Promise<Driver> {
+  const db = await openDriver(path);
+  try {
+    applyPragmas(db);
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}

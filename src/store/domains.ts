@@ -1,0 +1,112 @@
+import type { DomainRow, ZoneData } from "../core/ports";
+import type { Driver } from "./driver";
+
+interface Raw {
+  id: number;
+  name: string;
+  kind: "builtin" | "custom";
+  owner_id: number | null;
+  verified: number;
+  serial: number;
+}
+const COLS = "id, name, kind, owner_id, verified, serial";
+const row = (r: Raw | null): DomainRow | null =>
+  r && { id: r.id, name: r.name, kind: r.kind, ownerId: r.owner_id, verified: !!r.verified, serial: r.serial };
+
+export interface NewDomain {
+  name: string;
+  kind: "builtin" | "custom";
+  ownerId: number | null;
+  verified: boolean;
+  serial: number;
+  soaMname: string;
+  soaRname: string;
+  soaMinimum?: number;
+  nameservers: { name: string; ipv4: string | null; ipv6: string | null }[];
+}
+
+export class Domains {
+  constructor(private db: Driver) {}
+
+  create(d: NewDomain, now: number): DomainRow {
+    return this.db.transaction(() => {
+      const r = this.db
+        .prepare(
+          `INSERT INTO domains (name, kind, owner_id, verified, serial, soa_mname, soa_rname, soa_minimum, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(d.name, d.kind, d.ownerId, d.verified ? 1 : 0, d.serial, d.soaMname, d.soaRname, d.soaMinimum ?? 60, now, now);
+      const id = r.lastInsertRowid;
+      d.nameservers.forEach((ns, i) =>
+        this.db
+          .prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, ?, ?, ?)")
+          .run(id, ns.name, ns.ipv4, ns.ipv6, i),
+      );
+      return this.byId(id)!;
+    });
+  }
+  byId(id: number): DomainRow | null {
+    return row(this.db.prepare(`SELECT ${COLS} FROM domains WHERE id = ?`).get<Raw>(id));
+  }
+  byName(name: string): DomainRow | null {
+    return row(this.db.prepare(`SELECT ${COLS} FROM domains WHERE name = ?`).get<Raw>(name));
+  }
+  list(): DomainRow[] {
+    return this.db.prepare(`SELECT ${COLS} FROM domains ORDER BY name`).all<Raw>().map((r) => row(r)!);
+  }
+  remove(id: number): boolean {
+    return this.db.prepare("DELETE FROM domains WHERE id = ?").run(id).changes > 0;
+  }
+  /** RFC 1982 serial arithmetic: +1 modulo 2^32. Call inside the transaction of the change. */
+  bumpSerial(id: number, now: number): number {
+    this.db.prepare("UPDATE domains SET serial = (serial + 1) % 4294967296, updated_at = ? WHERE id = ?").run(now, id);
+    return this.db.prepare("SELECT serial FROM domains WHERE id = ?").get<{ serial: number }>(id)!.serial;
+  }
+  /** Cheap list of (id, serial, served) used to notice changes made by other processes. */
+  serials(): { id: number; name: string; serial: number; served: boolean }[] {
+    return this.db
+      .prepare("SELECT id, name, serial, verified FROM domains")
+      .all<{ id: number; name: string; serial: number; verified: number }>()
+      .map((r) => ({ id: r.id, name: r.name, serial: r.serial, served: !!r.verified }));
+  }
+
+  /** Everything DNS serves for one zone, read in one transaction so it is consistent. */
+  zoneData(id: number, now: number): ZoneData | null {
+    return this.db.transaction(() => {
+      const d = this.db
+        .prepare(
+          `SELECT id, name, serial, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, ns_ttl
+           FROM domains WHERE id = ?`,
+        )
+        .get<{
+          id: number; name: string; serial: number; soa_mname: string; soa_rname: string; soa_refresh: number;
+          soa_retry: number; soa_expire: number; soa_minimum: number; soa_ttl: number; ns_ttl: number;
+        }>(id);
+      if (!d) return null;
+      return {
+        id: d.id,
+        name: d.name,
+        serial: d.serial,
+        soa: {
+          mname: d.soa_mname,
+          rname: d.soa_rname,
+          refresh: d.soa_refresh,
+          retry: d.soa_retry,
+          expire: d.soa_expire,
+          minimum: d.soa_minimum,
+          ttl: d.soa_ttl,
+        },
+        nsTtl: d.ns_ttl,
+        nameservers: this.db
+          .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
+          .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id),
+        hosts: this.db
+          .prepare("SELECT name, ipv4, ipv6, ttl FROM hostnames WHERE domain_id = ?")
+          .all<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id),
+        records: this.db
+          .prepare("SELECT name, type, ttl, content FROM records WHERE domain_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id")
+          .all<{ name: string; type: string; ttl: number; content: string }>(id, now),
+      };
+    });
+  }
+}

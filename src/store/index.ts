@@ -1,0 +1,76 @@
+/**
+ * The SQLite store: one object holding the table groups, implementing the interfaces core
+ * declares (UpdateStore, ...).
+ */
+import type { CoreStore, UpdateLogEntry } from "../core/ports";
+import { openDatabase } from "./db";
+import type { Driver } from "./driver";
+import { Domains } from "./domains";
+import { Hostnames } from "./hostnames";
+import { Logs } from "./logs";
+import { OneTimeTokens } from "./one-time";
+import { Records } from "./records";
+import { Settings } from "./settings";
+import { UpdateTokens } from "./tokens";
+import { Users } from "./users";
+
+export class Store implements CoreStore {
+  readonly users: Users;
+  readonly domains: Domains;
+  readonly hosts: Hostnames;
+  readonly tokens: UpdateTokens;
+  readonly logs: Logs;
+  readonly settings: Settings;
+  readonly oneTime: OneTimeTokens;
+  readonly records: Records;
+
+  constructor(readonly db: Driver) {
+    this.users = new Users(db);
+    this.domains = new Domains(db);
+    this.hosts = new Hostnames(db);
+    this.tokens = new UpdateTokens(db);
+    this.logs = new Logs(db);
+    this.settings = new Settings(db);
+    this.oneTime = new OneTimeTokens(db);
+    this.records = new Records(db);
+  }
+
+  static async open(path: string): Promise<Store> {
+    return new Store(await openDatabase(path));
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn);
+  }
+
+  /** Changes committed by any connection, this one excluded (PRAGMA data_version semantics). */
+  dataVersion(): number {
+    return this.db.prepare("PRAGMA data_version").get<{ data_version: number }>()!.data_version;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // UpdateStore
+  tokenByHash(hash: string) {
+    return this.tokens.byHash(hash);
+  }
+  hostByName(name: string) {
+    return this.hosts.byName(name);
+  }
+  setHostAddresses(hostId: number, addrs: { ipv4: string | null; ipv6: string | null }, now: number): number {
+    return this.transaction(() => {
+      const host = this.hosts.byId(hostId);
+      if (!host) throw new Error(`host ${hostId} vanished`);
+      this.hosts.setAddresses(hostId, addrs, now);
+      return this.domains.bumpSerial(host.domainId, now);
+    });
+  }
+  logUpdate(entry: UpdateLogEntry): void {
+    this.logs.addUpdate(entry);
+  }
+  touchToken(tokenId: number, now: number): void {
+    this.tokens.touch(tokenId, now);
+  }
+}

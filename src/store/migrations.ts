@@ -1,0 +1,249 @@
+/**
+ * Numbered, append-only schema migrations. A shipped migration is never edited: a change is
+ * a new entry with the next number. Times are epoch seconds; names are canonical
+ * (lower case, no trailing dot).
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const m0001 = `
+CREATE TABLE users (
+  id              INTEGER PRIMARY KEY,
+  email           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash   TEXT,                       -- argon2id; NULL until an invitation is accepted
+  role            TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin','user')),
+  disabled        INTEGER NOT NULL DEFAULT 0,
+  email_confirmed INTEGER NOT NULL DEFAULT 0,
+  totp_secret     TEXT,                       -- base32; needed in clear to compute pins
+  totp_enabled    INTEGER NOT NULL DEFAULT 0,
+  totp_last_step  INTEGER,                    -- last accepted time step: a pin is never replayed
+  quota_hostnames INTEGER,                    -- NULL: the default from settings
+  quota_domains   INTEGER,
+  quota_records   INTEGER,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+  id          TEXT PRIMARY KEY,               -- the JWT's jti
+  user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  revoked_at  INTEGER,
+  address     TEXT,
+  user_agent  TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE api_keys (
+  id           INTEGER PRIMARY KEY,
+  user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  label        TEXT NOT NULL DEFAULT '',
+  token_hash   TEXT NOT NULL UNIQUE,
+  hint         TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER,
+  revoked_at   INTEGER
+);
+
+CREATE TABLE recovery_codes (
+  id         INTEGER PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  code_hash  TEXT NOT NULL,
+  used_at    INTEGER
+);
+
+-- Single-use secrets sent as links or codes: admin setup, invitations, password resets,
+-- e-mail confirmations, second-factor login tickets.
+CREATE TABLE one_time_tokens (
+  id          INTEGER PRIMARY KEY,
+  purpose     TEXT NOT NULL CHECK (purpose IN ('setup','invite','reset','confirm','login2fa')),
+  token_hash  TEXT NOT NULL UNIQUE,
+  user_id     INTEGER REFERENCES users(id) ON DELETE CASCADE,
+  email       TEXT,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER
+);
+
+CREATE TABLE domains (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  kind         TEXT NOT NULL CHECK (kind IN ('builtin','custom')),
+  owner_id     INTEGER REFERENCES users(id) ON DELETE CASCADE,  -- NULL for built-in zones
+  verified     INTEGER NOT NULL DEFAULT 1,     -- custom domains are served once verified
+  verified_at  INTEGER,
+  serial       INTEGER NOT NULL,
+  soa_mname    TEXT NOT NULL,
+  soa_rname    TEXT NOT NULL,
+  soa_refresh  INTEGER NOT NULL DEFAULT 3600,
+  soa_retry    INTEGER NOT NULL DEFAULT 600,
+  soa_expire   INTEGER NOT NULL DEFAULT 1209600,
+  soa_minimum  INTEGER NOT NULL DEFAULT 60,
+  soa_ttl      INTEGER NOT NULL DEFAULT 3600,
+  ns_ttl       INTEGER NOT NULL DEFAULT 3600,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+);
+
+-- The apex NS set of a zone, with glue addresses for in-zone names.
+CREATE TABLE domain_nameservers (
+  id         INTEGER PRIMARY KEY,
+  domain_id  INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  ipv4       TEXT,
+  ipv6       TEXT,
+  position   INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (domain_id, name)
+);
+
+CREATE TABLE hostnames (
+  id             INTEGER PRIMARY KEY,
+  domain_id      INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  name           TEXT NOT NULL UNIQUE,
+  owner_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  ipv4           TEXT,
+  ipv6           TEXT,
+  ipv6_ifid      TEXT,                         -- interface id kept across IPv6 prefix updates
+  ttl            INTEGER NOT NULL DEFAULT 60,
+  description    TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  last_update_at INTEGER
+);
+CREATE INDEX hostnames_domain ON hostnames(domain_id);
+CREATE INDEX hostnames_owner ON hostnames(owner_id);
+
+-- An update token covers one hostname ('host'), a chosen set of its owner's hostnames
+-- ('set', listed in update_token_hosts) or all of them ('all').
+CREATE TABLE update_tokens (
+  id           INTEGER PRIMARY KEY,
+  user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  label        TEXT NOT NULL DEFAULT '',
+  token_hash   TEXT NOT NULL UNIQUE,
+  hint         TEXT NOT NULL,
+  scope        TEXT NOT NULL CHECK (scope IN ('host','set','all')),
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at   INTEGER
+);
+CREATE TABLE update_token_hosts (
+  token_id     INTEGER NOT NULL REFERENCES update_tokens(id) ON DELETE CASCADE,
+  hostname_id  INTEGER NOT NULL REFERENCES hostnames(id) ON DELETE CASCADE,
+  PRIMARY KEY (token_id, hostname_id)
+);
+CREATE INDEX update_token_hosts_host ON update_token_hosts(hostname_id);
+
+-- Static records; content is the RDATA in presentation format.
+CREATE TABLE records (
+  id          INTEGER PRIMARY KEY,
+  domain_id   INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  ttl         INTEGER NOT NULL DEFAULT 3600,
+  content     TEXT NOT NULL,
+  hostname_id INTEGER REFERENCES hostnames(id) ON DELETE CASCADE,  -- set for ACME TXT of a host
+  expires_at  INTEGER,                                             -- ACME challenge TXT expire
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX records_domain ON records(domain_id);
+CREATE INDEX records_name ON records(name);
+
+CREATE TABLE update_log (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  hostname_id INTEGER REFERENCES hostnames(id) ON DELETE CASCADE,
+  hostname    TEXT NOT NULL,
+  token_id    INTEGER REFERENCES update_tokens(id) ON DELETE SET NULL,
+  source      TEXT,
+  user_agent  TEXT,
+  old_ipv4    TEXT,
+  old_ipv6    TEXT,
+  new_ipv4    TEXT,
+  new_ipv6    TEXT,
+  result      TEXT NOT NULL
+);
+CREATE INDEX update_log_host ON update_log(hostname_id, at);
+
+CREATE TABLE install_codes (
+  id                  INTEGER PRIMARY KEY,
+  code_hash           TEXT NOT NULL UNIQUE,
+  hint                TEXT NOT NULL,
+  role                TEXT NOT NULL CHECK (role IN ('agent','secondary')),
+  hostname            TEXT,
+  state               TEXT NOT NULL CHECK (state IN ('issued','prechecked','activated','confirmed','expired','revoked')),
+  issued_by           INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  issued_from         TEXT,
+  issued_at           INTEGER NOT NULL,
+  expires_at          INTEGER NOT NULL,
+  machine_id          TEXT,
+  ssh_fingerprint     TEXT,
+  precheck_token_hash TEXT,
+  precheck_expires_at INTEGER,
+  revoked_at          INTEGER,
+  consumed_at         INTEGER
+);
+
+CREATE TABLE activations (
+  id                        TEXT PRIMARY KEY,
+  code_id                   INTEGER NOT NULL REFERENCES install_codes(id) ON DELETE CASCADE,
+  install_token_hash        TEXT NOT NULL UNIQUE,
+  install_token_expires_at  INTEGER NOT NULL,
+  install_token_used_at     INTEGER,
+  hostname                  TEXT,
+  public_ip                 TEXT,
+  machine_id                TEXT NOT NULL,
+  ssh_fingerprint           TEXT,
+  source                    TEXT,
+  created_at                INTEGER NOT NULL,
+  confirmed_at              INTEGER,
+  released_at               INTEGER
+);
+
+-- Enrolled machines: home agents and secondary nameservers.
+CREATE TABLE nodes (
+  id               INTEGER PRIMARY KEY,
+  role             TEXT NOT NULL CHECK (role IN ('agent','secondary')),
+  name             TEXT NOT NULL,
+  machine_id       TEXT NOT NULL,
+  ssh_fingerprint  TEXT,
+  public_ip        TEXT,
+  activation_id    TEXT REFERENCES activations(id) ON DELETE SET NULL,
+  credential_hash  TEXT NOT NULL UNIQUE,
+  tsig_name        TEXT,
+  tsig_secret      TEXT,                        -- HMAC key: must be kept to sign transfers
+  hostname_id      INTEGER REFERENCES hostnames(id) ON DELETE SET NULL,
+  status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','active','revoked')),
+  version          TEXT,
+  created_at       INTEGER NOT NULL,
+  last_checkin_at  INTEGER,
+  revoked_at       INTEGER
+);
+
+CREATE TABLE settings (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
+
+CREATE TABLE audit_log (
+  id        INTEGER PRIMARY KEY,
+  at        INTEGER NOT NULL,
+  actor_id  INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  actor     TEXT NOT NULL,                     -- "user:3", "cli", "system", "token:7"
+  action    TEXT NOT NULL,
+  target    TEXT,
+  address   TEXT,
+  detail    TEXT
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial data model", sql: m0001 }];
+
+export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

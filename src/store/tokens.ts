@@ -1,0 +1,79 @@
+import type { TokenScope, UpdateTokenRow } from "../core/ports";
+import type { Driver } from "./driver";
+
+interface Raw {
+  id: number;
+  user_id: number;
+  label: string;
+  hint: string;
+  scope: TokenScope;
+  created_at: number;
+  last_used_at: number | null;
+}
+const COLS = "id, user_id, label, hint, scope, created_at, last_used_at";
+
+export class UpdateTokens {
+  constructor(private db: Driver) {}
+
+  private row(r: Raw | null): UpdateTokenRow | null {
+    if (!r) return null;
+    const hostIds =
+      r.scope === "all"
+        ? []
+        : this.db
+            .prepare("SELECT hostname_id FROM update_token_hosts WHERE token_id = ? ORDER BY hostname_id")
+            .all<{ hostname_id: number }>(r.id)
+            .map((x) => x.hostname_id);
+    return {
+      id: r.id,
+      userId: r.user_id,
+      label: r.label,
+      hint: r.hint,
+      scope: r.scope,
+      hostIds,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+    };
+  }
+
+  create(t: { userId: number; label: string; hash: string; hint: string; scope: TokenScope; hostIds: number[] }, now: number): UpdateTokenRow {
+    return this.db.transaction(() => {
+      const r = this.db
+        .prepare("INSERT INTO update_tokens (user_id, label, token_hash, hint, scope, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(t.userId, t.label, t.hash, t.hint, t.scope, now);
+      for (const h of t.hostIds) {
+        this.db.prepare("INSERT INTO update_token_hosts (token_id, hostname_id) VALUES (?, ?)").run(r.lastInsertRowid, h);
+      }
+      return this.byId(r.lastInsertRowid)!;
+    });
+  }
+  byId(id: number): UpdateTokenRow | null {
+    return this.row(this.db.prepare(`SELECT ${COLS} FROM update_tokens WHERE id = ? AND revoked_at IS NULL`).get<Raw>(id));
+  }
+  byHash(hash: string): UpdateTokenRow | null {
+    return this.row(this.db.prepare(`SELECT ${COLS} FROM update_tokens WHERE token_hash = ? AND revoked_at IS NULL`).get<Raw>(hash));
+  }
+  list(userId?: number): UpdateTokenRow[] {
+    const rows =
+      userId === undefined
+        ? this.db.prepare(`SELECT ${COLS} FROM update_tokens WHERE revoked_at IS NULL ORDER BY id`).all<Raw>()
+        : this.db.prepare(`SELECT ${COLS} FROM update_tokens WHERE revoked_at IS NULL AND user_id = ? ORDER BY id`).all<Raw>(userId);
+    return rows.map((r) => this.row(r)!);
+  }
+  /** Replaces the secret; the old value stops working in the same commit. */
+  rehash(id: number, hash: string, hint: string): boolean {
+    return this.db.prepare("UPDATE update_tokens SET token_hash = ?, hint = ? WHERE id = ? AND revoked_at IS NULL").run(hash, hint, id).changes > 0;
+  }
+  revoke(id: number, now: number): boolean {
+    return this.db.prepare("UPDATE update_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(now, id).changes > 0;
+  }
+  touch(id: number, now: number): void {
+    this.db.prepare("UPDATE update_tokens SET last_used_at = ? WHERE id = ?").run(now, id);
+  }
+  /** Tokens left covering nothing after their hosts were deleted ("host"/"set" scope). */
+  removeOrphans(): void {
+    this.db.exec(
+      "DELETE FROM update_tokens WHERE scope IN ('host','set') AND id NOT IN (SELECT token_id FROM update_token_hosts)",
+    );
+  }
+}

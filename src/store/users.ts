@@ -1,0 +1,39 @@
+import type { Role, UserRow } from "../core/ports";
+import type { Driver } from "./driver";
+
+interface Raw {
+  id: number;
+  email: string;
+  role: Role;
+  disabled: number;
+  created_at: number;
+}
+const COLS = "id, email, role, disabled, created_at";
+const row = (r: Raw | null): UserRow | null =>
+  r && { id: r.id, email: r.email, role: r.role, disabled: !!r.disabled, createdAt: r.created_at };
+
+export class Users {
+  constructor(private db: Driver) {}
+
+  create(u: { email: string; role: Role; passwordHash: string | null }, now: number): UserRow {
+    const r = this.db
+      .prepare("INSERT INTO users (email, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
+      .run(u.email, u.role, u.passwordHash, now, now);
+    return this.byId(r.lastInsertRowid)!;
+  }
+  byId(id: number): UserRow | null {
+    return row(this.db.prepare(`SELECT ${COLS} FROM users WHERE id = ?`).get<Raw>(id));
+  }
+  byEmail(email: string): UserRow | null {
+    return row(this.db.prepare(`SELECT ${COLS} FROM users WHERE email = ?`).get<Raw>(email));
+  }
+  firstAdmin(): UserRow | null {
+    return row(this.db.prepare(`SELECT ${COLS} FROM users WHERE role = 'admin' ORDER BY id LIMIT 1`).get<Raw>());
+  }
+  list(): UserRow[] {
+    return this.db.prepare(`SELECT ${COLS} FROM users ORDER BY id`).all<Raw>().map((r) => row(r)!);
+  }
+  count(): number {
+    return this.db.prepare("SELECT COUNT(*) AS n FROM users").get<{ n: number }>()!.n;
+  }
+}
