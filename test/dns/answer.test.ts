@@ -43,7 +43,7 @@ function ask(name: string, type: string, opts: { edns?: boolean; id?: number; kl
   const fmt = (rr: packet.Answer) => `${rr.name} ${"ttl" in rr ? rr.ttl : ""} ${rr.type} ${show((rr as { data?: unknown }).data)}`;
   return {
     id: r.id,
-    rcode: r.rcode,
+    rcode: (r as { rcode?: string }).rcode,
     aa: r.flag_aa,
     ra: r.flag_ra,
     rd: r.flag_rd,

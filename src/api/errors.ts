@@ -1,0 +1,19 @@
+/**
+ * The JSON API's error shape: {"error": message, "code": lower_snake_case}. One function, so
+ * every route answers failures alike; the status comes from core's error table.
+ */
+import { asIpkeepError, type ErrorCode, IpkeepError } from "../core/errors";
+
+export function errorBody(e: unknown): { error: string; code: ErrorCode } {
+  const err = asIpkeepError(e);
+  return { error: err.message, code: err.code };
+}
+
+export function jsonError(e: unknown, headers: Record<string, string> = {}): Response {
+  const err = asIpkeepError(e);
+  return Response.json({ error: err.message, code: err.code }, { status: err.status, headers });
+}
+
+export function isIpkeepError(e: unknown): e is IpkeepError {
+  return e instanceof IpkeepError;
+}
