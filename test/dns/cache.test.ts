@@ -48,7 +48,7 @@ describe("answer cache", () => {
     expect(out.id).toBe(77);
     expect(out.questions![0]!.name).toBe("HoMe.DyN.eXample.com");
     expect(out.answers![0]!.name).toBe("HoMe.DyN.eXample.com");
-    expect(out.answers![0]!.data).toBe("203.0.113.10");
+    expect((out.answers![0] as { data: unknown }).data).toBe("203.0.113.10");
   });
 
   it("keeps transports and EDNS parameters apart", () => {
@@ -65,9 +65,9 @@ describe("answer cache", () => {
 
   it("a zone change drops cached answers", () => {
     const { zones, ask } = setup();
-    expect(packet.decode(Buffer.from(ask(query("home.dyn.example.com"), "udp")!)).answers![0]!.data).toBe("203.0.113.10");
+    expect((packet.decode(Buffer.from(ask(query("home.dyn.example.com"), "udp")!)).answers![0] as { data: unknown }).data).toBe("203.0.113.10");
     zones.set(buildZone(zoneData("203.0.113.99")));
-    expect(packet.decode(Buffer.from(ask(query("home.dyn.example.com"), "udp")!)).answers![0]!.data).toBe("203.0.113.99");
+    expect((packet.decode(Buffer.from(ask(query("home.dyn.example.com"), "udp")!)).answers![0] as { data: unknown }).data).toBe("203.0.113.99");
   });
 
   it("stays bounded under a flood of unique names, and a hot name survives it", () => {

@@ -37,14 +37,14 @@ afterEach(async () => {
   server = null;
 });
 
-const addressOf = (m: Buffer) => (packet.decode(m).answers ?? []).map((a) => a.data);
+const addressOf = (m: Buffer) => (packet.decode(m).answers ?? []).map((a) => (a as { data: unknown }).data);
 
 describe("UDP", () => {
   it("answers a query", async () => {
     const port = await start();
     const r = packet.decode(await udpAsk(port, query("home.dyn.example.com")));
     expect(r.id).toBe(4242);
-    expect(r.answers?.map((a) => a.data)).toEqual(["203.0.113.10"]);
+    expect(r.answers?.map((a) => (a as { data: unknown }).data)).toEqual(["203.0.113.10"]);
   });
 
   it("survives clients whose port closed before the answer (ECONNREFUSED on send)", async () => {
@@ -82,7 +82,7 @@ describe("TCP", () => {
     const names = ["home.dyn.example.com", "nope.dyn.example.com", "dyn.example.com", "home.dyn.example.com"];
     const out = await tcpAsk(port, names.map((n, i) => query(n, i === 2 ? "SOA" : "A", { id: 100 + i })));
     expect(out.map((m) => packet.decode(m).id)).toEqual([100, 101, 102, 103]);
-    expect(out.map((m) => packet.decode(m).rcode)).toEqual(["NOERROR", "NXDOMAIN", "NOERROR", "NOERROR"]);
+    expect(out.map((m) => (packet.decode(m) as { rcode?: string }).rcode)).toEqual(["NOERROR", "NXDOMAIN", "NOERROR", "NOERROR"]);
   });
 
   it("reassembles a query sent one byte at a time", async () => {
