@@ -187,7 +187,7 @@ describe("NOTIFY", () => {
     expect(check.kind).toBe("ok");
     if (check.kind !== "ok") return;
     const n = packet.decode(Buffer.from(check.message));
-    expect(n.opcode).toBe("NOTIFY");
+    expect((n as { opcode?: string }).opcode).toBe("NOTIFY");
     expect(n.flag_aa).toBe(true);
     expect(n.questions).toEqual([{ name: ZONE, type: "SOA", class: "IN" }]);
     expect((n.answers![0] as { data: { serial: number } }).data.serial).toBe(101);
