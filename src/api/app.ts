@@ -2,6 +2,7 @@
  * The HTTP application: route groups composed over shared dependencies.
  */
 import { Elysia } from "elysia";
+import { acmeRoutes } from "./acme";
 import type { ApiDeps } from "./context";
 import { healthRoutes } from "./health";
 import { updateRoutes } from "./update";
@@ -15,7 +16,8 @@ export function createApp(deps: ApiDeps) {
       return Response.json({ error: "Internal error" }, { status: 500 });
     })
     .use(healthRoutes())
-    .use(updateRoutes(deps));
+    .use(updateRoutes(deps))
+    .use(acmeRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

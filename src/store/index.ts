@@ -3,6 +3,7 @@
  * declares (UpdateStore, ...).
  */
 import type { CoreStore, UpdateLogEntry } from "../core/ports";
+import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -23,6 +24,7 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly challenges: Challenges;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -33,6 +35,7 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.challenges = new Challenges(db);
   }
 
   static async open(path: string): Promise<Store> {
