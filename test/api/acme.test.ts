@@ -180,7 +180,7 @@ describe("acme-dns API under /acme-dns", () => {
         const headers: Record<string, string> = key === null ? {} : { "x-api-key": key };
         const res = await post("/acme-dns/update", { subdomain: HOME, txt: value(1) }, headers);
         expect(res.status).toBe(401);
-        expect((await res.json()).code).toBe("unauthorized");
+        expect(((await res.json()) as { code: string }).code).toBe("unauthorized");
       }
       expect(await txt()).toEqual([]);
     });
@@ -190,7 +190,8 @@ describe("acme-dns API under /acme-dns", () => {
       expect(res.status).toBe(404);
       const unknown = await acmeUpdate(aliceToken, `nope.${ZONE}`, value(1));
       expect(unknown.status).toBe(404);
-      expect(await res.json()).toEqual(await unknown.json().then((b) => ({ ...b, error: b.error.replace("nope", "home") })));
+      const other = (await unknown.json()) as { error: string; code: string };
+      expect(await res.json()).toEqual({ ...other, error: other.error.replace("nope", "home") });
       expect(await txt()).toEqual([]);
     });
 
@@ -220,7 +221,7 @@ describe("acme-dns API under /acme-dns", () => {
       for (const bad of [v.slice(1), `${v}A`, `${v.slice(0, 42)}=`, `${v.slice(0, 42)}"`, `${v.slice(0, 42)} `, `${v.slice(0, 42)}\n`, `${v.slice(0, 42)}\\`, ""]) {
         const res = await acmeUpdate(aliceToken, HOME, bad);
         expect(res.status, JSON.stringify(bad)).toBe(400);
-        expect((await res.json()).code).toBe("invalid_input");
+        expect(((await res.json()) as { code: string }).code).toBe("invalid_input");
       }
       expect(await txt()).toEqual([]);
     });
@@ -253,7 +254,7 @@ describe("acme-dns API under /acme-dns", () => {
     it("by the owner (API key): a new token covering the hostname, in acme-dns's shape", async () => {
       const res = await post("/acme-dns/register", { hostname: HOME }, { authorization: `Bearer ${apiKeys["alice@example.com"]}` });
       expect(res.status).toBe(201);
-      const account = await res.json();
+      const account = (await res.json()) as { username: string; password: string; subdomain: string; fulldomain: string };
       expect(account).toEqual({ username: HOME, password: expect.stringMatching(/^ipk_/), subdomain: HOME, fulldomain: CHALLENGE, allowfrom: [] });
       expect(account.password).not.toBe(aliceToken);
       // The account works the way acme-dns clients use it.
@@ -269,7 +270,7 @@ describe("acme-dns API under /acme-dns", () => {
     it("by an admin for another user's hostname: the token belongs to the owner", async () => {
       const res = await post("/acme-dns/register", { hostname: OTHER }, { authorization: `Bearer ${apiKeys["admin@example.com"]}` });
       expect(res.status).toBe(201);
-      const account = await res.json();
+      const account = (await res.json()) as { username: string; password: string; subdomain: string; fulldomain: string };
       expect(account.subdomain).toBe(OTHER);
       const row = server.store.tokens.list(bob.id).at(-1)!;
       expect(row.hostIds).toEqual([server.store.hosts.byName(OTHER)!.id]);
