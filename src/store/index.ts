@@ -3,6 +3,7 @@
  * declares (UpdateStore, ...).
  */
 import type { CoreStore, UpdateLogEntry } from "../core/ports";
+import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -24,6 +25,7 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly challenges: Challenges;
   readonly secondaries: Secondaries;
 
   constructor(readonly db: Driver) {
@@ -35,6 +37,7 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db);
   }
 
