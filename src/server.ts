@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
+import { ensureJwtSecret } from "./core/auth";
 import { rememberPeer } from "./api/context";
 import type { Config } from "./config";
 import type { Clock } from "./core/platform";
@@ -41,6 +42,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
   }
   live.sync();
+  // `ipkeep init` creates it; a database from before init, or restored without it, gets one.
+  const jwtSecret = ensureJwtSecret({ store, platform });
 
   let dns: DnsServer | null = null;
   const httpServers: { stop(force?: boolean): void }[] = [];
@@ -50,7 +53,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       config.dns.map((s) => parseListen(s, 53)),
       (query, transport) => answer(query, live.zones, { transport }),
     );
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url });
+    const app = createApp({ store, platform, changes: live, publicUrl: config.url, jwtSecret });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({

@@ -3,6 +3,7 @@
  * declares (UpdateStore, ...).
  */
 import type { CoreStore, UpdateLogEntry } from "../core/ports";
+import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -23,6 +24,10 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly accounts: Accounts;
+  readonly sessions: Sessions;
+  readonly apiKeys: ApiKeys;
+  readonly recoveryCodes: RecoveryCodes;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -33,6 +38,10 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.accounts = new Accounts(db);
+    this.sessions = new Sessions(db);
+    this.apiKeys = new ApiKeys(db);
+    this.recoveryCodes = new RecoveryCodes(db);
   }
 
   static async open(path: string): Promise<Store> {
