@@ -25,3 +25,9 @@ export function parseId(raw: string): number {
 export const emailField = t.String({ minLength: 3, maxLength: 254, format: "email" });
 export const passwordField = t.String({ minLength: 1, maxLength: 1024 });
 export const tokenField = t.String({ minLength: 1, maxLength: 512 });
+
+/**
+ * A whole number. Not t.Integer: Elysia coerces "3" to 3 for it, and a string where a number
+ * belongs is a client bug to report, not to guess at.
+ */
+export const wholeNumber = (opts: { minimum?: number; maximum?: number; description?: string } = {}) => t.Number({ multipleOf: 1, ...opts });

@@ -7,7 +7,7 @@ import { apiKeyView, createApiKey, revokeApiKey } from "../core/auth";
 import { authenticate } from "./auth";
 import type { ApiDeps } from "./context";
 import { peerOf } from "./context";
-import { idParams, parseId, strictBody } from "./http";
+import { idParams, parseId, strictBody, wholeNumber } from "./http";
 
 const detail = (summary: string) => ({ tags: ["keys"], summary, security: [{ bearer: [] }] });
 
@@ -32,7 +32,7 @@ export function keyRoutes(deps: ApiDeps) {
       {
         body: strictBody({
           label: t.Optional(t.String({ maxLength: 100 })),
-          expiresInDays: t.Optional(t.Integer({ minimum: 1, maximum: 3650 })),
+          expiresInDays: t.Optional(wholeNumber({ minimum: 1, maximum: 3650 })),
         }),
         detail: detail("Create an API key; its value is shown only in this answer"),
       },

@@ -7,9 +7,9 @@ import { nowSeconds } from "../core/platform";
 import { authenticate, requireAdmin } from "./auth";
 import type { ApiDeps } from "./context";
 import { peerOf } from "./context";
-import { strictBody } from "./http";
+import { strictBody, wholeNumber } from "./http";
 
-const quotaValue = t.Union([t.Integer({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
+const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 const detail = (summary: string) => ({ tags: ["settings"], summary, security: [{ bearer: [] }] });
 
 export function settingsRoutes(deps: ApiDeps) {
@@ -46,7 +46,7 @@ export function settingsRoutes(deps: ApiDeps) {
               t.Object(
                 {
                   host: t.String({ minLength: 1, maxLength: 253 }),
-                  port: t.Optional(t.Integer({ minimum: 1, maximum: 65535 })),
+                  port: t.Optional(wholeNumber({ minimum: 1, maximum: 65535 })),
                   secure: t.Optional(t.Boolean()),
                   user: t.Optional(t.Union([t.String({ maxLength: 254 }), t.Null()])),
                   password: t.Optional(t.Union([t.String({ maxLength: 1024 }), t.Null()])),

@@ -6,9 +6,9 @@ import { adminUpdateUser, invite, userView } from "../core/auth";
 import { fail } from "../core/errors";
 import { authDeps, authenticate, requestMeta, requireAdmin } from "./auth";
 import type { ApiDeps } from "./context";
-import { emailField, idParams, parseId, strictBody } from "./http";
+import { emailField, idParams, parseId, strictBody, wholeNumber } from "./http";
 
-const quotaValue = t.Union([t.Integer({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
+const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 const detail = (summary: string) => ({ tags: ["users"], summary, security: [{ bearer: [] }] });
 
 export function userRoutes(deps: ApiDeps) {

@@ -87,6 +87,7 @@ export async function apiHarness(opts: { mailer?: MailerFactory; rateLimits?: Ap
       if (o.body !== undefined) {
         body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
         headers["content-type"] ??= "application/json";
+        headers["content-length"] ??= String(new TextEncoder().encode(body).length);
       }
       const req = new Request(`http://localhost${path}`, { method, headers, body });
       if (o.peer) rememberPeer(req, o.peer);
