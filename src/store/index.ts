@@ -11,6 +11,7 @@ import { Hostnames } from "./hostnames";
 import { Logs } from "./logs";
 import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
+import { Secondaries } from "./secondaries";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
 import { Users } from "./users";
@@ -28,6 +29,7 @@ export class Store implements CoreStore {
   readonly sessions: Sessions;
   readonly apiKeys: ApiKeys;
   readonly recoveryCodes: RecoveryCodes;
+  readonly secondaries: Secondaries;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -42,6 +44,7 @@ export class Store implements CoreStore {
     this.sessions = new Sessions(db);
     this.apiKeys = new ApiKeys(db);
     this.recoveryCodes = new RecoveryCodes(db);
+    this.secondaries = new Secondaries(db);
   }
 
   static async open(path: string): Promise<Store> {
