@@ -8,7 +8,9 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import pkg from "../../package.json" with { type: "json" };
 import { IpkeepError } from "../core/errors";
+import { log, redact } from "../log";
 import { accountRoutes } from "./account";
+import { acmeRoutes } from "./acme";
 import type { ApiDeps } from "./context";
 import { jsonError } from "./errors";
 import { healthRoutes } from "./health";
@@ -58,6 +60,7 @@ export function createApp(deps: ApiDeps) {
         if (code === "NOT_FOUND") return Response.json({ error: "Not found", code: "not_found" }, { status: 404 });
         if (code === "VALIDATION") return Response.json({ error: validationMessage(error), code: "invalid_input" }, { status: 400 });
         if (code === "PARSE") return Response.json({ error: "Request body could not be parsed", code: "invalid_input" }, { status: 400 });
+        log("error", "request failed", { code, error: redact(String((error as Error)?.message ?? error)) });
         return Response.json({ error: "Internal error", code: "internal" }, { status: 500 });
       })
       .use(
@@ -72,6 +75,7 @@ export function createApp(deps: ApiDeps) {
       )
       .use(healthRoutes())
       .use(updateRoutes(deps))
+      .use(acmeRoutes(deps))
       .use(accountRoutes(deps))
       .use(userRoutes(deps))
       .use(keyRoutes(deps))

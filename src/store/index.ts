@@ -4,6 +4,7 @@
  */
 import type { CoreStore, UpdateLogEntry } from "../core/ports";
 import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
+import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -29,6 +30,7 @@ export class Store implements CoreStore {
   readonly sessions: Sessions;
   readonly apiKeys: ApiKeys;
   readonly recoveryCodes: RecoveryCodes;
+  readonly challenges: Challenges;
   readonly secondaries: Secondaries;
 
   constructor(readonly db: Driver) {
@@ -44,6 +46,7 @@ export class Store implements CoreStore {
     this.sessions = new Sessions(db);
     this.apiKeys = new ApiKeys(db);
     this.recoveryCodes = new RecoveryCodes(db);
+    this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db);
   }
 
