@@ -24,6 +24,7 @@ export const OPTIONS = {
   demo: { kind: "boolean", default: false },
   "trusted-proxy": { kind: "list", default: [] },
   "log-level": { kind: "string", default: "info" },
+  resolver: { kind: "string", default: null },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -36,6 +37,8 @@ export interface Config {
   demo: boolean;
   trustedProxy: string[];
   logLevel: string;
+  /** host:port of the resolver asked for delegation checks; null: the system's (/etc/resolv.conf). */
+  resolver: string | null;
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -121,6 +124,7 @@ export function resolveConfig(
     demo: out.demo as boolean,
     trustedProxy: out.trustedProxy as string[],
     logLevel: out.logLevel as string,
+    resolver: (out.resolver as string | null) ?? null,
     configFile,
   };
 }

@@ -11,6 +11,7 @@ import type { Clock } from "./core/platform";
 import { systemClock } from "./core/platform";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
+import { ResolverDelegationLookup } from "./dns/delegation";
 import { LiveZones } from "./dns/live";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { log } from "./log";
@@ -50,7 +51,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       config.dns.map((s) => parseListen(s, 53)),
       (query, transport) => answer(query, live.zones, { transport }),
     );
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url });
+    const app = createApp({ store, platform, changes: live, publicUrl: config.url, delegation: new ResolverDelegationLookup(config.resolver) });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({

@@ -4,14 +4,15 @@
  */
 import { asIpkeepError, type ErrorCode, IpkeepError } from "../core/errors";
 
-export function errorBody(e: unknown): { error: string; code: ErrorCode } {
+export function errorBody(e: unknown): { error: string; code: ErrorCode; upgrade?: false } {
   const err = asIpkeepError(e);
-  return { error: err.message, code: err.code };
+  // ipdock's quota answer carries "upgrade"; there are no plans to upgrade to here.
+  return err.code === "PLAN_LIMIT" ? { error: err.message, code: err.code, upgrade: false } : { error: err.message, code: err.code };
 }
 
 export function jsonError(e: unknown, headers: Record<string, string> = {}): Response {
   const err = asIpkeepError(e);
-  return Response.json({ error: err.message, code: err.code }, { status: err.status, headers });
+  return Response.json(errorBody(err), { status: err.status, headers });
 }
 
 export function isIpkeepError(e: unknown): e is IpkeepError {

@@ -14,6 +14,7 @@ export function registerServe(program: Command): void {
     .option("--trusted-proxy <cidr>", "proxy whose X-Forwarded-For is believed (repeatable)", collect)
     .option("--demo", "create a demo zone on first start when none exists")
     .option("--log-level <level>", "debug, info, warn or error")
+    .option("--resolver <addr:port>", "resolver asked for custom-domain delegation checks (default: /etc/resolv.conf)")
     .action(async (_opts: unknown, cmd: Command) => {
       try {
         const config = configFrom(cmd);
