@@ -32,7 +32,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export const ZONE = "dyn.example.com";
+export const ZONE = "dyn.ipkeep.test";
 
 export async function startHarness(opts: { delegation?: DelegationLookup } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "ipkeep-api-"));
