@@ -24,6 +24,9 @@ export const OPTIONS = {
   demo: { kind: "boolean", default: false },
   "trusted-proxy": { kind: "list", default: [] },
   "log-level": { kind: "string", default: "info" },
+  "xfr-allow": { kind: "list", default: [] },
+  notify: { kind: "list", default: [] },
+  "tsig-key": { kind: "list", default: [] },
   resolver: { kind: "string", default: null },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -37,6 +40,12 @@ export interface Config {
   demo: boolean;
   trustedProxy: string[];
   logLevel: string;
+  /** CIDRs that may AXFR/IXFR without TSIG. */
+  xfrAllow: string[];
+  /** Secondaries to NOTIFY: "ADDR:PORT" or "ADDR:PORT KEYNAME" (NOTIFY signed with that key). */
+  notify: string[];
+  /** TSIG keys for transfers: "NAME:BASE64SECRET" or "hmac-sha256:NAME:BASE64SECRET". */
+  tsigKey: string[];
   /** host:port of the resolver asked for delegation checks; null: the system's (/etc/resolv.conf). */
   resolver: string | null;
   /** The file the configuration was read from, if any. */
@@ -124,6 +133,9 @@ export function resolveConfig(
     demo: out.demo as boolean,
     trustedProxy: out.trustedProxy as string[],
     logLevel: out.logLevel as string,
+    xfrAllow: out.xfrAllow as string[],
+    notify: out.notify as string[],
+    tsigKey: out.tsigKey as string[],
     resolver: (out.resolver as string | null) ?? null,
     configFile,
   };
