@@ -74,4 +74,13 @@ describe(`account store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     store.accounts.setQuota(uid, { records: 7, hostnames: null }, 100);
     expect(store.accounts.byId(uid)!.quota).toEqual({ hostnames: null, domains: null, records: 7 });
   });
+
+  it("refuses a disabled user's update tokens", () => {
+    const t = store.tokens.create({ userId: uid, label: "", hash: "th", hint: "ipk_x…", scope: "all", hostIds: [] }, 100);
+    expect(store.tokens.byHash("th")?.id).toBe(t.id);
+    store.accounts.setDisabled(uid, true, 100);
+    expect(store.tokens.byHash("th")).toBeNull();
+    store.accounts.setDisabled(uid, false, 100);
+    expect(store.tokens.byHash("th")?.id).toBe(t.id);
+  });
 });
