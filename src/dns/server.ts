@@ -185,6 +185,8 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
   conn.on("data", (chunk: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     let answered = 0;
+    // Answers to pipelined queries leave in as few segments as possible.
+    conn.cork();
     // Queries are answered in the order they arrive (handlers are synchronous).
     while (buf.length >= 2 && !conn.destroyed) {
       const len = buf.readUInt16BE(0);
@@ -212,6 +214,7 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
       }
       send(out);
     }
+    if (!conn.destroyed) conn.uncork();
     // The clock for a partial query starts at its first byte (a complete one restarts it).
     if (partial && (answered > 0 || buf.length === 0)) {
       clearTimeout(partial);
