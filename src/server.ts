@@ -30,7 +30,7 @@ const DATA_VERSION_POLL_MS = 250;
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
 /** Keys and NOTIFY targets of enrolled secondaries (nodes table), read when needed. */
-function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
+export function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
   const keys: TsigKey[] = [];
   const targets: NotifyTarget[] = [];
   for (const n of store.secondaries.active()) {
