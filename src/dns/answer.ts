@@ -4,7 +4,7 @@
  * its 0x20 case survives); lookup() decides what goes in which section, the way NSD does;
  * encode() writes it with name compression and NSD's truncation rules.
  */
-import { labelKey, nameInfo } from "./dname";
+import { keyInZone, labelKey, nameInfo } from "./dname";
 import { TYPE } from "./rdata";
 import type { RR, RRsets, Zone, ZoneSet } from "./zone";
 
@@ -19,12 +19,13 @@ const QR = 0x8000;
 const AA = 0x0400;
 const TC = 0x0200;
 const RD = 0x0100;
-const CD = 0x0010;
 const OPCODE_QUERY = 0;
 const OPCODE_NOTIFY = 4;
 const OPCODE_UPDATE = 5;
 const CLASS_IN = 1;
+const CLASS_CH = 3;
 const CLASS_ANY = 255;
+const TYPE_DNSKEY = 48;
 const TYPE_OPT = 41;
 const TYPE_IXFR = 251;
 const TYPE_AXFR = 252;
@@ -161,42 +162,59 @@ export interface Placed {
   rrs: RR[];
 }
 
+/**
+ * NSD's sections: the apex NS added to positive answers is optional (left out, without TC,
+ * when it does not fit), and additional addresses go A first, then AAAA.
+ */
 export interface Result {
   rcode: number;
   aa: boolean;
   answer: Placed[];
   authority: Placed[];
-  additional: Placed[];
+  optionalAuthority: Placed[];
+  additionalA: Placed[];
+  additionalAAAA: Placed[];
+  /** A referral: it must carry at least one glue address or be truncated. */
+  delegation: boolean;
 }
 
 function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions): Uint8Array {
   const opcode = (q.flags >> 11) & 0xf;
   let result: Result;
   let extended = 0;
+  let noQuestion = false;
   if (q.opt && q.opt.version > 0) {
     result = empty(RCODE.NOERROR);
     extended = BADVERS_HIGH;
-  } else if (opcode !== OPCODE_QUERY) {
-    // NOTIFY and UPDATE: no secondary or dynamic-update role is configured in answer().
-    result = empty(RCODE.REFUSED);
-  } else if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) {
+  } else if (opcode === OPCODE_UPDATE) {
+    // No dynamic updates over DNS: the HTTP API is the way in (NSD answers the same).
+    return headerOnly(raw, RCODE.NOTIMP)!;
+  } else if (opcode === OPCODE_NOTIFY) {
+    // answer() serves as a primary: NOTIFY is refused for our zones (as NSD without
+    // allow-notify) and NXDOMAIN for names that are not a zone we serve.
+    return headerOnly(raw, zones.byKey(q.suffixes[0]!) ? RCODE.REFUSED : RCODE.NXDOMAIN)!;
+  } else if (q.qclass === CLASS_CH) {
     // CHAOS (version.bind, id.server, ...) as NSD with hide-version and hide-identity.
     result = empty(RCODE.REFUSED);
+  } else if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) {
+    // NSD drops the question of other classes from its REFUSED answer.
+    result = empty(RCODE.REFUSED);
+    noQuestion = true;
   } else if (q.qtype === TYPE_AXFR || q.qtype === TYPE_IXFR || q.qtype === TYPE_OPT) {
     // Transfers are handled by the transfer code before answer() (TCP only).
     result = empty(q.qtype === TYPE_OPT ? RCODE.FORMERR : RCODE.REFUSED);
   } else {
-    result = lookup(zones, q.suffixes, q.qtype);
+    result = lookup(zones, q.suffixes, q.qtype, q.qclass === CLASS_ANY);
     // NSD answers class ANY from the IN data but not authoritatively.
     if (q.qclass === CLASS_ANY) result.aa = false;
   }
   const limit =
     opts.transport === "tcp" ? 65535 : q.opt ? Math.max(PLAIN_UDP_LIMIT, Math.min(q.opt.payload, EDNS_PAYLOAD)) : PLAIN_UDP_LIMIT;
-  return encode(raw, q, result, limit, extended);
+  return encode(raw, q, result, limit, extended, noQuestion);
 }
 
 function empty(rcode: number): Result {
-  return { rcode, aa: false, answer: [], authority: [], additional: [] };
+  return { rcode, aa: false, answer: [], authority: [], optionalAuthority: [], additionalA: [], additionalAAAA: [], delegation: false };
 }
 
 function typeKey(code: number): string {
@@ -233,9 +251,11 @@ function zoneIndex(zones: ZoneSet, suffixes: string[], from: number): number {
 }
 
 class Builder {
-  r: Result = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [] };
+  r: Result = { ...empty(RCODE.NOERROR), aa: true };
   private seen = new Set<RR[]>();
   private cnames = 0;
+
+  constructor(private classAny: boolean) {}
 
   place(section: Placed[], owner: string | null, rrs: RR[]): boolean {
     // NSD never puts one RRset in the message twice (an A both in answer and as glue).
@@ -247,33 +267,38 @@ class Builder {
 
   negative(zone: Zone, rcode: number): void {
     this.r.rcode = rcode;
+    // As NSD: class ANY questions get no SOA (it would claim class IN authority).
+    if (this.classAny) return;
     const soa = zone.soa;
     this.place(this.r.authority, zone.name, [{ ...soa, ttl: zone.negativeTtl }]);
   }
 
-  /** A and AAAA of the targets of NS, MX and SRV records, when the zone holds them. */
-  additional(zone: Zone, sets: RR[][]): void {
-    const targets: string[] = [];
-    for (const set of sets) {
-      for (const rr of set) {
-        if (rr.code === TYPE.NS || rr.code === TYPE.MX || rr.code === TYPE.SRV) targets.push(rr.targets[0]!);
-      }
-    }
-    for (const kind of ["A", "AAAA"]) {
-      for (const t of targets) {
-        if (t !== zone.name && !t.endsWith(`.${zone.name}`)) continue;
-        const found = addressNode(zone, t);
-        const set = found?.node.get(kind);
-        if (set) this.place(this.r.additional, found!.owner, set);
-      }
+  /**
+   * A and AAAA of the targets of NS, MX and SRV records, when the zone holds them (also by
+   * wildcard). Glue below a cut only for NS, as NSD.
+   */
+  additional(zone: Zone, set: RR[]): void {
+    const code = set[0]!.code;
+    if (code !== TYPE.NS && code !== TYPE.MX && code !== TYPE.SRV) return;
+    for (const rr of set) {
+      const t = rr.targets[0]!;
+      if (!keyInZone(t, zone.name)) continue;
+      const found = addressNode(zone, t, code === TYPE.NS);
+      if (!found) continue;
+      const a = found.node.get("A");
+      if (a) this.place(this.r.additionalA, found.owner, a);
+      const aaaa = found.node.get("AAAA");
+      if (aaaa) this.place(this.r.additionalAAAA, found.owner, aaaa);
     }
   }
 
   referral(zone: Zone, cut: string): void {
-    this.r.aa = this.r.answer.length > 0 && this.r.aa;
+    // AA stays set when a CNAME chain led here from authoritative data.
+    this.r.aa = this.cnames > 0;
+    this.r.delegation = true;
     const ns = zone.nodes.get(cut)!.get("NS")!;
     this.place(this.r.authority, cut, ns);
-    this.additional(zone, [ns]);
+    this.additional(zone, ns);
   }
 
   /** Resolves name (suffix keys) in zone whose apex sits at suffixes[apexIdx]. */
@@ -306,22 +331,17 @@ class Builder {
       this.negative(zone, RCODE.NOERROR);
       return;
     }
-    if (qtype === TYPE.ANY) {
-      // RFC 8482, as NSD: one RRset of the name, the first it holds.
-      const first = node.values().next().value as RR[];
-      this.place(this.r.answer, owner, first);
-      return;
-    }
-    const set = node.get(typeKey(qtype));
+    let set: RR[] | undefined;
+    if (qtype === TYPE.ANY) set = anyRRset(node);
+    else set = node.get(typeKey(qtype));
     if (set) {
       this.place(this.r.answer, owner, set);
-      const sets = [set];
+      this.additional(zone, set);
+      // NSD adds the apex NS (optional) except for ANY, DS and DNSKEY, whose answers are large.
       const apexNs = zone.nodes.get(zone.name)?.get("NS");
-      if (apexNs && !(qtype === TYPE.NS && name === zone.name)) {
-        this.place(this.r.authority, zone.name, apexNs);
-        sets.push(apexNs);
+      if (apexNs && !this.classAny && qtype !== TYPE.ANY && qtype !== TYPE.DS && qtype !== TYPE_DNSKEY) {
+        if (this.place(this.r.optionalAuthority, zone.name, apexNs)) this.additional(zone, apexNs);
       }
-      this.additional(zone, sets);
       return;
     }
     const cname = node.get("CNAME");
@@ -340,15 +360,43 @@ class Builder {
   }
 }
 
+/**
+ * RFC 8482 as NSD: one RRset. The first of A, AAAA, SOA, MX, PTR in zone order; failing
+ * those, the last other RRset; DNSKEY/RRSIG/NSEC only when nothing else exists.
+ */
+function anyRRset(node: RRsets): RR[] | undefined {
+  let normal: RR[] | undefined;
+  let nonPreferred: RR[] | undefined;
+  for (const set of node.values()) {
+    const c = set[0]!.code;
+    if (c === TYPE.A || c === TYPE.AAAA || c === TYPE.SOA || c === TYPE.MX || c === TYPE.PTR) return set;
+    if (c === TYPE_DNSKEY || c === 46 || c === 47) nonPreferred = set;
+    else normal = set;
+  }
+  return normal ?? nonPreferred;
+}
+
+/** True when name sits below a delegation point of the zone (it is glue, not zone data). */
+function belowCut(zone: Zone, name: string): boolean {
+  if (zone.cuts.size === 0) return false;
+  const info = nameInfo(name);
+  for (let i = 1; i < info.suffixes.length; i++) {
+    const n = info.suffixes[i]!;
+    if (n === zone.name) return false;
+    if (zone.cuts.has(n)) return true;
+  }
+  return false;
+}
+
 /** The node holding a name's addresses: the name itself or, failing that, its wildcard. */
-function addressNode(zone: Zone, name: string): { owner: string; node: RRsets } | null {
+function addressNode(zone: Zone, name: string, allowGlue: boolean): { owner: string; node: RRsets } | null {
+  if (!allowGlue && belowCut(zone, name)) return null;
   const node = zone.nodes.get(name);
   if (node) return { owner: name, node };
   if (zone.ents.has(name)) return null;
   const info = nameInfo(name);
   for (let i = 1; i < info.suffixes.length; i++) {
     const n = info.suffixes[i]!;
-    if (zone.cuts.has(n)) return null;
     if (zone.nodes.has(n) || zone.ents.has(n) || n === zone.name) {
       const wild = zone.nodes.get(`*.${n}`);
       return wild ? { owner: name, node: wild } : null;
@@ -358,7 +406,7 @@ function addressNode(zone: Zone, name: string): { owner: string; node: RRsets } 
 }
 
 /** What the zones say about (name, type). suffixes: keys of the name and its ancestors, root last. */
-export function lookup(zones: ZoneSet, suffixes: string[], qtype: number): Result {
+export function lookup(zones: ZoneSet, suffixes: string[], qtype: number, classAny = false): Result {
   let apexIdx = zoneIndex(zones, suffixes, 0);
   if (apexIdx < 0) return empty(RCODE.REFUSED);
   // DS at a zone apex belongs to the parent side of the cut, when we serve the parent.
@@ -366,7 +414,7 @@ export function lookup(zones: ZoneSet, suffixes: string[], qtype: number): Resul
     const parent = zoneIndex(zones, suffixes, 1);
     if (parent > 0) apexIdx = parent;
   }
-  const b = new Builder();
+  const b = new Builder(classAny);
   b.resolve(zones, zones.byKey(suffixes[apexIdx]!)!, suffixes, apexIdx, qtype, null);
   return b.r;
 }
@@ -465,19 +513,32 @@ function writeRR(w: Writer, owner: string | null, rr: RR): boolean {
   return w.pos <= w.limit;
 }
 
-function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: number): Uint8Array {
+function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: number, noQuestion: boolean): Uint8Array {
   const room = limit - (q.opt ? OPT_SIZE : 0);
   const w = new Writer(room);
   const counts = [0, 0, 0];
-  let flags = QR | (q.flags & 0x7800) | (q.flags & (RD | CD)) | (r.aa ? AA : 0) | (r.rcode & 0xf);
+  // RD is copied; CD is not (NSD clears it: there is no validation here to disable).
+  let flags = QR | (q.flags & 0x7800) | (q.flags & RD) | (r.aa ? AA : 0) | (r.rcode & 0xf);
   w.bytes(raw.subarray(0, HEADER));
-  // The question exactly as received: its case is what 0x20-randomising resolvers check.
-  w.bytes(raw.subarray(HEADER, q.qEnd));
-  for (let i = 0; i < q.labelOffsets.length; i++) w.remember(q.suffixes[i]!, q.labelOffsets[i]!);
-  const sections = [r.answer, r.authority, r.additional];
+  if (!noQuestion) {
+    // The question exactly as received: its case is what 0x20-randomising resolvers check.
+    w.bytes(raw.subarray(HEADER, q.qEnd));
+    for (let i = 0; i < q.labelOffsets.length; i++) w.remember(q.suffixes[i]!, q.labelOffsets[i]!);
+  }
+  // [records, counted in, optional]
+  const sections: [Placed[], number, boolean][] = [
+    [r.answer, 0, false],
+    [r.authority, 1, false],
+    [r.optionalAuthority, 1, true],
+    [r.additionalA, 2, true],
+    [r.additionalAAAA, 2, true],
+  ];
   let truncated = false;
-  for (let s = 0; s < 3 && !truncated; s++) {
-    for (const placed of sections[s]!) {
+  for (let s = 0; s < sections.length && !truncated; s++) {
+    const [list, count, optional] = sections[s]!;
+    let done = false;
+    let added = 0;
+    for (const placed of list) {
       const m = w.mark();
       let ok = true;
       for (const rr of placed.rrs) {
@@ -487,17 +548,25 @@ function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: n
         }
       }
       if (ok) {
-        counts[s]! += placed.rrs.length;
+        counts[count]! += placed.rrs.length;
+        added += placed.rrs.length;
         continue;
       }
       // As NSD: an RRset that does not fit is left out whole. In the answer and authority
-      // sections that truncates the message (TC); extra additional records are just dropped.
+      // sections that truncates the message (TC); optional records are just left out, and
+      // no later section is tried.
       w.rollback(m);
-      if (s < 2) {
+      if (!optional) {
         truncated = true;
         flags |= TC;
         break;
       }
+      done = true;
+    }
+    if (done) {
+      // A referral without a single address would be useless: ask for TCP instead.
+      if (s === 3 && added === 0 && r.delegation) flags |= TC;
+      break;
     }
   }
   let arcount = counts[2]!;
@@ -509,7 +578,7 @@ function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: n
   out[2] = flags >> 8;
   out[3] = flags & 0xff;
   out[4] = 0;
-  out[5] = 1;
+  out[5] = noQuestion ? 0 : 1;
   out[6] = counts[0]! >> 8;
   out[7] = counts[0]! & 0xff;
   out[8] = counts[1]! >> 8;
