@@ -4,6 +4,7 @@
  * every problem with its line number (an import is all or nothing, so the caller refuses the
  * whole file on any error). exportZone writes a file NSD and BIND load.
  */
+import type { ZoneData } from "../core/ports";
 import { keyInZone, keyToText, nameKey } from "./dname";
 import { formatRdata, parsePeriod, parseRdataTokens, refusedType, type Token, TYPE, typeCode, typeText } from "./rdata";
 import { type Zone, zoneRecords } from "./zone";
@@ -304,4 +305,18 @@ export function exportZone(zone: Zone): string {
     lines.push(`${keyToText(rr.name)}\t${rr.ttl}\tIN\t${f.type === typeText(rr.code) ? f.type : f.type}\t${f.content}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** A parsed file as the ZoneData DNS builds zones from (tests, benchmarks). */
+export function zoneDataOf(p: ParsedZone, id = 1): ZoneData {
+  return {
+    id,
+    name: p.name,
+    serial: p.soa.serial,
+    soa: p.soa,
+    nsTtl: p.nsTtl,
+    nameservers: p.nameservers.map((name) => ({ name, ipv4: null, ipv6: null })),
+    hosts: [],
+    records: p.records.map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, content: r.content })),
+  };
 }

@@ -13,10 +13,11 @@
  *
  * Set IPKEEP_DIFF_VERBOSE=1 to print every exchange.
  */
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildQuery, type QueryOptions, render, tcpExchange, udpExchange } from "../helpers/wire-query";
-import { nsdAvailable, type Nsd, startNsd } from "../helpers/nsd";
+import { startZoneNsd, type ZoneNsd } from "../helpers/nsd-zone";
 import { type Ipkeep, startIpkeep } from "./differential-ipkeep";
 
 const ZONE_FILE = join(import.meta.dirname, "fixtures", "diff.zone");
@@ -114,14 +115,14 @@ function corpus(): Case[] {
   return cases;
 }
 
-const HAVE_NSD = nsdAvailable();
-let nsd: Nsd;
+const HAVE_NSD = spawnSync("nsd", ["-v"]).status === 0;
+let nsd: ZoneNsd;
 let ipk: Ipkeep;
 
 describe.skipIf(!HAVE_NSD)("differential: ipkeep answers as NSD on the same zone file", () => {
   beforeAll(async () => {
     const ready = async (port: number) => (await udpExchange(port, buildQuery(ZONE, T.SOA), 300)) !== null;
-    nsd = await startNsd(ZONE, ZONE_FILE, ready);
+    nsd = await startZoneNsd(ZONE, ZONE_FILE, ready);
     ipk = await startIpkeep(ZONE, ZONE_FILE);
   }, 60_000);
   afterAll(async () => {
