@@ -4,7 +4,7 @@
  * form without the trailing dot.
  */
 import type { ZoneData } from "../core/ports";
-import { keyInZone, nameKey, parentKey } from "./dname";
+import { keyInZone, nameInfo, nameKey, parentKey } from "./dname";
 import { packetData, packetType, parseRdataText, type Rdata, TYPE, typeCode } from "./rdata";
 
 /**
@@ -183,4 +183,28 @@ export class ZoneSet {
       n = parentKey(n);
     }
   }
+}
+
+/**
+ * One record in uncompressed wire form (owner, type, class, TTL, RDATA) exactly as served:
+ * unlike dns-packet's codec it keeps escaped labels and opaque RDATA byte for byte. For
+ * transfers, which must send what answer() serves.
+ */
+export function rrWire(rr: RR): Uint8Array {
+  const owner = nameInfo(rr.name).wire;
+  const out = new Uint8Array(owner.length + 10 + rr.rdata.length);
+  out.set(owner, 0);
+  let o = owner.length;
+  out[o++] = rr.code >> 8;
+  out[o++] = rr.code & 0xff;
+  out[o++] = 0;
+  out[o++] = 1;
+  out[o++] = (rr.ttl >>> 24) & 0xff;
+  out[o++] = (rr.ttl >>> 16) & 0xff;
+  out[o++] = (rr.ttl >>> 8) & 0xff;
+  out[o++] = rr.ttl & 0xff;
+  out[o++] = rr.rdata.length >> 8;
+  out[o++] = rr.rdata.length & 0xff;
+  out.set(rr.rdata, o);
+  return out;
 }
