@@ -10,6 +10,7 @@ import { registerInit } from "./cli/init";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
+import { registerZone } from "./cli/zone";
 
 const program = new Command()
   .name("ipkeep")
@@ -25,5 +26,6 @@ registerDomain(program);
 registerHost(program);
 registerToken(program);
 registerUser(program);
+registerZone(program);
 
 await program.parseAsync(process.argv);

@@ -14,6 +14,7 @@ import { Secondaries } from "./secondaries";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
 import { Users } from "./users";
+import { ZoneContentsRepo } from "./zone-contents";
 
 export class Store implements CoreStore {
   readonly users: Users;
@@ -25,6 +26,7 @@ export class Store implements CoreStore {
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
   readonly secondaries: Secondaries;
+  readonly zoneContents: ZoneContentsRepo;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -36,6 +38,7 @@ export class Store implements CoreStore {
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
     this.secondaries = new Secondaries(db);
+    this.zoneContents = new ZoneContentsRepo(db);
   }
 
   static async open(path: string): Promise<Store> {

@@ -1,11 +1,8 @@
 /**
- * The ipkeep side of the differential test (in-process for now).
+ * The ipkeep side of the differential test: the compiled executable, `ipkeep zone import`
+ * of the same file NSD loads, then `ipkeep serve` on free ports (stopped by PID).
  */
-import { readFileSync } from "node:fs";
-import { answer } from "../../src/dns/answer";
-import { startDns } from "../../src/dns/server";
-import { buildZone, ZoneSet } from "../../src/dns/zone";
-import { parseZoneFile } from "../../src/dns/zonefile";
+import { cleanup, run, startServe, tempDir } from "../helpers/exe";
 
 export interface Ipkeep {
   port: number;
@@ -13,9 +10,20 @@ export interface Ipkeep {
 }
 
 export async function startIpkeep(zone: string, file: string): Promise<Ipkeep> {
-  const p = parseZoneFile(readFileSync(file, "utf8"), { zone });
-  const zones = new ZoneSet();
-  zones.set(buildZone({ id: 1, name: p.name, serial: p.soa.serial, soa: p.soa, nsTtl: p.nsTtl, nameservers: p.nameservers.map((n) => ({ name: n, ipv4: null, ipv6: null })), hosts: [], records: p.records }));
-  const srv = await startDns([{ host: "127.0.0.1", port: 0 }], (q, transport) => answer(q, zones, { transport }));
-  return { port: srv.addresses[0]!.port, stop: () => srv.close() };
+  const dir = tempDir();
+  const step = (args: string[]) => {
+    const r = run(["--data", dir, ...args]);
+    if (r.code !== 0) throw new Error(`ipkeep ${args.join(" ")} failed (${r.code}):\n${r.stdout}${r.stderr}`);
+  };
+  // init needs a zone of its own; .invalid (RFC 6761) cannot collide with the corpus.
+  step(["init", "--zone", "init.invalid", "--ns", "ns1.init.invalid=192.0.2.9"]);
+  step(["zone", "import", file, "--zone", zone]);
+  const srv = await startServe(dir);
+  return {
+    port: srv.dnsPort,
+    stop: async () => {
+      await srv.stop();
+      cleanup(dir);
+    },
+  };
 }
