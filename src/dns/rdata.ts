@@ -96,6 +96,12 @@ export function typeText(code: number): string {
   return BY_CODE.get(code)?.name ?? `TYPE${code}`;
 }
 
+/** A type's best-known mnemonic, for messages (HTTPS rather than TYPE65). */
+export function typeName(code: number): string {
+  const opaque = Object.entries(OPAQUE_NAMES).find(([, c]) => c === code);
+  return opaque ? opaque[0] : typeText(code);
+}
+
 /** The type key dns-packet uses: its own name for the structured types, UNKNOWN_n for the rest. */
 export function packetType(code: number): string {
   return PACKET_NAMES[code] ?? `UNKNOWN_${code}`;
@@ -271,7 +277,7 @@ export function parseRdataTokens(code: number, tokens: Token[], origin: string |
     return { code, wire, names: [] };
   }
   const def = BY_CODE.get(code);
-  if (!def) throw new Error(`${typeText(code)} is only accepted in the RFC 3597 generic form (\\# length hex)`);
+  if (!def) throw new Error(`${typeName(code)} is only accepted in the RFC 3597 generic form (\\# length hex)`);
   const out = new Bytes();
   const names: string[] = [];
   let t = 0;

@@ -113,6 +113,7 @@ function entries(text: string, problems: { line: number; message: string }[]): E
       }
       if (i >= text.length) {
         problems.push({ line: start, message: "unterminated quoted string" });
+        cur = null; // reported once; the broken entry is not parsed further
         break;
       }
       i++;
