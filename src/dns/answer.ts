@@ -269,8 +269,7 @@ class Builder {
     this.r.rcode = rcode;
     // As NSD: class ANY questions get no SOA (it would claim class IN authority).
     if (this.classAny) return;
-    const soa = zone.soa;
-    this.place(this.r.authority, zone.name, [{ ...soa, ttl: zone.negativeTtl }]);
+    this.place(this.r.authority, zone.name, [zone.negativeSoa]);
   }
 
   /**

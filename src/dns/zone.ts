@@ -3,6 +3,7 @@
  * DNS hot path never touches SQLite. Names are keys (see dname.ts): lower-case presentation
  * form without the trailing dot.
  */
+import { ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
 import type { ZoneData } from "../core/ports";
 import { keyInZone, nameInfo, nameKey, parentKey } from "./dname";
 import { packetData, packetType, parseRdataText, type Rdata, TYPE, typeCode } from "./rdata";
@@ -37,6 +38,8 @@ export interface Zone {
   soa: RR;
   /** RFC 2308: negative answers are cached for min(SOA TTL, SOA MINIMUM). */
   negativeTtl: number;
+  /** The SOA as negative answers carry it: with the negative TTL. */
+  negativeSoa: RR;
   /** owner name -> type (dns-packet key: "A", "UNKNOWN_43") -> RRset, in insertion order */
   nodes: Map<string, RRsets>;
   /** Names that exist only because something exists below them (empty non-terminals). */
@@ -45,8 +48,26 @@ export interface Zone {
   cuts: Set<string>;
 }
 
+/** RR with dns-packet's `data` made on first use: only transfers read it, answers never do. */
+class Record implements RR {
+  readonly class = "IN" as const;
+  private cached: unknown;
+  constructor(
+    public name: string,
+    public type: string,
+    public ttl: number,
+    public code: number,
+    public rdata: Uint8Array,
+    public targets: string[],
+  ) {}
+  get data(): any {
+    if (this.cached === undefined) this.cached = packetData(this.code, this.rdata, this.targets);
+    return this.cached;
+  }
+}
+
 export function makeRR(name: string, code: number, ttl: number, r: Rdata): RR {
-  return { name, type: packetType(code), class: "IN", ttl, data: packetData(code, r.wire, r.names), code, rdata: r.wire, targets: r.names };
+  return new Record(name, packetType(code), ttl, code, r.wire, r.names);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -64,7 +85,11 @@ function add(nodes: Map<string, RRsets>, rr: RR): void {
   else if (!set.some((x) => sameBytes(x.rdata, rr.rdata))) set.push(rr);
 }
 
+// Names from the database are already canonical (core/names.ts): only odd ones need parsing.
+const PLAIN_NAME = /^[a-z0-9_*-]+(?:\.[a-z0-9_-]+)*$/;
+
 function key(name: string): string {
+  if (PLAIN_NAME.test(name)) return name;
   try {
     return nameKey(name);
   } catch {
@@ -83,6 +108,14 @@ export function buildZone(z: ZoneData): Zone {
   const soa = makeRR(apex, TYPE.SOA, z.soa.ttl, soaRdata);
   add(nodes, soa);
   const rr = (name: string, type: string, ttl: number, content: string): RR | null => {
+    // Dynamic hosts are most of a big zone: their addresses skip the presentation parser.
+    if (type === "A" || type === "AAAA") {
+      const owner = key(name);
+      const v4 = type === "A" ? parseIPv4(content) : null;
+      const wire = v4 ? ipv4ToBytes(v4) : type === "AAAA" ? ipv6ToBytes(content) : null;
+      if (!wire || !keyInZone(owner, apex)) return null;
+      return makeRR(owner, type === "A" ? TYPE.A : TYPE.AAAA, ttl, { code: 0, wire, names: [] });
+    }
     const code = typeCode(type);
     if (code === null) return null;
     try {
@@ -111,7 +144,9 @@ export function buildZone(z: ZoneData): Zone {
     if (!nodes.has(hk) && keyInZone(hk, apex)) nodes.set(hk, new Map());
   }
   for (const r of z.records) put(rr(r.name, r.type, r.ttl, r.content));
-  return finishZone({ id: z.id, name: apex, serial: z.serial, soa, negativeTtl: Math.min(z.soa.ttl, z.soa.minimum), nodes, ents: new Set(), cuts: new Set() });
+  const negativeTtl = Math.min(z.soa.ttl, z.soa.minimum);
+  const negativeSoa = makeRR(apex, TYPE.SOA, negativeTtl, soaRdata);
+  return finishZone({ id: z.id, name: apex, serial: z.serial, soa, negativeTtl, negativeSoa, nodes, ents: new Set(), cuts: new Set() });
 }
 
 /** Derives the empty non-terminals and delegation points from the nodes. */
