@@ -7,7 +7,7 @@
 import { bytesToIPv6, ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
 import { keyToText, labelsKey, nameInfo, nameKey, textLabels } from "./dname";
 
-type Field = "u8" | "u16" | "u32" | "period" | "name" | "str" | "strs" | "hex" | "b64" | "a" | "aaaa" | "tag" | "raw";
+type Field = "u8" | "u16" | "u32" | "period" | "name" | "str" | "strs" | "hex" | "b64" | "a" | "aaaa" | "tag" | "raw" | "svcparams";
 
 interface TypeDef {
   code: number;
@@ -41,11 +41,13 @@ const DEFS: TypeDef[] = [
   { code: 99, name: "SPF", fields: ["strs"] },
   { code: 256, name: "URI", fields: ["u16", "u16", "raw"] },
   { code: 257, name: "CAA", fields: ["u8", "tag", "raw"] },
+  { code: 64, name: "SVCB", fields: ["u16", "name", "svcparams"] },
+  { code: 65, name: "HTTPS", fields: ["u16", "name", "svcparams"] },
 ];
 
 /** Known mnemonics whose presentation form we do not parse: accepted only as `\#`. */
 const OPAQUE_NAMES: Record<string, number> = {
-  WKS: 11, LOC: 29, CERT: 37, APL: 42, IPSECKEY: 45, DHCID: 49, CSYNC: 62, ZONEMD: 63, SVCB: 64, HTTPS: 65, EUI48: 108, EUI64: 109,
+  WKS: 11, LOC: 29, CERT: 37, APL: 42, IPSECKEY: 45, DHCID: 49, CSYNC: 62, ZONEMD: 63, EUI48: 108, EUI64: 109,
 };
 
 /**
@@ -328,6 +330,10 @@ export function parseRdataTokens(code: number, tokens: Token[], origin: string |
         }
         break;
       }
+      case "svcparams":
+        out.add(parseSvcParams(tokens.slice(t)));
+        t = tokens.length;
+        break;
       case "raw": {
         const tok = need("value");
         out.add(unescapeText(tok.text));
@@ -442,6 +448,10 @@ function fieldsFromWire(def: TypeDef, b: Uint8Array): { parts: string[]; names: 
           off += 1 + len;
         }
         break;
+      case "svcparams":
+        parts.push(...formatSvcParams(b.subarray(off)));
+        off = b.length;
+        break;
       case "raw":
         parts.push(quoteBytes(b.subarray(off)));
         off = b.length;
@@ -552,3 +562,144 @@ export function parseTxt(content: string): string[] {
 }
 
 export { textLabels };
+
+/** RFC 9460 SvcParamKeys with a presentation syntax of their own. */
+const SVC_KEYS: Record<string, number> = { mandatory: 0, alpn: 1, "no-default-alpn": 2, port: 3, ipv4hint: 4, ech: 5, ipv6hint: 6 };
+const SVC_NAMES = Object.fromEntries(Object.entries(SVC_KEYS).map(([k, v]) => [v, k]));
+
+function svcKey(name: string): number {
+  if (name in SVC_KEYS) return SVC_KEYS[name]!;
+  const m = /^key([0-9]{1,5})$/.exec(name);
+  if (m && Number(m[1]) <= 65535) return Number(m[1]);
+  throw new Error(`unknown SvcParamKey "${name}"`);
+}
+
+/** Comma-separated list values; "\," is a comma inside an item. */
+function svcList(value: string): string[] {
+  return value.split(/(?<!\\),/).map((v) => v.replace(/\\,/g, ","));
+}
+
+/** RFC 9460 2.1: key=value pairs, written in ascending key order. */
+function parseSvcParams(tokens: Token[]): Uint8Array {
+  const params = new Map<number, Uint8Array>();
+  for (let i = 0; i < tokens.length; i++) {
+    let text = tokens[i]!.text;
+    // key="quoted value" arrives as two tokens: key= and the quoted string.
+    if (text.endsWith("=") && tokens[i + 1]?.quoted) text += tokens[++i]!.text;
+    const eq = text.indexOf("=");
+    const name = (eq < 0 ? text : text.slice(0, eq)).toLowerCase();
+    const value = eq < 0 ? null : text.slice(eq + 1);
+    const key = svcKey(name);
+    if (params.has(key)) throw new Error(`SvcParamKey ${name} given twice`);
+    const out = new Bytes();
+    const need = () => {
+      if (value === null || value === "") throw new Error(`SvcParamKey ${name} needs a value`);
+      return value;
+    };
+    switch (key) {
+      case 0:
+        for (const k of svcList(need())) out.u16(svcKey(k));
+        break;
+      case 1:
+        for (const id of svcList(need())) {
+          const b = unescapeText(id);
+          if (b.length === 0 || b.length > 255) throw new Error("an alpn id must be 1 to 255 octets");
+          out.u8(b.length);
+          out.add(b);
+        }
+        break;
+      case 2:
+        if (value !== null) throw new Error("no-default-alpn takes no value");
+        break;
+      case 3:
+        out.u16(num(need(), 65535));
+        break;
+      case 4:
+        for (const a of svcList(need())) {
+          const v4 = parseIPv4(a);
+          if (!v4 || v4 !== a) throw new Error(`"${a}" is not an IPv4 address`);
+          out.add(ipv4ToBytes(v4));
+        }
+        break;
+      case 5:
+        out.add(b64Bytes(need()));
+        break;
+      case 6:
+        for (const a of svcList(need())) {
+          const b = ipv6ToBytes(a);
+          if (!b) throw new Error(`"${a}" is not an IPv6 address`);
+          out.add(b);
+        }
+        break;
+      default:
+        out.add(value === null ? new Uint8Array(0) : unescapeText(value));
+    }
+    params.set(key, Uint8Array.from(out.parts));
+  }
+  const all = new Bytes();
+  for (const key of [...params.keys()].sort((a, b) => a - b)) {
+    const v = params.get(key)!;
+    all.u16(key);
+    all.u16(v.length);
+    all.add(v);
+  }
+  return Uint8Array.from(all.parts);
+}
+
+function formatSvcParams(b: Uint8Array): string[] {
+  const out: string[] = [];
+  let off = 0;
+  let last = -1;
+  while (off < b.length) {
+    if (off + 4 > b.length) throw new Error("short SvcParam");
+    const key = (b[off]! << 8) | b[off + 1]!;
+    const len = (b[off + 2]! << 8) | b[off + 3]!;
+    if (key <= last || off + 4 + len > b.length) throw new Error("bad SvcParams");
+    last = key;
+    const v = b.subarray(off + 4, off + 4 + len);
+    off += 4 + len;
+    const name = SVC_NAMES[key] ?? `key${key}`;
+    const list = (size: number, f: (x: Uint8Array) => string) => {
+      if (v.length === 0 || v.length % size) throw new Error("bad SvcParam list");
+      const items: string[] = [];
+      for (let i = 0; i < v.length; i += size) items.push(f(v.subarray(i, i + size)));
+      return items.join(",");
+    };
+    switch (key) {
+      case 0:
+        out.push(`${name}=${list(2, (x) => SVC_NAMES[(x[0]! << 8) | x[1]!] ?? `key${(x[0]! << 8) | x[1]!}`)}`);
+        break;
+      case 1: {
+        const ids: string[] = [];
+        for (let i = 0; i < v.length; ) {
+          const l = v[i]!;
+          if (l === 0 || i + 1 + l > v.length) throw new Error("bad alpn");
+          ids.push(quoteBytes(v.subarray(i + 1, i + 1 + l)).slice(1, -1).replace(/,/g, "\\,"));
+          i += 1 + l;
+        }
+        out.push(`${name}="${ids.join(",")}"`);
+        break;
+      }
+      case 2:
+        if (v.length) throw new Error("bad no-default-alpn");
+        out.push(name);
+        break;
+      case 3:
+        if (v.length !== 2) throw new Error("bad port");
+        out.push(`${name}=${(v[0]! << 8) | v[1]!}`);
+        break;
+      case 4:
+        out.push(`${name}=${list(4, (x) => Array.from(x).join("."))}`);
+        break;
+      case 5:
+        out.push(`${name}=${b64(v)}`);
+        break;
+      case 6:
+        out.push(`${name}=${list(16, bytesToIPv6)}`);
+        break;
+      default:
+        out.push(v.length ? `${name}=${quoteBytes(v)}` : name);
+    }
+  }
+  return out;
+}

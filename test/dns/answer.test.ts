@@ -192,7 +192,7 @@ describe("record types", () => {
     { name: "long.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: [`long.example.test. 60 TXT "${"x".repeat(255)}" "${"x".repeat(45)}"`], ns: APEX_NS, extra: [NS1_A] },
     // RFC 3597: unknown types as opaque RDATA, the bytes exactly.
     { name: "opaque.example.test", qtype: 65534, rcode: "NOERROR", flags: "qr aa", answer: ["opaque.example.test. 3600 TYPE65534 \\# 3 010203"], ns: APEX_NS, extra: [NS1_A] },
-    { name: "https.example.test", qtype: T.HTTPS, rcode: "NOERROR", flags: "qr aa", answer: ["https.example.test. 3600 TYPE65 \\# 3 000100"], ns: APEX_NS, extra: [NS1_A] },
+    { name: "https.example.test", qtype: T.HTTPS, rcode: "NOERROR", flags: "qr aa", answer: ["https.example.test. 3600 HTTPS 1 ."], ns: APEX_NS, extra: [NS1_A] },
     // ANY (RFC 8482 as NSD): one RRset, preferring A/AAAA/SOA/MX/PTR; no authority.
     { name: "mixed.example.test", qtype: T.ANY, rcode: "NOERROR", flags: "qr aa", answer: ["mixed.example.test. 3600 AAAA 2001:db8::7"] },
     {

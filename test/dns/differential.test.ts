@@ -53,7 +53,7 @@ function corpus(): Case[] {
     ["", T.NS], ["", T.SOA], ["", T.CAA], ["", T.DS], ["www", T.SOA], ["www", T.NS], ["deleg", T.NS], ["deleg", T.DS], ["nods", T.DS],
     ["x.deleg", T.DS], ["ns.deleg", T.A], ["alias", T.CNAME], ["dangling", T.CNAME], ["x.cnwild", T.CNAME], ["_sip._tcp", T.SRV],
     ["ptr", T.PTR], ["hinfo", T.HINFO], ["sshfp", T.SSHFP], ["tlsa._443._tcp", T.TLSA], ["naptr", T.NAPTR], ["generic", 65534],
-    ["https", T.HTTPS], ["www", T.RRSIG], ["www", 1000], ["www", 0], ["foo.wild", T.NS], ["srvonly", T.SRV],
+    ["https", T.HTTPS], ["svc", T.HTTPS], ["svcb", 64], ["www", T.RRSIG], ["www", 1000], ["www", 0], ["foo.wild", T.NS], ["srvonly", T.SRV],
     ["MiXeD.DiFf", T.A], ["ALIAS", T.A], ["x.CNWILD", T.A], ["X.DELEG", T.A], ["Foo.Wild", T.TXT],
   ];
   for (const [r, t] of extra) add(`${fq(r)} ${t}`, q(fq(r), t));

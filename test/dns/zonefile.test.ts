@@ -89,7 +89,7 @@ Upper A 192.0.2.4
     expect(lines(`${HEAD}g TYPE65534 \\# 4 DEAD BEEF\ng A \\# 4 C0000201\nh HTTPS \\# 3 000100\ne TYPE65000 \\# 0\n`).slice(-4)).toEqual([
       "g.z.test 300 TYPE65534 \\# 4 DEADBEEF",
       "g.z.test 300 A 192.0.2.1",
-      "h.z.test 300 TYPE65 \\# 3 000100",
+      "h.z.test 300 HTTPS 1 .",
       "e.z.test 300 TYPE65000 \\# 0",
     ]);
   });
@@ -103,7 +103,9 @@ n NAPTR 100 10 "U" "E2U+sip" "!^.*$!sip:a@b!" .
 h HINFO "PC" "Linux"
 c CAA 0 issue "letsencrypt.org"
 k DNSKEY 257 3 13 AQID
-`).slice(-7),
+w HTTPS 1 . alpn=h2,h3 port=8443 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1
+v SVCB 16 svc.example. mandatory=alpn alpn="h2" key65333=ex no-default-alpn ech=AQID
+`).slice(-9),
     ).toEqual([
       "d.z.test 300 DS 12345 8 2 ABCDEF01",
       "s.z.test 300 SSHFP 1 1 0123456789ABCDEF",
@@ -112,6 +114,8 @@ k DNSKEY 257 3 13 AQID
       'h.z.test 300 HINFO "PC" "Linux"',
       'c.z.test 300 CAA 0 issue "letsencrypt.org"',
       "k.z.test 300 DNSKEY 257 3 13 AQID",
+      'w.z.test 300 HTTPS 1 . alpn="h2,h3" port=8443 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1',
+      'v.z.test 300 SVCB 16 svc.example. mandatory=alpn alpn="h2" no-default-alpn ech=AQID key65333="ex"',
     ]);
   });
 });
@@ -124,7 +128,9 @@ describe("zone file problems are reported with their line, and nothing is taken"
     [`${HEAD}x A 300.1.1.1\n`, ['6: "300.1.1.1" is not an IPv4 address']],
     [`${HEAD}x AAAA nope\n`, ['6: "nope" is not an IPv6 address']],
     [`${HEAD}x WHAT 1\n`, ['6: unknown type "WHAT" (use TYPEnnn with \\# for unknown types)']],
-    [`${HEAD}x HTTPS 1 . alpn=h2\n`, ["6: HTTPS is only accepted in the RFC 3597 generic form (\\# length hex)"]],
+    [`${HEAD}x LOC 52 22 23.000 N 4 53 32.000 E -2.00m\n`, ["6: LOC is only accepted in the RFC 3597 generic form (\\# length hex)"]],
+    [`${HEAD}x HTTPS 1 . alpn=h2 alpn=h3\n`, ["6: SvcParamKey alpn given twice"]],
+    [`${HEAD}x HTTPS 1 . color=red\n`, ['6: unknown SvcParamKey "color"']],
     [`${HEAD}x TYPE99 \\# 3 0102\n`, ["6: \\# length 3 does not match 2 bytes of data"]],
     [`${HEAD}x DNAME y\n`, ["6: DNAME is not supported"]],
     [`${HEAD}x RRSIG \\# 1 00\n`, ["6: signed zones are not supported (RRSIG)"]],
