@@ -338,8 +338,19 @@ describe("domains of others and built-in zones", () => {
 });
 
 describe("quotas", () => {
+  it("an unlimited default (null through PATCH /api/settings) never refuses", async () => {
+    h.store.settings.set("default_quota_domains", "unlimited");
+    try {
+      const dave = h.user("dave@example.com");
+      for (const n of [1, 2, 3, 4]) expect((await h.call("POST", "/api/domains", { key: dave.key, body: { name: `dave${n}.example` } })).status).toBe(201);
+    } finally {
+      h.store.db.prepare("DELETE FROM settings WHERE key = 'default_quota_domains'").run();
+    }
+  });
+
   it("limits hostnames, custom domains and records per user with ipdock's PLAN_LIMIT answer", async () => {
     const carol = h.user("carol@example.com");
+    const saved = h.store.settings.get("default_quota_hostnames");
     h.store.settings.set("default_quota_hostnames", "1");
     h.store.db.prepare("UPDATE users SET quota_domains = 1, quota_records = 1 WHERE id = ?").run(carol.id);
     try {
@@ -359,7 +370,8 @@ describe("quotas", () => {
       expect((await h.call("POST", "/api/hostnames", { key: admin.key, body: { name: `adm1.${ZONE}` } })).status).toBe(201);
       expect((await h.call("POST", "/api/hostnames", { key: admin.key, body: { name: `adm2.${ZONE}` } })).status).toBe(201);
     } finally {
-      h.store.settings.set("default_quota_hostnames", "");
+      if (saved === null) h.store.db.prepare("DELETE FROM settings WHERE key = 'default_quota_hostnames'").run();
+      else h.store.settings.set("default_quota_hostnames", saved);
     }
   });
 });

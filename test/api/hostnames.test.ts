@@ -107,6 +107,21 @@ describe("ipdock hostname examples", () => {
   });
 });
 
+describe("audit log", () => {
+  it("records who changed what, from which address", async () => {
+    const r = await h.call("POST", "/api/hostnames", { key: alice.key, body: { name: `audited.${ZONE}` }, peer: "198.51.100.77" });
+    expect(r.status).toBe(201);
+    await h.call("DELETE", `/api/hostnames/${r.body.hostname.id}`, { key: alice.key, peer: "198.51.100.78" });
+    const rows = h.store.db
+      .prepare("SELECT actor_id AS actorId, actor, action, target, address FROM audit_log WHERE target LIKE ? ORDER BY id")
+      .all(`%audited.${ZONE}`);
+    expect(rows).toEqual([
+      { actorId: alice.id, actor: `user:${alice.id}`, action: "hostname.create", target: `hostname:${r.body.hostname.id} audited.${ZONE}`, address: "198.51.100.77" },
+      { actorId: alice.id, actor: `user:${alice.id}`, action: "hostname.delete", target: `hostname:${r.body.hostname.id} audited.${ZONE}`, address: "198.51.100.78" },
+    ]);
+  });
+});
+
 describe("tokens covering several hostnames", () => {
   it("a set token and an all-hostnames token update what they cover and nothing else", async () => {
     const a = await h.call("POST", "/api/hostnames", { key: alice.key, body: { name: `a1.${ZONE}` } });
