@@ -4,7 +4,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { created, doc, IdParams, jsonBody, OK, resourcesFor, STRICT, toId } from "./acting";
+import { created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const Nameserver = t.Union([
   t.String({ minLength: 1, maxLength: 400 }),
@@ -40,7 +40,7 @@ export function domainRoutes(deps: ApiDeps) {
       "/api/domains/:id",
       async ({ r, params }) => {
         await r.removeDomain(toId(params.id));
-        return OK;
+        return noContent();
       },
       { detail: doc("domains", "Remove a custom domain (or, admin, a zone) with its hostnames and records"), params: IdParams },
     )

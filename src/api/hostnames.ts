@@ -3,7 +3,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { BodyId, created, doc, IdParams, Int, jsonBody, OK, resourcesFor, STRICT, toId } from "./acting";
+import { BodyId, created, doc, IdParams, Int, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const NewHostname = t.Object(
   {
@@ -52,7 +52,7 @@ export function hostnameRoutes(deps: ApiDeps) {
       "/api/hostnames/:id",
       async ({ r, params }) => {
         await r.removeHost(toId(params.id));
-        return OK;
+        return noContent();
       },
       { detail: doc("hostnames", "Delete a hostname with its tokens and records"), params: IdParams },
     )

@@ -4,7 +4,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { created, doc, IdParams, Int, jsonBody, OK, RecordParams, resourcesFor, STRICT, toId } from "./acting";
+import { created, doc, IdParams, Int, jsonBody, noContent, RecordParams, resourcesFor, STRICT, toId } from "./acting";
 
 // Room for a 2048-character TXT value in quoted zone-file form.
 const MAX_CONTENT = 4096;
@@ -54,7 +54,7 @@ export function recordRoutes(deps: ApiDeps) {
       "/api/domains/:id/records/:recordId",
       async ({ r, params }) => {
         await r.removeRecord(toId(params.id), toId(params.recordId));
-        return OK;
+        return noContent();
       },
       { detail: doc("records", "Delete a record"), params: RecordParams },
     );

@@ -5,7 +5,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { BodyId, Bool, created, doc, IdParams, jsonBody, OK, resourcesFor, STRICT, toId } from "./acting";
+import { BodyId, Bool, created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const NewToken = t.Object(
   {
@@ -44,7 +44,7 @@ export function tokenRoutes(deps: ApiDeps) {
       "/api/tokens/:id",
       async ({ r, params }) => {
         await r.removeToken(toId(params.id));
-        return OK;
+        return noContent();
       },
       { detail: doc("tokens", "Revoke a token"), params: IdParams },
     );

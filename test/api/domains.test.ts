@@ -111,7 +111,7 @@ describe("ipdock domain examples", () => {
     expect(await digShort(h.dnsPort, "example.com", "MX")).toEqual(["20 mail.example.com."]);
     // curl -X DELETE /api/domains/{domainId}/records/{recordId}
     const d = await h.call("DELETE", `/api/domains/${id}/records/${a.body.record.id}`, { key: alice.key });
-    expect(d.status).toBe(200);
+    expect(d.status).toBe(204);
     expect((await dig(h.dnsPort, "www.example.com", "A")).status).toBe("NXDOMAIN");
     expect((await h.call("DELETE", `/api/domains/${id}/records/${a.body.record.id}`, { key: alice.key })).status).toBe(404);
   });
@@ -197,7 +197,7 @@ describe("records in a built-in zone", () => {
   });
 
   it("deleting the hostname deletes its records", async () => {
-    expect((await h.call("DELETE", `/api/hostnames/${hostId}`, { key: bob.key })).status).toBe(200);
+    expect((await h.call("DELETE", `/api/hostnames/${hostId}`, { key: bob.key })).status).toBe(204);
     expect((await h.call("GET", `/api/domains/${zoneId}/records`, { key: bob.key })).body.records).toEqual([]);
     expect((await dig(h.dnsPort, `_acme-challenge.bobhost.${ZONE}`, "TXT")).status).toBe("NXDOMAIN");
   });
@@ -307,7 +307,7 @@ describe("domains of others and built-in zones", () => {
     expect((await h.call("DELETE", `/api/domains/${r.body.domain.id}`, { key: alice.key })).status).toBe(403);
     expect((await h.call("POST", "/api/domains", { key: alice.key, body: { name: `inside.${ZONE}` } })).status).toBe(409);
     expect((await h.call("POST", "/api/domains", { key: alice.key, body: { name: "example.net" } })).status).toBe(409);
-    expect((await h.call("DELETE", `/api/domains/${r.body.domain.id}`, { key: admin.key })).status).toBe(200);
+    expect((await h.call("DELETE", `/api/domains/${r.body.domain.id}`, { key: admin.key })).status).toBe(204);
     expect((await dig(h.dnsPort, "zone2.example.net", "SOA")).status).toBe("REFUSED");
   });
 
@@ -330,7 +330,7 @@ describe("domains of others and built-in zones", () => {
     expect((await h.call("POST", `/api/domains/${d.id}/verify`, { key: bob.key })).status).toBe(200);
     const host = (await h.call("POST", "/api/hostnames", { key: bob.key, body: { name: "pc.gone.example" } })).body;
     expect((await dig(h.dnsPort, "pc.gone.example", "A")).status).toBe("NOERROR");
-    expect((await h.call("DELETE", `/api/domains/${d.id}`, { key: bob.key })).status).toBe(200);
+    expect((await h.call("DELETE", `/api/domains/${d.id}`, { key: bob.key })).status).toBe(204);
     expect(h.store.hosts.byId(host.hostname.id)).toBeNull();
     expect(h.store.tokens.byId(host.token.id)).toBeNull();
     expect((await dig(h.dnsPort, "pc.gone.example", "A")).status).toBe("REFUSED");

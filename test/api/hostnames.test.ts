@@ -98,7 +98,7 @@ describe("ipdock hostname examples", () => {
     expect(rec.status).toBe(201);
     // curl -X DELETE /api/hostnames/{id}
     const r = await h.call("DELETE", `/api/hostnames/${id}`, { key: alice.key });
-    expect(r.status).toBe(200);
+    expect(r.status).toBe(204);
     expect((await h.call("GET", `/api/hostnames/${id}`, { key: alice.key })).status).toBe(404);
     expect((await h.call("GET", "/api/tokens", { key: alice.key })).body.tokens).toEqual([]);
     expect(h.store.records.byId(rec.body.record.id)).toBeNull();
@@ -135,7 +135,7 @@ describe("tokens covering several hostnames", () => {
     expect(up.body.status).toBe("good");
     expect(await digShort(h.dnsPort, `a2.${ZONE}`, "A")).toEqual(["198.51.100.2"]);
     const del = await h.call("DELETE", `/api/tokens/${all.body.token.id}`, { key: alice.key });
-    expect(del.status).toBe(200);
+    expect(del.status).toBe(204);
     const dead = await h.call("GET", `/api/update?hostname=a1.${ZONE}&ip=198.51.100.3`, { headers: { authorization: `Bearer ${all.body.token.tokenValue}` } });
     expect(dead.status).toBe(401);
   });
