@@ -131,6 +131,8 @@ describe("ipdock domain examples", () => {
     // A delegation: served as a referral (authority) or, by a server without referrals yet, as an answer.
     const ref = await dig(h.dnsPort, "lab.example.com", "NS");
     expect([...ref.answer, ...ref.authority]).toContain("lab.example.com. 3600 IN NS ns.lab-dns.net.");
+    expect((await add({ type: "TXT", name: "parts", content: '"part one" "part two"' })).status).toBe(201);
+    expect(await digShort(h.dnsPort, "parts.example.com", "TXT")).toEqual(['"part one" "part two"']);
     expect((await add({ type: "TXT", name: "*.wild", content: "any" })).status).toBe(201);
     // Stored at the wildcard owner; synthesis for other names is the answer logic's job.
     expect(await digShort(h.dnsPort, "*.wild.example.com", "TXT")).toEqual(['"any"']);
