@@ -4,9 +4,13 @@
  */
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { registerAgent } from "./agent/command";
+import { registerCode } from "./cli/code";
 import { registerDomain } from "./cli/domain";
+import { registerHealth } from "./cli/health";
 import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
+import { registerPrintUnit } from "./cli/print-unit";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
@@ -25,5 +29,9 @@ registerDomain(program);
 registerHost(program);
 registerToken(program);
 registerUser(program);
+registerCode(program);
+registerHealth(program);
+registerPrintUnit(program);
+registerAgent(program);
 
 await program.parseAsync(process.argv);

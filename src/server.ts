@@ -3,7 +3,7 @@
  * and keeps DNS in step with changes from this process and from others (the CLI).
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createApp } from "./api/app";
 import { rememberPeer } from "./api/context";
 import type { Config } from "./config";
@@ -50,7 +50,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       config.dns.map((s) => parseListen(s, 53)),
       (query, transport) => answer(query, live.zones, { transport }),
     );
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url });
+    const app = createApp({ store, platform, changes: live, publicUrl: config.url, distDir: dirname(process.execPath) });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({

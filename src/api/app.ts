@@ -4,6 +4,7 @@
 import { Elysia } from "elysia";
 import type { ApiDeps } from "./context";
 import { healthRoutes } from "./health";
+import { installRoutes } from "./install";
 import { updateRoutes } from "./update";
 
 export function createApp(deps: ApiDeps) {
@@ -15,7 +16,8 @@ export function createApp(deps: ApiDeps) {
       return Response.json({ error: "Internal error" }, { status: 500 });
     })
     .use(healthRoutes())
-    .use(updateRoutes(deps));
+    .use(updateRoutes(deps))
+    .use(installRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

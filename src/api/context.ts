@@ -12,6 +12,8 @@ export interface ApiDeps {
   changes: ChangeSink;
   /** Public base URL used in links ("https://ddns.example.com"); null: derived from the request. */
   publicUrl: string | null;
+  /** Directory holding the executables, SHA256SUMS and install.sh the primary hands out (beside its executable). */
+  distDir?: string | null;
 }
 
 // The socket's address per request. Bun.serve knows it; Elysia's app.handle (tests) does not,

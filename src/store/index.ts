@@ -7,6 +7,7 @@ import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
 import { Hostnames } from "./hostnames";
+import { InstallTables } from "./install";
 import { Logs } from "./logs";
 import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
@@ -23,6 +24,7 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly install: InstallTables;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -33,6 +35,7 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.install = new InstallTables(db);
   }
 
   static async open(path: string): Promise<Store> {
