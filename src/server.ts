@@ -3,9 +3,10 @@
  * and keeps DNS in step with changes from this process and from others (the CLI).
  */
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createApp } from "./api/app";
 import { rememberPeer } from "./api/context";
+import { findDistDir } from "./api/install";
 import type { Config } from "./config";
 import type { Clock } from "./core/platform";
 import { systemClock } from "./core/platform";
@@ -50,7 +51,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       config.dns.map((s) => parseListen(s, 53)),
       (query, transport) => answer(query, live.zones, { transport }),
     );
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url, distDir: dirname(process.execPath) });
+    const app = createApp({ store, platform, changes: live, publicUrl: config.url, distDir: findDistDir(process.execPath) });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({

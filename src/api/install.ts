@@ -4,7 +4,7 @@
  * call core/install.ts, wrap in the envelope.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Elysia } from "elysia";
 import { asIpkeepError, fail, IpkeepError } from "../core/errors";
 import {
@@ -67,7 +67,17 @@ const enveloped = (fn: () => Promise<Response> | Response) => async (): Promise<
   }
 };
 
-/** Where the primary keeps the executables it hands out: beside its own executable. */
+/**
+ * Where the primary keeps what it hands out: beside its own executable (dist/ in a build
+ * tree), or ../lib/ipkeep from it (install.sh's layout: /usr/local/bin + /usr/local/lib/ipkeep).
+ */
+export function findDistDir(execPath: string): string | null {
+  const here = dirname(execPath);
+  for (const d of [here, join(here, "..", "lib", "ipkeep")]) if (existsSync(join(d, "SHA256SUMS"))) return d;
+  return null;
+}
+
+/** The executables, their sums and install.sh in one directory. */
 export function distCatalog(dir: string | null): BinaryCatalog & { file(name: string): string | null } {
   let sums: Map<string, string> | null = null;
   const load = () => {
@@ -280,10 +290,13 @@ export function installRoutes(deps: ApiDeps) {
       })(),
     )
     // The installer and the executables it installs.
-    .get("/install.sh", () => {
+    .get("/install.sh", ({ request }) => {
       const f = catalog.file("install.sh");
       if (!f) return envelopeError(new IpkeepError("not_found", "This primary keeps no install.sh beside its executable"));
-      return new Response(readFileSync(f), { headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-store" } });
+      // So `curl -fsSL https://PRIMARY/install.sh | sudo bash -s -- --code …` needs no --primary.
+      const base = deps.publicUrl ?? new URL(request.url).origin;
+      const script = readFileSync(f, "utf8").replace("__IPKEEP_PRIMARY_URL__", base.replace(/[^A-Za-z0-9:/.\[\]_-]/g, ""));
+      return new Response(script, { headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-store" } });
     })
     .get("/download/ipkeep", ({ query }) => {
       const arch = typeof query.arch === "string" ? query.arch : "";

@@ -3,6 +3,7 @@
  * operator is the admin here, as with `ipkeep host`).
  */
 import type { Command } from "commander";
+import { fail } from "../core/errors";
 import { issueCode, listCodes, revokeCode } from "../core/install";
 import { action, baseUrl, print, table } from "./common";
 import { resolveOwner } from "./host";
@@ -21,14 +22,15 @@ export function registerCode(program: Command): void {
     .option("--json", "machine-readable output")
     .action(
       action((ctx, opts: { role: string; hostname?: string; ttl?: number | string; owner?: string }) => {
-        const owner = (opts.owner || ctx.store.users.firstAdmin()) ? resolveOwner(ctx, opts.owner) : null;
+        const owner = opts.owner || ctx.store.users.firstAdmin() ? resolveOwner(ctx, opts.owner) : null;
+        if (!owner && opts.role === "agent") fail("invalid_input", "No admin exists yet: pass --owner EMAIL (the agent's hostname needs an owner)");
         const c = issueCode(ctx, { role: opts.role, hostname: opts.hostname, ttl: opts.ttl }, { ownerId: owner?.id ?? null, actorKey: "cli", address: null });
         const url = ctx.store.settings.get("public_url") ?? baseUrl(ctx.config);
         print(
           ctx,
           { installCode: c.code, id: c.row.id, hint: c.hint, role: c.row.role, hostname: c.row.hostname, expiresAt: c.expiresAt, ttlSeconds: c.ttlSeconds },
           [
-            `Install code for a ${c.row.role} (single use, expires ${c.expiresAt}):`,
+            `Install code for ${c.row.role === "agent" ? "an agent" : "a secondary"} (single use, expires ${c.expiresAt}):`,
             `  ${c.code}`,
             `On the machine to enroll:`,
             `  curl -fsSL ${url}/install.sh | sudo bash -s -- --primary ${url} --code ${c.code}`,
