@@ -12,6 +12,7 @@ import type { Clock } from "./core/platform";
 import { systemClock } from "./core/platform";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
+import { AnswerCache } from "./dns/cache";
 import { LiveZones } from "./dns/live";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { log } from "./log";
@@ -47,9 +48,11 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const httpServers: { stop(force?: boolean): void }[] = [];
   const httpAddrs: Listen[] = [];
   try {
+    const cache = new AnswerCache(() => live.zones.generation);
+    const cachedAnswer = cache.wrap((query, transport) => answer(query, live.zones, { transport }));
     dns = await startDns(
       config.dns.map((s) => parseListen(s, 53)),
-      (query, transport) => answer(query, live.zones, { transport }),
+      (query, transport) => cachedAnswer(query, transport),
     );
     const app = createApp({ store, platform, changes: live, publicUrl: config.url, distDir: findDistDir(process.execPath) });
     for (const spec of config.http) {
