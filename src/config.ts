@@ -24,6 +24,9 @@ export const OPTIONS = {
   demo: { kind: "boolean", default: false },
   "trusted-proxy": { kind: "list", default: [] },
   "log-level": { kind: "string", default: "info" },
+  "xfr-allow": { kind: "list", default: [] },
+  notify: { kind: "list", default: [] },
+  "tsig-key": { kind: "list", default: [] },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -36,6 +39,12 @@ export interface Config {
   demo: boolean;
   trustedProxy: string[];
   logLevel: string;
+  /** CIDRs that may AXFR/IXFR without TSIG. */
+  xfrAllow: string[];
+  /** Secondaries to NOTIFY: "ADDR:PORT" or "ADDR:PORT KEYNAME" (NOTIFY signed with that key). */
+  notify: string[];
+  /** TSIG keys for transfers: "NAME:BASE64SECRET" or "hmac-sha256:NAME:BASE64SECRET". */
+  tsigKey: string[];
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -121,6 +130,9 @@ export function resolveConfig(
     demo: out.demo as boolean,
     trustedProxy: out.trustedProxy as string[],
     logLevel: out.logLevel as string,
+    xfrAllow: out.xfrAllow as string[],
+    notify: out.notify as string[],
+    tsigKey: out.tsigKey as string[],
     configFile,
   };
 }

@@ -627,7 +627,10 @@ export function activate(deps: InstallDeps, input: ActivateInput, meta: { addres
       tsigSecret,
       hostnameId: hostId,
       updateTokenId,
-      status: "pending",
+      // A secondary must be allowed to transfer (TSIG, NOTIFY: active nodes) before the
+      // installer's health check, which waits for it to hold every zone. It joins the NS sets
+      // only at confirm; a release or expiry revokes it again.
+      status: c.role === "secondary" ? "active" : "pending",
       createdAt: now,
     });
     deps.store.install.updateCode(c.id, { state: "activated", precheckTokenHash: null, precheckExpiresAt: null });

@@ -17,6 +17,8 @@ const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 /** Larger answers are rare and cheap to rebuild relative to their size; not worth the space. */
 const MAX_CACHED_RESPONSE = 16 * 1024;
 
+export type AnswerFn = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
+
 interface Entry {
   bytes: Uint8Array;
   /** Offsets (besides the question at 12) where the question's name is spelled out. */
@@ -61,12 +63,10 @@ export class AnswerCache {
    * Wraps an answer function: cacheable queries are answered from the cache when possible,
    * everything else goes straight through.
    */
-  wrap(
-    answer: (query: Uint8Array, transport: "udp" | "tcp") => Uint8Array | null,
-  ): (query: Uint8Array, transport: "udp" | "tcp") => Uint8Array | null {
-    return (query, transport) => {
+  wrap(answer: AnswerFn): AnswerFn {
+    return (query, transport, peer) => {
       const qEnd = cacheableQuery(query);
-      if (qEnd < 0) return answer(query, transport);
+      if (qEnd < 0) return answer(query, transport, peer);
       const key = this.key(query, qEnd, transport);
       const hit = this.lookup(key);
       if (hit) {
@@ -74,7 +74,7 @@ export class AnswerCache {
         return patched(hit, query);
       }
       this.misses++;
-      const out = answer(query, transport);
+      const out = answer(query, transport, peer);
       if (out) this.store(key, query, qEnd, out);
       return out;
     };

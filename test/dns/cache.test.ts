@@ -26,7 +26,8 @@ function setup(maxEntries?: number) {
   zones.set(buildZone(zoneData("203.0.113.10")));
   const cache = new AnswerCache(() => zones.generation, maxEntries);
   const direct = (q: Uint8Array, t: "udp" | "tcp") => answer(q, zones, { transport: t });
-  return { zones, cache, ask: cache.wrap(direct), direct };
+  const wrapped = cache.wrap(direct);
+  return { zones, cache, ask: (q: Uint8Array, t: "udp" | "tcp") => wrapped(q, t, "127.0.0.1"), direct };
 }
 
 describe("answer cache", () => {
