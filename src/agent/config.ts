@@ -41,6 +41,24 @@ export function readNodeConfig(role: "agent" | "secondary", explicit?: string): 
   } catch (e) {
     fail("invalid_input", `${path}: ${(e as Error).message}`);
   }
+  // install.sh keeps the activation's data whole under "activation"; flatten what we use.
+  const a = (c as unknown as { activation?: Record<string, any> }).activation;
+  if (a && typeof a === "object") {
+    c = {
+      ...c,
+      role: c.role ?? a.product,
+      primary_url: c.primary_url || a.settings?.primary_url,
+      node_token: a.credentials?.node_token,
+      update_token: a.credentials?.update_token,
+      tsig: a.credentials?.tsig,
+      hostname: a.settings?.hostname,
+      zones: a.settings?.zones ?? [],
+      checkin_interval_seconds: a.settings?.checkin_interval_seconds,
+      activation_id: a.activation_id,
+    };
+  }
+  if (!c.primary_dns) delete c.primary_dns;
+  if (!c.dns_listen) delete c.dns_listen;
   for (const k of ["primary_url", "node_token", "hostname"] as const) {
     if (typeof c[k] !== "string" || !c[k]) fail("invalid_input", `${path}: "${k}" is missing`);
   }

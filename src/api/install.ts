@@ -177,6 +177,8 @@ export function installRoutes(deps: ApiDeps) {
               machine_binding: { machine_id: r.machineBinding.machineId, ssh_fingerprint: r.machineBinding.sshFingerprint },
               hostname: r.hostname,
               zones: r.zones,
+              // What the installer proposes as this machine's public IP, for the operator to confirm.
+              detected_public_ip: peerOf(request),
             },
             "Install code validated",
           );
