@@ -194,6 +194,17 @@ describe("the lifecycle: precheck, activate, confirm", () => {
     expect(p.changed).toContain(zone.id);
   });
 
+  it("a secondary may transfer (TSIG, NOTIFY) from activation on, so its health check can pass; a release takes that back", async () => {
+    const code = await p.issue({ role: "secondary" });
+    const pre = await p.prechecked(code, MACHINE, "secondary");
+    const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token, { hostname: `ns2.${ZONE}` }));
+    expect(p.store.secondaries.active().map((n) => n.tsigName)).toEqual([`ns2.${ZONE}.`]);
+    // Not yet in the NS set: a failed install must not leave a lame delegation.
+    expect(p.store.domains.zoneData(p.store.domains.byName(ZONE)!.id, 0)!.nameservers.map((n) => n.name)).toEqual([`ns1.${ZONE}`]);
+    await p.call("POST", "/api/v2/install/release", { activation_id: act.body.data.activation_id });
+    expect(p.store.secondaries.active()).toEqual([]);
+  });
+
   it("a secondary code refuses the agent product", async () => {
     const code = await p.issue({ role: "secondary" });
     refused(await p.prechecked(code, MACHINE, "agent"), 400, "invalid_input");
