@@ -319,7 +319,7 @@ start_service() {
       IPKEEP_NODE_CONFIG="$config" nohup "$BIN" agent --state "$state" </dev/null >>"$LOG_DIR/$unit.log" 2>&1 &
       ;;
     secondary)
-      IPKEEP_NODE_CONFIG="$config" nohup "$BIN" secondary --data "$state" </dev/null >>"$LOG_DIR/$unit.log" 2>&1 &
+      IPKEEP_CONFIG="$ETC_DIR/secondary.toml" IPKEEP_NODE_CONFIG="$config" nohup "$BIN" secondary --data "$state" </dev/null >>"$LOG_DIR/$unit.log" 2>&1 &
       ;;
   esac
   printf '%s\n' "$!" >"$RUN_DIR/$unit.pid"
@@ -445,6 +445,9 @@ on_exit() {
     fi
     if [ -n "$WROTE_CONFIG" ]; then
       rm -f "$WROTE_CONFIG"
+      if [ "$ROLE" = secondary ]; then
+        rm -f "$ETC_DIR/secondary.toml"
+      fi
     fi
   fi
   if [ -n "$TMP_DIR" ]; then
@@ -594,6 +597,38 @@ ssh_fingerprint() {
       return 0
     fi
   done
+}
+
+# `ipkeep secondary` reads its settings (primary, TSIG key, zones, listen address) from a TOML
+# config; the node credentials stay in secondary.json.
+write_secondary_toml() {
+  local data="$1" file="$ETC_DIR/secondary.toml" zones tsig_name tsig_secret from host
+  if [ -f "$file" ]; then
+    say "keeping the existing $file"
+    return 0
+  fi
+  zones="$(printf '%s' "$data" | sed -n 's/.*"zones":\(\[[^]]*\]\).*/\1/p')"
+  tsig_name="$(json_str name "$data")"
+  tsig_secret="$(json_str secret "$data")"
+  from="$PRIMARY_DNS"
+  if [ -z "$from" ]; then
+    host="${PRIMARY#*://}"
+    host="${host%%/*}"
+    host="${host%:*}"
+    from="$host:53"
+  fi
+  (
+    umask 077
+    {
+      printf '# ipkeep secondary (written by install.sh; never overwritten by it)\n'
+      printf 'primary = "%s"\n' "$from"
+      printf 'tsig-key = ["%s:%s"]\n' "$tsig_name" "$tsig_secret"
+      printf 'zone = %s\n' "${zones:-[]}"
+      printf 'dns = ["%s"]\n' "$DNS_LISTEN"
+    } >"$file.new"
+  )
+  mv -f "$file.new" "$file"
+  say "wrote $file"
 }
 
 install_node() {
@@ -746,6 +781,9 @@ install_node() {
     mv -f "$config.new" "$config"
     WROTE_CONFIG="$config"
     say "wrote $config"
+  fi
+  if [ "$ROLE" = secondary ]; then
+    write_secondary_toml "$data"
   fi
   install_unit "$ROLE"
   start_service "$ROLE"
