@@ -69,8 +69,10 @@ function codeState(code: string): string {
 function installer(root: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
   const script = `set -o pipefail; curl -fsSL ${primary.base}/install.sh | bash -s -- --root ${root} --no-systemd --health-timeout 20 ${args.join(" ")}`;
   const r = spawnSync("setsid", ["bash", "-c", script], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
-  const pidFile = join(root, "run", "ipkeep", "ipkeep-agent.service.pid");
-  if (existsSync(pidFile)) pids.push(Number(readFileSync(pidFile, "utf8")));
+  for (const unit of ["ipkeep-agent.service", "ipkeep-secondary.service"]) {
+    const pidFile = join(root, "run", "ipkeep", `${unit}.pid`);
+    if (existsSync(pidFile)) pids.push(Number(readFileSync(pidFile, "utf8")));
+  }
   return r;
 }
 
@@ -168,6 +170,29 @@ describe("install.sh for an agent", () => {
     expect(r.error, "shellcheck missing (Debian package shellcheck)").toBeUndefined();
     expect(r.stdout).toBe("");
     expect(r.status).toBe(0);
+  });
+});
+
+// `ipkeep secondary` comes from the ops work; this runs once it is in the executable.
+const hasSecondary = run(["secondary", "--help"]).code === 0;
+
+describe("install.sh for a secondary", () => {
+  it.skipIf(!hasSecondary)("enrolls a secondary that transfers every zone with TSIG and joins the NS set", async () => {
+    const root = machine();
+    const port = await freePort();
+    const r0 = run(["--data", data, "code", "issue", "--role", "secondary", "--hostname", `ns2.${ZONE}`, "--json"]);
+    expect(r0.code, r0.stderr).toBe(0);
+    const code = JSON.parse(r0.stdout).installCode;
+    const r = installer(root, ["--code", code, "--insecure", "--yes", "--dns", `127.0.0.1:${port}`, "--primary-dns", `127.0.0.1:${primary.dnsPort}`]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(codeState(code)).toBe("confirmed");
+    const toml = readFileSync(join(root, "etc/ipkeep/secondary.toml"), "utf8");
+    expect(toml).toContain(`primary = "127.0.0.1:${primary.dnsPort}"`);
+    expect(toml).toContain(`zone = ["${ZONE}"]`);
+    expect(statSync(join(root, "etc/ipkeep/secondary.toml")).mode & 0o777).toBe(0o600);
+    // It answers the zone itself, and the primary now names it in the NS set.
+    expect(digShort(port, ZONE, "SOA")).toHaveLength(1);
+    expect(digShort(primary.dnsPort, ZONE, "NS")).toContain(`ns2.${ZONE}.`);
   });
 });
 
