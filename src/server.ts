@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
+import { ensureJwtSecret } from "./core/auth";
 import { rememberPeer } from "./api/context";
 import { findDistDir } from "./api/install";
 import type { Config } from "./config";
@@ -16,6 +17,7 @@ import { IpkeepError } from "./core/errors";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
+import { ResolverDelegationLookup } from "./dns/delegation";
 import { LiveZones } from "./dns/live";
 import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
@@ -31,7 +33,7 @@ const DATA_VERSION_POLL_MS = 250;
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
 /** Keys and NOTIFY targets of enrolled secondaries (nodes table), read when needed. */
-function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
+export function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
   const keys: TsigKey[] = [];
   const targets: NotifyTarget[] = [];
   for (const n of store.secondaries.active()) {
@@ -92,6 +94,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
   }
   live.sync();
+  // `ipkeep init` creates it; a database from before init, or restored without it, gets one.
+  const jwtSecret = ensureJwtSecret({ store, platform });
   // ACME TXT values expire: one timer for the earliest, which deletes what is due and reloads.
   const expiry = new ChallengeExpiry({ store, platform, changes: live }, clock, timers, (e) =>
     log("error", "challenge expiry failed", { error: redact((e as Error).message) }),
@@ -124,7 +128,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     };
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
-    const app = createApp({ store, platform, changes, publicUrl: config.url, distDir: findDistDir(process.execPath) });
+    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver), distDir: findDistDir(process.execPath) });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({
