@@ -174,7 +174,7 @@ describe("install.sh for an agent", () => {
 });
 
 // `ipkeep secondary` comes from the ops work; this runs once it is in the executable.
-const hasSecondary = run(["secondary", "--help"]).code === 0;
+const hasSecondary = /\n\s+secondary\b/.test(run(["--help"]).stdout);
 
 describe("install.sh for a secondary", () => {
   it.skipIf(!hasSecondary)("enrolls a secondary that transfers every zone with TSIG and joins the NS set", async () => {
