@@ -5,8 +5,17 @@
 import type { Command } from "commander";
 import { fail } from "../core/errors";
 import { issueCode, listCodes, revokeCode } from "../core/install";
-import { action, baseUrl, print, table } from "./common";
-import { resolveOwner } from "./host";
+import { nowSeconds } from "../core/platform";
+import type { UserRow } from "../core/ports";
+import { action, baseUrl, type CliContext, print, table } from "./common";
+
+/** --owner EMAIL (created as a user without password when new), else the first admin, else none. */
+function ownerOf(ctx: CliContext, email: string | undefined): UserRow | null {
+  if (email === undefined) return ctx.store.users.firstAdmin();
+  const normalized = email.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized) || normalized.length > 254) fail("invalid_input", `Invalid e-mail address "${email.slice(0, 60)}"`);
+  return ctx.store.users.byEmail(normalized) ?? ctx.store.users.create({ email: normalized, role: "user", passwordHash: null }, nowSeconds(ctx.platform.clock));
+}
 
 const isoOf = (s: number) => new Date(s * 1000).toISOString();
 
@@ -22,7 +31,7 @@ export function registerCode(program: Command): void {
     .option("--json", "machine-readable output")
     .action(
       action((ctx, opts: { role: string; hostname?: string; ttl?: number | string; owner?: string }) => {
-        const owner = opts.owner || ctx.store.users.firstAdmin() ? resolveOwner(ctx, opts.owner) : null;
+        const owner = ownerOf(ctx, opts.owner);
         if (!owner && opts.role === "agent") fail("invalid_input", "No admin exists yet: pass --owner EMAIL (the agent's hostname needs an owner)");
         const c = issueCode(ctx, { role: opts.role, hostname: opts.hostname, ttl: opts.ttl }, { ownerId: owner?.id ?? null, actorKey: "cli", address: null });
         const url = ctx.store.settings.get("public_url") ?? baseUrl(ctx.config);
