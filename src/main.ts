@@ -15,6 +15,7 @@ import { registerRecord } from "./cli/record";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
+import { registerZone } from "./cli/zone";
 
 const program = new Command()
   .name("ipkeep")
@@ -32,6 +33,7 @@ registerHost(program);
 registerToken(program);
 registerRecord(program);
 registerUser(program);
+registerZone(program);
 registerCode(program);
 registerHealth(program);
 registerPrintUnit(program);
