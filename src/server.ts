@@ -9,6 +9,8 @@ import { rememberPeer } from "./api/context";
 import type { Config } from "./config";
 import type { Clock } from "./core/platform";
 import { systemClock } from "./core/platform";
+import { UpdateLimits, updateLimitConfig } from "./core/limits";
+import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
 import { LiveZones } from "./dns/live";
@@ -19,6 +21,8 @@ import { Store } from "./store";
 
 /** How often we look for commits by other processes: cheap (one pragma), and well under a second. */
 const DATA_VERSION_POLL_MS = 250;
+
+const HISTORY_PRUNE_MS = 3_600_000;
 
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
@@ -50,7 +54,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       config.dns.map((s) => parseListen(s, 53)),
       (query, transport) => answer(query, live.zones, { transport }),
     );
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url });
+    const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
+    const app = createApp({ store, platform, changes: live, publicUrl: config.url, updateLimits, trustedProxies: config.trustedProxy });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({
@@ -85,6 +90,19 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     }
   }, DATA_VERSION_POLL_MS);
 
+  // Update history is pruned at start and then hourly: cheap, and bounded between runs.
+  const prune = () => {
+    try {
+      const n = pruneHistory({ store, platform });
+      if (n > 0) log("info", "update history pruned", { entries: n });
+    } catch (e) {
+      log("error", "pruning update history failed", { error: (e as Error).message });
+    }
+  };
+  prune();
+  const pruneTimer = setInterval(prune, HISTORY_PRUNE_MS);
+  pruneTimer.unref?.();
+
   for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
   for (const l of httpAddrs) log("info", "http listening", { addr: formatListen(l) });
   log("info", "zones loaded", { count: live.zones.size });
@@ -99,6 +117,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       if (stopped) return;
       stopped = true;
       clearInterval(poll);
+      clearInterval(pruneTimer);
       for (const s of httpServers) s.stop(true);
       await dns!.close();
       store.close();

@@ -4,10 +4,13 @@
 import { Elysia } from "elysia";
 import type { ApiDeps } from "./context";
 import { healthRoutes } from "./health";
-import { updateRoutes } from "./update";
+import { preRouting, updateRoutes } from "./update";
 
 export function createApp(deps: ApiDeps) {
-  return new Elysia()
+  // The pre-routing hook re-enters the app with a rewritten request (collapsed slashes).
+  let handle: (req: Request) => Promise<Response> = async () => new Response(null, { status: 500 });
+  const app = new Elysia()
+    .onRequest(preRouting(deps, (req) => handle(req)))
     .onError(({ code, error }) => {
       if (code === "NOT_FOUND") return Response.json({ error: "Not found" }, { status: 404 });
       if (code === "VALIDATION" || code === "PARSE") return Response.json({ error: "Invalid request" }, { status: 400 });
@@ -16,6 +19,8 @@ export function createApp(deps: ApiDeps) {
     })
     .use(healthRoutes())
     .use(updateRoutes(deps));
+  handle = (req) => app.handle(req);
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -2,6 +2,7 @@
  * What route factories receive: the store, the platform and the change sink, plus the
  * peer-address lookup filled in by the HTTP listener.
  */
+import type { UpdateLimits } from "../core/limits";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
 import type { Store } from "../store";
@@ -12,6 +13,10 @@ export interface ApiDeps {
   changes: ChangeSink;
   /** Public base URL used in links ("https://ddns.example.com"); null: derived from the request. */
   publicUrl: string | null;
+  /** Limits of the update endpoints (default: a fresh set with the default limits). */
+  updateLimits?: UpdateLimits;
+  /** CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
+  trustedProxies?: string[];
 }
 
 // The socket's address per request. Bun.serve knows it; Elysia's app.handle (tests) does not,

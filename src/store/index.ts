@@ -2,7 +2,7 @@
  * The SQLite store: one object holding the table groups, implementing the interfaces core
  * declares (UpdateStore, ...).
  */
-import type { CoreStore, UpdateLogEntry } from "../core/ports";
+import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -12,6 +12,7 @@ import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
+import { Updates } from "./updates";
 import { Users } from "./users";
 
 export class Store implements CoreStore {
@@ -23,6 +24,7 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly updates: Updates;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -33,6 +35,7 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.updates = new Updates(db);
   }
 
   static async open(path: string): Promise<Store> {
@@ -72,5 +75,17 @@ export class Store implements CoreStore {
   }
   touchToken(tokenId: number, now: number): void {
     this.tokens.touch(tokenId, now);
+  }
+  commitUpdate(u: UpdateCommit): void {
+    this.updates.commit(u);
+  }
+  onlyHostnameOf(token: UpdateTokenRow): string | null {
+    return this.updates.onlyHostnameOf(token);
+  }
+  setHostInterfaceId(hostId: number, ifid: string | null, now: number): void {
+    this.updates.setInterfaceId(hostId, ifid, now);
+  }
+  pruneUpdateLog(p: { before: number; maxPerHost: number; maxUnattached: number }): number {
+    return this.updates.prune(p);
   }
 }

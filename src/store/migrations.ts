@@ -244,6 +244,12 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log(at);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial data model", sql: m0001 }];
+// Pruning the update history by age scans update_log by time.
+const m0020 = `CREATE INDEX update_log_at ON update_log(at);`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial data model", sql: m0001 },
+  { version: 20, name: "update log by time", sql: m0020 },
+];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
