@@ -27,6 +27,9 @@ export const OPTIONS = {
   "log-level": { kind: "string", default: "info" },
   "update-burst": { kind: "string", default: "5/10" },
   "update-daily": { kind: "number", default: 1440 },
+  "xfr-allow": { kind: "list", default: [] },
+  notify: { kind: "list", default: [] },
+  "tsig-key": { kind: "list", default: [] },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -43,6 +46,12 @@ export interface Config {
   updateBurst: string;
   /** Changes per token per day, 0 off. */
   updateDaily: number;
+  /** CIDRs that may AXFR/IXFR without TSIG. */
+  xfrAllow: string[];
+  /** Secondaries to NOTIFY: "ADDR:PORT" or "ADDR:PORT KEYNAME" (NOTIFY signed with that key). */
+  notify: string[];
+  /** TSIG keys for transfers: "NAME:BASE64SECRET" or "hmac-sha256:NAME:BASE64SECRET". */
+  tsigKey: string[];
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -131,6 +140,9 @@ export function resolveConfig(
     logLevel: out.logLevel as string,
     updateBurst: out.updateBurst as string,
     updateDaily: out.updateDaily as number,
+    xfrAllow: out.xfrAllow as string[],
+    notify: out.notify as string[],
+    tsigKey: out.tsigKey as string[],
     configFile,
   };
 }

@@ -8,12 +8,18 @@ import { createApp } from "./api/app";
 import { rememberPeer } from "./api/context";
 import type { Config } from "./config";
 import type { Clock } from "./core/platform";
-import { systemClock } from "./core/platform";
+import { nowSeconds, systemClock } from "./core/platform";
+import { parseCidr } from "./core/addresses";
+import { IpkeepError } from "./core/errors";
 import { UpdateLimits, updateLimitConfig } from "./core/limits";
 import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
+import { AnswerCache } from "./dns/cache";
 import { LiveZones } from "./dns/live";
+import { Notifier, type NotifyTarget } from "./dns/notify";
+import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
+import { createTransfers } from "./dns/xfr";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { log } from "./log";
 import { createPlatform } from "./platform";
@@ -25,6 +31,42 @@ const DATA_VERSION_POLL_MS = 250;
 const HISTORY_PRUNE_MS = 3_600_000;
 
 export const DEMO_ZONE = "dyn.ipkeep.test";
+
+/** Keys and NOTIFY targets of enrolled secondaries (nodes table), read when needed. */
+function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
+  const keys: TsigKey[] = [];
+  const targets: NotifyTarget[] = [];
+  for (const n of store.secondaries.active()) {
+    let key: TsigKey | undefined;
+    try {
+      if (n.tsigName && n.tsigSecret) keys.push((key = makeKey(n.tsigName, n.tsigSecret)));
+    } catch (e) {
+      log("warn", "secondary has an unusable TSIG key", { node: n.name, error: (e as Error).message });
+    }
+    if (n.publicIp) targets.push({ host: n.publicIp, port: 53, key });
+  }
+  return { keys, targets };
+}
+
+/** --xfr-allow, --tsig-key and --notify, checked once at start. */
+function transferConfig(config: Config) {
+  const allow = config.xfrAllow.map((c) => parseCidr(c) ?? fail(`--xfr-allow ${c} is not an address or CIDR`));
+  const keys = config.tsigKey.map(parseKeySpec);
+  const named = keyLookup(keys);
+  const notify = config.notify.map((spec): NotifyTarget => {
+    const [addr, keyName, ...rest] = spec.trim().split(/\s+/);
+    const l = parseListen(addr ?? "", 53);
+    if (rest.length || !l.port || !parseCidr(l.host)) fail(`--notify "${spec}" must be ADDR:PORT or "ADDR:PORT KEYNAME"`);
+    const key = keyName ? named(keyName.toLowerCase().replace(/\.$/, "")) : undefined;
+    if (keyName && !key) fail(`--notify "${spec}": no --tsig-key named ${keyName}`);
+    return { host: l.host, port: l.port, key };
+  });
+  return { allow, keys, notify };
+}
+
+function fail(message: string): never {
+  throw new IpkeepError("invalid_input", message);
+}
 
 export interface RunningServer {
   http: Listen[];
@@ -39,6 +81,13 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const store = await Store.open(join(config.data, "ipkeep.db"));
   const platform = createPlatform(clock);
   const live = new LiveZones(store.domains, clock);
+  let xfrConfig: ReturnType<typeof transferConfig>;
+  try {
+    xfrConfig = transferConfig(config);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
 
   if (config.demo && store.domains.list().length === 0) {
     createZone({ store, platform, changes: live }, { name: DEMO_ZONE, nameservers: [{ name: `ns1.${DEMO_ZONE}`, ipv4: "127.0.0.1", ipv6: null }] });
@@ -47,13 +96,30 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   live.sync();
 
   let dns: DnsServer | null = null;
+  let notifier: Notifier | null = null;
   const httpServers: { stop(force?: boolean): void }[] = [];
   const httpAddrs: Listen[] = [];
   try {
-    dns = await startDns(
-      config.dns.map((s) => parseListen(s, 53)),
-      (query, transport) => answer(query, live.zones, { transport }),
-    );
+    const transfers = createTransfers(() => live.zones, {
+      allow: xfrConfig.allow,
+      keys: () => keyLookup([...xfrConfig.keys, ...secondaryPeers(store).keys]),
+      now: () => nowSeconds(clock),
+    });
+    const cache = new AnswerCache(() => live.zones.generation);
+    const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
+    dns = await startDns(config.dns.map((s) => parseListen(s, 53)), handler, { stream: transfers.stream });
+    notifier = new Notifier({
+      zones: () => live.zones,
+      targets: () => [...xfrConfig.notify, ...secondaryPeers(store).targets],
+      now: () => nowSeconds(clock),
+      log,
+    });
+    live.onChange = (id) => {
+      cache.clear();
+      notifier?.zoneChanged(id);
+    };
+    // Secondaries may have missed changes made while we were down.
+    for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
     const app = createApp({ store, platform, changes: live, publicUrl: config.url, updateLimits, trustedProxies: config.trustedProxy });
     for (const spec of config.http) {
@@ -72,6 +138,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       httpAddrs.push({ host: l.host, port: server.port ?? l.port });
     }
   } catch (e) {
+    notifier?.close();
     await dns?.close();
     for (const s of httpServers) s.stop(true);
     store.close();
@@ -118,6 +185,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       stopped = true;
       clearInterval(poll);
       clearInterval(pruneTimer);
+      notifier?.close();
       for (const s of httpServers) s.stop(true);
       await dns!.close();
       store.close();

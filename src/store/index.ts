@@ -10,6 +10,7 @@ import { Hostnames } from "./hostnames";
 import { Logs } from "./logs";
 import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
+import { Secondaries } from "./secondaries";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
 import { Updates } from "./updates";
@@ -25,6 +26,7 @@ export class Store implements CoreStore {
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
   readonly updates: Updates;
+  readonly secondaries: Secondaries;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -36,6 +38,7 @@ export class Store implements CoreStore {
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
     this.updates = new Updates(db);
+    this.secondaries = new Secondaries(db);
   }
 
   static async open(path: string): Promise<Store> {
