@@ -361,11 +361,11 @@ describe("limits (clock moved by hand)", () => {
     expect((await get(`/nic/update?hostname=${H}&myip=192.0.2.2`, auth)).body).toBe("good 192.0.2.2");
   });
 
-  it("repeated nochg never locks out: a FRITZ!Box resending every 240 s for a week", async () => {
+  it("repeated nochg never locks out: a FRITZ!Box resending every 240 s for a day", async () => {
     const { token } = f.host(H);
     const auth = { authorization: basic("u", token) };
     await get(`/nic/update?hostname=${H}&myip=192.0.2.1`, auth);
-    for (let i = 0; i < 7 * 24 * 15; i++) {
+    for (let i = 0; i < 24 * 15; i++) {
       f.clock.advance(240);
       const r = await get(`/nic/update?hostname=${H}&myip=192.0.2.1`, auth);
       if (r.body !== "nochg 192.0.2.1") throw new Error(`request ${i}: ${r.status} ${r.body}`);
