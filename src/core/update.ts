@@ -169,9 +169,11 @@ export function presentedSecrets(call: UpdateCall): string[] {
   const add = (v: string | null | undefined) => {
     if (v && !out.includes(v)) out.push(v);
   };
+  // "Bearer <token>" typed into a router's username or password field (IPv64's example 2).
+  const field = (v: string | undefined) => v?.replace(/^(?:Bearer|Token)\s+/i, "");
   add(call.bearer);
-  add(call.basic?.password);
-  add(call.basic?.username);
+  add(field(call.basic?.password));
+  add(field(call.basic?.username));
   for (const p of TOKEN_PARAMS) add(call.params.get(p));
   return out;
 }
