@@ -7,7 +7,7 @@
 import { Elysia } from "elysia";
 import { type Cidr, parseCidr, parseIP } from "../core/addresses";
 import { IpkeepError } from "../core/errors";
-import { UpdateLimits, type Verdict } from "../core/limits";
+import { sourceKey, UpdateLimits, type Verdict } from "../core/limits";
 import { type HostLine, performUpdate, resolveClientAddress, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
 import { type ApiDeps, peerOf, rememberPeer } from "./context";
 import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
@@ -152,7 +152,8 @@ function myIpText(client: string | null): string {
 export function dyndnsHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
   return async (request: Request): Promise<Response> => {
     if (request.method !== "GET" && request.method !== "POST") {
-      return text(new IpkeepError("bad_agent").dyndns, 200, { allow: "GET, POST" });
+      const client = clientOf(request, opts.trusted);
+      return text(new IpkeepError("bad_agent").dyndns, 200, { allow: "GET, POST", ...rateHeaders(opts.limits.sourceBurst.peek(sourceKey(client)), 0) });
     }
     const { call, params } = await readCall(request, opts.trusted);
     if (params.has("howismyip")) return myIp(opts, call.client);
@@ -161,7 +162,8 @@ export function dyndnsHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(
     try {
       answer = performUpdate({ ...deps, limits: opts.limits }, call);
     } catch {
-      return text(output === "min" ? "fail" : output === "none" ? "" : "911", 200, { "retry-after": "0" });
+      const headers = rateHeaders(opts.limits.sourceBurst.peek(sourceKey(call.client)), 0);
+      return text(output === "min" ? "fail" : output === "none" ? "" : "911", 200, headers);
     }
     return formatDyndns(answer, output);
   };

@@ -320,12 +320,12 @@ export function planAddresses(params: UpdateParams, client: string | null): Addr
     return { kind: "absent" };
   };
   const v4 = family(V4_PARAMS, 4, V4_ONLY);
-  let v6 = family(V6_PARAMS, 6, V6_ONLY);
+  const v6 = family(V6_PARAMS, 6, V6_ONLY);
   const onlyPrefix = truthy(params.get("onlyprefix")) && prefix !== null;
   if (onlyPrefix) return { v4: { kind: "keep" }, v6: { kind: "keep" }, prefix, onlyPrefix };
 
-  const deletesPrefix = PREFIX_PARAMS.some((n) => params.get(n) !== undefined && params.get(n)!.trim() === "");
-  if (v4.kind === "absent" && v6.kind === "absent" && !prefix && !deletesPrefix) {
+  // An empty prefix parameter (a FRITZ!Box without IPv6 sends ip6lanprefix=) says nothing.
+  if (v4.kind === "absent" && v6.kind === "absent" && !prefix) {
     // Nothing named at all: the connecting address, its family only.
     const c = client ? parseIP(unmapIPv4(client)) : null;
     if (!c) fail("invalid_address", "No address given and none could be detected");
@@ -333,7 +333,6 @@ export function planAddresses(params: UpdateParams, client: string | null): Addr
       ? { v4: { kind: "set", address: c.address }, v6: { kind: "absent" }, prefix: null, onlyPrefix: false }
       : { v4: { kind: "absent" }, v6: { kind: "set", address: c.address }, prefix: null, onlyPrefix: false };
   }
-  if (deletesPrefix && v6.kind === "absent" && !prefix) v6 = { kind: "delete" };
   return { v4, v6, prefix, onlyPrefix };
 }
 

@@ -271,6 +271,20 @@ describe("captured requests of dyndns2.md, replayed byte for byte", () => {
     expect(r.headers.get("www-authenticate")).toMatch(/^Basic realm=/);
     expect(r.body).toBe("badauth");
   });
+  it("hostile bytes over real HTTP change nothing and the server keeps answering", async () => {
+    const auth = Buffer.from(`x:${token}`).toString("base64");
+    const before = await a("test.example.com");
+    // A 100 KB request line, raw 0xff bytes, a header without a colon, garbage.
+    const huge = await raw(http4, inadyn(`/nic/update?hostname=test.example.com&myip=203.0.113.99&pad=${"x".repeat(100_000)}`, auth)).catch(() => null);
+    expect(huge?.body ?? "").not.toMatch(/good|nochg/);
+    const bytes = await raw(http4, inadyn("/nic/update?hostname=t\xffst.example.com&myip=203.0.113.99", auth)).catch(() => null);
+    expect(bytes?.body ?? "").not.toMatch(/good|nochg/);
+    await raw(http4, "GET /nic/update HTTP/1.0\r\nno colon here\r\n\r\n").catch(() => null);
+    await raw(http4, "\x00\x01\x02 garbage\r\n\r\n").catch(() => null);
+    expect(await a("test.example.com")).toEqual(before);
+    const ok = await raw(http4, inadyn("/nic/update?hostname=test.example.com&myip=203.0.113.12", auth));
+    expect(ok.body).toBe("good 203.0.113.12");
+  });
   it("//nic/update over real HTTP (some UniFi builds)", async () => {
     const r = await raw(http4, inadyn("//nic/update?hostname=test.example.com&myip=203.0.113.11", Buffer.from(`x:${token}`).toString("base64")));
     expect(r.body).toBe("good 203.0.113.11");
