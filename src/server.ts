@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createApp } from "./api/app";
 import { rememberPeer } from "./api/context";
 import type { Config } from "./config";
+import { ChallengeExpiry, type Timers } from "./core/acme";
 import type { Clock } from "./core/platform";
 import { nowSeconds, systemClock } from "./core/platform";
 import { parseCidr } from "./core/addresses";
@@ -21,7 +22,7 @@ import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { createTransfers } from "./dns/xfr";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
-import { log } from "./log";
+import { log, redact } from "./log";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
 
@@ -33,7 +34,7 @@ const HISTORY_PRUNE_MS = 3_600_000;
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
 /** Keys and NOTIFY targets of enrolled secondaries (nodes table), read when needed. */
-function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
+export function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
   const keys: TsigKey[] = [];
   const targets: NotifyTarget[] = [];
   for (const n of store.secondaries.active()) {
@@ -76,7 +77,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
+export async function startServer(config: Config, clock: Clock = systemClock, timers?: Timers): Promise<RunningServer> {
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
   const store = await Store.open(join(config.data, "ipkeep.db"));
   const platform = createPlatform(clock);
@@ -94,6 +95,12 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
   }
   live.sync();
+  // ACME TXT values expire: one timer for the earliest, which deletes what is due and reloads.
+  const expiry = new ChallengeExpiry({ store, platform, changes: live }, clock, timers, (e) =>
+    log("error", "challenge expiry failed", { error: redact((e as Error).message) }),
+  );
+  expiry.reschedule();
+  const changes = { zoneChanged: (id: number) => live.zoneChanged(id), expiresAt: (at: number) => expiry.consider(at) };
 
   let dns: DnsServer | null = null;
   let notifier: Notifier | null = null;
@@ -121,7 +128,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url, updateLimits, trustedProxies: config.trustedProxy });
+    const app = createApp({ store, platform, changes, publicUrl: config.url, updateLimits, trustedProxies: config.trustedProxy });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({
@@ -129,9 +136,12 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
         port: l.port,
         // Bodies of the update and account APIs are small; anything larger is refused early.
         maxRequestBodySize: 64 * 1024,
-        fetch(req, srv) {
-          rememberPeer(req, srv.requestIP(req)?.address);
-          return app.handle(req);
+        async fetch(req, srv) {
+          const peer = srv.requestIP(req)?.address;
+          rememberPeer(req, peer);
+          const res = await app.handle(req);
+          accessLog(req, res, peer);
+          return res;
         },
       });
       httpServers.push(server);
@@ -152,6 +162,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       if (v === seenVersion) return;
       seenVersion = v;
       for (const id of live.sync()) log("info", "zone reloaded", { zone: live.zones.get(id)?.name ?? id, serial: live.zones.get(id)?.serial });
+      expiry.reschedule();
     } catch (e) {
       log("error", "reload failed", { error: (e as Error).message });
     }
@@ -185,10 +196,27 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       stopped = true;
       clearInterval(poll);
       clearInterval(pruneTimer);
+      expiry.stop();
       notifier?.close();
       for (const s of httpServers) s.stop(true);
       await dns!.close();
       store.close();
     },
   };
+}
+
+/**
+ * One line per request. The URL is redacted (routers put tokens in query strings); headers and
+ * bodies are never logged. Health checks are left out: they would drown everything else.
+ */
+function accessLog(req: Request, res: Response, peer: string | undefined): void {
+  const url = new URL(req.url);
+  if (url.pathname === "/api/v2/healthz" || url.pathname === "/acme-dns/health") return;
+  log("info", "http", {
+    method: req.method,
+    url: redact(url.pathname + url.search),
+    status: res.status,
+    peer,
+    ua: redact(req.headers.get("user-agent") ?? "").slice(0, 200) || undefined,
+  });
 }

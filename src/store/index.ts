@@ -3,6 +3,7 @@
  * declares (UpdateStore, ...).
  */
 import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
+import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -26,6 +27,7 @@ export class Store implements CoreStore {
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
   readonly updates: Updates;
+  readonly challenges: Challenges;
   readonly secondaries: Secondaries;
 
   constructor(readonly db: Driver) {
@@ -38,6 +40,7 @@ export class Store implements CoreStore {
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
     this.updates = new Updates(db);
+    this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db);
   }
 
