@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
+import { ensureJwtSecret } from "./core/auth";
 import { rememberPeer } from "./api/context";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
@@ -95,6 +96,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
   }
   live.sync();
+  // `ipkeep init` creates it; a database from before init, or restored without it, gets one.
+  const jwtSecret = ensureJwtSecret({ store, platform });
   // ACME TXT values expire: one timer for the earliest, which deletes what is due and reloads.
   const expiry = new ChallengeExpiry({ store, platform, changes: live }, clock, timers, (e) =>
     log("error", "challenge expiry failed", { error: redact((e as Error).message) }),
@@ -128,7 +131,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
-    const app = createApp({ store, platform, changes, publicUrl: config.url, updateLimits, trustedProxies: config.trustedProxy });
+    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, updateLimits, trustedProxies: config.trustedProxy });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({

@@ -3,6 +3,8 @@
  * peer-address lookup filled in by the HTTP listener.
  */
 import type { UpdateLimits } from "../core/limits";
+import type { PasswordHasher } from "../core/auth";
+import type { MailerFactory } from "../core/mail";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
 import type { Store } from "../store";
@@ -17,6 +19,14 @@ export interface ApiDeps {
   updateLimits?: UpdateLimits;
   /** CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
   trustedProxies?: string[];
+  /** The JWT signing secret; default: settings key jwt_secret (created when missing). */
+  jwtSecret?: string;
+  /** Builds the SMTP mailer from the settings in force; default: nodemailer (src/mail.ts). */
+  mailer?: MailerFactory;
+  /** Shared argon2 budget; default: one per app. */
+  passwords?: PasswordHasher;
+  /** Requests per minute per class, overriding the defaults (api/limits.ts). */
+  rateLimits?: Partial<Record<"login" | "register" | "standard", number>>;
 }
 
 // The socket's address per request. Bun.serve knows it; Elysia's app.handle (tests) does not,

@@ -39,6 +39,7 @@ export const ERRORS = {
   outside_zone: { status: 400, dyndns: "notfqdn", exit: 2, message: "Name is not inside a served zone" },
   too_many_hosts: { status: 400, dyndns: "numhost", exit: 2, message: "Too many hostnames" },
   conflict: { status: 409, dyndns: "dnserr", exit: 5, message: "Already exists" },
+  too_large: { status: 413, dyndns: "dnserr", exit: 2, message: "Request body too large" },
   rate_limited: { status: 429, dyndns: "abuse", exit: 1, message: "Too many requests" },
   locked_out: { status: 429, dyndns: "abuse", exit: 1, message: "Too many failed attempts" },
   bad_agent: { status: 400, dyndns: "badagent", exit: 2, message: "User agent refused" },

@@ -221,3 +221,103 @@ export interface CoreStore extends UpdateStore {
     ): void;
   };
 }
+
+// ---- accounts (core/auth.ts) ----
+
+/** Per-user limits; null means "the default from settings". */
+export interface Quota {
+  hostnames: number | null;
+  domains: number | null;
+  records: number | null;
+}
+
+export interface AccountRow extends UserRow {
+  emailConfirmed: boolean;
+  totpEnabled: boolean;
+  quota: Quota;
+  updatedAt: number;
+}
+
+export interface Credentials {
+  passwordHash: string | null;
+  totpSecret: string | null;
+  totpEnabled: number | boolean;
+  totpLastStep: number | null;
+}
+
+export interface SessionRow {
+  id: string;
+  userId: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ApiKeyRow {
+  id: number;
+  userId: number;
+  label: string;
+  hint: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export type OneTimePurpose = "setup" | "invite" | "reset" | "confirm" | "login2fa";
+
+/** What the account rules need from storage. */
+export interface AccountStore {
+  transaction<T>(fn: () => T): T;
+  users: {
+    create(u: { email: string; role: Role; passwordHash: string | null }, now: number): UserRow;
+    byId(id: number): UserRow | null;
+    byEmail(email: string): UserRow | null;
+    firstAdmin(): UserRow | null;
+  };
+  accounts: {
+    byId(id: number): AccountRow | null;
+    list(): AccountRow[];
+    credentials(id: number): Credentials | null;
+    setPassword(id: number, hash: string, now: number): void;
+    setEmail(id: number, email: string, now: number): void;
+    setEmailConfirmed(id: number, now: number): void;
+    setDisabled(id: number, disabled: boolean, now: number): void;
+    setQuota(id: number, q: Partial<Quota>, now: number): void;
+    setTotp(id: number, secret: string | null, enabled: boolean, now: number): void;
+    useTotpStep(id: number, step: number): boolean;
+  };
+  sessions: {
+    create(s: { id: string; userId: number; expiresAt: number; address: string | null; userAgent: string | null }, now: number): void;
+    live(id: string, now: number): SessionRow | null;
+    revoke(id: string, now: number): boolean;
+    revokeAllFor(userId: number, now: number, except?: string | null): number;
+    prune(now: number): void;
+  };
+  apiKeys: {
+    create(k: { userId: number; label: string; hash: string; hint: string; expiresAt: number | null }, now: number): ApiKeyRow;
+    byId(id: number): ApiKeyRow | null;
+    liveByHash(hash: string, now: number): ApiKeyRow | null;
+    list(userId: number): ApiKeyRow[];
+    revoke(id: number, now: number): boolean;
+    touch(id: number, now: number): void;
+  };
+  recoveryCodes: {
+    replace(userId: number, hashes: string[]): void;
+    consume(userId: number, hash: string, now: number): boolean;
+    clear(userId: number): void;
+  };
+  oneTime: {
+    create(t: { purpose: OneTimePurpose; hash: string; userId?: number | null; email?: string | null; expiresAt: number }, now: number): void;
+    consume(purpose: OneTimePurpose, hash: string, now: number): { id: number; userId: number | null; email: string | null; expiresAt: number } | null;
+    expireAll(purpose: OneTimePurpose, now: number): void;
+  };
+  settings: {
+    get(key: string): string | null;
+    set(key: string, value: string): void;
+  };
+  logs: {
+    audit(
+      e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string },
+      now: number,
+    ): void;
+  };
+}

@@ -3,6 +3,7 @@
  * declares (UpdateStore, ...).
  */
 import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
+import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
 import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
@@ -27,6 +28,10 @@ export class Store implements CoreStore {
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
   readonly updates: Updates;
+  readonly accounts: Accounts;
+  readonly sessions: Sessions;
+  readonly apiKeys: ApiKeys;
+  readonly recoveryCodes: RecoveryCodes;
   readonly challenges: Challenges;
   readonly secondaries: Secondaries;
 
@@ -40,6 +45,10 @@ export class Store implements CoreStore {
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
     this.updates = new Updates(db);
+    this.accounts = new Accounts(db);
+    this.sessions = new Sessions(db);
+    this.apiKeys = new ApiKeys(db);
+    this.recoveryCodes = new RecoveryCodes(db);
     this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db);
   }
