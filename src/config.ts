@@ -30,6 +30,7 @@ export const OPTIONS = {
   "xfr-allow": { kind: "list", default: [] },
   notify: { kind: "list", default: [] },
   "tsig-key": { kind: "list", default: [] },
+  resolver: { kind: "string", default: null },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -52,6 +53,8 @@ export interface Config {
   notify: string[];
   /** TSIG keys for transfers: "NAME:BASE64SECRET" or "hmac-sha256:NAME:BASE64SECRET". */
   tsigKey: string[];
+  /** host:port of the resolver asked for delegation checks; null: the system's (/etc/resolv.conf). */
+  resolver: string | null;
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -143,6 +146,7 @@ export function resolveConfig(
     xfrAllow: out.xfrAllow as string[],
     notify: out.notify as string[],
     tsigKey: out.tsigKey as string[],
+    resolver: (out.resolver as string | null) ?? null,
     configFile,
   };
 }

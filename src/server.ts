@@ -18,6 +18,7 @@ import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
+import { ResolverDelegationLookup } from "./dns/delegation";
 import { LiveZones } from "./dns/live";
 import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
@@ -131,7 +132,16 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
-    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, updateLimits, trustedProxies: config.trustedProxy });
+    const app = createApp({
+      store,
+      platform,
+      changes,
+      publicUrl: config.url,
+      jwtSecret,
+      delegation: new ResolverDelegationLookup(config.resolver),
+      updateLimits,
+      trustedProxies: config.trustedProxy,
+    });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({

@@ -13,12 +13,16 @@ import { accountRoutes } from "./account";
 import { acmeRoutes } from "./acme";
 import type { ApiDeps } from "./context";
 import { jsonError } from "./errors";
+import { domainRoutes } from "./domains";
 import { healthRoutes } from "./health";
+import { hostnameRoutes } from "./hostnames";
 import { MAX_JSON_BODY } from "./http";
 import { keyRoutes } from "./keys";
 import { createRateGate } from "./limits";
 import { pageRoutes } from "./pages";
+import { recordRoutes } from "./records";
 import { settingsRoutes } from "./settings";
+import { tokenRoutes } from "./tokens";
 import { preRouting, updateRoutes } from "./update";
 import { userRoutes } from "./users";
 
@@ -85,6 +89,10 @@ export function createApp(deps: ApiDeps) {
       .use(keyRoutes(deps))
       .use(settingsRoutes(deps))
       .use(pageRoutes(deps))
+      .use(hostnameRoutes(deps))
+      .use(tokenRoutes(deps))
+      .use(domainRoutes(deps))
+      .use(recordRoutes(deps))
   );
   handle = (req) => app.handle(req);
   return app;

@@ -5,6 +5,7 @@
 import type { UpdateLimits } from "../core/limits";
 import type { PasswordHasher } from "../core/auth";
 import type { MailerFactory } from "../core/mail";
+import type { DelegationLookup } from "../core/domains";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
 import type { Store } from "../store";
@@ -27,6 +28,8 @@ export interface ApiDeps {
   passwords?: PasswordHasher;
   /** Requests per minute per class, overriding the defaults (api/limits.ts). */
   rateLimits?: Partial<Record<"login" | "register" | "standard", number>>;
+  /** Asks DNS whether a custom domain is delegated here; absent: delegation checks fail politely. */
+  delegation?: DelegationLookup | null;
 }
 
 // The socket's address per request. Bun.serve knows it; Elysia's app.handle (tests) does not,

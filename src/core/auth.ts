@@ -225,6 +225,7 @@ export async function login(d: AuthDeps, input: { email: string; password: strin
     d.store.oneTime.create({ purpose: "login2fa", hash: minted.hash, userId: user.id, expiresAt: now(d) + LOGIN_TICKET_TTL }, now(d));
     return { twoFactorRequired: true, ticket: minted.value };
   }
+  d.store.logs.audit({ actorId: user.id, actor: `user:${user.id}`, action: "user.login", target: `user:${user.id}`, address: meta.address }, now(d));
   return startSession(d, user.id, meta);
 }
 
@@ -245,6 +246,7 @@ export async function loginSecondFactor(d: AuthDeps, input: { ticket: string; pi
   const user = d.store.users.byId(t.userId);
   if (!user || user.disabled) fail("unauthorized", "Login ticket is invalid or expired");
   if (!secondFactorOk(d, user.id, input.pin.trim())) fail("unauthorized", "Invalid two-factor code");
+  d.store.logs.audit({ actorId: user.id, actor: `user:${user.id}`, action: "user.login", target: `user:${user.id}`, address: meta.address, detail: "2fa" }, now(d));
   return startSession(d, user.id, meta);
 }
 

@@ -32,8 +32,22 @@ export interface HostRow {
   /** Stored IPv6 interface id ("::1234:5678:9abc:def0") for prefix updates. */
   ipv6Ifid: string | null;
   ttl: number;
+  /** Free text for the owner; optional so rows built by hand in tests need not carry it. */
+  description?: string;
   createdAt: number;
   updatedAt: number;
+}
+
+/** A static record; content is the RDATA in presentation format (MX: "10 mail.example.com"). */
+export interface RecordRow {
+  id: number;
+  domainId: number;
+  name: string;
+  type: string;
+  ttl: number;
+  content: string;
+  /** The hostname the record lives under (deleted with it), or null. */
+  hostnameId: number | null;
 }
 
 export type TokenScope = "host" | "set" | "all";
@@ -164,6 +178,7 @@ export interface CoreStore extends UpdateStore {
     byEmail(email: string): UserRow | null;
     firstAdmin(): UserRow | null;
     list(): UserRow[];
+    quotas(id: number): { hostnames: number | null; domains: number | null; records: number | null };
   };
   domains: {
     create(
@@ -184,6 +199,9 @@ export interface CoreStore extends UpdateStore {
     list(): DomainRow[];
     remove(id: number): boolean;
     bumpSerial(id: number, now: number): number;
+    nameservers(id: number): { name: string; ipv4: string | null; ipv6: string | null }[];
+    setVerified(id: number, verified: boolean, now: number): void;
+    countCustom(ownerId: number): number;
   };
   hosts: {
     create(h: { name: string; domainId: number; ownerId: number; ttl: number }, now: number): HostRow;
@@ -191,6 +209,8 @@ export interface CoreStore extends UpdateStore {
     byName(name: string): HostRow | null;
     list(ownerId?: number): HostRow[];
     setAddresses(id: number, a: { ipv4: string | null; ipv6: string | null }, now: number): void;
+    update(id: number, p: { ttl?: number; description?: string; ipv6Ifid?: string | null }, now: number): void;
+    count(ownerId: number): number;
     remove(id: number): boolean;
   };
   tokens: {
@@ -205,7 +225,16 @@ export interface CoreStore extends UpdateStore {
     removeOrphans(): void;
   };
   records: {
-    create(r: { domainId: number; name: string; type: string; ttl: number; content: string }, now: number): number;
+    create(r: { domainId: number; name: string; type: string; ttl: number; content: string; hostnameId?: number | null }, now: number): number;
+    byId(id: number): RecordRow | null;
+    list(domainId: number, now?: number): RecordRow[];
+    atName(domainId: number, name: string, now: number): RecordRow[];
+    update(id: number, r: { name: string; ttl: number; content: string; hostnameId: number | null }, now: number): void;
+    remove(id: number): boolean;
+    countForUser(userId: number): number;
+  };
+  settings: {
+    get(key: string): string | null;
   };
   oneTime: {
     create(
@@ -219,6 +248,7 @@ export interface CoreStore extends UpdateStore {
       e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string },
       now: number,
     ): void;
+    updatesFor(hostnameId: number, limit?: number): UpdateLogEntry[];
   };
 }
 
