@@ -7,6 +7,7 @@ import pkg from "../package.json" with { type: "json" };
 import { registerDomain } from "./cli/domain";
 import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
+import { registerRecord } from "./cli/record";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
@@ -17,6 +18,7 @@ const program = new Command()
   .version(pkg.version, "-V, --version")
   .option("--config <file>", "config file (TOML; default $IPKEEP_CONFIG or /etc/ipkeep/ipkeep.toml)")
   .option("--data <dir>", "data directory (default /var/lib/ipkeep when it exists, else ./data)")
+  .option("--server <url>", "host/domain/token/record commands go to this ipkeep's API (API key in IPKEEP_API_KEY)")
   .showHelpAfterError();
 
 registerInit(program);
@@ -24,6 +26,7 @@ registerServe(program);
 registerDomain(program);
 registerHost(program);
 registerToken(program);
+registerRecord(program);
 registerUser(program);
 
 await program.parseAsync(process.argv);

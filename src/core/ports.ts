@@ -96,7 +96,6 @@ export interface UpdateStore {
   commitUpdate(u: UpdateCommit): void;
   /** The hostname a token updates when the request names none: its only one, else null. */
   onlyHostnameOf(token: UpdateTokenRow): string | null;
-  setHostInterfaceId(hostId: number, ifid: string | null, now: number): void;
   /** Deletes update log entries older than `before` and beyond the per-host count; returns how many. */
   pruneUpdateLog(p: { before: number; maxPerHost: number; maxUnattached: number }): number;
 }

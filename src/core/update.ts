@@ -9,7 +9,6 @@ import {
   cidrContains,
   composeIPv6,
   interfaceIdOf,
-  ipv6ToBytes,
   isNetworkAddress,
   parseIP,
   parseIPv6,
@@ -359,27 +358,19 @@ export function intentForHost(plan: AddressPlan, host: Pick<HostRow, "ipv6" | "i
   return { v4: plan.onlyPrefix ? KEEP : fam(plan.v4), v6 };
 }
 
-/** Normalises an interface id ("::abcd", "0:0:0:0:1:2:3:4", "1:2:3:4"): the low 64 bits, or invalid_address. */
+/**
+ * An interface id from its own form ("::abcd", "1:2:3:4") or from any address of the machine
+ * (its low 64 bits are taken, so the NAS's current address can be pasted); invalid_address
+ * otherwise. The one rule for the CLI and the API's ipv6InterfaceId.
+ */
 export function normalizeInterfaceId(input: string): string {
   const s = input.trim();
   let addr = parseIPv6(s);
   if (!addr && /^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){3}$/i.test(s)) addr = parseIPv6(`::${s}`);
-  if (!addr) fail("invalid_address", "An interface id is an IPv6 address whose low 64 bits are used, e.g. ::abcd");
-  const b = ipv6ToBytes(addr)!;
-  if (b.subarray(0, 8).some((x) => x !== 0)) fail("invalid_address", "An interface id has only its low 64 bits set, e.g. ::abcd or ::1:2:3:4");
-  if (b.every((x) => x === 0)) fail("invalid_address", "An all-zero interface id cannot address a host");
-  return addr;
-}
-
-/**
- * Sets (or, with null, clears) a host's IPv6 interface id. It takes effect at the next prefix
- * update; the current AAAA is left as it is. Used by `ipkeep host set --ipv6-ifid` and the
- * hostnames API's ipv6InterfaceId.
- */
-export function setInterfaceId(deps: { store: Pick<UpdateStore, "setHostInterfaceId">; platform: Platform }, host: HostRow, ifid: string | null): HostRow {
-  const value = ifid === null || ifid.trim() === "" ? null : normalizeInterfaceId(ifid);
-  deps.store.setHostInterfaceId(host.id, value, nowSeconds(deps.platform.clock));
-  return { ...host, ipv6Ifid: value };
+  if (!addr) fail("invalid_address", "ipv6InterfaceId must be an IPv6 interface id such as ::1234:5678:9abc:def0 (or an address carrying it)");
+  const id = interfaceIdOf(addr);
+  if (id === "::") fail("invalid_address", "An all-zero interface id cannot address a host");
+  return id;
 }
 
 // ---------------------------------------------------------------------------------------

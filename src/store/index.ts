@@ -97,9 +97,6 @@ export class Store implements CoreStore {
   onlyHostnameOf(token: UpdateTokenRow): string | null {
     return this.updates.onlyHostnameOf(token);
   }
-  setHostInterfaceId(hostId: number, ifid: string | null, now: number): void {
-    this.updates.setInterfaceId(hostId, ifid, now);
-  }
   pruneUpdateLog(p: { before: number; maxPerHost: number; maxUnattached: number }): number {
     return this.updates.prune(p);
   }

@@ -48,10 +48,6 @@ export class Updates {
     return rows.length === 1 ? rows[0]!.name : null;
   }
 
-  setInterfaceId(hostId: number, ifid: string | null, now: number): void {
-    this.db.prepare("UPDATE hostnames SET ipv6_ifid = ?, updated_at = ? WHERE id = ?").run(ifid, now, hostId);
-  }
-
   /** Newest first. */
   history(hostnameId: number, limit: number): (UpdateLogEntry & { token: string | null })[] {
     return this.db

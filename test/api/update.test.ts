@@ -178,7 +178,7 @@ describe("addresses and answers", () => {
   it("IPv6 prefix updates compose each host's interface id", async () => {
     const nas = f.host("nas.dyn.example.com").host;
     const router = f.host("router.dyn.example.com").host;
-    f.store.setHostInterfaceId(nas.id, "::abcd", 0);
+    f.store.hosts.update(nas.id, { ipv6Ifid: "::abcd" }, 0);
     const t = f.token([nas, router]);
     // FRITZ!Box: WAN address in myipv6, LAN prefix in ip6lanprefix.
     const r = await get(

@@ -147,7 +147,8 @@ describe("prefix updates per host", () => {
   it("interface ids are normalised to the low 64 bits", () => {
     expect(normalizeInterfaceId("::ABCD")).toBe("::abcd");
     expect(normalizeInterfaceId("1:2:3:4")).toBe("::1:2:3:4");
-    expect(() => normalizeInterfaceId("2001:db8::1")).toThrow(/low 64 bits/);
+    expect(normalizeInterfaceId("2001:db8:1:2:a:b:c:d")).toBe("::a:b:c:d");
+    expect(() => normalizeInterfaceId("2001:db8::")).toThrow(/all-zero/);
     expect(() => normalizeInterfaceId("::")).toThrow(/all-zero/);
     expect(() => normalizeInterfaceId("nonsense")).toThrow();
   });

@@ -36,7 +36,7 @@ describe("ipkeep host (update features)", () => {
   });
 
   it("host set refuses a bad interface id with exit 2 and one line", () => {
-    const r = run(["--data", data, "host", "set", `nas.${ZONE}`, "--ipv6-ifid", "2001:db8::1"]);
+    const r = run(["--data", data, "host", "set", `nas.${ZONE}`, "--ipv6-ifid", "not-an-address"]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
@@ -45,7 +45,7 @@ describe("ipkeep host (update features)", () => {
     const r = run(["--data", data, "host", "log", `nas.${ZONE}`, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout);
-    expect(rows[0]).toMatchObject({ result: "good", userAgent: "Fritz!Box", source: "127.0.0.1", new: { ipv4: "198.51.100.2", ipv6: "2001:db8:aa:bb::abcd" } });
+    expect(rows[0]).toMatchObject({ result: "good", userAgent: "Fritz!Box", source: "127.0.0.1", newIpv4: "198.51.100.2", newIpv6: "2001:db8:aa:bb::abcd" });
     const text = run(["--data", data, "host", "log", `nas.${ZONE}`]);
     expect(text.stdout).toMatch(/^TIME\s+RESULT\s+SOURCE/);
     expect(text.stdout).not.toContain(token);

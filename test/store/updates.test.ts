@@ -99,13 +99,4 @@ describe(`update store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     expect(left[19]!.at).toBe(1010);
     expect(store.db.prepare("SELECT COUNT(*) AS n FROM update_log WHERE hostname_id IS NULL").get<{ n: number }>()!.n).toBe(4);
   });
-
-  it("stores and clears an interface id", () => {
-    const user = store.users.create({ email: "a@example.com", role: "user", passwordHash: null }, 0);
-    const a = createHost(deps(), { name: "a.dyn.example.com", ownerId: user.id });
-    store.setHostInterfaceId(a.host.id, "::abcd", 5);
-    expect(store.hosts.byId(a.host.id)!.ipv6Ifid).toBe("::abcd");
-    store.setHostInterfaceId(a.host.id, null, 6);
-    expect(store.hosts.byId(a.host.id)!.ipv6Ifid).toBeNull();
-  });
 });
