@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
 import { rememberPeer } from "./api/context";
+import { findDistDir } from "./api/install";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
 import type { Clock } from "./core/platform";
@@ -141,6 +142,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       delegation: new ResolverDelegationLookup(config.resolver),
       updateLimits,
       trustedProxies: config.trustedProxy,
+      distDir: findDistDir(process.execPath),
     });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);

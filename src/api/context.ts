@@ -20,6 +20,8 @@ export interface ApiDeps {
   updateLimits?: UpdateLimits;
   /** CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
   trustedProxies?: string[];
+  /** Directory holding the executables, SHA256SUMS and install.sh the primary hands out (beside its executable). */
+  distDir?: string | null;
   /** The JWT signing secret; default: settings key jwt_secret (created when missing). */
   jwtSecret?: string;
   /** Builds the SMTP mailer from the settings in force; default: nodemailer (src/mail.ts). */
