@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
 import { rememberPeer } from "./api/context";
+import { findDistDir } from "./api/install";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
 import type { Clock } from "./core/platform";
@@ -127,7 +128,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     };
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
-    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver) });
+    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver), distDir: findDistDir(process.execPath) });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({

@@ -16,6 +16,7 @@ import { jsonError } from "./errors";
 import { domainRoutes } from "./domains";
 import { healthRoutes } from "./health";
 import { hostnameRoutes } from "./hostnames";
+import { installRoutes } from "./install";
 import { MAX_JSON_BODY } from "./http";
 import { keyRoutes } from "./keys";
 import { createRateGate } from "./limits";
@@ -89,6 +90,7 @@ export function createApp(deps: ApiDeps) {
       .use(tokenRoutes(deps))
       .use(domainRoutes(deps))
       .use(recordRoutes(deps))
+      .use(installRoutes(deps))
   );
 }
 

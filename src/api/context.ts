@@ -15,6 +15,8 @@ export interface ApiDeps {
   changes: ChangeSink;
   /** Public base URL used in links ("https://ddns.example.com"); null: derived from the request. */
   publicUrl: string | null;
+  /** Directory holding the executables, SHA256SUMS and install.sh the primary hands out (beside its executable). */
+  distDir?: string | null;
   /** The JWT signing secret; default: settings key jwt_secret (created when missing). */
   jwtSecret?: string;
   /** Builds the SMTP mailer from the settings in force; default: nodemailer (src/mail.ts). */

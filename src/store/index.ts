@@ -9,6 +9,7 @@ import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
 import { Hostnames } from "./hostnames";
+import { InstallTables } from "./install";
 import { Logs } from "./logs";
 import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
@@ -27,6 +28,7 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly install: InstallTables;
   readonly accounts: Accounts;
   readonly sessions: Sessions;
   readonly apiKeys: ApiKeys;
@@ -44,6 +46,7 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.install = new InstallTables(db);
     this.accounts = new Accounts(db);
     this.sessions = new Sessions(db);
     this.apiKeys = new ApiKeys(db);

@@ -251,9 +251,24 @@ CREATE INDEX records_expires ON records(expires_at) WHERE expires_at IS NOT NULL
 CREATE INDEX records_hostname ON records(hostname_id) WHERE hostname_id IS NOT NULL;
 `;
 
+// Install lifecycle (issue 6): attempts counted for the install API's rate limits, kept in the
+// database so a restart does not reset them; and the update token an agent node was given, so
+// releasing or revoking the node revokes exactly that token.
+const m0040 = `
+CREATE TABLE install_rate_events (
+  id      INTEGER PRIMARY KEY,
+  bucket  TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  at      INTEGER NOT NULL
+);
+CREATE INDEX install_rate_events_key ON install_rate_events(bucket, key, at);
+ALTER TABLE nodes ADD COLUMN update_token_id INTEGER REFERENCES update_tokens(id) ON DELETE SET NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
   { version: 25, name: "indexes for expiring ACME challenge records", sql: m0025 },
+  { version: 40, name: "install rate events, node update token", sql: m0040 },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
