@@ -25,7 +25,12 @@ const NOUN: Record<QuotaKind, string> = { hostnames: "hostname", domains: "custo
 type QuotaStore = Pick<CoreStore, "users" | "settings" | "hosts" | "domains" | "records">;
 
 function settingValue(store: QuotaStore, kind: QuotaKind): number {
-  const raw = store.settings.get(QUOTA_SETTINGS[kind]);
+  return defaultQuota(store.settings, kind);
+}
+
+/** The installation's default for a kind (what GET /api/settings shows as defaultQuota). */
+export function defaultQuota(settings: { get(key: string): string | null }, kind: QuotaKind): number {
+  const raw = settings.get(QUOTA_SETTINGS[kind]);
   if (raw !== null && /^\d{1,9}$/.test(raw.trim())) return Number(raw.trim());
   return BUILTIN_QUOTAS[kind];
 }
