@@ -11,6 +11,7 @@ import { registerRecord } from "./cli/record";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
+import { registerZone } from "./cli/zone";
 
 const program = new Command()
   .name("ipkeep")
@@ -28,5 +29,6 @@ registerHost(program);
 registerToken(program);
 registerRecord(program);
 registerUser(program);
+registerZone(program);
 
 await program.parseAsync(process.argv);
