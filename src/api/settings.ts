@@ -9,7 +9,7 @@ import type { ApiDeps } from "./context";
 import { peerOf } from "./context";
 import { strictBody, wholeNumber } from "./http";
 
-const quotaValue = wholeNumber({ minimum: 0, maximum: 1_000_000 });
+const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 const detail = (summary: string) => ({ tags: ["settings"], summary, security: [{ bearer: [] }] });
 
 export function settingsRoutes(deps: ApiDeps) {

@@ -4,29 +4,57 @@
  */
 import { fail } from "./errors";
 import type { SmtpSettings } from "./mail";
-import { defaultQuota as defaultOf, type QuotaKind, QUOTA_SETTINGS } from "./quotas";
+import type { Quota } from "./ports";
 
 export interface SettingsStore {
   get(key: string): string | null;
   set(key: string, value: string): void;
 }
 
+export interface EffectiveQuota {
+  /** null: unlimited. */
+  hostnames: number | null;
+  domains: number | null;
+  records: number | null;
+}
+
+/**
+ * Defaults for a fresh install: enough for a household, small enough that one account cannot
+ * fill the zone. The admin changes them in settings, or per user.
+ */
+export const DEFAULT_QUOTA: EffectiveQuota = { hostnames: 20, domains: 3, records: 200 };
+
 export interface InstanceSettings {
   registrationOpen: boolean;
-  /** Limits for users without their own (core/quotas.ts enforces them; admins are exempt). */
-  defaultQuota: Record<QuotaKind, number>;
+  defaultQuota: EffectiveQuota;
   smtp: (Omit<SmtpSettings, "password"> & { passwordSet: boolean }) | null;
 }
 
 const K = {
   registration: "registration_open",
+  quota: (k: keyof Quota) => `default_quota_${k}`,
   smtp: "smtp",
 } as const;
 
-const KINDS: QuotaKind[] = ["hostnames", "domains", "records"];
+function quotaValue(raw: string | null, fallback: number | null): number | null {
+  if (raw === null) return fallback;
+  if (raw === "unlimited") return null;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
+}
 
-export function defaultQuotas(s: SettingsStore): Record<QuotaKind, number> {
-  return { hostnames: defaultOf(s, "hostnames"), domains: defaultOf(s, "domains"), records: defaultOf(s, "records") };
+export function defaultQuota(s: SettingsStore): EffectiveQuota {
+  return {
+    hostnames: quotaValue(s.get(K.quota("hostnames")), DEFAULT_QUOTA.hostnames),
+    domains: quotaValue(s.get(K.quota("domains")), DEFAULT_QUOTA.domains),
+    records: quotaValue(s.get(K.quota("records")), DEFAULT_QUOTA.records),
+  };
+}
+
+/** A user's limits: their own where set, else the instance default. null means unlimited. */
+export function effectiveQuota(s: SettingsStore, own: Quota): EffectiveQuota {
+  const d = defaultQuota(s);
+  return { hostnames: own.hostnames ?? d.hostnames, domains: own.domains ?? d.domains, records: own.records ?? d.records };
 }
 
 export function smtpSettings(s: SettingsStore): SmtpSettings | null {
@@ -48,7 +76,7 @@ export function readSettings(s: SettingsStore): InstanceSettings {
   const smtp = smtpSettings(s);
   return {
     registrationOpen: registrationOpen(s),
-    defaultQuota: defaultQuotas(s),
+    defaultQuota: defaultQuota(s),
     // The SMTP password is never sent back out; the dashboard only learns whether one is set.
     smtp: smtp && { host: smtp.host, port: smtp.port, secure: smtp.secure, user: smtp.user, from: smtp.from, passwordSet: !!smtp.password },
   };
@@ -56,7 +84,7 @@ export function readSettings(s: SettingsStore): InstanceSettings {
 
 export interface SettingsPatch {
   registrationOpen?: boolean;
-  defaultQuota?: Partial<Record<QuotaKind, number>>;
+  defaultQuota?: Partial<EffectiveQuota>;
   /** null removes SMTP (links are then printed by the CLI). password omitted: kept. */
   smtp?: { host: string; port?: number; secure?: boolean; user?: string | null; password?: string | null; from: string } | null;
 }
@@ -64,11 +92,11 @@ export interface SettingsPatch {
 export function writeSettings(s: SettingsStore, patch: SettingsPatch): InstanceSettings {
   if (patch.registrationOpen !== undefined) s.set(K.registration, patch.registrationOpen ? "true" : "false");
   if (patch.defaultQuota) {
-    for (const k of KINDS) {
+    for (const k of ["hostnames", "domains", "records"] as const) {
+      if (!(k in patch.defaultQuota)) continue;
       const v = patch.defaultQuota[k];
-      if (v === undefined) continue;
-      if (!Number.isInteger(v) || v < 0 || v > 999_999_999) fail("invalid_input", `defaultQuota.${k} must be a whole number`);
-      s.set(QUOTA_SETTINGS[k], String(v));
+      if (v !== null && (v === undefined || !Number.isInteger(v) || v < 0)) fail("invalid_input", `defaultQuota.${k} must be a whole number or null`);
+      s.set(K.quota(k), v === null ? "unlimited" : String(v));
     }
   }
   if (patch.smtp === null) s.set(K.smtp, "");
