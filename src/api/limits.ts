@@ -3,7 +3,7 @@
  * 20/min, everything else a standard rate; X-RateLimit-Limit / X-RateLimit-Remaining /
  * Retry-After on every response. The update endpoints have their own per-token limits.
  */
-import { RateLimiter } from "../core/ratelimit";
+import { WindowLimiter } from "../core/limits";
 import type { ApiDeps } from "./context";
 import { peerOf } from "./context";
 
@@ -43,7 +43,7 @@ export interface RateOutcome {
 }
 
 export function createRateGate(deps: ApiDeps) {
-  const limiter = new RateLimiter(deps.platform.clock);
+  const limiter = new WindowLimiter(deps.platform.clock);
   const limits = { ...RATE_LIMITS, ...deps.rateLimits };
   return (request: Request, path: string): RateOutcome | null => {
     const cls = rateClass(request.method, path);
