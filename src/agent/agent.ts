@@ -1,10 +1,11 @@
 /**
  * `ipkeep agent`: keeps this machine's hostname at its public addresses.
  *   - registers with the primary at start (POST /register);
- *   - every poll: learns the public IPv4 (the primary's what-is-my-IP endpoint, else the
- *     address the primary saw at check-in) and IPv6 (an endpoint when configured, else a
- *     global address of a local interface); sends /nic/update for a family only when its
- *     address changed since the last accepted update;
+ *   - every poll: learns the public IPv4 and IPv6 by asking the primary's what-is-my-IP
+ *     endpoint over each family (or a configured URL per family), falling back to the
+ *     address the primary saw at check-in and, for IPv6, a global address of a local
+ *     interface; sends /nic/update for a family only when its address changed since the
+ *     last accepted update;
  *   - checks in (POST /checkin) every checkin_interval_seconds;
  *   - on errors backs off exponentially (5 s doubling to 5 min), and resets on success.
  * The last accepted addresses are kept in STATE/agent-state.json so a restart sends nothing
