@@ -4,9 +4,13 @@
  */
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { registerAgent } from "./agent/command";
+import { registerCode } from "./cli/code";
 import { registerDomain } from "./cli/domain";
+import { registerHealth } from "./cli/health";
 import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
+import { registerPrintUnit } from "./cli/print-unit";
 import { registerRecord } from "./cli/record";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
@@ -30,5 +34,9 @@ registerToken(program);
 registerRecord(program);
 registerUser(program);
 registerZone(program);
+registerCode(program);
+registerHealth(program);
+registerPrintUnit(program);
+registerAgent(program);
 
 await program.parseAsync(process.argv);
