@@ -8,6 +8,8 @@
  * - EDNS options are ignored (NSD adds Extended DNS Errors to REFUSED answers; NSID,
  *   cookies and padding are per-server values); the OPT record's payload size, version,
  *   DO bit and extended rcode are compared;
+ * - AXFR/IXFR over UDP are not in the corpus: src/dns/xfr.ts answers them before answer(),
+ *   with NSD's rcodes but without echoing OPT;
  * - nothing else: ids, flags, rcodes, the question's bytes (0x20 case), owner names and
  *   RDATA (with their case as sent on the wire), TTLs and section counts must be equal.
  *
