@@ -14,6 +14,8 @@ import type { Clock } from "./core/platform";
 import { nowSeconds, systemClock } from "./core/platform";
 import { parseCidr } from "./core/addresses";
 import { IpkeepError } from "./core/errors";
+import { UpdateLimits, updateLimitConfig } from "./core/limits";
+import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
@@ -29,6 +31,8 @@ import { Store } from "./store";
 
 /** How often we look for commits by other processes: cheap (one pragma), and well under a second. */
 const DATA_VERSION_POLL_MS = 250;
+
+const HISTORY_PRUNE_MS = 3_600_000;
 
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
@@ -128,7 +132,18 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     };
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
-    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver), distDir: findDistDir(process.execPath) });
+    const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
+    const app = createApp({
+      store,
+      platform,
+      changes,
+      publicUrl: config.url,
+      jwtSecret,
+      delegation: new ResolverDelegationLookup(config.resolver),
+      updateLimits,
+      trustedProxies: config.trustedProxy,
+      distDir: findDistDir(process.execPath),
+    });
     for (const spec of config.http) {
       const l = parseListen(spec, 8080);
       const server = Bun.serve({
@@ -168,6 +183,19 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     }
   }, DATA_VERSION_POLL_MS);
 
+  // Update history is pruned at start and then hourly: cheap, and bounded between runs.
+  const prune = () => {
+    try {
+      const n = pruneHistory({ store, platform });
+      if (n > 0) log("info", "update history pruned", { entries: n });
+    } catch (e) {
+      log("error", "pruning update history failed", { error: (e as Error).message });
+    }
+  };
+  prune();
+  const pruneTimer = setInterval(prune, HISTORY_PRUNE_MS);
+  pruneTimer.unref?.();
+
   for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
   for (const l of httpAddrs) log("info", "http listening", { addr: formatListen(l) });
   log("info", "zones loaded", { count: live.zones.size });
@@ -182,6 +210,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       if (stopped) return;
       stopped = true;
       clearInterval(poll);
+      clearInterval(pruneTimer);
       expiry.stop();
       notifier?.close();
       for (const s of httpServers) s.stop(true);

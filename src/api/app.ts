@@ -24,7 +24,7 @@ import { pageRoutes } from "./pages";
 import { recordRoutes } from "./records";
 import { settingsRoutes } from "./settings";
 import { tokenRoutes } from "./tokens";
-import { updateRoutes } from "./update";
+import { preRouting, updateRoutes } from "./update";
 import { userRoutes } from "./users";
 
 const pathOf = (url: string) => {
@@ -43,8 +43,12 @@ function validationMessage(error: unknown): string {
 
 export function createApp(deps: ApiDeps) {
   const rate = createRateGate(deps);
-  return (
+  // The pre-routing hook re-enters the app with a rewritten request (collapsed slashes) and
+  // answers dyndns2 at "/"; it runs first so the update protocol keeps its own limits.
+  let handle: (req: Request) => Promise<Response> = async () => new Response(null, { status: 500 });
+  const app = (
     new Elysia({ normalize: false })
+      .onRequest(preRouting(deps, (req) => handle(req)))
       .onRequest(({ request, set }) => {
         const len = request.headers.get("content-length");
         const r = rate(request, pathOf(request.url));
@@ -92,6 +96,8 @@ export function createApp(deps: ApiDeps) {
       .use(recordRoutes(deps))
       .use(installRoutes(deps))
   );
+  handle = (req) => app.handle(req);
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

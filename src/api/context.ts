@@ -2,6 +2,7 @@
  * What route factories receive: the store, the platform and the change sink, plus the
  * peer-address lookup filled in by the HTTP listener.
  */
+import type { UpdateLimits } from "../core/limits";
 import type { PasswordHasher } from "../core/auth";
 import type { MailerFactory } from "../core/mail";
 import type { DelegationLookup } from "../core/domains";
@@ -15,6 +16,10 @@ export interface ApiDeps {
   changes: ChangeSink;
   /** Public base URL used in links ("https://ddns.example.com"); null: derived from the request. */
   publicUrl: string | null;
+  /** Limits of the update endpoints (default: a fresh set with the default limits). */
+  updateLimits?: UpdateLimits;
+  /** CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
+  trustedProxies?: string[];
   /** Directory holding the executables, SHA256SUMS and install.sh the primary hands out (beside its executable). */
   distDir?: string | null;
   /** The JWT signing secret; default: settings key jwt_secret (created when missing). */

@@ -12,6 +12,8 @@ export function registerServe(program: Command): void {
     .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
     .option("--url <base>", "public base URL used in links")
     .option("--trusted-proxy <cidr>", "proxy whose X-Forwarded-For is believed (repeatable)", collect)
+    .option("--update-burst <count/seconds>", "update requests per token (default 5/10; 0: off)")
+    .option("--update-daily <count>", "address changes per token per day (default 1440; 0: off)")
     .option("--demo", "create a demo zone on first start when none exists")
     .option("--log-level <level>", "debug, info, warn or error")
     .option("--xfr-allow <cidr>", "address range allowed to AXFR/IXFR without TSIG (repeatable)", collect)

@@ -244,6 +244,9 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log(at);
 `;
 
+// Pruning the update history by age scans update_log by time.
+const m0020 = `CREATE INDEX update_log_at ON update_log(at);`;
+
 // The server asks for the next ACME TXT expiry after every challenge it stores and on every
 // reload: a partial index keeps that a lookup among the few expiring rows.
 const m0025 = `
@@ -267,6 +270,7 @@ ALTER TABLE nodes ADD COLUMN update_token_id INTEGER REFERENCES update_tokens(id
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
+  { version: 20, name: "update log by time", sql: m0020 },
   { version: 25, name: "indexes for expiring ACME challenge records", sql: m0025 },
   { version: 40, name: "install rate events, node update token", sql: m0040 },
 ];
