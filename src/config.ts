@@ -24,6 +24,13 @@ export const OPTIONS = {
   demo: { kind: "boolean", default: false },
   "trusted-proxy": { kind: "list", default: [] },
   "log-level": { kind: "string", default: "info" },
+  https: { kind: "list", default: [] },
+  "tls-cert": { kind: "string", default: null },
+  "tls-key": { kind: "string", default: null },
+  "allow-insecure-http": { kind: "boolean", default: false },
+  resolver: { kind: "string", default: null },
+  primary: { kind: "string", default: null },
+  zone: { kind: "list", default: [] },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -36,6 +43,15 @@ export interface Config {
   demo: boolean;
   trustedProxy: string[];
   logLevel: string;
+  https: string[];
+  tlsCert: string | null;
+  tlsKey: string | null;
+  allowInsecureHttp: boolean;
+  /** DNS resolver (HOST[:PORT]) for delegation checks; null: the system's. */
+  resolver: string | null;
+  /** ipkeep secondary: the primary's DNS address (HOST:PORT) and the zones to pull from it. */
+  primary: string | null;
+  zone: string[];
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -121,6 +137,13 @@ export function resolveConfig(
     demo: out.demo as boolean,
     trustedProxy: out.trustedProxy as string[],
     logLevel: out.logLevel as string,
+    https: out.https as string[],
+    tlsCert: out.tlsCert as string | null,
+    tlsKey: out.tlsKey as string | null,
+    allowInsecureHttp: out.allowInsecureHttp as boolean,
+    resolver: out.resolver as string | null,
+    primary: out.primary as string | null,
+    zone: out.zone as string[],
     configFile,
   };
 }

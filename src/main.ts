@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { registerBackup } from "./cli/backup";
 import { registerDomain } from "./cli/domain";
 import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
@@ -25,5 +26,6 @@ registerDomain(program);
 registerHost(program);
 registerToken(program);
 registerUser(program);
+registerBackup(program);
 
 await program.parseAsync(process.argv);

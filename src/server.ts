@@ -5,7 +5,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
-import { rememberPeer } from "./api/context";
 import type { Config } from "./config";
 import type { Clock } from "./core/platform";
 import { systemClock } from "./core/platform";
@@ -13,7 +12,12 @@ import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
 import { LiveZones } from "./dns/live";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
+import { fail } from "./core/errors";
+import { buildTransportPolicy } from "./core/transport-policy";
+import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
 import { log } from "./log";
+import { writePidFile } from "./pidfile";
+import { countDns } from "./metrics";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
 
@@ -24,9 +28,12 @@ export const DEMO_ZONE = "dyn.ipkeep.test";
 
 export interface RunningServer {
   http: Listen[];
+  https: Listen[];
   dns: Listen[];
   store: Store;
   live: LiveZones;
+  /** Re-reads TLS certificates (SIGHUP); a failure keeps the old ones and is logged. */
+  reloadTls(): void;
   stop(): Promise<void>;
 }
 
@@ -43,36 +50,28 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   live.sync();
 
   let dns: DnsServer | null = null;
-  const httpServers: { stop(force?: boolean): void }[] = [];
-  const httpAddrs: Listen[] = [];
+  const listeners: Listener[] = [];
+  const httpsListeners: HttpsListener[] = [];
   try {
     dns = await startDns(
       config.dns.map((s) => parseListen(s, 53)),
-      (query, transport) => answer(query, live.zones, { transport }),
+      (query, transport) => countDns(query, answer(query, live.zones, { transport })),
     );
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url });
-    for (const spec of config.http) {
-      const l = parseListen(spec, 8080);
-      const server = Bun.serve({
-        hostname: l.host,
-        port: l.port,
-        // Bodies of the update and account APIs are small; anything larger is refused early.
-        maxRequestBodySize: 64 * 1024,
-        fetch(req, srv) {
-          rememberPeer(req, srv.requestIP(req)?.address);
-          return app.handle(req);
-        },
-      });
-      httpServers.push(server);
-      httpAddrs.push({ host: l.host, port: server.port ?? l.port });
+    const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
+    const app = createApp({ store, platform, changes: live, publicUrl: config.url, transportPolicy });
+    for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
+    if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("invalid_input", "--https needs --tls-cert FILE and --tls-key FILE");
+    for (const spec of config.https) {
+      httpsListeners.push(listenHttps(parseListen(spec, 443), app, { cert: config.tlsCert!, key: config.tlsKey! }));
     }
   } catch (e) {
     await dns?.close();
-    for (const s of httpServers) s.stop(true);
+    for (const l of [...listeners, ...httpsListeners]) l.stop();
     store.close();
     throw e;
   }
 
+  const removePidFile = writePidFile(config.data);
   let seenVersion = store.dataVersion();
   const poll = setInterval(() => {
     try {
@@ -86,22 +85,35 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   }, DATA_VERSION_POLL_MS);
 
   for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
-  for (const l of httpAddrs) log("info", "http listening", { addr: formatListen(l) });
+  for (const l of listeners) log("info", "http listening", { addr: formatListen(l.address) });
+  for (const l of httpsListeners) log("info", "https listening", { addr: formatListen(l.address) });
   log("info", "zones loaded", { count: live.zones.size });
 
   let stopped = false;
   return {
-    http: httpAddrs,
+    http: listeners.map((l) => l.address),
+    https: httpsListeners.map((l) => l.address),
     dns: dns.addresses,
     store,
     live,
+    reloadTls() {
+      for (const l of httpsListeners) {
+        try {
+          l.reload();
+          log("info", "tls reloaded", { addr: formatListen(l.address) });
+        } catch (e) {
+          log("error", "tls reload failed, keeping the old certificate", { addr: formatListen(l.address), error: (e as Error).message });
+        }
+      }
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(poll);
-      for (const s of httpServers) s.stop(true);
+      for (const l of [...listeners, ...httpsListeners]) l.stop();
       await dns!.close();
       store.close();
+      removePidFile();
     },
   };
 }

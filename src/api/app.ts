@@ -4,10 +4,13 @@
 import { Elysia } from "elysia";
 import type { ApiDeps } from "./context";
 import { healthRoutes } from "./health";
+import { httpsGuard } from "./https-guard";
+import { metricsRoutes } from "./metrics";
 import { updateRoutes } from "./update";
 
 export function createApp(deps: ApiDeps) {
   return new Elysia()
+    .onRequest(httpsGuard(deps))
     .onError(({ code, error }) => {
       if (code === "NOT_FOUND") return Response.json({ error: "Not found" }, { status: 404 });
       if (code === "VALIDATION" || code === "PARSE") return Response.json({ error: "Invalid request" }, { status: 400 });
@@ -15,7 +18,8 @@ export function createApp(deps: ApiDeps) {
       return Response.json({ error: "Internal error" }, { status: 500 });
     })
     .use(healthRoutes())
-    .use(updateRoutes(deps));
+    .use(updateRoutes(deps))
+    .use(metricsRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -4,6 +4,7 @@
  */
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
+import type { TransportPolicy } from "../core/transport-policy";
 import type { Store } from "../store";
 
 export interface ApiDeps {
@@ -12,6 +13,8 @@ export interface ApiDeps {
   changes: ChangeSink;
   /** Public base URL used in links ("https://ddns.example.com"); null: derived from the request. */
   publicUrl: string | null;
+  /** Which requests may use plain HTTP (core/transport-policy.ts); absent: the strict default. */
+  transportPolicy?: TransportPolicy;
 }
 
 // The socket's address per request. Bun.serve knows it; Elysia's app.handle (tests) does not,
@@ -24,4 +27,15 @@ export function rememberPeer(req: Request, address: string | null | undefined): 
 
 export function peerOf(req: Request): string | null {
   return peers.get(req) ?? null;
+}
+
+// Which listener a request came through; absent: plain HTTP.
+const transports = new WeakMap<Request, "http" | "https">();
+
+export function rememberTransport(req: Request, transport: "http" | "https"): void {
+  transports.set(req, transport);
+}
+
+export function transportOf(req: Request): "http" | "https" {
+  return transports.get(req) ?? "http";
 }

@@ -12,6 +12,10 @@ export function registerServe(program: Command): void {
     .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
     .option("--url <base>", "public base URL used in links")
     .option("--trusted-proxy <cidr>", "proxy whose X-Forwarded-For is believed (repeatable)", collect)
+    .option("--https <addr:port>", "HTTPS listen address (repeatable); needs --tls-cert and --tls-key", collect)
+    .option("--tls-cert <file>", "TLS certificate chain (PEM), re-read on SIGHUP")
+    .option("--tls-key <file>", "TLS private key (PEM), re-read on SIGHUP")
+    .option("--allow-insecure-http", "allow the account and install APIs over plain HTTP from other machines")
     .option("--demo", "create a demo zone on first start when none exists")
     .option("--log-level <level>", "debug, info, warn or error")
     .action(async (_opts: unknown, cmd: Command) => {
@@ -29,6 +33,7 @@ export function registerServe(program: Command): void {
         };
         process.once("SIGTERM", () => shutdown("SIGTERM"));
         process.once("SIGINT", () => shutdown("SIGINT"));
+        process.on("SIGHUP", () => server.reloadTls());
       } catch (e) {
         const err = asIpkeepError(e);
         const message = e instanceof IpkeepError ? e.message : (e as Error)?.message ?? String(e);

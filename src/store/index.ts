@@ -3,6 +3,7 @@
  * declares (UpdateStore, ...).
  */
 import type { CoreStore, UpdateLogEntry } from "../core/ports";
+import { metrics } from "../metrics";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -69,6 +70,7 @@ export class Store implements CoreStore {
   }
   logUpdate(entry: UpdateLogEntry): void {
     this.logs.addUpdate(entry);
+    metrics.updates.inc(entry.result);
   }
   touchToken(tokenId: number, now: number): void {
     this.tokens.touch(tokenId, now);
