@@ -31,6 +31,9 @@ export const OPTIONS = {
   resolver: { kind: "string", default: null },
   primary: { kind: "string", default: null },
   zone: { kind: "list", default: [] },
+  "xfr-allow": { kind: "list", default: [] },
+  notify: { kind: "list", default: [] },
+  "tsig-key": { kind: "list", default: [] },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -52,6 +55,12 @@ export interface Config {
   /** ipkeep secondary: the primary's DNS address (HOST:PORT) and the zones to pull from it. */
   primary: string | null;
   zone: string[];
+  /** CIDRs that may AXFR/IXFR without TSIG. */
+  xfrAllow: string[];
+  /** Secondaries to NOTIFY: "ADDR:PORT" or "ADDR:PORT KEYNAME" (NOTIFY signed with that key). */
+  notify: string[];
+  /** TSIG keys for transfers: "NAME:BASE64SECRET" or "hmac-sha256:NAME:BASE64SECRET". */
+  tsigKey: string[];
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -144,6 +153,9 @@ export function resolveConfig(
     resolver: out.resolver as string | null,
     primary: out.primary as string | null,
     zone: out.zone as string[],
+    xfrAllow: out.xfrAllow as string[],
+    notify: out.notify as string[],
+    tsigKey: out.tsigKey as string[],
     configFile,
   };
 }

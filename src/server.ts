@@ -7,12 +7,17 @@ import { join } from "node:path";
 import { createApp } from "./api/app";
 import type { Config } from "./config";
 import type { Clock } from "./core/platform";
-import { systemClock } from "./core/platform";
+import { nowSeconds, systemClock } from "./core/platform";
+import { parseCidr } from "./core/addresses";
+import { IpkeepError } from "./core/errors";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
+import { AnswerCache } from "./dns/cache";
 import { LiveZones } from "./dns/live";
+import { Notifier, type NotifyTarget } from "./dns/notify";
+import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
+import { createTransfers } from "./dns/xfr";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
-import { fail } from "./core/errors";
 import { buildTransportPolicy } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
 import { log } from "./log";
@@ -25,6 +30,42 @@ import { Store } from "./store";
 const DATA_VERSION_POLL_MS = 250;
 
 export const DEMO_ZONE = "dyn.ipkeep.test";
+
+/** Keys and NOTIFY targets of enrolled secondaries (nodes table), read when needed. */
+function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
+  const keys: TsigKey[] = [];
+  const targets: NotifyTarget[] = [];
+  for (const n of store.secondaries.active()) {
+    let key: TsigKey | undefined;
+    try {
+      if (n.tsigName && n.tsigSecret) keys.push((key = makeKey(n.tsigName, n.tsigSecret)));
+    } catch (e) {
+      log("warn", "secondary has an unusable TSIG key", { node: n.name, error: (e as Error).message });
+    }
+    if (n.publicIp) targets.push({ host: n.publicIp, port: 53, key });
+  }
+  return { keys, targets };
+}
+
+/** --xfr-allow, --tsig-key and --notify, checked once at start. */
+function transferConfig(config: Config) {
+  const allow = config.xfrAllow.map((c) => parseCidr(c) ?? fail(`--xfr-allow ${c} is not an address or CIDR`));
+  const keys = config.tsigKey.map(parseKeySpec);
+  const named = keyLookup(keys);
+  const notify = config.notify.map((spec): NotifyTarget => {
+    const [addr, keyName, ...rest] = spec.trim().split(/\s+/);
+    const l = parseListen(addr ?? "", 53);
+    if (rest.length || !l.port || !parseCidr(l.host)) fail(`--notify "${spec}" must be ADDR:PORT or "ADDR:PORT KEYNAME"`);
+    const key = keyName ? named(keyName.toLowerCase().replace(/\.$/, "")) : undefined;
+    if (keyName && !key) fail(`--notify "${spec}": no --tsig-key named ${keyName}`);
+    return { host: l.host, port: l.port, key };
+  });
+  return { allow, keys, notify };
+}
+
+function fail(message: string): never {
+  throw new IpkeepError("invalid_input", message);
+}
 
 export interface RunningServer {
   http: Listen[];
@@ -42,6 +83,13 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const store = await Store.open(join(config.data, "ipkeep.db"));
   const platform = createPlatform(clock);
   const live = new LiveZones(store.domains, clock);
+  let xfrConfig: ReturnType<typeof transferConfig>;
+  try {
+    xfrConfig = transferConfig(config);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
 
   if (config.demo && store.domains.list().length === 0) {
     createZone({ store, platform, changes: live }, { name: DEMO_ZONE, nameservers: [{ name: `ns1.${DEMO_ZONE}`, ipv4: "127.0.0.1", ipv6: null }] });
@@ -50,21 +98,39 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   live.sync();
 
   let dns: DnsServer | null = null;
+  let notifier: Notifier | null = null;
   const listeners: Listener[] = [];
   const httpsListeners: HttpsListener[] = [];
   try {
-    dns = await startDns(
-      config.dns.map((s) => parseListen(s, 53)),
-      (query, transport) => countDns(query, answer(query, live.zones, { transport })),
-    );
+    const transfers = createTransfers(() => live.zones, {
+      allow: xfrConfig.allow,
+      keys: () => keyLookup([...xfrConfig.keys, ...secondaryPeers(store).keys]),
+      now: () => nowSeconds(clock),
+    });
+    const cache = new AnswerCache(() => live.zones.generation);
+    const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
+    dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), { stream: transfers.stream });
+    notifier = new Notifier({
+      zones: () => live.zones,
+      targets: () => [...xfrConfig.notify, ...secondaryPeers(store).targets],
+      now: () => nowSeconds(clock),
+      log,
+    });
+    live.onChange = (id) => {
+      cache.clear();
+      notifier?.zoneChanged(id);
+    };
+    // Secondaries may have missed changes made while we were down.
+    for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
     const app = createApp({ store, platform, changes: live, publicUrl: config.url, transportPolicy });
     for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
-    if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("invalid_input", "--https needs --tls-cert FILE and --tls-key FILE");
+    if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
     for (const spec of config.https) {
       httpsListeners.push(listenHttps(parseListen(spec, 443), app, { cert: config.tlsCert!, key: config.tlsKey! }));
     }
   } catch (e) {
+    notifier?.close();
     await dns?.close();
     for (const l of [...listeners, ...httpsListeners]) l.stop();
     store.close();
@@ -110,6 +176,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       if (stopped) return;
       stopped = true;
       clearInterval(poll);
+      notifier?.close();
       for (const l of [...listeners, ...httpsListeners]) l.stop();
       await dns!.close();
       store.close();

@@ -18,6 +18,9 @@ export function registerServe(program: Command): void {
     .option("--allow-insecure-http", "allow the account and install APIs over plain HTTP from other machines")
     .option("--demo", "create a demo zone on first start when none exists")
     .option("--log-level <level>", "debug, info, warn or error")
+    .option("--xfr-allow <cidr>", "address range allowed to AXFR/IXFR without TSIG (repeatable)", collect)
+    .option("--notify <addr:port>", 'secondary to NOTIFY on every change, optionally "ADDR:PORT KEYNAME" to sign (repeatable)', collect)
+    .option("--tsig-key <name:secret>", "TSIG key accepted for transfers, NAME:BASE64 (HMAC-SHA256; repeatable)", collect)
     .action(async (_opts: unknown, cmd: Command) => {
       try {
         const config = configFrom(cmd);

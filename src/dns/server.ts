@@ -1,11 +1,20 @@
 /**
  * DNS transports: UDP (node:dgram, which under Bun honours recvBufferSize) and TCP with
  * 2-byte length framing (node:net). Both hand bytes to a handler and send what it returns.
+ * Nothing a client does (garbage, vanishing, stalling, flooding) may stop or stall the other
+ * clients: every handler call and every send is guarded, and TCP is bounded in connections,
+ * buffered bytes and idle time.
  */
 import dgram from "node:dgram";
 import net from "node:net";
 
 export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
+
+/**
+ * TCP only: a query answered by several messages (AXFR). Returns null when the query is not
+ * for it (the ordinary handler answers then).
+ */
+export type StreamHandler = (query: Uint8Array, peer: string) => Uint8Array[] | null;
 
 export interface Listen {
   host: string;
@@ -15,14 +24,29 @@ export interface Listen {
 export interface DnsServer {
   /** Actual bound addresses (port 0 resolved). */
   addresses: Listen[];
+  /** Open TCP connections right now (for tests and metrics). */
+  tcpConnections(): number;
   close(): Promise<void>;
 }
 
-// Like NSD's default socket buffers: a burst of queries waits in the kernel instead of dropping.
+export interface DnsServerOptions {
+  stream?: StreamHandler;
+  /** Close a TCP connection after this long without a complete query. */
+  tcpIdleMs?: number;
+  /** Further connections are closed at once (UDP is unaffected). */
+  tcpMaxConnections?: number;
+}
+
+// Like NSD's socket buffers: a burst of queries waits in the kernel instead of dropping.
 const UDP_RECV_BUFFER = 2 * 1024 * 1024;
-// A TCP client gets this long between queries before we close (RFC 7766 suggests seconds).
+// RFC 7766 suggests idle timeouts of seconds; a client that sends nothing for this long is
+// gone or hostile, and its slot is worth more to the next one.
 const TCP_IDLE_MS = 10_000;
+// NSD's tcp-count default is 100; twice that is still far below file-descriptor limits.
 const TCP_MAX_CONNECTIONS = 200;
+// A client that does not read its answers: stop reading its queries until it catches up,
+// so one connection cannot make us buffer without limit (an AXFR may exceed this once).
+const TCP_WRITE_HIGH_WATER = 1024 * 1024;
 
 export function parseListen(spec: string, defaultPort: number): Listen {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:]+):(\d+)$/.exec(spec);
@@ -35,66 +59,102 @@ export function formatListen(l: Listen): string {
   return l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
 
+function safeCall(handler: DnsHandler, msg: Uint8Array, transport: "udp" | "tcp", peer: string): Uint8Array | null {
+  try {
+    return handler(msg, transport, peer);
+  } catch {
+    return null;
+  }
+}
+
 function bindUdp(l: Listen, handler: DnsHandler): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket({ type: l.host.includes(":") ? "udp6" : "udp4", reuseAddr: false, recvBufferSize: UDP_RECV_BUFFER });
-    sock.once("error", reject);
+    let bound = false;
+    // After binding, socket errors (ICMP port unreachable surfacing as ECONNREFUSED, ...) are
+    // about one client: never fatal.
+    sock.on("error", (e) => {
+      if (!bound) reject(e);
+    });
+    const sent = () => {};
     sock.on("message", (msg, rinfo) => {
-      let out: Uint8Array | null = null;
-      try {
-        out = handler(msg, "udp", rinfo.address);
-      } catch {
-        return;
-      }
+      const out = safeCall(handler, msg, "udp", rinfo.address);
       if (!out) return;
       try {
-        // A client whose port has closed makes send() fail (ECONNREFUSED): ignore it.
-        sock.send(out, rinfo.port, rinfo.address, () => {});
+        sock.send(out, rinfo.port, rinfo.address, sent);
       } catch {
-        /* ignored on purpose */
+        /* a client whose port has closed: nothing to tell it */
       }
     });
     sock.bind(l.port, l.host, () => {
-      sock.removeListener("error", reject);
-      sock.on("error", () => {});
+      bound = true;
       resolve(sock);
     });
   });
 }
 
-function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>): Promise<net.Server> {
+function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerOptions): void {
+  let buf: Buffer = Buffer.alloc(0);
+  const peer = conn.remoteAddress ?? "";
+  conn.setNoDelay(true);
+  conn.setTimeout(opts.tcpIdleMs ?? TCP_IDLE_MS, () => conn.destroy());
+  conn.on("error", () => conn.destroy());
+  conn.on("drain", () => conn.resume());
+  const send = (out: Uint8Array) => {
+    const frame = Buffer.allocUnsafe(2 + out.length);
+    frame.writeUInt16BE(out.length, 0);
+    frame.set(out, 2);
+    conn.write(frame);
+  };
+  conn.on("data", (chunk: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    // Queries are answered in the order they arrive (handlers are synchronous).
+    while (buf.length >= 2 && !conn.destroyed) {
+      const len = buf.readUInt16BE(0);
+      if (buf.length < 2 + len) break;
+      const msg = buf.subarray(2, 2 + len);
+      buf = buf.subarray(2 + len);
+      let stream: Uint8Array[] | null = null;
+      if (opts.stream) {
+        try {
+          stream = opts.stream(msg, peer);
+        } catch {
+          stream = null;
+        }
+      }
+      if (stream) {
+        for (const m of stream) send(m);
+        continue;
+      }
+      const out = safeCall(handler, msg, "tcp", peer);
+      if (!out) {
+        // Not even an id to answer: the stream cannot be trusted to stay in frame.
+        conn.destroy();
+        return;
+      }
+      send(out);
+    }
+    if (conn.writableLength > TCP_WRITE_HIGH_WATER) conn.pause();
+  });
+}
+
+function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>, opts: DnsServerOptions): Promise<net.Server> {
+  const max = opts.tcpMaxConnections ?? TCP_MAX_CONNECTIONS;
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ pauseOnConnect: false }, (conn) => {
+    const server = net.createServer((conn) => {
+      if (open.size >= max) {
+        conn.on("error", () => {});
+        conn.destroy();
+        return;
+      }
       open.add(conn);
       conn.on("close", () => open.delete(conn));
-      let buf: Buffer = Buffer.alloc(0);
-      conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
-      conn.on("error", () => conn.destroy());
-      conn.on("data", (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        while (buf.length >= 2) {
-          const len = buf.readUInt16BE(0);
-          if (buf.length < 2 + len) break;
-          const msg = buf.subarray(2, 2 + len);
-          buf = buf.subarray(2 + len);
-          let out: Uint8Array | null = null;
-          try {
-            out = handler(msg, "tcp", conn.remoteAddress ?? "");
-          } catch {
-            out = null;
-          }
-          if (!out) {
-            conn.destroy();
-            return;
-          }
-          const frame = Buffer.allocUnsafe(2 + out.length);
-          frame.writeUInt16BE(out.length, 0);
-          frame.set(out, 2);
-          conn.write(frame);
-        }
-      });
+      try {
+        serveConnection(conn, handler, opts);
+      } catch {
+        conn.destroy();
+      }
     });
-    server.maxConnections = TCP_MAX_CONNECTIONS;
     server.once("error", reject);
     server.listen(l.port, l.host, () => {
       server.removeListener("error", reject);
@@ -105,7 +165,7 @@ function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>): Promise
 }
 
 /** Binds UDP and TCP on the same port for each listen address (port 0: one free port for both). */
-export async function startDns(listens: Listen[], handler: DnsHandler): Promise<DnsServer> {
+export async function startDns(listens: Listen[], handler: DnsHandler, opts: DnsServerOptions = {}): Promise<DnsServer> {
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];
   const addresses: Listen[] = [];
@@ -116,7 +176,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler): Promise<
       const u = await bindUdp(l, handler);
       const port = u.address().port;
       try {
-        const t = await bindTcp({ host: l.host, port }, handler, open);
+        const t = await bindTcp({ host: l.host, port }, handler, open, opts);
         udp.push(u);
         tcp.push(t);
         addresses.push({ host: l.host, port });
@@ -132,6 +192,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler): Promise<
   }
   return {
     addresses,
+    tcpConnections: () => open.size,
     close: async () => {
       for (const c of open) c.destroy();
       await Promise.all([

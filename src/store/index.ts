@@ -11,6 +11,7 @@ import { Hostnames } from "./hostnames";
 import { Logs } from "./logs";
 import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
+import { Secondaries } from "./secondaries";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
 import { Users } from "./users";
@@ -24,6 +25,7 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly secondaries: Secondaries;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -34,6 +36,7 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.secondaries = new Secondaries(db);
   }
 
   static async open(path: string): Promise<Store> {

@@ -46,7 +46,7 @@ describe("plain HTTP from another machine", () => {
     async (path) => {
       const res = await app().handle(req(path));
       expect(res.status).toBe(403);
-      expect((await res.json()).code).toBe("https_required");
+      expect(((await res.json()) as { code: string }).code).toBe("https_required");
     },
   );
 

@@ -78,7 +78,7 @@ describe("HTTPS listener", () => {
     expect(await peerCN(server.https[0]!.port)).toBe("first");
     const res = await httpsGet("/api/v2/healthz", certA.cert);
     expect(res.status).toBe(200);
-    expect((await res.json()).data.status).toBe("ok");
+    expect(((await res.json()) as { data: { status: string } }).data.status).toBe("ok");
   });
 
   it("lets the account API through over HTTPS", async () => {

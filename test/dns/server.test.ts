@@ -1,0 +1,143 @@
+/**
+ * The transports under hostile and sloppy clients: real sockets on 127.0.0.1, port 0.
+ */
+import { createSocket } from "node:dgram";
+import * as packet from "dns-packet";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ZoneData } from "../../src/core/ports";
+import { answer } from "../../src/dns/answer";
+import { type DnsServer, type DnsServerOptions, startDns } from "../../src/dns/server";
+import { buildZone, ZoneSet } from "../../src/dns/zone";
+import { frame, query, tcpAsk, tcpConnect, type TcpReader, udpAsk } from "../helpers/dns-client";
+
+const zoneData: ZoneData = {
+  id: 1,
+  name: "dyn.example.com",
+  serial: 7,
+  soa: { mname: "ns1.dyn.example.com", rname: "hostmaster.dyn.example.com", refresh: 3600, retry: 600, expire: 1209600, minimum: 60, ttl: 3600 },
+  nsTtl: 3600,
+  nameservers: [{ name: "ns1.dyn.example.com", ipv4: "192.0.2.53", ipv6: null }],
+  hosts: [{ name: "home.dyn.example.com", ipv4: "203.0.113.10", ipv6: "2001:db8::10", ttl: 60 }],
+  records: [],
+};
+const zones = new ZoneSet();
+zones.set(buildZone(zoneData));
+
+let server: DnsServer | null = null;
+const readers: TcpReader[] = [];
+
+async function start(opts: DnsServerOptions = {}, handler = (q: Uint8Array, t: "udp" | "tcp") => answer(q, zones, { transport: t })) {
+  server = await startDns([{ host: "127.0.0.1", port: 0 }], handler, opts);
+  return server.addresses[0]!.port;
+}
+
+afterEach(async () => {
+  for (const r of readers.splice(0)) r.sock.destroy();
+  await server?.close();
+  server = null;
+});
+
+const addressOf = (m: Buffer) => (packet.decode(m).answers ?? []).map((a) => (a as { data: unknown }).data);
+
+describe("UDP", () => {
+  it("answers a query", async () => {
+    const port = await start();
+    const r = packet.decode(await udpAsk(port, query("home.dyn.example.com")));
+    expect(r.id).toBe(4242);
+    expect(r.answers?.map((a) => (a as { data: unknown }).data)).toEqual(["203.0.113.10"]);
+  });
+
+  it("survives clients whose port closed before the answer (ECONNREFUSED on send)", async () => {
+    const port = await start();
+    for (let i = 0; i < 200; i++) {
+      const s = createSocket("udp4");
+      await new Promise<void>((r) => s.send(query("home.dyn.example.com", "A", { id: i }), port, "127.0.0.1", () => r()));
+      s.close();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
+  });
+
+  it("keeps serving after malformed packets and a handler that throws", async () => {
+    let calls = 0;
+    const port = await start({}, (q, t) => {
+      if (++calls % 2 === 0) throw new Error("boom");
+      return answer(q, zones, { transport: t });
+    });
+    const bad = [new Uint8Array(0), new Uint8Array([1]), new Uint8Array(11), Buffer.from("garbage garbage garbage"), new Uint8Array(3000).fill(0xc0)];
+    for (const b of bad) {
+      const s = createSocket("udp4");
+      await new Promise<void>((r) => s.send(b, port, "127.0.0.1", () => r()));
+      s.close();
+    }
+    let ok = 0;
+    for (let i = 0; i < 4; i++) ok += await udpAsk(port, query("home.dyn.example.com"), 500).then(() => 1, () => 0);
+    expect(ok).toBeGreaterThan(0);
+  });
+});
+
+describe("TCP", () => {
+  it("answers several queries on one connection, in order", async () => {
+    const port = await start();
+    const names = ["home.dyn.example.com", "nope.dyn.example.com", "dyn.example.com", "home.dyn.example.com"];
+    const out = await tcpAsk(port, names.map((n, i) => query(n, i === 2 ? "SOA" : "A", { id: 100 + i })));
+    expect(out.map((m) => packet.decode(m).id)).toEqual([100, 101, 102, 103]);
+    expect(out.map((m) => (packet.decode(m) as { rcode?: string }).rcode)).toEqual(["NOERROR", "NXDOMAIN", "NOERROR", "NOERROR"]);
+  });
+
+  it("reassembles a query sent one byte at a time", async () => {
+    const port = await start();
+    const r = await tcpConnect(port);
+    readers.push(r);
+    const bytes = frame(query("home.dyn.example.com", "AAAA", { id: 9 }));
+    for (const b of bytes) {
+      r.sock.write(Buffer.from([b]));
+      await new Promise((res) => setTimeout(res, 1));
+    }
+    const [m] = await r.waitFor(1);
+    expect(addressOf(m!)).toEqual(["2001:db8::10"]);
+  });
+
+  it("closes a connection that stays idle", async () => {
+    const port = await start({ tcpIdleMs: 200 });
+    const r = await tcpConnect(port);
+    readers.push(r);
+    expect(await r.waitClosed(5000)).toBe(true);
+  });
+
+  it("closes a connection whose query never completes (half-sent frame)", async () => {
+    const port = await start({ tcpIdleMs: 200 });
+    const r = await tcpConnect(port);
+    readers.push(r);
+    r.sock.write(frame(query("home.dyn.example.com")).subarray(0, 10));
+    expect(await r.waitClosed(5000)).toBe(true);
+  });
+
+  it("refuses connections beyond the limit while UDP keeps answering", async () => {
+    const port = await start({ tcpMaxConnections: 5 });
+    for (let i = 0; i < 5; i++) readers.push(await tcpConnect(port));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server!.tcpConnections()).toBe(5);
+    const extra = await tcpConnect(port);
+    readers.push(extra);
+    expect(await extra.waitClosed(5000)).toBe(true);
+    expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
+    // Slots come back when the hogs go.
+    for (const r of readers.splice(0)) r.sock.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const out = await tcpAsk(port, [query("home.dyn.example.com")]);
+    expect(addressOf(out[0]!)).toEqual(["203.0.113.10"]);
+  });
+
+  it("a flood of stalled and slow connections does not block UDP service", async () => {
+    const port = await start();
+    const flood = await Promise.all(Array.from({ length: 300 }, () => tcpConnect(port).catch(() => null)));
+    for (const r of flood) if (r) readers.push(r);
+    // Some trickle half a query, some send a length of 65535 and nothing else.
+    readers.forEach((r, i) => r.sock.write(i % 2 ? frame(query("home.dyn.example.com")).subarray(0, 7) : Buffer.from([0xff, 0xff, 1])));
+    for (let i = 0; i < 20; i++) {
+      expect(addressOf(await udpAsk(port, query("home.dyn.example.com", "A", { id: i })))).toEqual(["203.0.113.10"]);
+    }
+    expect(server!.tcpConnections()).toBeLessThanOrEqual(200);
+  });
+});

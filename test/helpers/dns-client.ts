@@ -1,0 +1,105 @@
+/**
+ * A minimal DNS client over loopback for tests: raw bytes in, raw bytes out, UDP or TCP.
+ */
+import { createSocket } from "node:dgram";
+import net from "node:net";
+import * as packet from "dns-packet";
+
+export function query(name: string, type = "A", opts: { id?: number; edns?: boolean; flags?: number } = {}): Buffer {
+  return packet.encode({
+    id: opts.id ?? 4242,
+    type: "query",
+    flags: opts.flags ?? 0,
+    questions: [{ name, type: type as packet.RecordType, class: "IN" }],
+    additionals: opts.edns ? [{ type: "OPT", name: ".", udpPayloadSize: 1232 } as packet.Answer] : [],
+  });
+}
+
+export function udpAsk(port: number, msg: Uint8Array, timeoutMs = 2000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket("udp4");
+    const t = setTimeout(() => {
+      s.close();
+      reject(new Error("udp timeout"));
+    }, timeoutMs);
+    s.on("message", (m) => {
+      clearTimeout(t);
+      s.close();
+      resolve(m);
+    });
+    s.on("error", (e) => {
+      clearTimeout(t);
+      s.close();
+      reject(e);
+    });
+    s.send(msg, port, "127.0.0.1");
+  });
+}
+
+export function frame(msg: Uint8Array): Buffer {
+  const b = Buffer.alloc(2 + msg.length);
+  b.writeUInt16BE(msg.length, 0);
+  b.set(msg, 2);
+  return b;
+}
+
+/** Reads framed messages from a TCP connection. */
+export class TcpReader {
+  private buf = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  readonly messages: Buffer[] = [];
+  closed = false;
+  constructor(readonly sock: net.Socket) {
+    sock.on("data", (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      while (this.buf.length >= 2 && this.buf.length >= 2 + this.buf.readUInt16BE(0)) {
+        const len = this.buf.readUInt16BE(0);
+        this.messages.push(this.buf.subarray(2, 2 + len));
+        this.buf = this.buf.subarray(2 + len);
+      }
+      this.wake();
+    });
+    sock.on("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+    sock.on("error", () => {});
+  }
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+  /** Resolves when n messages arrived or the connection closed. */
+  async waitFor(n: number, timeoutMs = 5000): Promise<Buffer[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < n && !this.closed && Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.messages;
+  }
+  async waitClosed(timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.closed;
+  }
+}
+
+export function tcpConnect(port: number): Promise<TcpReader> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1", () => resolve(new TcpReader(s)));
+    s.once("error", reject);
+  });
+}
+
+export async function tcpAsk(port: number, msgs: Uint8Array[]): Promise<Buffer[]> {
+  const r = await tcpConnect(port);
+  r.sock.write(Buffer.concat(msgs.map(frame)));
+  const out = await r.waitFor(msgs.length);
+  r.sock.destroy();
+  return out;
+}
