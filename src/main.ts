@@ -8,6 +8,7 @@ import { registerBackup } from "./cli/backup";
 import { registerDomain } from "./cli/domain";
 import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
+import { registerSecondary } from "./cli/secondary";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
@@ -27,5 +28,6 @@ registerHost(program);
 registerToken(program);
 registerUser(program);
 registerBackup(program);
+registerSecondary(program);
 
 await program.parseAsync(process.argv);
