@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { registerBackup } from "./cli/backup";
+import { registerDoctor } from "./cli/doctor";
 import { registerDomain } from "./cli/domain";
 import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
@@ -29,5 +30,6 @@ registerToken(program);
 registerUser(program);
 registerBackup(program);
 registerSecondary(program);
+registerDoctor(program);
 
 await program.parseAsync(process.argv);
