@@ -10,7 +10,24 @@
 import { readFileSync } from "node:fs";
 import { rememberPeer, rememberTransport } from "./api/context";
 import type { Listen } from "./dns/server";
+import { log, redact } from "./log";
 import { metrics } from "./metrics";
+
+/**
+ * One line per request. The URL is redacted (routers put tokens in query strings); headers and
+ * bodies are never logged. Health checks are left out: they would drown everything else.
+ */
+function accessLog(req: Request, res: Response, peer: string | undefined): void {
+  const url = new URL(req.url);
+  if (url.pathname === "/api/v2/healthz" || url.pathname === "/acme-dns/health") return;
+  log("info", "http", {
+    method: req.method,
+    url: redact(url.pathname + url.search),
+    status: res.status,
+    peer,
+    ua: redact(req.headers.get("user-agent") ?? "").slice(0, 200) || undefined,
+  });
+}
 
 // Bodies of the update and account APIs are small; anything larger is refused early.
 const MAX_BODY = 64 * 1024;
@@ -23,10 +40,12 @@ type BunServer = ReturnType<typeof Bun.serve>;
 
 function fetchFor(app: AppLike, transport: "http" | "https") {
   return async (req: Request, srv: BunServer): Promise<Response> => {
-    rememberPeer(req, srv.requestIP(req)?.address);
+    const peer = srv.requestIP(req)?.address;
+    rememberPeer(req, peer);
     rememberTransport(req, transport);
     const res = await app.handle(req);
     metrics.http.inc(String(res.status));
+    accessLog(req, res, peer);
     return res;
   };
 }

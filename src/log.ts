@@ -22,17 +22,23 @@ function fmt(v: unknown): string {
   return /[\s"=]/.test(s) || s === "" ? JSON.stringify(s) : s;
 }
 
+/** Every value passes through redact(): a caller that forgets cannot leak a token into the log. */
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (ORDER[level] < threshold) return;
-  const parts = [`time=${new Date().toISOString()}`, `level=${level}`, `msg=${fmt(msg)}`];
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`${k}=${fmt(v)}`);
+  const parts = [`time=${new Date().toISOString()}`, `level=${level}`, `msg=${fmt(redact(msg))}`];
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`${k}=${fmt(typeof v === "string" ? redact(v) : v)}`);
   sink(parts.join(" "));
 }
 
-const SECRET_PARAMS = /([?&](?:token|key|password|pass|pwd|user|username|apikey|api_key)=)[^&#\s]*/gi;
+// Query and form parameters that carry credentials in the update dialects (dyndns2, deSEC,
+// IPv64, ipdock), plus the usual API-key spellings. Also matched percent-encoded ("%26token=").
+const SECRET_PARAMS = /((?:[?&;]|%26|%3F)(?:token|key|password|pass|pwd|passwd|secret|user|username|apikey|api_key|api-key|access_token)(?:=|%3D))[^&#;\s"']*/gi;
+// Header lines or JSON/logfmt fields naming a credential: "Authorization: Basic x", "x-api-key=…".
+const SECRET_FIELDS = /\b(authorization|proxy-authorization|x-api-key|x-api-user|api[-_]?key|password)(["']?\s*[:=]\s*["']?)(?:(?:basic|bearer|token|digest)\s+)?[^\s"',;}&]+/gi;
+// Our own secrets by their prefix (update tokens, API keys, one-time and node credentials).
 const TOKEN_LIKE = /\bipk[a-z]?_[A-Za-z0-9_-]{8,}/g;
 
-/** Replaces secrets in free text (URLs with token parameters, our token format) by ***. */
+/** Replaces secrets in free text (URLs with token parameters, credential headers, our token format) by ***. */
 export function redact(text: string): string {
-  return text.replace(SECRET_PARAMS, "$1***").replace(TOKEN_LIKE, "***");
+  return text.replace(SECRET_PARAMS, "$1***").replace(SECRET_FIELDS, "$1$2***").replace(TOKEN_LIKE, "***");
 }

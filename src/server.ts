@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
 import type { Config } from "./config";
+import { ChallengeExpiry, type Timers } from "./core/acme";
 import type { Clock } from "./core/platform";
 import { nowSeconds, systemClock } from "./core/platform";
 import { parseCidr } from "./core/addresses";
@@ -20,7 +21,7 @@ import { createTransfers } from "./dns/xfr";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { buildTransportPolicy } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
-import { log } from "./log";
+import { log, redact } from "./log";
 import { writePidFile } from "./pidfile";
 import { countDns } from "./metrics";
 import { createPlatform } from "./platform";
@@ -32,7 +33,7 @@ const DATA_VERSION_POLL_MS = 250;
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
 /** Keys and NOTIFY targets of enrolled secondaries (nodes table), read when needed. */
-function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
+export function secondaryPeers(store: Store): { keys: TsigKey[]; targets: NotifyTarget[] } {
   const keys: TsigKey[] = [];
   const targets: NotifyTarget[] = [];
   for (const n of store.secondaries.active()) {
@@ -78,7 +79,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
+export async function startServer(config: Config, clock: Clock = systemClock, timers?: Timers): Promise<RunningServer> {
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
   const store = await Store.open(join(config.data, "ipkeep.db"));
   const platform = createPlatform(clock);
@@ -96,6 +97,12 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
   }
   live.sync();
+  // ACME TXT values expire: one timer for the earliest, which deletes what is due and reloads.
+  const expiry = new ChallengeExpiry({ store, platform, changes: live }, clock, timers, (e) =>
+    log("error", "challenge expiry failed", { error: redact((e as Error).message) }),
+  );
+  expiry.reschedule();
+  const changes = { zoneChanged: (id: number) => live.zoneChanged(id), expiresAt: (at: number) => expiry.consider(at) };
 
   let dns: DnsServer | null = null;
   let notifier: Notifier | null = null;
@@ -123,7 +130,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
-    const app = createApp({ store, platform, changes: live, publicUrl: config.url, transportPolicy });
+    const app = createApp({ store, platform, changes, publicUrl: config.url, transportPolicy });
     for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
     if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
     for (const spec of config.https) {
@@ -145,6 +152,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       if (v === seenVersion) return;
       seenVersion = v;
       for (const id of live.sync()) log("info", "zone reloaded", { zone: live.zones.get(id)?.name ?? id, serial: live.zones.get(id)?.serial });
+      expiry.reschedule();
     } catch (e) {
       log("error", "reload failed", { error: (e as Error).message });
     }
@@ -176,6 +184,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       if (stopped) return;
       stopped = true;
       clearInterval(poll);
+      expiry.stop();
       notifier?.close();
       for (const l of [...listeners, ...httpsListeners]) l.stop();
       await dns!.close();

@@ -3,15 +3,17 @@
  * every route answers failures alike; the status comes from core's error table.
  */
 import { asIpkeepError, type ErrorCode, IpkeepError } from "../core/errors";
+import { redact } from "../log";
 
+// Messages may quote the caller's input (a hostname that was really a pasted token): redacted.
 export function errorBody(e: unknown): { error: string; code: ErrorCode } {
   const err = asIpkeepError(e);
-  return { error: err.message, code: err.code };
+  return { error: redact(err.message), code: err.code };
 }
 
 export function jsonError(e: unknown, headers: Record<string, string> = {}): Response {
   const err = asIpkeepError(e);
-  return Response.json({ error: err.message, code: err.code }, { status: err.status, headers });
+  return Response.json({ error: redact(err.message), code: err.code }, { status: err.status, headers });
 }
 
 export function isIpkeepError(e: unknown): e is IpkeepError {

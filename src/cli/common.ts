@@ -9,6 +9,7 @@ import { type Config, resolveConfig } from "../config";
 import { asIpkeepError, IpkeepError } from "../core/errors";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
+import { redact } from "../log";
 import { createPlatform } from "../platform";
 import { Store } from "../store";
 
@@ -51,7 +52,7 @@ export function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) =>
     } catch (e) {
       const err = e instanceof IpkeepError ? e : asIpkeepError(e);
       const message = e instanceof IpkeepError ? e.message : `${(e as Error)?.message ?? e}`;
-      process.stderr.write(`ipkeep: ${message}\n`);
+      process.stderr.write(`ipkeep: ${redact(message)}\n`);
       process.exitCode = err.exitCode;
     } finally {
       ctx?.store.close();

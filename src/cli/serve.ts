@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { asIpkeepError, IpkeepError } from "../core/errors";
-import { log, setLogLevel } from "../log";
+import { log, redact, setLogLevel } from "../log";
 import { startServer } from "../server";
 import { collect, configFrom } from "./common";
 
@@ -40,7 +40,7 @@ export function registerServe(program: Command): void {
       } catch (e) {
         const err = asIpkeepError(e);
         const message = e instanceof IpkeepError ? e.message : (e as Error)?.message ?? String(e);
-        process.stderr.write(`ipkeep: ${message}\n`);
+        process.stderr.write(`ipkeep: ${redact(message)}\n`);
         process.exit(err.exitCode);
       }
     });

@@ -80,6 +80,40 @@ export interface UpdateStore {
 /** Told about every committed change that DNS must serve. */
 export interface ChangeSink {
   zoneChanged(domainId: number): void;
+  /** A record now expires at this time (epoch seconds): the server schedules a reload then. */
+  expiresAt?(at: number): void;
+}
+
+/** A TXT value at _acme-challenge.<hostname>, set with an update token for DNS-01. */
+export interface ChallengeRow {
+  id: number;
+  domainId: number;
+  hostnameId: number;
+  name: string;
+  value: string;
+  expiresAt: number;
+  createdAt: number;
+}
+
+/** What the ACME DNS-01 rule needs from storage (records rows with hostname_id and expires_at). */
+export interface ChallengeStore {
+  transaction<T>(fn: () => T): T;
+  hostByName(name: string): HostRow | null;
+  challenges: {
+    /** Unexpired values of one hostname, oldest first. */
+    forHost(hostnameId: number, now: number): ChallengeRow[];
+    add(c: { domainId: number; hostnameId: number; name: string; value: string; ttl: number; expiresAt: number }, now: number): void;
+    extend(id: number, expiresAt: number, now: number): void;
+    remove(ids: number[]): void;
+    /** Deletes every expired value; returns the domains that lost one. */
+    removeExpired(now: number): number[];
+    /** The earliest expiry still ahead (epoch seconds), or null. */
+    nextExpiry(now: number): number | null;
+  };
+  domains: { bumpSerial(id: number, now: number): number };
+  logs: {
+    audit(e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string }, now: number): void;
+  };
 }
 
 /** Everything DNS needs to serve one zone, as stored. */

@@ -166,8 +166,7 @@ function ownerOffsets(out: Uint8Array, query: Uint8Array, qEnd: number, nameLen:
 }
 
 function patched(e: Entry, query: Uint8Array): Uint8Array {
-  const out = Buffer.allocUnsafe(e.bytes.length);
-  out.set(e.bytes);
+  const out = e.bytes.slice();
   out[0] = query[0]!;
   out[1] = query[1]!;
   const name = query.subarray(HEADER, HEADER + e.nameLen);

@@ -4,6 +4,7 @@
  */
 import type { CoreStore, UpdateLogEntry } from "../core/ports";
 import { metrics } from "../metrics";
+import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -25,6 +26,7 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly challenges: Challenges;
   readonly secondaries: Secondaries;
 
   constructor(readonly db: Driver) {
@@ -36,6 +38,7 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db);
   }
 

@@ -244,6 +244,16 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log(at);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial data model", sql: m0001 }];
+// The server asks for the next ACME TXT expiry after every challenge it stores and on every
+// reload: a partial index keeps that a lookup among the few expiring rows.
+const m0025 = `
+CREATE INDEX records_expires ON records(expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX records_hostname ON records(hostname_id) WHERE hostname_id IS NOT NULL;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial data model", sql: m0001 },
+  { version: 25, name: "indexes for expiring ACME challenge records", sql: m0025 },
+];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

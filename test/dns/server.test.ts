@@ -26,7 +26,8 @@ zones.set(buildZone(zoneData));
 let server: DnsServer | null = null;
 const readers: TcpReader[] = [];
 
-async function start(opts: DnsServerOptions = {}, handler = (q: Uint8Array, t: "udp" | "tcp") => answer(q, zones, { transport: t })) {
+type Handler = (q: Uint8Array, t: "udp" | "tcp") => Uint8Array | null;
+async function startServer(opts: DnsServerOptions = {}, handler: Handler = (q, t) => answer(q, zones, { transport: t })): Promise<number> {
   server = await startDns([{ host: "127.0.0.1", port: 0 }], handler, opts);
   return server.addresses[0]!.port;
 }
@@ -39,7 +40,12 @@ afterEach(async () => {
 
 const addressOf = (m: Buffer) => (packet.decode(m).answers ?? []).map((a) => (a as { data: unknown }).data);
 
-describe("UDP", () => {
+describe.each([
+  ["Bun's native socket, batched sends", false],
+  ["plain node:dgram", true],
+])("UDP (%s)", (_name, plainDgram) => {
+  const start = (opts: DnsServerOptions = {}, handler?: Handler) => startServer({ ...opts, plainDgram }, handler);
+
   it("answers a query", async () => {
     const port = await start();
     const r = packet.decode(await udpAsk(port, query("home.dyn.example.com")));
@@ -74,9 +80,16 @@ describe("UDP", () => {
     for (let i = 0; i < 4; i++) ok += await udpAsk(port, query("home.dyn.example.com"), 500).then(() => 1, () => 0);
     expect(ok).toBeGreaterThan(0);
   });
+
+  it("answers a burst from many clients, each exactly once at least", async () => {
+    const port = await start();
+    const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => udpAsk(port, query("home.dyn.example.com", "A", { id: i }))));
+    expect(answers.map((m) => packet.decode(m).id)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
 });
 
 describe("TCP", () => {
+  const start = startServer;
   it("answers several queries on one connection, in order", async () => {
     const port = await start();
     const names = ["home.dyn.example.com", "nope.dyn.example.com", "dyn.example.com", "home.dyn.example.com"];
