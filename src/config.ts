@@ -28,12 +28,12 @@ export const OPTIONS = {
   "tls-cert": { kind: "string", default: null },
   "tls-key": { kind: "string", default: null },
   "allow-insecure-http": { kind: "boolean", default: false },
-  resolver: { kind: "string", default: null },
   primary: { kind: "string", default: null },
   zone: { kind: "list", default: [] },
   "xfr-allow": { kind: "list", default: [] },
   notify: { kind: "list", default: [] },
   "tsig-key": { kind: "list", default: [] },
+  resolver: { kind: "string", default: null },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -50,8 +50,6 @@ export interface Config {
   tlsCert: string | null;
   tlsKey: string | null;
   allowInsecureHttp: boolean;
-  /** DNS resolver (HOST[:PORT]) for delegation checks; null: the system's. */
-  resolver: string | null;
   /** ipkeep secondary: the primary's DNS address (HOST:PORT) and the zones to pull from it. */
   primary: string | null;
   zone: string[];
@@ -61,6 +59,8 @@ export interface Config {
   notify: string[];
   /** TSIG keys for transfers: "NAME:BASE64SECRET" or "hmac-sha256:NAME:BASE64SECRET". */
   tsigKey: string[];
+  /** host:port of the resolver asked for delegation checks; null: the system's (/etc/resolv.conf). */
+  resolver: string | null;
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -150,12 +150,12 @@ export function resolveConfig(
     tlsCert: out.tlsCert as string | null,
     tlsKey: out.tlsKey as string | null,
     allowInsecureHttp: out.allowInsecureHttp as boolean,
-    resolver: out.resolver as string | null,
     primary: out.primary as string | null,
     zone: out.zone as string[],
     xfrAllow: out.xfrAllow as string[],
     notify: out.notify as string[],
     tsigKey: out.tsigKey as string[],
+    resolver: (out.resolver as string | null) ?? null,
     configFile,
   };
 }

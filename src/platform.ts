@@ -1,7 +1,7 @@
 /**
  * The platform core asks for (src/core/platform.ts), implemented on Bun/Node.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import type { Platform } from "./core/platform";
 import { systemClock } from "./core/platform";
 
@@ -24,5 +24,6 @@ export function createPlatform(clock = systemClock): Platform {
       if (!bunPassword) throw new Error("password hashing needs the Bun runtime");
       return bunPassword.verify(pw, hash);
     },
+    hmac: (algorithm, key, data) => new Uint8Array(createHmac(algorithm === "SHA-1" ? "sha1" : "sha256", key).update(data).digest()),
   };
 }

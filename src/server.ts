@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
+import { ensureJwtSecret } from "./core/auth";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
 import type { Clock } from "./core/platform";
@@ -14,6 +15,7 @@ import { IpkeepError } from "./core/errors";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
+import { ResolverDelegationLookup } from "./dns/delegation";
 import { LiveZones } from "./dns/live";
 import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
@@ -97,6 +99,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
   }
   live.sync();
+  // `ipkeep init` creates it; a database from before init, or restored without it, gets one.
+  const jwtSecret = ensureJwtSecret({ store, platform });
   // ACME TXT values expire: one timer for the earliest, which deletes what is due and reloads.
   const expiry = new ChallengeExpiry({ store, platform, changes: live }, clock, timers, (e) =>
     log("error", "challenge expiry failed", { error: redact((e as Error).message) }),
@@ -130,7 +134,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
-    const app = createApp({ store, platform, changes, publicUrl: config.url, transportPolicy });
+    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver), transportPolicy });
     for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
     if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
     for (const spec of config.https) {

@@ -170,7 +170,7 @@ done
 # --- open loop (ipkeep) ------------------------------------------------------------------
 if [ "${SKIP_OPEN_LOOP:-}" != 1 ]; then
   echo
-  echo "ipkeep open loop (dnsperf -Q), hosts mix:"
+  echo "open loop (dnsperf -Q), hosts mix:"
   best=0
   for rate in 10000 20000 30000 40000 50000 60000 80000 100000; do
     read -r _c q cpu lost <<<"$(run_perf "$IPK_PID" "$IPK_PORT" "$WORK/hosts.txt" -Q "$rate")"
@@ -184,12 +184,16 @@ if [ "${SKIP_OPEN_LOOP:-}" != 1 ]; then
     fi
   done
   echo "  highest rate served under 1% loss: $best qps"
-  out="$(taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$IPK_PORT" -d "$WORK/hosts.txt" -l 5 -Q 10000 -c 8 -q 500 -v 2>&1)"
-  grep '^> NOERROR' <<<"$out" | awk '{print $NF}' | sort -n >"$WORK/lat.txt"
-  n="$(wc -l <"$WORK/lat.txt")"
-  p50="$(awk -v n="$n" 'NR == int(n * 0.50) + 1 {printf "%.3f", $1 * 1000}' "$WORK/lat.txt")"
-  p99="$(awk -v n="$n" 'NR == int(n * 0.99) + 1 {printf "%.3f", $1 * 1000}' "$WORK/lat.txt")"
-  echo "  latency at 10,000 qps: p50 ${p50} ms, p99 ${p99} ms ($n answers)"
+  for server in ipkeep NSD; do
+    port="$IPK_PORT"
+    if [ "$server" = NSD ]; then port="$NSD_PORT"; fi
+    out="$(taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/hosts.txt" -l 5 -Q 10000 -c 8 -q 500 -v 2>&1)"
+    grep '^> NOERROR' <<<"$out" | awk '{print $NF}' | sort -n >"$WORK/lat.txt"
+    n="$(wc -l <"$WORK/lat.txt")"
+    p50="$(awk -v n="$n" 'NR == int(n * 0.50) + 1 {printf "%.3f", $1 * 1000}' "$WORK/lat.txt")"
+    p99="$(awk -v n="$n" 'NR == int(n * 0.99) + 1 {printf "%.3f", $1 * 1000}' "$WORK/lat.txt")"
+    echo "  $server latency at 10,000 qps offered: p50 ${p50} ms, p99 ${p99} ms ($n answers in 5 s)"
+  done
 fi
 
 kill "$IPK_PID" "$NSD_PID"

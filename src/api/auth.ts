@@ -1,14 +1,20 @@
 /**
  * Who is calling the management API. One function every authenticated route uses, so the
- * security rules (revoked sessions, disabled users, API keys) live in one place.
- *
- * Today: long-lived API keys ("Authorization: Bearer ipka_…"). JWT sessions are added by the
- * accounts work behind the same signature.
+ * security rules (signature, expiry, revoked sessions, disabled users, API keys) live in one
+ * place: a session JWT ("Authorization: Bearer eyJ…") or a long-lived API key
+ * ("Authorization: Bearer ipka_…"), accepted alike.
  */
+import { jwt } from "@elysiajs/jwt";
+import { apiKeyUser, type AuthDeps, ensureJwtSecret, PasswordHasher, type SessionClaims, type SessionSigner, sessionUser } from "../core/auth";
 import { fail } from "../core/errors";
+import type { Mailer } from "../core/mail";
+import type { Clock } from "../core/platform";
 import type { UserRow } from "../core/ports";
-import { hashToken, looksLikeToken } from "../core/tokens";
-import type { ApiDeps } from "./context";
+import { smtpSettings } from "../core/settings";
+import { looksLikeToken } from "../core/tokens";
+import { log } from "../log";
+import { createMailer } from "../mail";
+import { type ApiDeps, peerOf } from "./context";
 import { parseBearer } from "./credentials";
 
 export interface Principal {
@@ -18,20 +24,65 @@ export interface Principal {
   sessionId: string | null;
 }
 
+/** HS256 sessions through @elysiajs/jwt; expiry judged by the injected clock. */
+export function createSessionSigner(secret: string, clock: Clock): SessionSigner {
+  const j = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt;
+  return {
+    sign: (c) => j.sign({ sub: c.sub, jti: c.jti, exp: c.exp }),
+    async verify(token) {
+      if (token.length > 4096) return null;
+      const p = await j.verify(token, { algorithms: ["HS256"], currentDate: new Date(clock.now()) });
+      if (!p || typeof p.sub !== "string" || typeof p.jti !== "string" || typeof p.exp !== "number") return null;
+      return { sub: p.sub, jti: p.jti, exp: p.exp } satisfies SessionClaims;
+    },
+  };
+}
+
+// One set of account machinery per ApiDeps (one per server, one per test app): the signer
+// holds the install's secret, the hasher bounds concurrent argon2 work for the process.
+const runtimes = new WeakMap<ApiDeps, AuthDeps>();
+
+export function authDeps(deps: ApiDeps): AuthDeps {
+  let r = runtimes.get(deps);
+  if (!r) {
+    const secret = deps.jwtSecret ?? ensureJwtSecret(deps);
+    const factory = deps.mailer ?? createMailer;
+    r = {
+      store: deps.store,
+      platform: deps.platform,
+      passwords: deps.passwords ?? new PasswordHasher(deps.platform),
+      signer: createSessionSigner(secret, deps.platform.clock),
+      mailer: (): Mailer | null => {
+        const smtp = smtpSettings(deps.store.settings);
+        return smtp ? factory(smtp) : null;
+      },
+      onMailError: (e) => log("warn", "mail not sent", { error: (e as Error)?.message ?? String(e) }),
+    };
+    runtimes.set(deps, r);
+  }
+  return r;
+}
+
 export async function authenticate(deps: ApiDeps, request: Request): Promise<Principal> {
   const presented = parseBearer(request.headers.get("authorization"));
   if (!presented) fail("unauthorized", "Authentication required");
   if (looksLikeToken(presented, "apiKey")) {
-    const row = deps.store.db
-      .prepare("SELECT user_id FROM api_keys WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)")
-      .get<{ user_id: number }>(hashToken(deps.platform, presented), Math.floor(deps.platform.clock.now() / 1000));
-    const user = row ? deps.store.users.byId(row.user_id) : null;
-    if (!user || user.disabled) fail("unauthorized", "Invalid credentials");
-    return { user, via: "apiKey", sessionId: null };
+    return { user: apiKeyUser(deps, presented), via: "apiKey", sessionId: null };
   }
-  fail("unauthorized", "Invalid credentials");
+  const s = await sessionUser(authDeps(deps), presented);
+  return { user: s.user, via: "session", sessionId: s.sessionId };
 }
 
 export function requireAdmin(p: Principal): void {
   if (p.user.role !== "admin") fail("forbidden", "Admin only");
+}
+
+/** Address, user agent and link base of a request, as core's RequestMeta. */
+export function requestMeta(deps: ApiDeps, request: Request) {
+  let base = deps.publicUrl ?? deps.store.settings.get("public_url");
+  if (!base) {
+    const u = new URL(request.url);
+    base = `${u.protocol}//${u.host}`;
+  }
+  return { address: peerOf(request), userAgent: request.headers.get("user-agent"), baseUrl: base.replace(/\/+$/, "") };
 }

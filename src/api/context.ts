@@ -2,6 +2,9 @@
  * What route factories receive: the store, the platform and the change sink, plus the
  * peer-address lookup filled in by the HTTP listener.
  */
+import type { PasswordHasher } from "../core/auth";
+import type { MailerFactory } from "../core/mail";
+import type { DelegationLookup } from "../core/domains";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
 import type { TransportPolicy } from "../core/transport-policy";
@@ -15,6 +18,16 @@ export interface ApiDeps {
   publicUrl: string | null;
   /** Which requests may use plain HTTP (core/transport-policy.ts); absent: the strict default. */
   transportPolicy?: TransportPolicy;
+  /** The JWT signing secret; default: settings key jwt_secret (created when missing). */
+  jwtSecret?: string;
+  /** Builds the SMTP mailer from the settings in force; default: nodemailer (src/mail.ts). */
+  mailer?: MailerFactory;
+  /** Shared argon2 budget; default: one per app. */
+  passwords?: PasswordHasher;
+  /** Requests per minute per class, overriding the defaults (api/limits.ts). */
+  rateLimits?: Partial<Record<"login" | "register" | "standard", number>>;
+  /** Asks DNS whether a custom domain is delegated here; absent: delegation checks fail politely. */
+  delegation?: DelegationLookup | null;
 }
 
 // The socket's address per request. Bun.serve knows it; Elysia's app.handle (tests) does not,

@@ -6,14 +6,16 @@ import { asIpkeepError, type ErrorCode, IpkeepError } from "../core/errors";
 import { redact } from "../log";
 
 // Messages may quote the caller's input (a hostname that was really a pasted token): redacted.
-export function errorBody(e: unknown): { error: string; code: ErrorCode } {
+export function errorBody(e: unknown): { error: string; code: ErrorCode; upgrade?: false } {
   const err = asIpkeepError(e);
-  return { error: redact(err.message), code: err.code };
+  const body = { error: redact(err.message), code: err.code };
+  // ipdock's quota answer carries "upgrade"; there are no plans to upgrade to here.
+  return err.code === "PLAN_LIMIT" ? { ...body, upgrade: false } : body;
 }
 
 export function jsonError(e: unknown, headers: Record<string, string> = {}): Response {
   const err = asIpkeepError(e);
-  return Response.json({ error: redact(err.message), code: err.code }, { status: err.status, headers });
+  return Response.json(errorBody(err), { status: err.status, headers });
 }
 
 export function isIpkeepError(e: unknown): e is IpkeepError {

@@ -3,7 +3,7 @@
  * work", and says what is wrong in plain words with what to do about it. Exit 1 when any
  * check fails (warnings alone exit 0); --json for scripts.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import net from "node:net";
 import dgram from "node:dgram";
 import { join } from "node:path";
@@ -11,7 +11,9 @@ import type { Command } from "commander";
 import type * as packet from "dns-packet";
 import type { Config } from "../config";
 import { IpkeepError } from "../core/errors";
-import { queryDns, parseServer } from "../dns/client";
+import { judgeDelegation } from "../core/domains";
+import { queryDns } from "../dns/client";
+import { ResolverDelegationLookup, systemResolver } from "../dns/delegation";
 import { formatListen, type Listen, parseListen } from "../dns/server";
 import { runningServerPid } from "../pidfile";
 import { Store } from "../store";
@@ -176,60 +178,41 @@ async function checkPorts(config: Config, serverRunning: boolean, timeoutMs: num
   return out;
 }
 
-function systemResolver(): string | null {
-  try {
-    const m = /^\s*nameserver\s+(\S+)/m.exec(readFileSync("/etc/resolv.conf", "utf8"));
-    return m ? m[1]! : null;
-  } catch {
-    return null;
-  }
-}
-
-function nsNames(p: packet.DecodedPacket, zone: string): string[] {
-  const all = [...(p.answers ?? []), ...(p.authorities ?? [])];
-  return [...new Set(all.filter((a) => a.type === "NS" && canonical(a.name) === zone).map((a) => canonical(String((a as { data: unknown }).data))))].sort();
-}
-
-async function checkDelegation(config: Config, zones: { name: string; nameservers: string[] }[], timeoutMs: number): Promise<Check[]> {
-  const spec = config.resolver ?? systemResolver();
-  if (!spec) {
-    return [{ check: "delegation", status: "warn", detail: "no resolver to ask", fix: 'Set resolver = "IP" in the config (or --resolver IP) so delegation can be checked.' }];
-  }
-  const resolver = parseServer(spec);
+async function checkDelegation(config: Config, zones: { name: string; nameservers: string[] }[]): Promise<Check[]> {
+  // The same lookup and the same rule as custom-domain verification (core/domains.ts).
+  const lookup = new ResolverDelegationLookup(config.resolver);
+  const resolver = config.resolver ?? `${systemResolver().host}:${systemResolver().port}`;
   const out: Check[] = [];
   for (const z of zones) {
     const name = `delegation of ${z.name}`;
-    const ours = [...z.nameservers].sort();
+    let found: string[];
     try {
-      const r = await queryDns(resolver, z.name, "NS", { recursion: true, timeoutMs });
-      const theirs = nsNames(r.packet, z.name);
-      if (r.rcode === 3 || theirs.length === 0) {
-        out.push({
-          check: name,
-          status: "fail",
-          detail: `${z.name} is not delegated (the resolver ${formatListen(resolver)} finds no NS records)`,
-          fix: `At your registrar (or in the parent zone), set the nameservers of ${z.name} to: ${ours.join(", ")}.`,
-        });
-        continue;
-      }
-      const missing = ours.filter((n) => !theirs.includes(n));
-      const extra = theirs.filter((n) => !ours.includes(n));
-      if (missing.length === 0 && extra.length === 0) {
-        out.push({ check: name, status: "ok", detail: `delegated to ${theirs.join(", ")}` });
-      } else {
-        out.push({
-          check: name,
-          status: missing.length === ours.length ? "fail" : "warn",
-          detail: `the parent lists ${theirs.join(", ")}; this server serves ${ours.join(", ")}`,
-          fix: `Make the NS records at your registrar match: ${ours.join(", ")}${extra.length ? ` (remove ${extra.join(", ")}, or add them with "ipkeep domain" if they are yours)` : ""}.`,
-        });
-      }
+      found = await lookup.nameservers(z.name);
     } catch (e) {
       out.push({
         check: name,
         status: "warn",
-        detail: `could not ask ${formatListen(resolver)}: ${(e as Error).message}`,
-        fix: 'Check the resolver address (config "resolver") and that this machine may send DNS queries.',
+        detail: `could not ask the resolver ${resolver}: ${(e as Error).message}`,
+        fix: 'Check the resolver address (config "resolver" or --resolver) and that this machine may send DNS queries.',
+      });
+      continue;
+    }
+    const j = judgeDelegation(z.name, z.nameservers, found);
+    if (j.delegated) {
+      out.push({ check: name, status: "ok", detail: `delegated to ${j.found.join(", ")}` });
+    } else if (j.found.length === 0) {
+      out.push({
+        check: name,
+        status: "fail",
+        detail: `${z.name} is not delegated (the resolver ${resolver} finds no NS records)`,
+        fix: `At your registrar (or in the parent zone), set the nameservers of ${z.name} to: ${j.expected.join(", ")}.`,
+      });
+    } else {
+      out.push({
+        check: name,
+        status: "fail",
+        detail: `the parent lists ${j.found.join(", ")}; this server serves ${j.expected.join(", ")}`,
+        fix: `Make the NS records at your registrar exactly: ${j.expected.join(", ")}${j.unexpected.length ? ` (remove ${j.unexpected.join(", ")}, or add them to the zone if they are yours)` : ""}.`,
       });
     }
   }
@@ -298,7 +281,7 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
         .filter((z) => z.served)
         .map((z) => ({ name: z.name, serial: z.serial, nameservers: store!.domains.zoneData(z.id, now)?.nameservers.map((n) => canonical(n.name)) ?? [] }));
       if (zones.length === 0) checks.push({ check: "zones", status: "warn", detail: "no zone is served", fix: 'Add one: "ipkeep domain add ZONE --ns NS".' });
-      checks.push(...(await checkDelegation(config, zones, timeoutMs)));
+      checks.push(...(await checkDelegation(config, zones)));
       const targets: SecondaryTarget[] = [
         ...config.notify.map((spec) => {
           const addr = spec.trim().split(/\s+/)[0]!;

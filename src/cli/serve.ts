@@ -21,6 +21,7 @@ export function registerServe(program: Command): void {
     .option("--xfr-allow <cidr>", "address range allowed to AXFR/IXFR without TSIG (repeatable)", collect)
     .option("--notify <addr:port>", 'secondary to NOTIFY on every change, optionally "ADDR:PORT KEYNAME" to sign (repeatable)', collect)
     .option("--tsig-key <name:secret>", "TSIG key accepted for transfers, NAME:BASE64 (HMAC-SHA256; repeatable)", collect)
+    .option("--resolver <addr:port>", "resolver asked for custom-domain delegation checks (default: /etc/resolv.conf)")
     .action(async (_opts: unknown, cmd: Command) => {
       try {
         const config = configFrom(cmd);

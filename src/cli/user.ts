@@ -1,6 +1,18 @@
 import type { Command } from "commander";
+import { issueConfirmLink, issueResetLink, normalizeEmail } from "../core/auth";
+import { fail } from "../core/errors";
+import { nowSeconds } from "../core/platform";
 import { issueSetupCode } from "../core/setup";
-import { action, print, table } from "./common";
+import { action, baseUrl, type CliContext, print, table } from "./common";
+
+function userByEmail(ctx: CliContext, email: string) {
+  const u = ctx.store.users.byEmail(normalizeEmail(email));
+  if (!u) fail("not_found", `No user ${email}`);
+  return u;
+}
+
+/** Links point at the public URL the server was set up with. */
+const linkBase = (ctx: CliContext) => (ctx.store.settings.get("public_url") ?? baseUrl(ctx.config)).replace(/\/+$/, "");
 
 export function registerUser(program: Command): void {
   const user = program.command("user").description("accounts");
@@ -22,6 +34,33 @@ export function registerUser(program: Command): void {
       action((ctx) => {
         const rows = ctx.store.users.list();
         print(ctx, rows, table([["ID", "EMAIL", "ROLE", "DISABLED"], ...rows.map((u) => [String(u.id), u.email, u.role, u.disabled ? "yes" : "no"])]));
+      }),
+    );
+  user
+    .command("reset-link")
+    .description("print a one-time password reset link for a user (when no SMTP is configured)")
+    .argument("<email>", "the user's e-mail address")
+    .option("--json", "machine-readable output")
+    .action(
+      action((ctx, email: string) => {
+        const u = userByEmail(ctx, email);
+        const link = issueResetLink(ctx, u.id, linkBase(ctx));
+        ctx.store.logs.audit({ actorId: null, actor: "cli", action: "user.reset_link", target: `user:${u.id}` }, nowSeconds(ctx.platform.clock));
+        const expiresAt = new Date(link.expiresAt * 1000).toISOString();
+        print(ctx, { url: link.url, expiresAt }, [`Password reset link for ${u.email} (single use, expires ${expiresAt}):`, `  ${link.url}`]);
+      }),
+    );
+  user
+    .command("confirm-link")
+    .description("print a one-time e-mail confirmation link for a user")
+    .argument("<email>", "the user's e-mail address")
+    .option("--json", "machine-readable output")
+    .action(
+      action((ctx, email: string) => {
+        const u = userByEmail(ctx, email);
+        const link = issueConfirmLink(ctx, u.id, linkBase(ctx));
+        const expiresAt = new Date(link.expiresAt * 1000).toISOString();
+        print(ctx, { url: link.url, expiresAt }, [`E-mail confirmation link for ${u.email} (single use, expires ${expiresAt}):`, `  ${link.url}`]);
       }),
     );
 }

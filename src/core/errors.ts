@@ -40,6 +40,11 @@ export const ERRORS = {
   outside_zone: { status: 400, dyndns: "notfqdn", exit: 2, message: "Name is not inside a served zone" },
   too_many_hosts: { status: 400, dyndns: "numhost", exit: 2, message: "Too many hostnames" },
   conflict: { status: 409, dyndns: "dnserr", exit: 5, message: "Already exists" },
+  // ipdock's code, kept in its own spelling so its clients recognise it; quotas replace plans.
+  PLAN_LIMIT: { status: 403, dyndns: "numhost", exit: 5, message: "Quota reached" },
+  not_delegated: { status: 409, dyndns: "dnserr", exit: 5, message: "Domain is not delegated to this server" },
+  resolver_failed: { status: 502, dyndns: "dnserr", exit: 1, message: "The delegation check could not reach the resolver" },
+  too_large: { status: 413, dyndns: "dnserr", exit: 2, message: "Request body too large" },
   rate_limited: { status: 429, dyndns: "abuse", exit: 1, message: "Too many requests" },
   locked_out: { status: 429, dyndns: "abuse", exit: 1, message: "Too many failed attempts" },
   bad_agent: { status: 400, dyndns: "badagent", exit: 2, message: "User agent refused" },

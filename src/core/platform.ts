@@ -17,6 +17,8 @@ export interface Platform {
   /** argon2id hash of a password (slow on purpose). */
   hashPassword(password: string): Promise<string>;
   verifyPassword(password: string, hash: string): Promise<boolean>;
+  /** HMAC of data under key (TOTP needs SHA-1, RFC 6238's default that authenticator apps use). */
+  hmac(algorithm: "SHA-1" | "SHA-256", key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

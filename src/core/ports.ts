@@ -32,8 +32,22 @@ export interface HostRow {
   /** Stored IPv6 interface id ("::1234:5678:9abc:def0") for prefix updates. */
   ipv6Ifid: string | null;
   ttl: number;
+  /** Free text for the owner; optional so rows built by hand in tests need not carry it. */
+  description?: string;
   createdAt: number;
   updatedAt: number;
+}
+
+/** A static record; content is the RDATA in presentation format (MX: "10 mail.example.com"). */
+export interface RecordRow {
+  id: number;
+  domainId: number;
+  name: string;
+  type: string;
+  ttl: number;
+  content: string;
+  /** The hostname the record lives under (deleted with it), or null. */
+  hostnameId: number | null;
 }
 
 export type TokenScope = "host" | "set" | "all";
@@ -146,6 +160,7 @@ export interface CoreStore extends UpdateStore {
     byEmail(email: string): UserRow | null;
     firstAdmin(): UserRow | null;
     list(): UserRow[];
+    quotas(id: number): { hostnames: number | null; domains: number | null; records: number | null };
   };
   domains: {
     create(
@@ -166,6 +181,9 @@ export interface CoreStore extends UpdateStore {
     list(): DomainRow[];
     remove(id: number): boolean;
     bumpSerial(id: number, now: number): number;
+    nameservers(id: number): { name: string; ipv4: string | null; ipv6: string | null }[];
+    setVerified(id: number, verified: boolean, now: number): void;
+    countCustom(ownerId: number): number;
   };
   hosts: {
     create(h: { name: string; domainId: number; ownerId: number; ttl: number }, now: number): HostRow;
@@ -173,6 +191,8 @@ export interface CoreStore extends UpdateStore {
     byName(name: string): HostRow | null;
     list(ownerId?: number): HostRow[];
     setAddresses(id: number, a: { ipv4: string | null; ipv6: string | null }, now: number): void;
+    update(id: number, p: { ttl?: number; description?: string; ipv6Ifid?: string | null }, now: number): void;
+    count(ownerId: number): number;
     remove(id: number): boolean;
   };
   tokens: {
@@ -187,7 +207,16 @@ export interface CoreStore extends UpdateStore {
     removeOrphans(): void;
   };
   records: {
-    create(r: { domainId: number; name: string; type: string; ttl: number; content: string }, now: number): number;
+    create(r: { domainId: number; name: string; type: string; ttl: number; content: string; hostnameId?: number | null }, now: number): number;
+    byId(id: number): RecordRow | null;
+    list(domainId: number, now?: number): RecordRow[];
+    atName(domainId: number, name: string, now: number): RecordRow[];
+    update(id: number, r: { name: string; ttl: number; content: string; hostnameId: number | null }, now: number): void;
+    remove(id: number): boolean;
+    countForUser(userId: number): number;
+  };
+  settings: {
+    get(key: string): string | null;
   };
   oneTime: {
     create(
@@ -195,6 +224,107 @@ export interface CoreStore extends UpdateStore {
       now: number,
     ): void;
     expireAll(purpose: "setup" | "invite" | "reset" | "confirm" | "login2fa", now: number): void;
+  };
+  logs: {
+    audit(
+      e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string },
+      now: number,
+    ): void;
+    updatesFor(hostnameId: number, limit?: number): UpdateLogEntry[];
+  };
+}
+
+// ---- accounts (core/auth.ts) ----
+
+/** Per-user limits; null means "the default from settings". */
+export interface Quota {
+  hostnames: number | null;
+  domains: number | null;
+  records: number | null;
+}
+
+export interface AccountRow extends UserRow {
+  emailConfirmed: boolean;
+  totpEnabled: boolean;
+  quota: Quota;
+  updatedAt: number;
+}
+
+export interface Credentials {
+  passwordHash: string | null;
+  totpSecret: string | null;
+  totpEnabled: number | boolean;
+  totpLastStep: number | null;
+}
+
+export interface SessionRow {
+  id: string;
+  userId: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ApiKeyRow {
+  id: number;
+  userId: number;
+  label: string;
+  hint: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export type OneTimePurpose = "setup" | "invite" | "reset" | "confirm" | "login2fa";
+
+/** What the account rules need from storage. */
+export interface AccountStore {
+  transaction<T>(fn: () => T): T;
+  users: {
+    create(u: { email: string; role: Role; passwordHash: string | null }, now: number): UserRow;
+    byId(id: number): UserRow | null;
+    byEmail(email: string): UserRow | null;
+    firstAdmin(): UserRow | null;
+  };
+  accounts: {
+    byId(id: number): AccountRow | null;
+    list(): AccountRow[];
+    credentials(id: number): Credentials | null;
+    setPassword(id: number, hash: string, now: number): void;
+    setEmail(id: number, email: string, now: number): void;
+    setEmailConfirmed(id: number, now: number): void;
+    setDisabled(id: number, disabled: boolean, now: number): void;
+    setQuota(id: number, q: Partial<Quota>, now: number): void;
+    setTotp(id: number, secret: string | null, enabled: boolean, now: number): void;
+    useTotpStep(id: number, step: number): boolean;
+  };
+  sessions: {
+    create(s: { id: string; userId: number; expiresAt: number; address: string | null; userAgent: string | null }, now: number): void;
+    live(id: string, now: number): SessionRow | null;
+    revoke(id: string, now: number): boolean;
+    revokeAllFor(userId: number, now: number, except?: string | null): number;
+    prune(now: number): void;
+  };
+  apiKeys: {
+    create(k: { userId: number; label: string; hash: string; hint: string; expiresAt: number | null }, now: number): ApiKeyRow;
+    byId(id: number): ApiKeyRow | null;
+    liveByHash(hash: string, now: number): ApiKeyRow | null;
+    list(userId: number): ApiKeyRow[];
+    revoke(id: number, now: number): boolean;
+    touch(id: number, now: number): void;
+  };
+  recoveryCodes: {
+    replace(userId: number, hashes: string[]): void;
+    consume(userId: number, hash: string, now: number): boolean;
+    clear(userId: number): void;
+  };
+  oneTime: {
+    create(t: { purpose: OneTimePurpose; hash: string; userId?: number | null; email?: string | null; expiresAt: number }, now: number): void;
+    consume(purpose: OneTimePurpose, hash: string, now: number): { id: number; userId: number | null; email: string | null; expiresAt: number } | null;
+    expireAll(purpose: OneTimePurpose, now: number): void;
+  };
+  settings: {
+    get(key: string): string | null;
+    set(key: string, value: string): void;
   };
   logs: {
     audit(

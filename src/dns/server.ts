@@ -165,8 +165,9 @@ function bindUdp(l: Listen, handler: DnsHandler, plain: boolean): Promise<dgram.
 function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerOptions): void {
   let buf: Buffer = Buffer.alloc(0);
   const peer = conn.remoteAddress ?? "";
+  const idleMs = opts.tcpIdleMs ?? TCP_IDLE_MS;
   conn.setNoDelay(true);
-  conn.setTimeout(opts.tcpIdleMs ?? TCP_IDLE_MS, () => conn.destroy());
+  conn.setTimeout(idleMs, () => conn.destroy());
   conn.on("error", () => conn.destroy());
   conn.on("drain", () => conn.resume());
   const send = (out: Uint8Array) => {
@@ -175,14 +176,22 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
     frame.set(out, 2);
     conn.write(frame);
   };
+  // A query must arrive whole within the idle time from its first byte: a client trickling
+  // a byte now and then is never idle, but must not hold its slot for ever (slowloris).
+  let partial: ReturnType<typeof setTimeout> | null = null;
+  conn.on("close", () => {
+    if (partial) clearTimeout(partial);
+  });
   conn.on("data", (chunk: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    let answered = 0;
     // Queries are answered in the order they arrive (handlers are synchronous).
     while (buf.length >= 2 && !conn.destroyed) {
       const len = buf.readUInt16BE(0);
       if (buf.length < 2 + len) break;
       const msg = buf.subarray(2, 2 + len);
       buf = buf.subarray(2 + len);
+      answered++;
       let stream: Uint8Array[] | null = null;
       if (opts.stream) {
         try {
@@ -203,6 +212,12 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
       }
       send(out);
     }
+    // The clock for a partial query starts at its first byte (a complete one restarts it).
+    if (partial && (answered > 0 || buf.length === 0)) {
+      clearTimeout(partial);
+      partial = null;
+    }
+    if (buf.length > 0 && !partial && !conn.destroyed) partial = setTimeout(() => conn.destroy(), idleMs);
     if (conn.writableLength > TCP_WRITE_HIGH_WATER) conn.pause();
   });
 }

@@ -11,8 +11,8 @@ import type { RR, Zone, ZoneSet } from "./zone";
 
 const QR = 0x8000;
 const AA = 0x0400;
-const TC = 0x0200;
 const RCODE_FORMERR = 1;
+const RCODE_NOTIMP = 4;
 const RCODE_REFUSED = 5;
 const RCODE_NOTAUTH = 9;
 /**
@@ -164,6 +164,8 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
       const now = policy.now();
       return msgs.map((m) => signer.sign(m, now));
     };
+    // AXFR is TCP only (RFC 5936 §4.2); NSD answers NOTIMP over UDP, so do we.
+    if (p.qtype === TYPE_AXFR && !tcp) return sign([bare(q, p.qEnd, RCODE_NOTIMP)]);
     if (!signed && !allowed(peer)) return [bare(q, p.qEnd, RCODE_REFUSED)];
     const zone = zones().find(p.qname);
     if (!zone || zone.name !== p.qname || u16(q, p.qEnd - 2) !== 1) return sign([bare(q, p.qEnd, RCODE_NOTAUTH)]);
@@ -174,9 +176,6 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
       // Up to date: the current SOA alone says so. Over UDP the SOA alone also tells the
       // client to come back over TCP (RFC 1995 §2).
       if (serialAtLeast(theirs, zone.serial) || !tcp) return sign(messages(q, p.qEnd, [soa], 0));
-    } else if (!tcp) {
-      // AXFR needs TCP (RFC 5936 §4.2): TC says so to a client that tried UDP.
-      return sign([bare(q, p.qEnd, AA | TC)]);
     }
     // AXFR, and IXFR from an older serial: no journal, so the full zone (RFC 1995 §4 allows it).
     return sign(messages(q, p.qEnd, [...recordsOf(zone), soa], 0));

@@ -54,6 +54,18 @@ export class Domains {
   list(): DomainRow[] {
     return this.db.prepare(`SELECT ${COLS} FROM domains ORDER BY name`).all<Raw>().map((r) => row(r)!);
   }
+  nameservers(id: number): { name: string; ipv4: string | null; ipv6: string | null }[] {
+    return this.db
+      .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
+      .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id);
+  }
+  /** Marks a custom domain verified (served from now on); the caller bumps the serial in the same transaction. */
+  setVerified(id: number, verified: boolean, now: number): void {
+    this.db.prepare("UPDATE domains SET verified = ?, verified_at = ?, updated_at = ? WHERE id = ?").run(verified ? 1 : 0, verified ? now : null, now, id);
+  }
+  countCustom(ownerId: number): number {
+    return this.db.prepare("SELECT COUNT(*) AS n FROM domains WHERE kind = 'custom' AND owner_id = ?").get<{ n: number }>(ownerId)!.n;
+  }
   remove(id: number): boolean {
     return this.db.prepare("DELETE FROM domains WHERE id = ?").run(id).changes > 0;
   }

@@ -10,10 +10,11 @@ interface Raw {
   ipv6: string | null;
   ipv6_ifid: string | null;
   ttl: number;
+  description: string;
   created_at: number;
   updated_at: number;
 }
-const COLS = "id, name, domain_id, owner_id, ipv4, ipv6, ipv6_ifid, ttl, created_at, updated_at";
+const COLS = "id, name, domain_id, owner_id, ipv4, ipv6, ipv6_ifid, ttl, description, created_at, updated_at";
 const row = (r: Raw | null): HostRow | null =>
   r && {
     id: r.id,
@@ -24,6 +25,7 @@ const row = (r: Raw | null): HostRow | null =>
     ipv6: r.ipv6,
     ipv6Ifid: r.ipv6_ifid,
     ttl: r.ttl,
+    description: r.description,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -54,6 +56,17 @@ export class Hostnames {
     this.db
       .prepare("UPDATE hostnames SET ipv4 = ?, ipv6 = ?, updated_at = ?, last_update_at = ? WHERE id = ?")
       .run(a.ipv4, a.ipv6, now, now, id);
+  }
+  /** Management fields only; addresses change through setAddresses (the update path). */
+  update(id: number, p: { ttl?: number; description?: string; ipv6Ifid?: string | null }, now: number): void {
+    const cur = this.byId(id);
+    if (!cur) return;
+    this.db
+      .prepare("UPDATE hostnames SET ttl = ?, description = ?, ipv6_ifid = ?, updated_at = ? WHERE id = ?")
+      .run(p.ttl ?? cur.ttl, p.description ?? cur.description ?? "", p.ipv6Ifid === undefined ? cur.ipv6Ifid : p.ipv6Ifid, now, id);
+  }
+  count(ownerId: number): number {
+    return this.db.prepare("SELECT COUNT(*) AS n FROM hostnames WHERE owner_id = ?").get<{ n: number }>(ownerId)!.n;
   }
   remove(id: number): boolean {
     return this.db.prepare("DELETE FROM hostnames WHERE id = ?").run(id).changes > 0;

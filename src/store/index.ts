@@ -4,6 +4,7 @@
  */
 import type { CoreStore, UpdateLogEntry } from "../core/ports";
 import { metrics } from "../metrics";
+import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
 import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
@@ -26,6 +27,10 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly accounts: Accounts;
+  readonly sessions: Sessions;
+  readonly apiKeys: ApiKeys;
+  readonly recoveryCodes: RecoveryCodes;
   readonly challenges: Challenges;
   readonly secondaries: Secondaries;
 
@@ -38,6 +43,10 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.accounts = new Accounts(db);
+    this.sessions = new Sessions(db);
+    this.apiKeys = new ApiKeys(db);
+    this.recoveryCodes = new RecoveryCodes(db);
     this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db);
   }

@@ -50,8 +50,16 @@ export class UpdateTokens {
   byId(id: number): UpdateTokenRow | null {
     return this.row(this.db.prepare(`SELECT ${COLS} FROM update_tokens WHERE id = ? AND revoked_at IS NULL`).get<Raw>(id));
   }
+  /** A usable token: not revoked, and its owner not disabled (a disabled user is refused everywhere). */
   byHash(hash: string): UpdateTokenRow | null {
-    return this.row(this.db.prepare(`SELECT ${COLS} FROM update_tokens WHERE token_hash = ? AND revoked_at IS NULL`).get<Raw>(hash));
+    return this.row(
+      this.db
+        .prepare(
+          `SELECT ${COLS} FROM update_tokens WHERE token_hash = ? AND revoked_at IS NULL
+           AND user_id IN (SELECT id FROM users WHERE disabled = 0)`,
+        )
+        .get<Raw>(hash),
+    );
   }
   list(userId?: number): UpdateTokenRow[] {
     const rows =

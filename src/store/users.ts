@@ -33,6 +33,13 @@ export class Users {
   list(): UserRow[] {
     return this.db.prepare(`SELECT ${COLS} FROM users ORDER BY id`).all<Raw>().map((r) => row(r)!);
   }
+  /** Per-user limits; null fields fall back to the defaults in settings. */
+  quotas(id: number): { hostnames: number | null; domains: number | null; records: number | null } {
+    const r = this.db
+      .prepare("SELECT quota_hostnames AS hostnames, quota_domains AS domains, quota_records AS records FROM users WHERE id = ?")
+      .get<{ hostnames: number | null; domains: number | null; records: number | null }>(id);
+    return r ?? { hostnames: null, domains: null, records: null };
+  }
   count(): number {
     return this.db.prepare("SELECT COUNT(*) AS n FROM users").get<{ n: number }>()!.n;
   }

@@ -126,6 +126,21 @@ describe("TCP", () => {
     expect(await r.waitClosed(5000)).toBe(true);
   });
 
+  it("closes a connection that trickles a query byte by byte for longer than the idle time", async () => {
+    const port = await start({ tcpIdleMs: 300 });
+    const r = await tcpConnect(port);
+    readers.push(r);
+    const bytes = frame(query("home.dyn.example.com"));
+    let i = 0;
+    const t = setInterval(() => {
+      if (!r.closed && i < bytes.length - 1) r.sock.write(bytes.subarray(i, ++i));
+    }, 25);
+    const closed = await r.waitClosed(5000);
+    clearInterval(t);
+    expect(closed).toBe(true);
+    expect(r.messages).toEqual([]);
+  });
+
   it("refuses connections beyond the limit while UDP keeps answering", async () => {
     const port = await start({ tcpMaxConnections: 5 });
     for (let i = 0; i < 5; i++) readers.push(await tcpConnect(port));

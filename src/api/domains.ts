@@ -1,0 +1,52 @@
+/**
+ * /api/domains: built-in zones (admin, with nameservers) and users' custom domains
+ * ({"name"}), their delegation check and verification.
+ */
+import { Elysia, t } from "elysia";
+import type { ApiDeps } from "./context";
+import { created, IdParams, OK, jsonBody, resourcesFor, STRICT, toId } from "./acting";
+
+const Nameserver = t.Union([
+  t.String({ minLength: 1, maxLength: 400 }),
+  t.Object(
+    { name: t.String({ minLength: 1, maxLength: 253 }), ipv4: t.Optional(t.String({ maxLength: 15 })), ipv6: t.Optional(t.String({ maxLength: 45 })) },
+    { additionalProperties: false },
+  ),
+]);
+
+const NewDomain = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 253 }),
+    nameservers: t.Optional(t.Array(Nameserver, { maxItems: 13 })),
+  },
+  { additionalProperties: false },
+);
+
+export function domainRoutes(deps: ApiDeps) {
+  return new Elysia(STRICT)
+    // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
+    .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
+    .get("/api/domains", async ({ r }) => ({ domains: await r.listDomains() }))
+    .post(
+      "/api/domains",
+      async ({ r, body }) => created({ domain: await r.createDomain(body) }),
+      { ...jsonBody(NewDomain) },
+    )
+    .get("/api/domains/:id", async ({ r, params }) => ({ domain: await r.getDomain(toId(params.id)) }), {
+      params: IdParams,
+    })
+    .delete(
+      "/api/domains/:id",
+      async ({ r, params }) => {
+        await r.removeDomain(toId(params.id));
+        return OK;
+      },
+      { params: IdParams },
+    )
+    .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { params: IdParams })
+    .get(
+      "/api/domains/:id/delegation-status",
+      async ({ r, params }) => ({ delegation: await r.delegationStatus(toId(params.id)) }),
+      { params: IdParams },
+    );
+}

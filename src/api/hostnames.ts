@@ -1,0 +1,61 @@
+/**
+ * /api/hostnames: ipdock's hostname routes. Create answers {"hostname", "token": {"tokenValue"}}.
+ */
+import { Elysia, t } from "elysia";
+import type { ApiDeps } from "./context";
+import { BodyId, created, IdParams, Int, OK, jsonBody, resourcesFor, STRICT, toId } from "./acting";
+
+const NewHostname = t.Object(
+  {
+    // A label relative to domainId ("myserver"), or a full name when domainId is left out.
+    name: t.String({ minLength: 1, maxLength: 253 }),
+    domainId: t.Optional(BodyId()),
+    ttl: t.Optional(Int()),
+    description: t.Optional(t.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+const HostnamePatch = t.Object(
+  {
+    ttl: t.Optional(Int()),
+    description: t.Optional(t.String({ maxLength: 200 })),
+    ipv6InterfaceId: t.Optional(t.Union([t.String({ minLength: 2, maxLength: 45 }), t.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export function hostnameRoutes(deps: ApiDeps) {
+  return new Elysia(STRICT)
+    // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
+    .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
+    .get("/api/hostnames", async ({ r }) => ({ hostnames: await r.listHosts() }))
+    .post(
+      "/api/hostnames",
+      async ({ r, body }) => {
+        return created(
+          await r.createHost({ name: body.name, domainId: body.domainId === undefined ? undefined : toId(body.domainId), ttl: body.ttl, description: body.description }),
+        );
+      },
+      { ...jsonBody(NewHostname) },
+    )
+    .get("/api/hostnames/:id", async ({ r, params }) => ({ hostname: await r.getHost(toId(params.id)) }), {
+      params: IdParams,
+    })
+    .patch(
+      "/api/hostnames/:id",
+      async ({ r, params, body }) => ({ hostname: await r.updateHost(toId(params.id), body) }),
+      { params: IdParams, ...jsonBody(HostnamePatch) },
+    )
+    .delete(
+      "/api/hostnames/:id",
+      async ({ r, params }) => {
+        await r.removeHost(toId(params.id));
+        return OK;
+      },
+      { params: IdParams },
+    )
+    .get("/api/hostnames/:id/log", async ({ r, params }) => ({ log: await r.hostLog(toId(params.id)) }), {
+      params: IdParams,
+    });
+}

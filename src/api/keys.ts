@@ -1,0 +1,49 @@
+/**
+ * /api/keys: long-lived API keys (Dokploy's generateToken), shown once, stored hashed,
+ * accepted wherever a session JWT is.
+ */
+import { Elysia, t } from "elysia";
+import { apiKeyView, createApiKey, revokeApiKey } from "../core/auth";
+import { authenticate } from "./auth";
+import type { ApiDeps } from "./context";
+import { peerOf } from "./context";
+import { idParams, parseId, strictBody, wholeNumber } from "./http";
+
+const detail = (summary: string) => ({ tags: ["keys"], summary, security: [{ bearer: [] }] });
+
+export function keyRoutes(deps: ApiDeps) {
+  return new Elysia()
+    .get(
+      "/api/keys",
+      async ({ request }) => {
+        const p = await authenticate(deps, request);
+        return deps.store.apiKeys.list(p.user.id).map(apiKeyView);
+      },
+      { detail: detail("List your API keys (hints only)") },
+    )
+    .post(
+      "/api/keys",
+      async ({ request, body, set }) => {
+        const p = await authenticate(deps, request);
+        const r = createApiKey(deps, p.user, body, peerOf(request));
+        set.status = 201;
+        return r;
+      },
+      {
+        body: strictBody({
+          label: t.Optional(t.String({ maxLength: 100 })),
+          expiresInDays: t.Optional(wholeNumber({ minimum: 1, maximum: 3650 })),
+        }),
+        detail: detail("Create an API key; its value is shown only in this answer"),
+      },
+    )
+    .delete(
+      "/api/keys/:id",
+      async ({ request, params, set }) => {
+        const p = await authenticate(deps, request);
+        revokeApiKey(deps, p.user, parseId(params.id), peerOf(request));
+        set.status = 204;
+      },
+      { params: idParams, detail: detail("Revoke an API key") },
+    );
+}

@@ -1,0 +1,50 @@
+/**
+ * /api/tokens: update tokens. One hostname ({"hostnameId","label"}, ipdock's form), a chosen
+ * set ({"hostnameIds"}) or all of the owner's ({"allHostnames": true}). Values are answered
+ * once, at creation and regeneration, and never listed.
+ */
+import { Elysia, t } from "elysia";
+import type { ApiDeps } from "./context";
+import { Bool, BodyId, created, IdParams, OK, jsonBody, resourcesFor, STRICT, toId } from "./acting";
+
+const NewToken = t.Object(
+  {
+    hostnameId: t.Optional(BodyId()),
+    // A token is for a few machines' hostnames; more than this is a mistake, or "allHostnames".
+    hostnameIds: t.Optional(t.Array(BodyId(), { minItems: 1, maxItems: 100 })),
+    allHostnames: t.Optional(Bool()),
+    label: t.Optional(t.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export function tokenRoutes(deps: ApiDeps) {
+  return new Elysia(STRICT)
+    // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
+    .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
+    .get("/api/tokens", async ({ r }) => ({ tokens: await r.listTokens() }))
+    .post(
+      "/api/tokens",
+      async ({ r, body }) => {
+        const token = await r.createToken({
+          hostnameId: body.hostnameId === undefined ? undefined : toId(body.hostnameId),
+          hostnameIds: body.hostnameIds?.map(toId),
+          allHostnames: body.allHostnames,
+          label: body.label,
+        });
+        return created({ token });
+      },
+      { ...jsonBody(NewToken) },
+    )
+    .post("/api/tokens/:id/regenerate", async ({ r, params }) => ({ token: await r.regenerateToken(toId(params.id)) }), {
+      params: IdParams,
+    })
+    .delete(
+      "/api/tokens/:id",
+      async ({ r, params }) => {
+        await r.removeToken(toId(params.id));
+        return OK;
+      },
+      { params: IdParams },
+    );
+}

@@ -1,0 +1,69 @@
+/**
+ * /api/users: the admin's view of accounts (list, one, disable, quotas) and invitations.
+ */
+import { Elysia, t } from "elysia";
+import { adminUpdateUser, invite, userView } from "../core/auth";
+import { fail } from "../core/errors";
+import { authDeps, authenticate, requestMeta, requireAdmin } from "./auth";
+import type { ApiDeps } from "./context";
+import { emailField, idParams, parseId, strictBody, wholeNumber } from "./http";
+
+const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
+const detail = (summary: string) => ({ tags: ["users"], summary, security: [{ bearer: [] }] });
+
+export function userRoutes(deps: ApiDeps) {
+  const admin = async (request: Request) => {
+    const p = await authenticate(deps, request);
+    requireAdmin(p);
+    return p;
+  };
+  return new Elysia()
+    .get(
+      "/api/users",
+      async ({ request }) => {
+        await admin(request);
+        return deps.store.accounts.list().map(userView);
+      },
+      { detail: detail("List users (admin)") },
+    )
+    .post(
+      "/api/users/invitations",
+      async ({ request, body, set }) => {
+        const p = await admin(request);
+        const r = invite(authDeps(deps), p.user, body.email, requestMeta(deps, request));
+        set.status = 201;
+        return r;
+      },
+      { body: strictBody({ email: emailField }), detail: detail("Invite a user by e-mail (admin): a one-time token and its link") },
+    )
+    .get(
+      "/api/users/:id",
+      async ({ request, params }) => {
+        await admin(request);
+        const a = deps.store.accounts.byId(parseId(params.id));
+        if (!a) fail("not_found", "User not found");
+        return userView(a);
+      },
+      { params: idParams, detail: detail("One user (admin)") },
+    )
+    .patch(
+      "/api/users/:id",
+      async ({ request, params, body }) => {
+        const p = await admin(request);
+        return adminUpdateUser(deps, p.user, parseId(params.id), body, requestMeta(deps, request).address);
+      },
+      {
+        params: idParams,
+        body: strictBody({
+          disabled: t.Optional(t.Boolean()),
+          quota: t.Optional(
+            t.Object(
+              { hostnames: t.Optional(quotaValue), domains: t.Optional(quotaValue), records: t.Optional(quotaValue) },
+              { additionalProperties: false, description: "null: the instance default" },
+            ),
+          ),
+        }),
+        detail: detail("Disable/enable a user, set their quotas (admin)"),
+      },
+    );
+}

@@ -1,0 +1,545 @@
+/**
+ * Hostnames, update tokens, domains and records on behalf of someone (an Actor): who may see
+ * and change what, quotas, the audit trail, and DNS told after each commit.
+ *
+ * `Resources` is the one request layer: the API routes call LocalResources with the
+ * authenticated user; the CLI calls the same interface either locally (LocalResources with
+ * the machine operator as actor) or remotely (src/cli/remote-http.ts over the API). A user
+ * never learns whether another user's object exists: it is "not found" to them.
+ *
+ * Access rules, decided here:
+ * - Admins see and change everything; quotas do not apply to them.
+ * - Users see built-in zones (shared) and their own custom domains, hostnames and tokens.
+ * - In a custom domain its owner may add any record. In a built-in zone a user may add
+ *   records only at or below one of their own hostnames (nearest enclosing hostname is
+ *   theirs), and no NS records there.
+ */
+import { fail } from "./errors";
+import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, domainVisible, judgeDelegation, serverNameservers } from "./domains";
+import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost } from "./hosts";
+import { findZone, inZone, normalizeHostname } from "./names";
+import { parseIPv6, interfaceIdOf } from "./addresses";
+import type { Platform } from "./platform";
+import { nowSeconds } from "./platform";
+import type { ChangeSink, CoreStore, DomainRow, HostRow, RecordRow, TokenScope, UpdateTokenRow } from "./ports";
+import { checkQuota, type QuotaKind } from "./quotas";
+import { checkPlacement, presentContent, recordContent, recordName, recordTtl, recordType } from "./records";
+import {
+  type DomainView,
+  domainView,
+  type HostView,
+  hostView,
+  type RecordView,
+  recordView,
+  type TokenSecretView,
+  type TokenView,
+  tokenView,
+  type UpdateLogView,
+  updateLogView,
+} from "./views";
+import { createZone, parseNameserverSpec } from "./zones";
+
+/** Who is acting: a user of the API, or the operator at the machine ("cli", admin powers). */
+export interface Actor {
+  userId: number | null;
+  admin: boolean;
+  /** For the audit log: "user:3", "cli". */
+  name: string;
+  /** Client address, when the request came over the network. */
+  address: string | null;
+}
+
+export interface NewHostInput {
+  /** A label relative to domainId ("myserver", ipdock's form) or a full name ("myserver.dyn.example.com"). */
+  name: string;
+  domainId?: number;
+  ttl?: number;
+  description?: string;
+  /** Owner's e-mail (local CLI only: created as a password-less user when new). */
+  owner?: string;
+}
+
+export interface HostPatch {
+  ttl?: number;
+  description?: string;
+  /** IPv6 interface id kept across prefix updates ("::1234:5678:9abc:def0"); null clears it. */
+  ipv6InterfaceId?: string | null;
+}
+
+export interface NewTokenInput {
+  hostnameId?: number;
+  hostnameIds?: number[];
+  allHostnames?: boolean;
+  label?: string;
+  /** With allHostnames, the owner's e-mail (local CLI only). */
+  owner?: string;
+}
+
+export interface NewDomainInput {
+  name: string;
+  /** Given (admin only): a built-in zone with these nameservers ("ns1.example.com[=ipv4[,ipv6]]"). */
+  nameservers?: (string | { name: string; ipv4?: string | null; ipv6?: string | null })[];
+}
+
+export interface NewRecordInput {
+  type: string;
+  name: string;
+  content: string;
+  ttl?: number;
+  priority?: number | null;
+}
+
+export interface RecordPatch {
+  name?: string;
+  content?: string;
+  ttl?: number;
+  priority?: number | null;
+}
+
+export interface DelegationView extends DelegationStatus {
+  verified: boolean;
+}
+
+/** The management operations, the same for the API, the local CLI and the remote CLI. */
+export interface Resources {
+  listHosts(): Promise<HostView[]>;
+  getHost(id: number): Promise<HostView>;
+  createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView }>;
+  updateHost(id: number, patch: HostPatch): Promise<HostView>;
+  removeHost(id: number): Promise<void>;
+  hostLog(id: number): Promise<UpdateLogView[]>;
+
+  listTokens(): Promise<TokenView[]>;
+  createToken(input: NewTokenInput): Promise<TokenSecretView>;
+  regenerateToken(id: number): Promise<TokenSecretView>;
+  removeToken(id: number): Promise<void>;
+
+  listDomains(): Promise<DomainView[]>;
+  getDomain(id: number): Promise<DomainView>;
+  createDomain(input: NewDomainInput): Promise<DomainView>;
+  removeDomain(id: number): Promise<void>;
+  delegationStatus(id: number): Promise<DelegationView>;
+  verifyDomain(id: number): Promise<{ domain: DomainView; delegation: DelegationView }>;
+
+  listRecords(domainId: number): Promise<RecordView[]>;
+  createRecord(domainId: number, input: NewRecordInput): Promise<RecordView>;
+  updateRecord(domainId: number, recordId: number, patch: RecordPatch): Promise<RecordView>;
+  removeRecord(domainId: number, recordId: number): Promise<void>;
+}
+
+export interface ResourceDeps {
+  store: CoreStore;
+  platform: Platform;
+  changes: ChangeSink;
+  /** Needed only for delegation checks. */
+  delegation?: DelegationLookup | null;
+}
+
+// A description is a note for its owner, not a document.
+export const MAX_DESCRIPTION = 200;
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+export class LocalResources implements Resources {
+  constructor(
+    private deps: ResourceDeps,
+    private actor: Actor,
+  ) {}
+
+  private get store() {
+    return this.deps.store;
+  }
+  private now(): number {
+    return nowSeconds(this.deps.platform.clock);
+  }
+
+  /**
+   * Runs fn in one transaction and tells DNS about the zones it touched only after the
+   * commit, so the nameserver never serves (or caches) a change that was rolled back.
+   */
+  private tx<T>(fn: (changes: ChangeSink) => T): T {
+    const touched = new Set<number>();
+    const result = this.store.transaction(() => fn({ zoneChanged: (id) => touched.add(id) }));
+    for (const id of touched) this.deps.changes.zoneChanged(id);
+    return result;
+  }
+
+  private audit(action: string, target: string, detail?: string): void {
+    this.store.logs.audit(
+      { actorId: this.actor.userId, actor: this.actor.name, action, target, address: this.actor.address, detail },
+      this.now(),
+    );
+  }
+
+  private quota(ownerId: number, kind: QuotaKind): void {
+    if (!this.actor.admin) checkQuota(this.store, ownerId, kind);
+  }
+
+  /** The owner of something new: the acting user, or for the operator --owner / the first admin. */
+  private ownerFor(email: string | undefined): number {
+    if (email !== undefined) {
+      if (!this.actor.admin) fail("forbidden", "Only an admin can act for another owner");
+      const normalized = email.trim().toLowerCase();
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized) || normalized.length > 254) fail("invalid_input", `Invalid e-mail address "${email.slice(0, 60)}"`);
+      return (this.store.users.byEmail(normalized) ?? this.store.users.create({ email: normalized, role: "user", passwordHash: null }, this.now())).id;
+    }
+    if (this.actor.userId !== null) return this.actor.userId;
+    const admin = this.store.users.firstAdmin();
+    if (!admin) fail("invalid_input", "No admin exists yet: pass --owner EMAIL (or create the admin with the setup code first)");
+    return admin.id;
+  }
+
+  // ---- visibility: another user's object is reported exactly like a missing one ----
+
+  private host(id: number): HostRow {
+    const h = this.store.hosts.byId(id);
+    if (!h || (!this.actor.admin && h.ownerId !== this.actor.userId)) fail("unknown_host", "Hostname not found");
+    return h;
+  }
+  private domain(id: number): DomainRow {
+    const d = this.store.domains.byId(id);
+    if (!d || !domainVisible(d, this.actor)) fail("unknown_zone", "Domain not found");
+    return d;
+  }
+  private token(id: number): UpdateTokenRow {
+    const t = this.store.tokens.byId(id);
+    if (!t || (!this.actor.admin && t.userId !== this.actor.userId)) fail("not_found", "Token not found");
+    return t;
+  }
+  /** Whether the actor may see and change a record of a domain they can see. */
+  private mayTouchRecord(d: DomainRow, r: Pick<RecordRow, "hostnameId">): boolean {
+    if (this.actor.admin || d.kind === "custom") return true;
+    if (r.hostnameId === null) return false;
+    return this.store.hosts.byId(r.hostnameId)?.ownerId === this.actor.userId;
+  }
+  private record(d: DomainRow, id: number): RecordRow {
+    const r = this.store.records.byId(id);
+    if (!r || r.domainId !== d.id || !this.mayTouchRecord(d, r)) fail("not_found", "Record not found");
+    return r;
+  }
+
+  private views = {
+    token: (t: UpdateTokenRow) => tokenView(t, (id) => this.store.hosts.byId(id)?.name ?? null),
+    domain: (d: DomainRow) => domainView(d, this.store.domains.nameservers(d.id).map((n) => n.name)),
+  };
+
+  /** The hostname at name or the closest one above it, within a domain. */
+  private enclosingHost(domain: DomainRow, name: string): HostRow | null {
+    for (let n = name; inZone(n, domain.name) && n !== domain.name; n = n.slice(n.indexOf(".") + 1)) {
+      const h = this.store.hosts.byName(n);
+      if (h && h.domainId === domain.id) return h;
+    }
+    return null;
+  }
+
+  // ---- hostnames ----
+
+  async listHosts(): Promise<HostView[]> {
+    return this.store.hosts.list(this.actor.admin ? undefined : this.actor.userId!).map(hostView);
+  }
+
+  async getHost(id: number): Promise<HostView> {
+    return hostView(this.host(id));
+  }
+
+  async createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView }> {
+    const ownerId = this.ownerFor(input.owner);
+    let name: string;
+    if (input.domainId !== undefined) {
+      const d = this.domain(input.domainId);
+      const raw = input.name.trim().toLowerCase().replace(/\.$/, "");
+      name = normalizeHostname(raw === d.name || raw.endsWith(`.${d.name}`) ? raw : `${raw}.${d.name}`);
+    } else {
+      name = normalizeHostname(input.name);
+    }
+    const description = this.description(input.description);
+    const zoneName = findZone(name, this.store.domains.list().map((z) => z.name));
+    const zone = zoneName ? this.store.domains.byName(zoneName) : null;
+    if (zone && zone.name !== name) {
+      const above = this.enclosingHost(zone, name.slice(name.indexOf(".") + 1));
+      if (above && above.ownerId !== ownerId) fail("conflict", `${name} is inside another user's hostname ${above.name}`);
+      const shadowed = this.store.records.atName(zone.id, name, this.now()).filter((r) => ["A", "AAAA", "CNAME", "NS"].includes(r.type));
+      if (shadowed.length) fail("conflict", `${name} already has ${shadowed[0]!.type} records; a hostname there would contradict them`);
+    }
+    return this.tx((changes) => {
+      this.quota(ownerId, "hostnames");
+      const { host, token, value } = createHost({ ...this.deps, changes }, { name, ownerId, ttl: input.ttl });
+      if (description) this.store.hosts.update(host.id, { description }, this.now());
+      this.audit("hostname.create", `hostname:${host.id} ${host.name}`);
+      return { hostname: hostView(this.store.hosts.byId(host.id)!), token: { ...this.views.token(token), tokenValue: value } };
+    });
+  }
+
+  private description(d: string | undefined): string | undefined {
+    if (d === undefined) return undefined;
+    if (d.length > MAX_DESCRIPTION || CONTROL.test(d)) fail("invalid_input", `Description must be at most ${MAX_DESCRIPTION} characters without control characters`);
+    return d;
+  }
+
+  async updateHost(id: number, patch: HostPatch): Promise<HostView> {
+    const h = this.host(id);
+    if (patch.ttl !== undefined && (!Number.isInteger(patch.ttl) || patch.ttl < MIN_TTL || patch.ttl > MAX_TTL)) {
+      fail("invalid_input", `TTL must be between ${MIN_TTL} and ${MAX_TTL}`);
+    }
+    const description = this.description(patch.description);
+    let ipv6Ifid: string | null | undefined;
+    if (patch.ipv6InterfaceId !== undefined) ipv6Ifid = patch.ipv6InterfaceId === null ? null : interfaceId(patch.ipv6InterfaceId);
+    return this.tx((changes) => {
+      const now = this.now();
+      this.store.hosts.update(h.id, { ttl: patch.ttl, description, ipv6Ifid }, now);
+      if (patch.ttl !== undefined && patch.ttl !== h.ttl) {
+        this.store.domains.bumpSerial(h.domainId, now);
+        changes.zoneChanged(h.domainId);
+      }
+      this.audit("hostname.update", `hostname:${h.id} ${h.name}`, JSON.stringify(patch));
+      return hostView(this.store.hosts.byId(h.id)!);
+    });
+  }
+
+  async removeHost(id: number): Promise<void> {
+    const h = this.host(id);
+    this.tx((changes) => {
+      removeHost({ ...this.deps, changes }, h);
+      this.audit("hostname.delete", `hostname:${h.id} ${h.name}`);
+    });
+  }
+
+  async hostLog(id: number): Promise<UpdateLogView[]> {
+    return this.store.logs.updatesFor(this.host(id).id).map(updateLogView);
+  }
+
+  // ---- update tokens ----
+
+  async listTokens(): Promise<TokenView[]> {
+    return this.store.tokens.list(this.actor.admin ? undefined : this.actor.userId!).map(this.views.token);
+  }
+
+  async createToken(input: NewTokenInput): Promise<TokenSecretView> {
+    const forms = [input.hostnameId !== undefined, input.hostnameIds !== undefined, input.allHostnames === true].filter(Boolean).length;
+    if (forms !== 1) fail("invalid_input", 'Give exactly one of "hostnameId", "hostnameIds" or "allHostnames": true');
+    const label = (input.label ?? "").trim();
+    if (label.length > 100 || CONTROL.test(label)) fail("invalid_input", "Label must be at most 100 characters without control characters");
+    let userId: number;
+    let scope: TokenScope;
+    let hostIds: number[];
+    if (input.allHostnames) {
+      if (input.owner === undefined && this.actor.userId !== null) userId = this.actor.userId;
+      else userId = this.ownerFor(input.owner);
+      scope = "all";
+      hostIds = [];
+    } else {
+      const ids = input.hostnameId !== undefined ? [input.hostnameId] : [...new Set(input.hostnameIds)];
+      if (ids.length === 0) fail("invalid_input", "A token must cover at least one hostname");
+      const hosts = ids.map((i) => this.host(i));
+      userId = hosts[0]!.ownerId;
+      if (hosts.some((h) => h.ownerId !== userId)) fail("invalid_input", "All hostnames of one token must have the same owner");
+      scope = hosts.length === 1 ? "host" : "set";
+      hostIds = hosts.map((h) => h.id);
+    }
+    return this.tx(() => {
+      const { token, value } = issueToken(this.deps, { userId, scope, hostIds, label });
+      this.audit("token.create", `token:${token.id}`, `${scope} ${hostIds.join(",")}`);
+      return { ...this.views.token(token), tokenValue: value };
+    });
+  }
+
+  async regenerateToken(id: number): Promise<TokenSecretView> {
+    const t = this.token(id);
+    return this.tx(() => {
+      const { token, value } = regenerateToken(this.deps, t);
+      this.audit("token.regenerate", `token:${t.id}`);
+      return { ...this.views.token(token), tokenValue: value };
+    });
+  }
+
+  async removeToken(id: number): Promise<void> {
+    const t = this.token(id);
+    this.tx(() => {
+      this.store.tokens.revoke(t.id, this.now());
+      this.audit("token.delete", `token:${t.id}`);
+    });
+  }
+
+  // ---- domains ----
+
+  async listDomains(): Promise<DomainView[]> {
+    return this.store.domains.list().filter((d) => domainVisible(d, this.actor)).map(this.views.domain);
+  }
+
+  async getDomain(id: number): Promise<DomainView> {
+    return this.views.domain(this.domain(id));
+  }
+
+  async createDomain(input: NewDomainInput): Promise<DomainView> {
+    if (input.nameservers && input.nameservers.length > 0) {
+      if (!this.actor.admin) fail("forbidden", "Only an admin can create a built-in zone (leave out nameservers to add your own domain)");
+      // The object form goes through the same parser, so its addresses are checked alike.
+      const nameservers = input.nameservers.map((n) =>
+        parseNameserverSpec(typeof n === "string" ? n : `${n.name}=${[n.ipv4, n.ipv6].filter(Boolean).join(",")}`),
+      );
+      return this.tx((changes) => {
+        const d = createZone({ ...this.deps, changes }, { name: input.name, nameservers });
+        this.audit("domain.create", `domain:${d.id} ${d.name}`, "builtin");
+        return this.views.domain(d);
+      });
+    }
+    const ownerId = this.ownerFor(undefined);
+    const name = checkCustomDomainName(this.store, input.name, { admin: this.actor.admin });
+    const nameservers = serverNameservers(this.store);
+    if (nameservers.length === 0) fail("invalid_input", "This server has no nameservers yet: an admin must create a built-in zone first");
+    return this.tx((changes) => {
+      this.quota(ownerId, "domains");
+      const d = createZone({ ...this.deps, changes }, { name, nameservers, kind: "custom", ownerId });
+      this.audit("domain.create", `domain:${d.id} ${d.name}`, "custom");
+      return this.views.domain(d);
+    });
+  }
+
+  async removeDomain(id: number): Promise<void> {
+    const d = this.domain(id);
+    if (!this.actor.admin && d.ownerId !== this.actor.userId) fail("forbidden", "Only an admin can remove a built-in zone");
+    this.tx((changes) => {
+      this.store.domains.remove(d.id);
+      // Tokens left covering nothing (their hostnames went with the domain) go too.
+      this.store.tokens.removeOrphans();
+      changes.zoneChanged(d.id);
+      this.audit("domain.delete", `domain:${d.id} ${d.name}`);
+    });
+  }
+
+  async delegationStatus(id: number): Promise<DelegationView> {
+    const d = this.domain(id);
+    return this.checkDelegation(d);
+  }
+
+  private async checkDelegation(d: DomainRow): Promise<DelegationView> {
+    const lookup = this.deps.delegation;
+    if (!lookup) fail("resolver_failed", "No resolver is configured for delegation checks");
+    let found: string[];
+    try {
+      found = await lookup.nameservers(d.name);
+    } catch (e) {
+      fail("resolver_failed", `The delegation check could not be completed: ${(e as Error).message ?? e}`);
+    }
+    const expected = this.store.domains.nameservers(d.id).map((n) => n.name);
+    return { ...judgeDelegation(d.name, expected, found), verified: this.store.domains.byId(d.id)?.verified ?? false };
+  }
+
+  async verifyDomain(id: number): Promise<{ domain: DomainView; delegation: DelegationView }> {
+    const d = this.domain(id);
+    if (!this.actor.admin && d.ownerId !== this.actor.userId) fail("forbidden", "Built-in zones need no verification");
+    const status = await this.checkDelegation(d);
+    if (!status.delegated) {
+      const listed = status.found.length ? status.found.join(", ") : "none";
+      fail("not_delegated", `${d.name} is not delegated to ${status.expected.join(", ")} (the parent lists: ${listed})`);
+    }
+    // Re-read after the await: the domain may have gone meanwhile.
+    const current = this.domain(id);
+    if (!current.verified) {
+      this.tx((changes) => {
+        const now = this.now();
+        this.store.domains.setVerified(current.id, true, now);
+        this.store.domains.bumpSerial(current.id, now);
+        changes.zoneChanged(current.id);
+        this.audit("domain.verify", `domain:${current.id} ${current.name}`);
+      });
+    }
+    return { domain: this.views.domain(this.domain(id)), delegation: { ...status, verified: true } };
+  }
+
+  // ---- records ----
+
+  async listRecords(domainId: number): Promise<RecordView[]> {
+    const d = this.domain(domainId);
+    return this.store.records
+      .list(d.id, this.now())
+      .filter((r) => this.mayTouchRecord(d, r))
+      .map(recordView);
+  }
+
+  /** Everything a record must satisfy before it is written, for create and edit alike. */
+  private placeRecord(d: DomainRow, type: ReturnType<typeof recordType>, name: string, content: string, selfId: number | null): HostRow | null {
+    const owningZone = findZone(name, this.store.domains.list().map((z) => z.name));
+    if (owningZone !== d.name) fail("outside_zone", `${name} belongs to the domain ${owningZone}`);
+    const holder = this.enclosingHost(d, name);
+    if (!this.actor.admin && d.kind === "builtin") {
+      if (!holder || holder.ownerId !== this.actor.userId) {
+        fail("forbidden", `In the shared zone ${d.name} you can add records only at or below your own hostnames`);
+      }
+      if (type === "NS") fail("forbidden", "NS records in a shared zone can only be added by an admin");
+    }
+    checkPlacement({
+      zone: d.name,
+      name,
+      type,
+      content,
+      existing: this.store.records.atName(d.id, name, this.now()).filter((r) => r.id !== selfId),
+      hostnameHere: this.store.hosts.byName(name) !== null,
+      nameservers: this.store.domains.nameservers(d.id).map((n) => n.name),
+    });
+    return holder;
+  }
+
+  /** Whose quota a record counts against: the custom domain's owner, else the hostname's. */
+  private recordOwner(d: DomainRow, holder: HostRow | null): number | null {
+    return d.kind === "custom" ? d.ownerId : (holder?.ownerId ?? null);
+  }
+
+  async createRecord(domainId: number, input: NewRecordInput): Promise<RecordView> {
+    const d = this.domain(domainId);
+    const type = recordType(input.type);
+    const name = recordName(input.name, d.name);
+    const content = recordContent(type, input.content, input.priority);
+    const ttl = recordTtl(input.ttl);
+    return this.tx((changes) => {
+      const holder = this.placeRecord(d, type, name, content, null);
+      const owner = this.recordOwner(d, holder);
+      if (owner !== null) this.quota(owner, "records");
+      const now = this.now();
+      const id = this.store.records.create({ domainId: d.id, name, type, ttl, content, hostnameId: holder?.id ?? null }, now);
+      this.store.domains.bumpSerial(d.id, now);
+      changes.zoneChanged(d.id);
+      this.audit("record.create", `record:${id} ${name} ${type}`, content);
+      return recordView(this.store.records.byId(id)!);
+    });
+  }
+
+  async updateRecord(domainId: number, recordId: number, patch: RecordPatch): Promise<RecordView> {
+    const d = this.domain(domainId);
+    const r = this.record(d, recordId);
+    const type = recordType(r.type);
+    const name = patch.name !== undefined ? recordName(patch.name, d.name) : r.name;
+    const shown = presentContent(r.type, r.content);
+    const content =
+      patch.content !== undefined || patch.priority !== undefined
+        ? recordContent(type, patch.content ?? shown.content, patch.priority !== undefined ? patch.priority : shown.priority)
+        : r.content;
+    const ttl = patch.ttl !== undefined ? recordTtl(patch.ttl) : r.ttl;
+    return this.tx((changes) => {
+      const holder = this.placeRecord(d, type, name, content, r.id);
+      const now = this.now();
+      this.store.records.update(r.id, { name, ttl, content, hostnameId: holder?.id ?? null }, now);
+      this.store.domains.bumpSerial(d.id, now);
+      changes.zoneChanged(d.id);
+      this.audit("record.update", `record:${r.id} ${name} ${type}`, content);
+      return recordView(this.store.records.byId(r.id)!);
+    });
+  }
+
+  async removeRecord(domainId: number, recordId: number): Promise<void> {
+    const d = this.domain(domainId);
+    const r = this.record(d, recordId);
+    this.tx((changes) => {
+      this.store.records.remove(r.id);
+      this.store.domains.bumpSerial(d.id, this.now());
+      changes.zoneChanged(d.id);
+      this.audit("record.delete", `record:${r.id} ${r.name} ${r.type}`, r.content);
+    });
+  }
+}
+
+/** An interface id from its own form ("::1234:5678:9abc:def0") or any address carrying it. */
+function interfaceId(input: string): string {
+  const a = parseIPv6(input.trim());
+  if (!a) fail("invalid_address", "ipv6InterfaceId must be an IPv6 interface id such as ::1234:5678:9abc:def0");
+  return interfaceIdOf(a);
+}

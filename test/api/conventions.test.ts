@@ -1,0 +1,153 @@
+/**
+ * Conventions of the whole JSON API: error shape, bad input per route, body size, rate
+ * limits with their headers, OpenAPI.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { issueSetupCode } from "../../src/core/setup";
+import { type ApiHarness, apiHarness } from "../helpers/api";
+
+let h: ApiHarness;
+afterEach(() => h?.close());
+
+const UNAUTHENTICATED_BODIES: [string, Record<string, unknown>][] = [
+  ["/api/auth/setup", { code: "ipko_x", email: "a@example.test", password: "a long password" }],
+  ["/api/auth/login", { email: "a@example.test", password: "a long password" }],
+  ["/api/auth/login/2fa", { ticket: "ipko_x", pin: "123456" }],
+  ["/api/auth/register", { email: "a@example.test", password: "a long password" }],
+  ["/api/auth/accept-invite", { token: "ipko_x", password: "a long password" }],
+  ["/api/auth/password-reset", { email: "a@example.test" }],
+  ["/api/auth/password-reset/confirm", { token: "ipko_x", password: "a long password" }],
+  ["/api/auth/confirm-email", { token: "ipko_x" }],
+];
+
+describe("bad input answers 400 {error, code: invalid_input}", () => {
+  it.each(UNAUTHENTICATED_BODIES)("POST %s: garbage JSON, missing fields, wrong types, unknown fields, empty body", async (path, good) => {
+    h = await apiHarness();
+    const cases: unknown[] = [
+      "{not json",
+      "[]",
+      "null",
+      "42",
+      {},
+      ...Object.keys(good).map((k) => Object.fromEntries(Object.entries(good).filter(([kk]) => kk !== k))),
+      ...Object.keys(good).map((k) => ({ ...good, [k]: 12345 })),
+      ...Object.keys(good).map((k) => ({ ...good, [k]: null })),
+      ...Object.keys(good).map((k) => ({ ...good, [k]: "x".repeat(2000) })),
+      { ...good, extra: true },
+    ];
+    for (const body of cases) {
+      const r = await h.call("POST", path, { body });
+      expect([400, 413], `${path} ${JSON.stringify(body).slice(0, 80)} -> ${r.status} ${r.text}`).toContain(r.status);
+      expect(r.body).toEqual({ error: expect.any(String), code: expect.stringMatching(/^(invalid_input|too_large)$/) });
+    }
+    const empty = await h.call("POST", path, { body: "", headers: { "content-type": "application/json" } });
+    expect(empty.status).toBe(400);
+  });
+
+  it("authenticated routes validate too (PATCH /api/auth/me, POST /api/keys, PATCH /api/users/:id, PATCH /api/settings)", async () => {
+    h = await apiHarness();
+    const admin = await h.user("admin@example.test", { role: "admin" });
+    const cases: [string, string, unknown][] = [
+      ["PATCH", "/api/auth/me", { email: 5 }],
+      ["PATCH", "/api/auth/me", { email: "not an address", currentPassword: "x" }],
+      ["PATCH", "/api/auth/me", "{"],
+      ["POST", "/api/keys", { label: 5 }],
+      ["POST", "/api/keys", { label: "x".repeat(101) }],
+      ["POST", "/api/keys", { expiresInDays: 0 }],
+      ["POST", "/api/keys", { owner: 1 }],
+      ["PATCH", `/api/users/${admin.id}`, { disabled: "yes" }],
+      ["PATCH", `/api/users/${admin.id}`, { role: "user" }],
+      ["PATCH", "/api/settings", { registrationOpen: "true" }],
+      ["PATCH", "/api/settings", { jwtSecret: "x" }],
+      ["PATCH", "/api/settings", { smtp: { host: "h", from: "f@x.y", pass: "x" } }],
+      ["POST", "/api/auth/2fa/enable", { pin: 123456 }],
+      ["POST", "/api/users/invitations", { email: "nope" }],
+    ];
+    for (const [method, path, body] of cases) {
+      const r = await h.call(method, path, { token: admin.jwt, body });
+      expect(r.status, `${method} ${path} ${JSON.stringify(body)} -> ${r.text}`).toBe(400);
+      expect(r.body.code).toBe("invalid_input");
+    }
+  });
+
+  it("refuses an oversize body with 413 before parsing it", async () => {
+    h = await apiHarness();
+    const big = JSON.stringify({ email: "a@example.test", password: "x".repeat(70 * 1024) });
+    const r = await h.call("POST", "/api/auth/login", { body: big });
+    expect(r.status).toBe(413);
+    expect(r.body).toEqual({ error: "Request body too large", code: "too_large" });
+  });
+
+  it("answers unknown paths with 404 {error, code}", async () => {
+    h = await apiHarness();
+    const r = await h.call("GET", "/api/nothing-here");
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ error: "Not found", code: "not_found" });
+  });
+});
+
+describe("rate limits (ipdock: login 10/min, register 20/min, others standard)", () => {
+  it("allows 10 logins a minute per address, then 429 with Retry-After, and again after the minute", async () => {
+    h = await apiHarness({ rateLimits: {} });
+    const body = { email: "a@example.test", password: "wrong password" };
+    for (let i = 0; i < 10; i++) {
+      const r = await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" });
+      expect(r.status).toBe(401);
+      expect(r.headers.get("x-ratelimit-limit")).toBe("10");
+      expect(r.headers.get("x-ratelimit-remaining")).toBe(String(9 - i));
+      expect(r.headers.get("retry-after")).toBe("60");
+    }
+    const limited = await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual({ error: "Too many requests", code: "rate_limited" });
+    expect(limited.headers.get("retry-after")).toBe("60");
+    // Another address has its own budget.
+    expect((await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.8" })).status).toBe(401);
+    h.clock.advance(20);
+    expect((await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" })).headers.get("retry-after")).toBe("40");
+    h.clock.advance(40);
+    expect((await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" })).status).toBe(401);
+  });
+
+  it("allows 20 registrations a minute", async () => {
+    h = await apiHarness({ rateLimits: {} });
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await h.call("POST", "/api/auth/register", { body: { email: `u${i}@example.test`, password: "a long password" }, peer: "203.0.113.1" })).status);
+    expect(statuses.slice(0, 20).every((s) => s === 403)).toBe(true);
+    expect(statuses[20]).toBe(429);
+  });
+
+  it("puts the headers on every API answer, errors and 404s included", async () => {
+    h = await apiHarness({ rateLimits: {} });
+    for (const [m, p] of [["GET", "/api/auth/me"], ["GET", "/api/nothing"], ["GET", "/api/openapi.json"]]) {
+      const r = await h.call(m!, p!);
+      expect(r.headers.get("x-ratelimit-limit"), p).toBe("300");
+      expect(r.headers.get("x-ratelimit-remaining"), p).toMatch(/^\d+$/);
+      expect(r.headers.get("retry-after"), p).toMatch(/^\d+$/);
+    }
+  });
+});
+
+describe("OpenAPI", () => {
+  it("serves a document generated from the route schemas, and a docs page", async () => {
+    h = await apiHarness();
+    const doc = await h.call("GET", "/api/openapi.json");
+    expect(doc.status).toBe(200);
+    expect(doc.body.info.title).toBe("ipkeep");
+    for (const p of ["/api/auth/login", "/api/auth/setup", "/api/auth/me", "/api/keys/{id}", "/api/users/{id}", "/api/settings", "/api/auth/2fa/enable"]) {
+      expect(doc.body.paths[p], p).toBeTruthy();
+    }
+    const login = doc.body.paths["/api/auth/login"].post.requestBody.content["application/json"].schema;
+    expect(login.required).toEqual(["email", "password"]);
+    expect(login.additionalProperties).toBe(false);
+    const docs = await h.call("GET", "/api/docs");
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get("content-type")).toMatch(/text\/html/);
+  });
+
+  it("keeps working when the first admin is created through it (smoke)", async () => {
+    h = await apiHarness();
+    const { setupCode } = issueSetupCode(h.deps);
+    expect((await h.call("POST", "/api/auth/setup", { body: { code: setupCode, email: "a@example.test", password: "a long password" } })).status).toBe(201);
+  });
+});
