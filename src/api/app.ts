@@ -46,6 +46,7 @@ export function createApp(deps: ApiDeps) {
   const rate = createRateGate(deps);
   return (
     new Elysia({ normalize: false })
+      .onRequest(httpsGuard(deps))
       .onRequest(({ request, set }) => {
         const len = request.headers.get("content-length");
         const r = rate(request, pathOf(request.url));
@@ -91,6 +92,7 @@ export function createApp(deps: ApiDeps) {
       .use(tokenRoutes(deps))
       .use(domainRoutes(deps))
       .use(recordRoutes(deps))
+      .use(metricsRoutes(deps))
   );
 }
 
