@@ -37,7 +37,7 @@ EXTRA=()
 if "$EXE" serve --help | grep -q -- "--update-burst"; then EXTRA+=(--update-burst 0); fi
 if "$EXE" serve --help | grep -q -- "--update-daily"; then EXTRA+=(--update-daily 0); fi
 
-"$EXE" --data "$WORK/data" serve --http 127.0.0.1:0 --dns 127.0.0.1:0 --log-level warn "${EXTRA[@]}" >"$WORK/serve.log" 2>&1 &
+"$EXE" --data "$WORK/data" serve --http 127.0.0.1:0 --dns 127.0.0.1:0 "${EXTRA[@]}" >"$WORK/serve.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do
   if grep -q 'msg="http listening"' "$WORK/serve.log" && grep -q 'msg="dns listening"' "$WORK/serve.log"; then break; fi

@@ -20,6 +20,9 @@ const MAX_CACHED_RESPONSE = 16 * 1024;
 export type AnswerFn = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
 
 interface Entry {
+  /** The key: transport (0 UDP, 1 TCP) and the query bytes after the id, name lower-cased. */
+  transport: number;
+  key: Uint8Array;
   bytes: Uint8Array;
   /** Offsets (besides the question at 12) where the question's name is spelled out. */
   patch: number[];
@@ -34,11 +37,12 @@ export interface CacheStats {
 }
 
 export class AnswerCache {
-  private current = new Map<string, Entry>();
-  private previous = new Map<string, Entry>();
+  // Keyed by a 32-bit hash of the key bytes; the entry holds the key itself, so a collision is
+  // only a miss (the newer entry replaces the older). No key string is built per query.
+  private current = new Map<number, Entry>();
+  private previous = new Map<number, Entry>();
   private bytes = 0;
   private generation = -1;
-  private scratch = Buffer.allocUnsafe(65536);
   hits = 0;
   misses = 0;
 
@@ -67,47 +71,36 @@ export class AnswerCache {
     return (query, transport, peer) => {
       const qEnd = cacheableQuery(query);
       if (qEnd < 0) return answer(query, transport, peer);
-      const key = this.key(query, qEnd, transport);
-      const hit = this.lookup(key);
+      const t = transport === "udp" ? 0 : 1;
+      const h = hashKey(query, qEnd, t);
+      const hit = this.lookup(h, query, qEnd, t);
       if (hit) {
         this.hits++;
         return patched(hit, query);
       }
       this.misses++;
       const out = answer(query, transport, peer);
-      if (out) this.store(key, query, qEnd, out);
+      if (out) this.store(h, query, qEnd, t, out);
       return out;
     };
   }
 
-  private key(query: Uint8Array, qEnd: number, transport: "udp" | "tcp"): string {
-    const s = this.scratch;
-    const n = query.length - 2;
-    s[0] = transport === "udp" ? 0x75 : 0x74;
-    s.set(query.subarray(2), 1);
-    // The question name: bytes 12..qEnd-4 of the query, shifted by -2 +1 here.
-    for (let i = HEADER - 1; i < qEnd - 5; i++) {
-      const c = s[i]!;
-      if (c >= 0x41 && c <= 0x5a) s[i] = c | 0x20;
-    }
-    return s.toString("latin1", 0, n + 1);
-  }
-
-  private lookup(key: string): Entry | undefined {
+  private lookup(h: number, query: Uint8Array, qEnd: number, t: number): Entry | undefined {
     const gen = this.zonesGeneration();
     if (gen !== this.generation) {
       this.generation = gen;
       this.clear();
       return undefined;
     }
-    const e = this.current.get(key);
-    if (e) return e;
-    const old = this.previous.get(key);
-    if (old) this.insert(key, old);
+    const e = this.current.get(h);
+    if (e) return sameKey(e, query, qEnd, t) ? e : undefined;
+    const old = this.previous.get(h);
+    if (!old || !sameKey(old, query, qEnd, t)) return undefined;
+    this.insert(h, old);
     return old;
   }
 
-  private store(key: string, query: Uint8Array, qEnd: number, out: Uint8Array): void {
+  private store(h: number, query: Uint8Array, qEnd: number, t: number, out: Uint8Array): void {
     if (out.length > MAX_CACHED_RESPONSE || out.length < qEnd) return;
     // SERVFAIL is a passing failure, not an answer worth repeating.
     if ((out[3]! & 0x0f) === 2) return;
@@ -116,10 +109,15 @@ export class AnswerCache {
     if (u16(out, 4) !== 1 || !sameNameBytes(out, HEADER, query, HEADER, nameLen)) return;
     const patch = ownerOffsets(out, query, qEnd, nameLen);
     if (!patch) return;
-    this.insert(key, { bytes: out.slice(), patch, nameLen });
+    const key = query.slice(2);
+    for (let i = HEADER - 2; i < qEnd - 6; i++) {
+      const c = key[i]!;
+      if (c >= 0x41 && c <= 0x5a) key[i] = c | 0x20;
+    }
+    this.insert(h, { transport: t, key, bytes: out.slice(), patch, nameLen });
   }
 
-  private insert(key: string, e: Entry): void {
+  private insert(key: number, e: Entry): void {
     if (this.current.size >= this.maxEntries || this.bytes + e.bytes.length > this.maxBytes) {
       this.previous = this.current;
       this.current = new Map();
@@ -128,6 +126,30 @@ export class AnswerCache {
     this.current.set(key, e);
     this.bytes += e.bytes.length;
   }
+}
+
+const lower = (c: number) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+
+/** FNV-1a over the transport and the query after the id, the question name lower-cased. */
+function hashKey(q: Uint8Array, qEnd: number, t: number): number {
+  let h = (0x811c9dc5 ^ t) >>> 0;
+  const nameEnd = qEnd - 4;
+  for (let i = 2; i < q.length; i++) {
+    const c = i >= HEADER && i < nameEnd ? lower(q[i]!) : q[i]!;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function sameKey(e: Entry, q: Uint8Array, qEnd: number, t: number): boolean {
+  const k = e.key;
+  if (e.transport !== t || k.length !== q.length - 2) return false;
+  const nameEnd = qEnd - 4;
+  for (let i = 2; i < q.length; i++) {
+    const c = i >= HEADER && i < nameEnd ? lower(q[i]!) : q[i]!;
+    if (k[i - 2] !== c) return false;
+  }
+  return true;
 }
 
 /**

@@ -259,7 +259,7 @@ function questionSectionEnd(msg: Uint8Array, limit: number): number {
 /**
  * Signs the messages of a response stream (RFC 8945 §5.3): the first over the request's MAC
  * and the full variables, each later one over the previous MAC and the timers only. Every
- * message is signed, which every client accepts.
+ * message is signed unless unsigned() is asked for.
  */
 export class ResponseSigner {
   private prior: Uint8Array;
@@ -273,13 +273,26 @@ export class ResponseSigner {
     this.prior = requestMac;
   }
 
+  private pending: Uint8Array[] = [];
+
   sign(msg: Uint8Array, now: number): Uint8Array {
     const none = new Uint8Array(0);
     const tail = this.first ? variables(this.key, now, this.fudge, 0, none) : concat([u48(now), be16(this.fudge)]);
-    const mac = hmac(this.key, [...withLength(this.prior), msg, tail]);
+    const mac = hmac(this.key, [...withLength(this.prior), ...this.pending, msg, tail]);
     this.prior = mac;
     this.first = false;
+    this.pending = [];
     return appendRecord(msg, tsigRecord(this.key, now, this.fudge, mac, u16(msg, 0), 0, none));
+  }
+
+  /**
+   * Sends a message of the stream unsigned (RFC 8945 §5.3.1 allows runs of up to 99); it is
+   * digested into the next signed one. Not for the first or the last message.
+   */
+  unsigned(msg: Uint8Array): Uint8Array {
+    if (this.first) throw new Error("the first message of a TSIG stream must be signed");
+    this.pending.push(msg);
+    return msg;
   }
 }
 

@@ -135,6 +135,31 @@ describe("TSIG response streams", () => {
     expect(outOfOrder.verify(msgs[2]!, NOW).ok).toBe(false);
   });
 
+  it("unsigned messages between signed ones are digested into the next signature", () => {
+    const { mac } = signRequest(query("dyn.example.com", "AXFR", { id: 9 }), key, NOW);
+    const signer = new ResponseSigner(key, mac);
+    const stream = [
+      signer.sign(query("m1.dyn.example.com"), NOW),
+      signer.unsigned(query("m2.dyn.example.com")),
+      signer.unsigned(query("m3.dyn.example.com")),
+      signer.sign(query("m4.dyn.example.com"), NOW),
+    ];
+    const v = new ResponseVerifier(key, mac);
+    expect(stream.map((m) => v.verify(m, NOW))).toEqual([
+      { ok: true, signed: true },
+      { ok: true, signed: false },
+      { ok: true, signed: false },
+      { ok: true, signed: true },
+    ]);
+    expect(v.complete()).toBe(true);
+    // An unsigned message altered in flight breaks the next signature.
+    const tampered = new ResponseVerifier(key, mac);
+    const m2 = Buffer.from(stream[1]!);
+    m2[m2.length - 1]! ^= 1;
+    expect([stream[0]!, m2, stream[2]!, stream[3]!].map((m) => tampered.verify(m, NOW).ok)).toEqual([true, true, true, false]);
+    expect(() => new ResponseSigner(key, mac).unsigned(query("x.dyn.example.com"))).toThrow();
+  });
+
   it("an unsigned first message or a stream ending unsigned is refused", () => {
     const { mac } = signRequest(query("dyn.example.com", "AXFR"), key, NOW);
     expect(new ResponseVerifier(key, mac).verify(query("a.dyn.example.com"), NOW).ok).toBe(false);
