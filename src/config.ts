@@ -29,6 +29,7 @@ export const OPTIONS = {
   "tls-key": { kind: "string", default: null },
   "allow-insecure-http": { kind: "boolean", default: false },
   primary: { kind: "string", default: null },
+  "metrics-allow": { kind: "list", default: [] },
   zone: { kind: "list", default: [] },
   "xfr-allow": { kind: "list", default: [] },
   notify: { kind: "list", default: [] },
@@ -53,6 +54,8 @@ export interface Config {
   /** ipkeep secondary: the primary's DNS address (HOST:PORT) and the zones to pull from it. */
   primary: string | null;
   zone: string[];
+  /** CIDRs besides loopback that may read /metrics. */
+  metricsAllow: string[];
   /** CIDRs that may AXFR/IXFR without TSIG. */
   xfrAllow: string[];
   /** Secondaries to NOTIFY: "ADDR:PORT" or "ADDR:PORT KEYNAME" (NOTIFY signed with that key). */
@@ -152,6 +155,7 @@ export function resolveConfig(
     allowInsecureHttp: out.allowInsecureHttp as boolean,
     primary: out.primary as string | null,
     zone: out.zone as string[],
+    metricsAllow: out.metricsAllow as string[],
     xfrAllow: out.xfrAllow as string[],
     notify: out.notify as string[],
     tsigKey: out.tsigKey as string[],

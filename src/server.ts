@@ -21,7 +21,7 @@ import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { createTransfers } from "./dns/xfr";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
-import { buildTransportPolicy } from "./core/transport-policy";
+import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
 import { log, redact } from "./log";
 import { writePidFile } from "./pidfile";
@@ -134,7 +134,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
-    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver), transportPolicy });
+    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver), transportPolicy, metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow") });
     for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
     if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
     for (const spec of config.https) {

@@ -7,6 +7,7 @@ import type { MailerFactory } from "../core/mail";
 import type { DelegationLookup } from "../core/domains";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
+import type { Cidr } from "../core/addresses";
 import type { TransportPolicy } from "../core/transport-policy";
 import type { Store } from "../store";
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   publicUrl: string | null;
   /** Which requests may use plain HTTP (core/transport-policy.ts); absent: the strict default. */
   transportPolicy?: TransportPolicy;
+  /** Addresses besides loopback that may read /metrics. */
+  metricsAllow?: Cidr[];
   /** The JWT signing secret; default: settings key jwt_secret (created when missing). */
   jwtSecret?: string;
   /** Builds the SMTP mailer from the settings in force; default: nodemailer (src/mail.ts). */

@@ -6,7 +6,8 @@
  */
 import { Elysia } from "elysia";
 import { Exposition, writeCounters } from "../metrics";
-import type { ApiDeps } from "./context";
+import { metricsAllowed } from "../core/transport-policy";
+import { type ApiDeps, peerOf } from "./context";
 
 interface NodeRow {
   role: string;
@@ -38,8 +39,10 @@ export function renderMetrics(deps: Pick<ApiDeps, "store">): string {
 }
 
 export function metricsRoutes(deps: ApiDeps) {
-  return new Elysia().get(
-    "/metrics",
-    () => new Response(renderMetrics(deps), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
-  );
+  return new Elysia().get("/metrics", ({ request }) => {
+    if (!metricsAllowed(deps.metricsAllow ?? [], peerOf(request))) {
+      return new Response("metrics are served to loopback and --metrics-allow addresses only\n", { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
+    }
+    return new Response(renderMetrics(deps), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+  });
 }

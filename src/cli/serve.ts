@@ -15,6 +15,7 @@ export function registerServe(program: Command): void {
     .option("--https <addr:port>", "HTTPS listen address (repeatable); needs --tls-cert and --tls-key", collect)
     .option("--tls-cert <file>", "TLS certificate chain (PEM), re-read on SIGHUP")
     .option("--tls-key <file>", "TLS private key (PEM), re-read on SIGHUP")
+    .option("--metrics-allow <cidr>", "address range besides loopback that may read /metrics (repeatable)", collect)
     .option("--allow-insecure-http", "allow the account and install APIs over plain HTTP from other machines")
     .option("--demo", "create a demo zone on first start when none exists")
     .option("--log-level <level>", "debug, info, warn or error")

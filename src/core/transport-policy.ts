@@ -83,3 +83,16 @@ export function checkTransport(policy: TransportPolicy, facts: TransportFacts): 
   if (proto === "https" && isTrustedProxy(policy, facts.peer)) return { allowed: true };
   return { allowed: false, pathClass };
 }
+
+/**
+ * Who may read /metrics: this machine, and the scrapers' addresses given with --metrics-allow.
+ * The page names zones and enrolled machines, which the rest of the world need not learn.
+ */
+export function metricsAllowed(allow: Cidr[], peer: string | null): boolean {
+  if (peer === null || isLoopback(peer)) return true;
+  return allow.some((c) => cidrContains(c, unmapIPv4(peer)));
+}
+
+export function parseCidrList(specs: string[], option: string): Cidr[] {
+  return specs.map((spec) => parseCidr(spec) ?? fail("invalid_input", `${option} "${spec}": expected an address or CIDR`));
+}

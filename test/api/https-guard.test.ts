@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app";
 import { rememberPeer, rememberTransport } from "../../src/api/context";
-import { buildTransportPolicy } from "../../src/core/transport-policy";
+import { buildTransportPolicy, parseCidrList } from "../../src/core/transport-policy";
 import { Store } from "../../src/store";
 import { TestClock, testPlatform } from "../helpers/platform";
 
@@ -70,10 +70,10 @@ describe("plain HTTP from another machine", () => {
     expect(await res.text()).toBe("badauth");
   });
 
-  it("health and metrics are not account APIs", async () => {
+  it("health is not an account API", async () => {
     expect((await app().handle(req("/api/v2/healthz"))).status).toBe(200);
-    expect((await app().handle(req("/metrics"))).status).toBe(200);
   });
+
 });
 
 describe("requests that count as secure", () => {
@@ -100,5 +100,26 @@ describe("requests that count as secure", () => {
   it("anything with --allow-insecure-http", async () => {
     const res = await app({ trustedProxies: [], allowInsecureHttp: true }).handle(req("/api/v2/install/precheck", { method: "POST" }));
     expect(res.status).not.toBe(403);
+  });
+});
+
+describe("GET /metrics", () => {
+  const withAllow = (cidrs: string[]) =>
+    createApp({ store, platform, changes: { zoneChanged() {} }, publicUrl: null, metricsAllow: parseCidrList(cidrs, "--metrics-allow") });
+
+  it("is refused to other machines by default (it names zones and enrolled machines)", async () => {
+    const res = await withAllow([]).handle(req("/metrics"));
+    expect(res.status).toBe(403);
+  });
+
+  it("is served to loopback and to --metrics-allow ranges, over plain HTTP too", async () => {
+    expect((await withAllow([]).handle(req("/metrics", { peer: "127.0.0.1" }))).status).toBe(200);
+    expect((await withAllow(["10.0.0.0/8"]).handle(req("/metrics", { peer: "10.1.1.1" }))).status).toBe(200);
+    expect((await withAllow(["10.0.0.0/8"]).handle(req("/metrics", { peer: "::ffff:10.1.1.1" }))).status).toBe(200);
+    expect((await withAllow(["10.0.0.0/8"]).handle(req("/metrics", { peer: "11.1.1.1" }))).status).toBe(403);
+  });
+
+  it("rejects a --metrics-allow that is not a CIDR", () => {
+    expect(() => parseCidrList(["everyone"], "--metrics-allow")).toThrow(/--metrics-allow/);
   });
 });
