@@ -9,10 +9,12 @@ import { registerDoctor } from "./cli/doctor";
 import { registerDomain } from "./cli/domain";
 import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
+import { registerRecord } from "./cli/record";
 import { registerSecondary } from "./cli/secondary";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
+import { registerZone } from "./cli/zone";
 
 const program = new Command()
   .name("ipkeep")
@@ -20,6 +22,7 @@ const program = new Command()
   .version(pkg.version, "-V, --version")
   .option("--config <file>", "config file (TOML; default $IPKEEP_CONFIG or /etc/ipkeep/ipkeep.toml)")
   .option("--data <dir>", "data directory (default /var/lib/ipkeep when it exists, else ./data)")
+  .option("--server <url>", "host/domain/token/record commands go to this ipkeep's API (API key in IPKEEP_API_KEY)")
   .showHelpAfterError();
 
 registerInit(program);
@@ -27,7 +30,9 @@ registerServe(program);
 registerDomain(program);
 registerHost(program);
 registerToken(program);
+registerRecord(program);
 registerUser(program);
+registerZone(program);
 registerBackup(program);
 registerSecondary(program);
 registerDoctor(program);

@@ -50,14 +50,19 @@ export function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) =>
       ctx = await openContext(cmd, opts);
       await fn(ctx, ...args);
     } catch (e) {
-      const err = e instanceof IpkeepError ? e : asIpkeepError(e);
-      const message = e instanceof IpkeepError ? e.message : `${(e as Error)?.message ?? e}`;
-      process.stderr.write(`ipkeep: ${redact(message)}\n`);
-      process.exitCode = err.exitCode;
+      reportError(e);
     } finally {
       ctx?.store.close();
     }
   };
+}
+
+/** Prints a failure as one line and sets the exit code from the error table. */
+export function reportError(e: unknown): void {
+  const err = e instanceof IpkeepError ? e : asIpkeepError(e);
+  const message = e instanceof IpkeepError ? e.message : `${(e as Error)?.message ?? e}`;
+  process.stderr.write(`ipkeep: ${redact(message)}\n`);
+  process.exitCode = err.exitCode;
 }
 
 export function print(ctx: { json: boolean }, json: unknown, text: string | string[]): void {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { issueConfirmLink, issueResetLink, normalizeEmail } from "../core/auth";
+import { issueConfirmLink, issueInvite, issueResetLink, normalizeEmail, setUserDisabled } from "../core/auth";
 import { fail } from "../core/errors";
 import { nowSeconds } from "../core/platform";
 import { issueSetupCode } from "../core/setup";
@@ -63,4 +63,30 @@ export function registerUser(program: Command): void {
         print(ctx, { url: link.url, expiresAt }, [`E-mail confirmation link for ${u.email} (single use, expires ${expiresAt}):`, `  ${link.url}`]);
       }),
     );
+  user
+    .command("invite")
+    .description("print a one-time invitation link (7 days) for a new user")
+    .argument("<email>", "the invitee's e-mail address")
+    .option("--json", "machine-readable output")
+    .action(
+      action((ctx, email: string) => {
+        const inv = issueInvite(ctx, email, linkBase(ctx), { id: null, name: "cli", address: null });
+        const expiresAt = new Date(inv.expiresAt * 1000).toISOString();
+        print(ctx, { email: inv.email, url: inv.url, expiresAt }, [`Invitation for ${inv.email} (single use, expires ${expiresAt}):`, `  ${inv.url}`]);
+      }),
+    );
+  for (const [name, disabled] of [["disable", true], ["enable", false]] as const) {
+    user
+      .command(name)
+      .description(disabled ? "disable an account (signs it out everywhere; its tokens stop working)" : "re-enable a disabled account")
+      .argument("<email>", "the user's e-mail address")
+      .option("--json", "machine-readable output")
+      .action(
+        action((ctx, email: string) => {
+          const u = userByEmail(ctx, email);
+          setUserDisabled(ctx, u.id, disabled, { id: null, name: "cli", address: null });
+          print(ctx, { id: u.id, email: u.email, disabled }, `${u.email} ${disabled ? "disabled" : "enabled"}`);
+        }),
+      );
+  }
 }

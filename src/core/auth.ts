@@ -285,15 +285,26 @@ export async function register(d: AuthDeps, input: { email: string; password: st
   return startSession(d, userId, meta);
 }
 
-export function invite(d: AuthDeps, actor: UserRow, emailIn: string, meta: RequestMeta): { token: string; url: string } {
+/** Mints an invitation link for an address without an account (the CLI prints it). */
+export function issueInvite(
+  d: Pick<AuthDeps, "store" | "platform">,
+  emailIn: string,
+  baseUrl: string,
+  actor: { id: number | null; name: string; address: string | null },
+): { email: string; token: string; url: string; expiresAt: number } {
   const email = normalizeEmail(emailIn);
   if (d.store.users.byEmail(email)) fail("conflict", "An account with this e-mail already exists");
   const minted = mintToken(d.platform, "oneTime");
-  d.store.oneTime.create({ purpose: "invite", hash: minted.hash, email, expiresAt: now(d) + INVITE_TTL }, now(d));
-  d.store.logs.audit({ actorId: actor.id, actor: `user:${actor.id}`, action: "user.invite", target: email, address: meta.address }, now(d));
-  const url = `${meta.baseUrl}/invite/${minted.value}`;
-  deliver(d, { to: email, subject: "You are invited to ipkeep", text: `Set your password to join:\n\n${url}\n\nThe link works once and expires in 7 days.\n` });
-  return { token: minted.value, url };
+  const expiresAt = now(d) + INVITE_TTL;
+  d.store.oneTime.create({ purpose: "invite", hash: minted.hash, email, expiresAt }, now(d));
+  d.store.logs.audit({ actorId: actor.id, actor: actor.name, action: "user.invite", target: email, address: actor.address }, now(d));
+  return { email, token: minted.value, url: `${baseUrl}/invite/${minted.value}`, expiresAt };
+}
+
+export function invite(d: AuthDeps, actor: UserRow, emailIn: string, meta: RequestMeta): { token: string; url: string } {
+  const inv = issueInvite(d, emailIn, meta.baseUrl, { id: actor.id, name: `user:${actor.id}`, address: meta.address });
+  deliver(d, { to: inv.email, subject: "You are invited to ipkeep", text: `Set your password to join:\n\n${inv.url}\n\nThe link works once and expires in 7 days.\n` });
+  return { token: inv.token, url: inv.url };
 }
 
 export async function acceptInvite(d: AuthDeps, input: { token: string; password: string }, meta: RequestMeta): Promise<SessionAnswer> {
@@ -520,14 +531,21 @@ export function adminUpdateUser(
   }
   d.store.transaction(() => {
     const t = now(d);
-    if (input.disabled !== undefined) {
-      d.store.accounts.setDisabled(id, input.disabled, t);
-      if (input.disabled) d.store.sessions.revokeAllFor(id, t);
-    }
+    if (input.disabled !== undefined) setUserDisabled(d, id, input.disabled, { id: actor.id, name: `user:${actor.id}`, address });
     if (input.quota) d.store.accounts.setQuota(id, input.quota, t);
     d.store.logs.audit({ actorId: actor.id, actor: `user:${actor.id}`, action: "user.admin_update", target: `user:${id}`, address, detail: JSON.stringify(input) }, t);
   });
   return userView(account(d as AuthDeps, id));
+}
+
+/** Disables or re-enables an account; disabling signs it out everywhere. */
+export function setUserDisabled(d: Pick<AuthDeps, "store" | "platform">, id: number, disabled: boolean, actor: { id: number | null; name: string; address: string | null }): void {
+  d.store.transaction(() => {
+    const t = now(d);
+    d.store.accounts.setDisabled(id, disabled, t);
+    if (disabled) d.store.sessions.revokeAllFor(id, t);
+    d.store.logs.audit({ actorId: actor.id, actor: actor.name, action: disabled ? "user.disable" : "user.enable", target: `user:${id}`, address: actor.address }, t);
+  });
 }
 
 /** The per-install JWT signing secret, created on first use (init makes it; serve repairs). */

@@ -151,6 +151,33 @@ export interface ZoneData {
   records: { name: string; type: string; ttl: number; content: string }[];
 }
 
+/** A zone's whole contents as a master file gives them (names canonical keys). */
+export interface ZoneContents {
+  name: string;
+  soa: { mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number; ttl: number };
+  nameservers: string[];
+  nsTtl: number;
+  records: { name: string; type: string; ttl: number; content: string }[];
+}
+
+/** SOA values an operator may set; absent ones stay. */
+export interface ZoneSoaFields {
+  refresh?: number;
+  retry?: number;
+  expire?: number;
+  minimum?: number;
+  ttl?: number;
+}
+
+/** What zone import and SOA settings need from storage. */
+export interface ZoneContentsStore {
+  domains: { byName(name: string): DomainRow | null };
+  zoneContents: {
+    replace(z: ZoneContents, serial: number, now: number): number;
+    setSoa(id: number, f: ZoneSoaFields, now: number): number;
+  };
+}
+
 /** The table groups core services use; src/store's Store satisfies this structurally. */
 export interface CoreStore extends UpdateStore {
   transaction<T>(fn: () => T): T;

@@ -79,6 +79,8 @@ export interface NewDomainInput {
   name: string;
   /** Given (admin only): a built-in zone with these nameservers ("ns1.example.com[=ipv4[,ipv6]]"). */
   nameservers?: (string | { name: string; ipv4?: string | null; ipv6?: string | null })[];
+  /** A custom domain's owner's e-mail (local CLI only). */
+  owner?: string;
 }
 
 export interface NewRecordInput {
@@ -102,7 +104,8 @@ export interface DelegationView extends DelegationStatus {
 
 /** The management operations, the same for the API, the local CLI and the remote CLI. */
 export interface Resources {
-  listHosts(): Promise<HostView[]>;
+  /** owner: an e-mail, to list one owner's hostnames (admins, local CLI). */
+  listHosts(filter?: { owner?: string }): Promise<HostView[]>;
   getHost(id: number): Promise<HostView>;
   createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView }>;
   updateHost(id: number, patch: HostPatch): Promise<HostView>;
@@ -233,8 +236,15 @@ export class LocalResources implements Resources {
 
   // ---- hostnames ----
 
-  async listHosts(): Promise<HostView[]> {
-    return this.store.hosts.list(this.actor.admin ? undefined : this.actor.userId!).map(hostView);
+  async listHosts(filter: { owner?: string } = {}): Promise<HostView[]> {
+    let ownerId = this.actor.admin ? undefined : this.actor.userId!;
+    if (filter.owner !== undefined) {
+      if (!this.actor.admin) fail("forbidden", "Only an admin can list another owner's hostnames");
+      const u = this.store.users.byEmail(filter.owner.trim().toLowerCase());
+      if (!u) fail("not_found", "No such user");
+      ownerId = u.id;
+    }
+    return this.store.hosts.list(ownerId).map(hostView);
   }
 
   async getHost(id: number): Promise<HostView> {
@@ -382,7 +392,7 @@ export class LocalResources implements Resources {
         return this.views.domain(d);
       });
     }
-    const ownerId = this.ownerFor(undefined);
+    const ownerId = this.ownerFor(input.owner);
     const name = checkCustomDomainName(this.store, input.name, { admin: this.actor.admin });
     const nameservers = serverNameservers(this.store);
     if (nameservers.length === 0) fail("invalid_input", "This server has no nameservers yet: an admin must create a built-in zone first");

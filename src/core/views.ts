@@ -11,6 +11,7 @@ export interface HostView {
   id: number;
   hostname: string;
   domainId: number;
+  ownerId: number;
   ipv4: string | null;
   ipv6: string | null;
   ipv6InterfaceId: string | null;
@@ -25,6 +26,7 @@ export function hostView(h: HostRow): HostView {
     id: h.id,
     hostname: h.name,
     domainId: h.domainId,
+    ownerId: h.ownerId,
     ipv4: h.ipv4,
     ipv6: h.ipv6,
     ipv6InterfaceId: h.ipv6Ifid,

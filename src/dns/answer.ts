@@ -1,9 +1,12 @@
 /**
- * answer(query bytes, zones) -> response bytes. Pure: no sockets, no database. Lookup
- * (a result per CoreDNS's Success/NameError/NoData) is separate from encoding.
+ * answer(query bytes, zones) -> response bytes. Pure: no sockets, no database. The query is
+ * parsed straight from the bytes (the question is copied into the response as received, so
+ * its 0x20 case survives); lookup() decides what goes in which section, the way NSD does;
+ * encode() writes it with name compression and NSD's truncation rules.
  */
-import * as packet from "dns-packet";
-import type { RR, Zone, ZoneSet } from "./zone";
+import { keyInZone, labelKey, nameInfo } from "./dname";
+import { TYPE } from "./rdata";
+import type { RR, RRsets, Zone, ZoneSet } from "./zone";
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 /** Our EDNS(0) UDP payload size: the 2020 DNS flag day value, avoids IP fragmentation. */
@@ -16,158 +19,570 @@ const QR = 0x8000;
 const AA = 0x0400;
 const TC = 0x0200;
 const RD = 0x0100;
-
-export type LookupResult =
-  | { kind: "success"; answer: RR[]; authority: RR[] }
-  | { kind: "nodata"; authority: RR[] }
-  | { kind: "nxdomain"; authority: RR[] }
-  | { kind: "refused" };
-
-function negativeSoa(zone: Zone): RR {
-  return { ...zone.soa, ttl: zone.negativeTtl };
-}
-
-/** What the zones say about (name, type); name canonical. */
-export function lookup(zones: ZoneSet, name: string, type: string): LookupResult {
-  const zone = zones.find(name);
-  if (!zone) return { kind: "refused" };
-  const answer: RR[] = [];
-  let current = name;
-  let z: Zone = zone;
-  // Follow CNAMEs inside our zones; a bounded chain guards against loops.
-  for (let hops = 0; hops < 8; hops++) {
-    const node = z.nodes.get(current);
-    if (!node) {
-      if (hops > 0) return { kind: "success", answer, authority: [] };
-      if (z.ents.has(current)) return { kind: "nodata", authority: [negativeSoa(z)] };
-      return { kind: "nxdomain", authority: [negativeSoa(z)] };
-    }
-    const set = node.get(type);
-    if (set && set.length) {
-      answer.push(...set);
-      return { kind: "success", answer, authority: [] };
-    }
-    const cname = node.get("CNAME");
-    if (cname && cname.length && type !== "CNAME") {
-      answer.push(cname[0]!);
-      const target = String((cname[0] as { data: unknown }).data);
-      const nz = zones.find(target);
-      if (!nz) return { kind: "success", answer, authority: [] };
-      z = nz;
-      current = target;
-      continue;
-    }
-    if (hops > 0) return { kind: "success", answer, authority: [] };
-    return { kind: "nodata", authority: [negativeSoa(z)] };
-  }
-  return { kind: "success", answer, authority: [] };
-}
-
-/** A header-only reply (FORMERR/NOTIMP/REFUSED for packets we do not process further). */
-function headerOnly(query: Uint8Array, rcode: number): Uint8Array | null {
-  if (query.length < 2) return null;
-  const out = new Uint8Array(HEADER);
-  out[0] = query[0]!;
-  out[1] = query[1]!;
-  const qflags = query.length >= 4 ? (query[2]! << 8) | query[3]! : 0;
-  const opcode = qflags & 0x7800;
-  const flags = QR | opcode | (qflags & RD) | rcode;
-  out[2] = flags >> 8;
-  out[3] = flags & 0xff;
-  return out;
-}
+const OPCODE_QUERY = 0;
+const OPCODE_NOTIFY = 4;
+const OPCODE_UPDATE = 5;
+const CLASS_IN = 1;
+const CLASS_CH = 3;
+const CLASS_ANY = 255;
+const TYPE_DNSKEY = 48;
+const TYPE_OPT = 41;
+const TYPE_IXFR = 251;
+const TYPE_AXFR = 252;
+/** BADVERS is extended rcode 16: its upper eight bits (1) go in the OPT TTL. */
+const BADVERS_HIGH = 1;
+/** NSD stops following a CNAME chain after this many links. */
+const MAX_CNAME = 8;
+/** An OPT record without options: owner, type, class, TTL, RDLENGTH. */
+const OPT_SIZE = 11;
 
 export interface AnswerOptions {
   transport: "udp" | "tcp";
 }
 
+/** The parts of a query answer() needs, read straight from the bytes. */
+interface Query {
+  id: number;
+  flags: number;
+  /** End of the question (name, type, class). */
+  qEnd: number;
+  /** Key of the question name and of each suffix ("a.b.c", "b.c", "c", ""). */
+  suffixes: string[];
+  /** Offset in the message of each label of the question name. */
+  labelOffsets: number[];
+  qtype: number;
+  qclass: number;
+  opt: { payload: number; version: number; do: boolean } | null;
+}
+
+type Bad = { bad: number };
+
+const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
+
+function skipName(b: Uint8Array, off: number): number {
+  for (let n = 0; n < 128; n++) {
+    if (off >= b.length) return -1;
+    const len = b[off]!;
+    if (len === 0) return off + 1;
+    if ((len & 0xc0) === 0xc0) return off + 2 <= b.length ? off + 2 : -1;
+    if (len & 0xc0) return -1;
+    off += 1 + len;
+  }
+  return -1;
+}
+
+function parse(b: Uint8Array): Query | Bad {
+  const flags = u16(b, 2);
+  const opcode = (flags >> 11) & 0xf;
+  if (opcode !== OPCODE_QUERY && opcode !== OPCODE_NOTIFY && opcode !== OPCODE_UPDATE) return { bad: RCODE.NOTIMP };
+  if (u16(b, 4) !== 1) return { bad: RCODE.FORMERR };
+  // Question name: plain labels only (a pointer here could only point into the header).
+  const keys: string[] = [];
+  const labelOffsets: number[] = [];
+  let off = HEADER;
+  let wireLen = 1;
+  for (;;) {
+    if (off >= b.length) return { bad: RCODE.FORMERR };
+    const len = b[off]!;
+    if (len === 0) break;
+    if (len > 63) return { bad: RCODE.FORMERR };
+    wireLen += len + 1;
+    if (wireLen > 255 || off + 1 + len > b.length) return { bad: RCODE.FORMERR };
+    labelOffsets.push(off);
+    keys.push(labelKey(b, off + 1, len));
+    off += 1 + len;
+  }
+  off++;
+  if (off + 4 > b.length) return { bad: RCODE.FORMERR };
+  const qtype = u16(b, off);
+  const qclass = u16(b, off + 2);
+  const qEnd = off + 4;
+  const suffixes: string[] = new Array(keys.length + 1);
+  suffixes[keys.length] = "";
+  for (let i = keys.length - 1; i >= 0; i--) suffixes[i] = i === keys.length - 1 ? keys[i]! : `${keys[i]}.${suffixes[i + 1]}`;
+  // Answer and authority records (NOTIFY and UPDATE carry some) are skipped; OPT is read.
+  off = qEnd;
+  const skip = u16(b, 6) + u16(b, 8);
+  for (let i = 0; i < skip; i++) {
+    const end = skipName(b, off);
+    if (end < 0 || end + 10 > b.length) return { bad: RCODE.FORMERR };
+    off = end + 10 + u16(b, end + 8);
+    if (off > b.length) return { bad: RCODE.FORMERR };
+  }
+  let opt: Query["opt"] = null;
+  const arcount = u16(b, 10);
+  for (let i = 0; i < arcount; i++) {
+    const end = skipName(b, off);
+    if (end < 0 || end + 10 > b.length) return { bad: RCODE.FORMERR };
+    const type = u16(b, end);
+    if (type === TYPE_OPT) {
+      // RFC 6891 6.1.1: more than one OPT, or one not owned by the root, is FORMERR.
+      if (opt || end !== off + 1 || b[off] !== 0) return { bad: RCODE.FORMERR };
+      opt = { payload: u16(b, end + 2), version: b[end + 5]!, do: (b[end + 6]! & 0x80) !== 0 };
+    }
+    off = end + 10 + u16(b, end + 8);
+    if (off > b.length) return { bad: RCODE.FORMERR };
+  }
+  return { id: u16(b, 0), flags, qEnd, suffixes, labelOffsets, qtype, qclass, opt };
+}
+
+/** A header-only reply (FORMERR/NOTIMP for packets we do not process further). */
+function headerOnly(query: Uint8Array, rcode: number): Uint8Array | null {
+  if (query.length < 2) return null;
+  const out = new Uint8Array(HEADER);
+  out[0] = query[0]!;
+  out[1] = query[1]!;
+  const qflags = query.length >= 4 ? u16(query, 2) : 0;
+  const flags = QR | (qflags & 0x7800) | (qflags & RD) | rcode;
+  out[2] = flags >> 8;
+  out[3] = flags & 0xff;
+  return out;
+}
+
 /**
- * Never throws: undecodable input gets FORMERR (or nothing when there is not even an id to
- * answer), so a hostile packet cannot stop the server.
+ * Never throws: undecodable input gets FORMERR (or nothing when there is not even a header
+ * to answer), so a hostile packet cannot stop the server.
  */
 export function answer(query: Uint8Array, zones: ZoneSet, opts: AnswerOptions): Uint8Array | null {
   if (query.length < HEADER) return null;
   // A response must never be answered (reflection loops between servers).
   if (query[2]! & 0x80) return null;
-  let q: packet.DecodedPacket;
   try {
-    q = packet.decode(Buffer.from(query.buffer, query.byteOffset, query.length));
-  } catch {
-    return headerOnly(query, RCODE.FORMERR);
-  }
-  try {
+    const q = parse(query);
+    if ("bad" in q) return headerOnly(query, q.bad);
     return respond(query, q, zones, opts);
   } catch {
     return headerOnly(query, RCODE.SERVFAIL);
   }
 }
 
-function respond(raw: Uint8Array, q: packet.DecodedPacket, zones: ZoneSet, opts: AnswerOptions): Uint8Array | null {
-  const qflags = (raw[2]! << 8) | raw[3]!;
-  const opcode = (qflags >> 11) & 0xf;
-  if (opcode !== 0) return headerOnly(raw, RCODE.NOTIMP);
-  const questions = q.questions ?? [];
-  if (questions.length !== 1) return headerOnly(raw, RCODE.FORMERR);
-  const question = questions[0]!;
-  const opts0 = (q.additionals ?? []).filter((a) => a.type === "OPT");
-  if (opts0.length > 1) return headerOnly(raw, RCODE.FORMERR);
-  const opt = opts0[0] as packet.OptAnswer | undefined;
-  const limit =
-    opts.transport === "tcp" ? 65535 : opt ? Math.max(PLAIN_UDP_LIMIT, Math.min(opt.udpPayloadSize ?? 512, EDNS_PAYLOAD)) : PLAIN_UDP_LIMIT;
+/** One RRset placed in a section; owner null means "the question name as received". */
+export interface Placed {
+  owner: string | null;
+  rrs: RR[];
+}
 
-  const additionals: packet.Answer[] = [];
-  if (opt) additionals.push({ type: "OPT", name: ".", udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] } as unknown as packet.Answer);
+/**
+ * NSD's sections: the apex NS added to positive answers is optional (left out, without TC,
+ * when it does not fit), and additional addresses go A first, then AAAA.
+ */
+export interface Result {
+  rcode: number;
+  aa: boolean;
+  answer: Placed[];
+  authority: Placed[];
+  optionalAuthority: Placed[];
+  additionalA: Placed[];
+  additionalAAAA: Placed[];
+  /** A referral: it must carry at least one glue address or be truncated. */
+  delegation: boolean;
+}
 
-  let flags = QR | (qflags & RD);
-  let rcode: number = RCODE.NOERROR;
-  let answers: RR[] = [];
-  let authorities: RR[] = [];
-  const qname = question.name;
-  const canonical = qname.toLowerCase().replace(/\.$/, "");
-
-  if (opt && (opt.ednsVersion ?? 0) > 0) {
-    // BADVERS is extended rcode 16: upper 8 bits (1) go in the OPT TTL field.
-    (additionals[0] as { extendedRcode: number }).extendedRcode = 1;
-  } else if ((question.class ?? "IN") !== "IN") {
-    rcode = RCODE.REFUSED;
+function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions): Uint8Array {
+  const opcode = (q.flags >> 11) & 0xf;
+  let result: Result;
+  let extended = 0;
+  let noQuestion = false;
+  if (q.opt && q.opt.version > 0) {
+    result = empty(RCODE.NOERROR);
+    extended = BADVERS_HIGH;
+  } else if (opcode === OPCODE_UPDATE) {
+    // No dynamic updates over DNS: the HTTP API is the way in (NSD answers the same).
+    return headerOnly(raw, RCODE.NOTIMP)!;
+  } else if (opcode === OPCODE_NOTIFY) {
+    // answer() serves as a primary: NOTIFY is refused for our zones (as NSD without
+    // allow-notify) and NXDOMAIN for names that are not a zone we serve.
+    return headerOnly(raw, zones.byKey(q.suffixes[0]!) ? RCODE.REFUSED : RCODE.NXDOMAIN)!;
+  } else if (q.qclass === CLASS_CH) {
+    // CHAOS (version.bind, id.server, ...) as NSD with hide-version and hide-identity.
+    result = empty(RCODE.REFUSED);
+  } else if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) {
+    // NSD drops the question of other classes from its REFUSED answer.
+    result = empty(RCODE.REFUSED);
+    noQuestion = true;
+  } else if (q.qtype === TYPE_AXFR || q.qtype === TYPE_IXFR || q.qtype === TYPE_OPT) {
+    // Transfers are handled by the transfer code before answer() (TCP only).
+    result = empty(q.qtype === TYPE_OPT ? RCODE.FORMERR : RCODE.REFUSED);
   } else {
-    const result = lookup(zones, canonical, question.type);
-    switch (result.kind) {
-      case "refused":
-        rcode = RCODE.REFUSED;
-        break;
-      case "nxdomain":
-        rcode = RCODE.NXDOMAIN;
-        flags |= AA;
-        authorities = result.authority;
-        break;
-      case "nodata":
-        flags |= AA;
-        authorities = result.authority;
-        break;
-      case "success":
-        flags |= AA;
-        answers = result.answer;
-        break;
+    result = lookup(zones, q.suffixes, q.qtype, q.qclass === CLASS_ANY);
+    // NSD answers class ANY from the IN data but not authoritatively.
+    if (q.qclass === CLASS_ANY) result.aa = false;
+  }
+  const limit =
+    opts.transport === "tcp" ? 65535 : q.opt ? Math.max(PLAIN_UDP_LIMIT, Math.min(q.opt.payload, EDNS_PAYLOAD)) : PLAIN_UDP_LIMIT;
+  return encode(raw, q, result, limit, extended, noQuestion);
+}
+
+function empty(rcode: number): Result {
+  return { rcode, aa: false, answer: [], authority: [], optionalAuthority: [], additionalA: [], additionalAAAA: [], delegation: false };
+}
+
+function typeKey(code: number): string {
+  switch (code) {
+    case 1:
+      return "A";
+    case 2:
+      return "NS";
+    case 5:
+      return "CNAME";
+    case 6:
+      return "SOA";
+    case 12:
+      return "PTR";
+    case 15:
+      return "MX";
+    case 16:
+      return "TXT";
+    case 28:
+      return "AAAA";
+    case 33:
+      return "SRV";
+    case 257:
+      return "CAA";
+    default:
+      return `UNKNOWN_${code}`;
+  }
+}
+
+/** The index of the served zone's apex among the suffixes, or -1. */
+function zoneIndex(zones: ZoneSet, suffixes: string[], from: number): number {
+  for (let i = from; i < suffixes.length; i++) if (zones.byKey(suffixes[i]!)) return i;
+  return -1;
+}
+
+class Builder {
+  r: Result = { ...empty(RCODE.NOERROR), aa: true };
+  private seen = new Set<RR[]>();
+  private cnames = 0;
+
+  constructor(private classAny: boolean) {}
+
+  place(section: Placed[], owner: string | null, rrs: RR[]): boolean {
+    // NSD never puts one RRset in the message twice (an A both in answer and as glue).
+    if (this.seen.has(rrs)) return false;
+    this.seen.add(rrs);
+    section.push({ owner, rrs });
+    return true;
+  }
+
+  negative(zone: Zone, rcode: number): void {
+    this.r.rcode = rcode;
+    // As NSD: class ANY questions get no SOA (it would claim class IN authority).
+    if (this.classAny) return;
+    this.place(this.r.authority, zone.name, [zone.negativeSoa]);
+  }
+
+  /**
+   * A and AAAA of the targets of NS, MX and SRV records, when the zone holds them (also by
+   * wildcard). Glue below a cut only for NS, as NSD.
+   */
+  additional(zone: Zone, set: RR[]): void {
+    const code = set[0]!.code;
+    if (code !== TYPE.NS && code !== TYPE.MX && code !== TYPE.SRV) return;
+    for (const rr of set) {
+      const t = rr.targets[0]!;
+      if (!keyInZone(t, zone.name)) continue;
+      const found = addressNode(zone, t, code === TYPE.NS);
+      if (!found) continue;
+      const a = found.node.get("A");
+      if (a) this.place(this.r.additionalA, found.owner, a);
+      const aaaa = found.node.get("AAAA");
+      if (aaaa) this.place(this.r.additionalAAAA, found.owner, aaaa);
     }
   }
-  // Owner names take the question's spelling (0x20 case randomisation by resolvers).
-  const rename = (rr: RR): RR => (rr.name === canonical ? { ...rr, name: qname } : rr);
-  const msg: packet.Packet = {
-    id: q.id,
-    type: "response",
-    flags: flags | rcode,
-    questions: [question],
-    answers: answers.map(rename),
-    authorities,
-    additionals,
-  };
-  let out = packet.encode(msg);
-  if (out.length > limit) {
-    msg.flags = (msg.flags ?? 0) | TC;
-    msg.answers = [];
-    msg.authorities = [];
-    out = packet.encode(msg);
+
+  referral(zone: Zone, cut: string): void {
+    // AA stays set when a CNAME chain led here from authoritative data.
+    this.r.aa = this.cnames > 0;
+    this.r.delegation = true;
+    const ns = zone.nodes.get(cut)!.get("NS")!;
+    this.place(this.r.authority, cut, ns);
+    this.additional(zone, ns);
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+
+  /** Resolves name (suffix keys) in zone whose apex sits at suffixes[apexIdx]. */
+  resolve(zones: ZoneSet, zone: Zone, suffixes: string[], apexIdx: number, qtype: number, owner: string | null): void {
+    let ce = apexIdx;
+    for (let i = apexIdx - 1; i >= 0; i--) {
+      const n = suffixes[i]!;
+      if (zone.cuts.has(n) && !(i === 0 && qtype === TYPE.DS)) {
+        this.referral(zone, n);
+        return;
+      }
+      if (!zone.nodes.has(n) && !zone.ents.has(n)) break;
+      ce = i;
+    }
+    if (ce === 0) {
+      this.exact(zones, zone, zone.nodes.get(suffixes[0]!), suffixes[0]!, qtype, owner);
+      return;
+    }
+    // RFC 4592: only the closest encloser's wildcard, and never past an existing name.
+    const wild = zone.nodes.get(`*.${suffixes[ce]}`);
+    if (wild) {
+      this.exact(zones, zone, wild, suffixes[0]!, qtype, owner);
+      return;
+    }
+    this.negative(zone, RCODE.NXDOMAIN);
+  }
+
+  exact(zones: ZoneSet, zone: Zone, node: RRsets | undefined, name: string, qtype: number, owner: string | null): void {
+    if (!node || node.size === 0) {
+      this.negative(zone, RCODE.NOERROR);
+      return;
+    }
+    let set: RR[] | undefined;
+    if (qtype === TYPE.ANY) set = anyRRset(node);
+    else set = node.get(typeKey(qtype));
+    if (set) {
+      this.place(this.r.answer, owner, set);
+      this.additional(zone, set);
+      // NSD adds the apex NS (optional) except for ANY, DS and DNSKEY, whose answers are large.
+      const apexNs = zone.nodes.get(zone.name)?.get("NS");
+      if (apexNs && !this.classAny && qtype !== TYPE.ANY && qtype !== TYPE.DS && qtype !== TYPE_DNSKEY) {
+        if (this.place(this.r.optionalAuthority, zone.name, apexNs)) this.additional(zone, apexNs);
+      }
+      return;
+    }
+    const cname = node.get("CNAME");
+    if (cname && qtype !== TYPE.CNAME) {
+      if (!this.place(this.r.answer, owner, cname)) return; // a loop: stop where NSD stops
+      if (++this.cnames > MAX_CNAME) return;
+      const target = cname[0]!.targets[0]!;
+      const info = nameInfo(target);
+      const suffixes = [...info.suffixes, ""];
+      const apexIdx = zoneIndex(zones, suffixes, 0);
+      if (apexIdx < 0) return;
+      this.resolve(zones, zones.byKey(suffixes[apexIdx]!)!, suffixes, apexIdx, qtype, target);
+      return;
+    }
+    this.negative(zone, RCODE.NOERROR);
+  }
+}
+
+/**
+ * RFC 8482 as NSD: one RRset. The first of A, AAAA, SOA, MX, PTR in zone order; failing
+ * those, the last other RRset; DNSKEY/RRSIG/NSEC only when nothing else exists.
+ */
+function anyRRset(node: RRsets): RR[] | undefined {
+  let normal: RR[] | undefined;
+  let nonPreferred: RR[] | undefined;
+  for (const set of node.values()) {
+    const c = set[0]!.code;
+    if (c === TYPE.A || c === TYPE.AAAA || c === TYPE.SOA || c === TYPE.MX || c === TYPE.PTR) return set;
+    if (c === TYPE_DNSKEY || c === 46 || c === 47) nonPreferred = set;
+    else normal = set;
+  }
+  return normal ?? nonPreferred;
+}
+
+/** True when name sits below a delegation point of the zone (it is glue, not zone data). */
+function belowCut(zone: Zone, name: string): boolean {
+  if (zone.cuts.size === 0) return false;
+  const info = nameInfo(name);
+  for (let i = 1; i < info.suffixes.length; i++) {
+    const n = info.suffixes[i]!;
+    if (n === zone.name) return false;
+    if (zone.cuts.has(n)) return true;
+  }
+  return false;
+}
+
+/** The node holding a name's addresses: the name itself or, failing that, its wildcard. */
+function addressNode(zone: Zone, name: string, allowGlue: boolean): { owner: string; node: RRsets } | null {
+  if (!allowGlue && belowCut(zone, name)) return null;
+  const node = zone.nodes.get(name);
+  if (node) return { owner: name, node };
+  if (zone.ents.has(name)) return null;
+  const info = nameInfo(name);
+  for (let i = 1; i < info.suffixes.length; i++) {
+    const n = info.suffixes[i]!;
+    if (zone.nodes.has(n) || zone.ents.has(n) || n === zone.name) {
+      const wild = zone.nodes.get(`*.${n}`);
+      return wild ? { owner: name, node: wild } : null;
+    }
+  }
+  return null;
+}
+
+/** What the zones say about (name, type). suffixes: keys of the name and its ancestors, root last. */
+export function lookup(zones: ZoneSet, suffixes: string[], qtype: number, classAny = false): Result {
+  let apexIdx = zoneIndex(zones, suffixes, 0);
+  if (apexIdx < 0) return empty(RCODE.REFUSED);
+  // DS at a zone apex belongs to the parent side of the cut, when we serve the parent.
+  if (apexIdx === 0 && qtype === TYPE.DS) {
+    const parent = zoneIndex(zones, suffixes, 1);
+    if (parent > 0) apexIdx = parent;
+  }
+  const b = new Builder(classAny);
+  b.resolve(zones, zones.byKey(suffixes[apexIdx]!)!, suffixes, apexIdx, qtype, null);
+  return b.r;
+}
+
+// Slack beyond 64 KiB: an RRset is written first, then checked against the limit.
+const SCRATCH = new Uint8Array(65535 + 70000);
+
+/** Message writer with name compression and roll-back for RRsets that do not fit. */
+class Writer {
+  buf: Uint8Array;
+  pos = 0;
+  private comp = new Map<string, number>();
+  private compLog: string[] = [];
+
+  constructor(readonly limit: number) {
+    // answer() runs to completion synchronously, so one scratch buffer serves every call.
+    this.buf = SCRATCH;
+  }
+  u16(v: number): void {
+    this.buf[this.pos++] = (v >> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+  }
+  u32(v: number): void {
+    this.u16((v >>> 16) & 0xffff);
+    this.u16(v & 0xffff);
+  }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  remember(key: string, at: number): void {
+    if (at < 0x4000 && !this.comp.has(key)) {
+      this.comp.set(key, at);
+      this.compLog.push(key);
+    }
+  }
+  mark(): [number, number] {
+    return [this.pos, this.compLog.length];
+  }
+  rollback([pos, log]: [number, number]): void {
+    this.pos = pos;
+    while (this.compLog.length > log) this.comp.delete(this.compLog.pop()!);
+  }
+  /** Writes a name, compressed against every name written before it. */
+  name(key: string, compress: boolean): void {
+    if (key === "") {
+      this.buf[this.pos++] = 0;
+      return;
+    }
+    const info = nameInfo(key);
+    const start = this.pos;
+    for (let i = 0; i < info.suffixes.length; i++) {
+      const at = compress ? this.comp.get(info.suffixes[i]!) : undefined;
+      if (at !== undefined) {
+        this.bytes(info.wire.subarray(0, info.offsets[i]));
+        this.u16(0xc000 | at);
+        for (let j = 0; j < i; j++) this.remember(info.suffixes[j]!, start + info.offsets[j]!);
+        return;
+      }
+    }
+    this.bytes(info.wire);
+    for (let j = 0; j < info.suffixes.length; j++) this.remember(info.suffixes[j]!, start + info.offsets[j]!);
+  }
+}
+
+function writeRR(w: Writer, owner: string | null, rr: RR): boolean {
+  // Worst case before writing: owner + fixed part + RDATA uncompressed.
+  if (owner === null) w.u16(0xc000 | HEADER);
+  else w.name(owner, true);
+  w.u16(rr.code);
+  w.u16(CLASS_IN);
+  w.u32(rr.ttl);
+  const lenAt = w.pos;
+  w.pos += 2;
+  switch (rr.code) {
+    case TYPE.NS:
+    case TYPE.CNAME:
+    case TYPE.PTR:
+      w.name(rr.targets[0]!, true);
+      break;
+    case TYPE.MX:
+      w.u16((rr.rdata[0]! << 8) | rr.rdata[1]!);
+      w.name(rr.targets[0]!, true);
+      break;
+    case TYPE.SOA:
+      w.name(rr.targets[0]!, true);
+      w.name(rr.targets[1]!, true);
+      w.bytes(rr.rdata.subarray(rr.rdata.length - 20));
+      break;
+    default:
+      w.bytes(rr.rdata);
+  }
+  const len = w.pos - lenAt - 2;
+  w.buf[lenAt] = len >> 8;
+  w.buf[lenAt + 1] = len & 0xff;
+  return w.pos <= w.limit;
+}
+
+function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: number, noQuestion: boolean): Uint8Array {
+  const room = limit - (q.opt ? OPT_SIZE : 0);
+  const w = new Writer(room);
+  const counts = [0, 0, 0];
+  // RD is copied; CD is not (NSD clears it: there is no validation here to disable).
+  let flags = QR | (q.flags & 0x7800) | (q.flags & RD) | (r.aa ? AA : 0) | (r.rcode & 0xf);
+  w.bytes(raw.subarray(0, HEADER));
+  if (!noQuestion) {
+    // The question exactly as received: its case is what 0x20-randomising resolvers check.
+    w.bytes(raw.subarray(HEADER, q.qEnd));
+    for (let i = 0; i < q.labelOffsets.length; i++) w.remember(q.suffixes[i]!, q.labelOffsets[i]!);
+  }
+  // [records, counted in, optional]
+  const sections: [Placed[], number, boolean][] = [
+    [r.answer, 0, false],
+    [r.authority, 1, false],
+    [r.optionalAuthority, 1, true],
+    [r.additionalA, 2, true],
+    [r.additionalAAAA, 2, true],
+  ];
+  let truncated = false;
+  for (let s = 0; s < sections.length && !truncated; s++) {
+    const [list, count, optional] = sections[s]!;
+    let done = false;
+    let added = 0;
+    for (const placed of list) {
+      const m = w.mark();
+      let ok = true;
+      for (const rr of placed.rrs) {
+        if (!writeRR(w, placed.owner, rr)) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        counts[count]! += placed.rrs.length;
+        added += placed.rrs.length;
+        continue;
+      }
+      // As NSD: an RRset that does not fit is left out whole. In the answer and authority
+      // sections that truncates the message (TC); optional records are just left out, and
+      // no later section is tried.
+      w.rollback(m);
+      if (!optional) {
+        truncated = true;
+        flags |= TC;
+        break;
+      }
+      done = true;
+    }
+    if (done) {
+      // A referral without a single address would be useless: ask for TCP instead.
+      if (s === 3 && added === 0 && r.delegation) flags |= TC;
+      break;
+    }
+  }
+  let arcount = counts[2]!;
+  if (q.opt) {
+    w.bytes(new Uint8Array([0, 0, TYPE_OPT, EDNS_PAYLOAD >> 8, EDNS_PAYLOAD & 0xff, extended, 0, q.opt.do ? 0x80 : 0, 0, 0, 0]));
+    arcount++;
+  }
+  const out = w.buf.slice(0, w.pos);
+  out[2] = flags >> 8;
+  out[3] = flags & 0xff;
+  out[4] = 0;
+  out[5] = noQuestion ? 0 : 1;
+  out[6] = counts[0]! >> 8;
+  out[7] = counts[0]! & 0xff;
+  out[8] = counts[1]! >> 8;
+  out[9] = counts[1]! & 0xff;
+  out[10] = arcount >> 8;
+  out[11] = arcount & 0xff;
+  return out;
 }

@@ -1,12 +1,34 @@
 /**
  * In-memory zones. Built from the stored ZoneData once per change and then only read: the
- * DNS hot path never touches SQLite.
+ * DNS hot path never touches SQLite. Names are keys (see dname.ts): lower-case presentation
+ * form without the trailing dot.
  */
-import type { Answer } from "dns-packet";
+import { ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
 import type { ZoneData } from "../core/ports";
-import { parseRdata } from "./rdata";
+import { keyInZone, nameInfo, nameKey, parentKey } from "./dname";
+import { packetData, packetType, parseRdataText, type Rdata, TYPE, typeCode } from "./rdata";
 
-export type RR = Answer & { name: string; ttl: number };
+/**
+ * One resource record. `type`/`data` are what dns-packet encodes (structured types get its
+ * objects, every other type is `UNKNOWN_<n>` with the RDATA bytes, which dns-packet writes
+ * verbatim); `code`/`rdata`/`targets` are what answer() encodes from.
+ */
+export interface RR {
+  name: string;
+  type: string;
+  class: "IN";
+  ttl: number;
+  // biome-ignore lint: dns-packet's data shapes differ per type
+  data: any;
+  /** Numeric type. */
+  code: number;
+  /** RDATA, names uncompressed. */
+  rdata: Uint8Array;
+  /** Names inside the RDATA (NS/CNAME/PTR target, MX exchange, SRV target, SOA mname+rname). */
+  targets: string[];
+}
+
+export type RRsets = Map<string, RR[]>;
 
 export interface Zone {
   id: number;
@@ -16,75 +38,140 @@ export interface Zone {
   soa: RR;
   /** RFC 2308: negative answers are cached for min(SOA TTL, SOA MINIMUM). */
   negativeTtl: number;
-  /** owner name -> type -> RRset */
-  nodes: Map<string, Map<string, RR[]>>;
+  /** The SOA as negative answers carry it: with the negative TTL. */
+  negativeSoa: RR;
+  /** owner name -> type (dns-packet key: "A", "UNKNOWN_43") -> RRset, in insertion order */
+  nodes: Map<string, RRsets>;
   /** Names that exist only because something exists below them (empty non-terminals). */
   ents: Set<string>;
+  /** Delegation points: names below the apex that own NS records. */
+  cuts: Set<string>;
 }
 
-function add(nodes: Map<string, Map<string, RR[]>>, rr: RR): void {
+/** RR with dns-packet's `data` made on first use: only transfers read it, answers never do. */
+class Record implements RR {
+  readonly class = "IN" as const;
+  private cached: unknown;
+  constructor(
+    public name: string,
+    public type: string,
+    public ttl: number,
+    public code: number,
+    public rdata: Uint8Array,
+    public targets: string[],
+  ) {}
+  get data(): any {
+    if (this.cached === undefined) this.cached = packetData(this.code, this.rdata, this.targets);
+    return this.cached;
+  }
+}
+
+export function makeRR(name: string, code: number, ttl: number, r: Rdata): RR {
+  return new Record(name, packetType(code), ttl, code, r.wire, r.names);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function add(nodes: Map<string, RRsets>, rr: RR): void {
   let node = nodes.get(rr.name);
   if (!node) nodes.set(rr.name, (node = new Map()));
   const set = node.get(rr.type);
-  if (set) set.push(rr);
-  else node.set(rr.type, [rr]);
+  if (!set) node.set(rr.type, [rr]);
+  // An RRset is a set: the same data twice is served once (as NSD does).
+  else if (!set.some((x) => sameBytes(x.rdata, rr.rdata))) set.push(rr);
+}
+
+// Names from the database are already canonical (core/names.ts): only odd ones need parsing.
+const PLAIN_NAME = /^[a-z0-9_*-]+(?:\.[a-z0-9_-]+)*$/;
+
+function key(name: string): string {
+  if (PLAIN_NAME.test(name)) return name;
+  try {
+    return nameKey(name);
+  } catch {
+    return name.toLowerCase().replace(/\.$/, "");
+  }
 }
 
 export function buildZone(z: ZoneData): Zone {
-  const nodes = new Map<string, Map<string, RR[]>>();
-  const soa: RR = {
-    name: z.name,
-    type: "SOA",
-    class: "IN",
-    ttl: z.soa.ttl,
-    data: {
-      mname: z.soa.mname,
-      rname: z.soa.rname,
-      serial: z.serial,
-      refresh: z.soa.refresh,
-      retry: z.soa.retry,
-      expire: z.soa.expire,
-      minimum: z.soa.minimum,
-    },
-  };
+  const nodes = new Map<string, RRsets>();
+  const apex = key(z.name);
+  const soaRdata = parseRdataText(
+    TYPE.SOA,
+    `${key(z.soa.mname)}. ${key(z.soa.rname)}. ${z.serial >>> 0} ${z.soa.refresh} ${z.soa.retry} ${z.soa.expire} ${z.soa.minimum}`,
+    null,
+  );
+  const soa = makeRR(apex, TYPE.SOA, z.soa.ttl, soaRdata);
   add(nodes, soa);
+  const rr = (name: string, type: string, ttl: number, content: string): RR | null => {
+    // Dynamic hosts are most of a big zone: their addresses skip the presentation parser.
+    if (type === "A" || type === "AAAA") {
+      const owner = key(name);
+      const v4 = type === "A" ? parseIPv4(content) : null;
+      const wire = v4 ? ipv4ToBytes(v4) : type === "AAAA" ? ipv6ToBytes(content) : null;
+      if (!wire || !keyInZone(owner, apex)) return null;
+      return makeRR(owner, type === "A" ? TYPE.A : TYPE.AAAA, ttl, { code: 0, wire, names: [] });
+    }
+    const code = typeCode(type);
+    if (code === null) return null;
+    try {
+      const owner = key(name);
+      if (!keyInZone(owner, apex)) return null;
+      return makeRR(owner, code, ttl, parseRdataText(code, content, null));
+    } catch {
+      // Stored content that no longer parses is skipped rather than taking the zone down.
+      return null;
+    }
+  };
+  const put = (r: RR | null) => r && add(nodes, r);
   for (const ns of z.nameservers) {
-    add(nodes, { name: z.name, type: "NS", class: "IN", ttl: z.nsTtl, data: ns.name });
+    put(rr(apex, "NS", z.nsTtl, `${key(ns.name)}.`));
     // Glue only for names inside this zone; out-of-zone addresses are not ours to serve.
-    if (ns.name === z.name || ns.name.endsWith(`.${z.name}`)) {
-      if (ns.ipv4) add(nodes, { name: ns.name, type: "A", class: "IN", ttl: z.nsTtl, data: ns.ipv4 });
-      if (ns.ipv6) add(nodes, { name: ns.name, type: "AAAA", class: "IN", ttl: z.nsTtl, data: ns.ipv6 });
+    if (keyInZone(key(ns.name), apex)) {
+      if (ns.ipv4) put(rr(ns.name, "A", z.nsTtl, ns.ipv4));
+      if (ns.ipv6) put(rr(ns.name, "AAAA", z.nsTtl, ns.ipv6));
     }
   }
   for (const h of z.hosts) {
-    if (h.ipv4) add(nodes, { name: h.name, type: "A", class: "IN", ttl: h.ttl, data: h.ipv4 });
-    if (h.ipv6) add(nodes, { name: h.name, type: "AAAA", class: "IN", ttl: h.ttl, data: h.ipv6 });
+    if (h.ipv4) put(rr(h.name, "A", h.ttl, h.ipv4));
+    if (h.ipv6) put(rr(h.name, "AAAA", h.ttl, h.ipv6));
     // A host without addresses still exists (NODATA, not NXDOMAIN).
-    if (!nodes.has(h.name)) nodes.set(h.name, new Map());
+    const hk = key(h.name);
+    if (!nodes.has(hk) && keyInZone(hk, apex)) nodes.set(hk, new Map());
   }
-  for (const r of z.records) {
-    const data = parseRdata(r.type, r.content);
-    if (data === undefined) continue;
-    add(nodes, { name: r.name, type: r.type, class: "IN", ttl: r.ttl, data } as RR);
-  }
-  const ents = new Set<string>();
-  for (const name of nodes.keys()) {
+  for (const r of z.records) put(rr(r.name, r.type, r.ttl, r.content));
+  const negativeTtl = Math.min(z.soa.ttl, z.soa.minimum);
+  const negativeSoa = makeRR(apex, TYPE.SOA, negativeTtl, soaRdata);
+  return finishZone({ id: z.id, name: apex, serial: z.serial, soa, negativeTtl, negativeSoa, nodes, ents: new Set(), cuts: new Set() });
+}
+
+/** Derives the empty non-terminals and delegation points from the nodes. */
+export function finishZone(zone: Zone): Zone {
+  zone.ents.clear();
+  zone.cuts.clear();
+  for (const [name, node] of zone.nodes) {
+    if (name !== zone.name && node.has("NS")) zone.cuts.add(name);
     let n = name;
-    while (n !== z.name && n.includes(".")) {
-      n = n.slice(n.indexOf(".") + 1);
-      if (n.length < z.name.length) break;
-      if (!nodes.has(n)) ents.add(n);
+    while (n !== zone.name && n !== "") {
+      n = parentKey(n);
+      if (!keyInZone(n, zone.name) || n === zone.name) break;
+      if (!zone.nodes.has(n)) zone.ents.add(n);
     }
   }
-  return {
-    id: z.id,
-    name: z.name,
-    serial: z.serial,
-    soa,
-    negativeTtl: Math.min(z.soa.ttl, z.soa.minimum),
-    nodes,
-    ents,
-  };
+  return zone;
+}
+
+/** Every record of a zone once, SOA first (the order AXFR sends; it repeats the SOA at the end). */
+export function zoneRecords(zone: Zone): RR[] {
+  const out: RR[] = [zone.soa];
+  for (const node of zone.nodes.values()) {
+    for (const set of node.values()) for (const r of set) if (r !== zone.soa) out.push(r);
+  }
+  return out;
 }
 
 /** The served zones, found by longest suffix. */
@@ -117,15 +204,42 @@ export class ZoneSet {
   get size(): number {
     return this.byName.size;
   }
+  /** The zone named exactly key. */
+  byKey(key: string): Zone | undefined {
+    return this.byName.get(key);
+  }
   /** The zone holding a canonical (lower-case) name. */
   find(name: string): Zone | null {
     let n = name;
     for (;;) {
       const z = this.byName.get(n);
       if (z) return z;
-      const dot = n.indexOf(".");
-      if (dot < 0) return null;
-      n = n.slice(dot + 1);
+      if (n === "") return null;
+      n = parentKey(n);
     }
   }
+}
+
+/**
+ * One record in uncompressed wire form (owner, type, class, TTL, RDATA) exactly as served:
+ * unlike dns-packet's codec it keeps escaped labels and opaque RDATA byte for byte. For
+ * transfers, which must send what answer() serves.
+ */
+export function rrWire(rr: RR): Uint8Array {
+  const owner = nameInfo(rr.name).wire;
+  const out = new Uint8Array(owner.length + 10 + rr.rdata.length);
+  out.set(owner, 0);
+  let o = owner.length;
+  out[o++] = rr.code >> 8;
+  out[o++] = rr.code & 0xff;
+  out[o++] = 0;
+  out[o++] = 1;
+  out[o++] = (rr.ttl >>> 24) & 0xff;
+  out[o++] = (rr.ttl >>> 16) & 0xff;
+  out[o++] = (rr.ttl >>> 8) & 0xff;
+  out[o++] = rr.ttl & 0xff;
+  out[o++] = rr.rdata.length >> 8;
+  out[o++] = rr.rdata.length & 0xff;
+  out.set(rr.rdata, o);
+  return out;
 }

@@ -17,6 +17,7 @@ import { Secondaries } from "./secondaries";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
 import { Users } from "./users";
+import { ZoneContentsRepo } from "./zone-contents";
 
 export class Store implements CoreStore {
   readonly users: Users;
@@ -33,6 +34,7 @@ export class Store implements CoreStore {
   readonly recoveryCodes: RecoveryCodes;
   readonly challenges: Challenges;
   readonly secondaries: Secondaries;
+  readonly zoneContents: ZoneContentsRepo;
 
   constructor(readonly db: Driver) {
     this.users = new Users(db);
@@ -49,6 +51,7 @@ export class Store implements CoreStore {
     this.recoveryCodes = new RecoveryCodes(db);
     this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db);
+    this.zoneContents = new ZoneContentsRepo(db);
   }
 
   static async open(path: string): Promise<Store> {

@@ -363,3 +363,19 @@ describe("settings: GET/PATCH /api/settings", () => {
     expect((await h.call("PATCH", "/api/settings", { token: admin.jwt, body: { smtp: { host: "bad host!", from: "x@y.z" } } })).status).toBe(400);
   });
 });
+
+describe("link pages", () => {
+  it.each(["invite", "reset", "confirm"])("/%s/{token} allows exactly its own inline script (CSP hash) and leaks no referrer", async (kind) => {
+    const page = await h.call("GET", `/${kind}/ipko_${"A".repeat(43)}`);
+    expect(page.status).toBe(200);
+    const script = /<script>([\s\S]*?)<\/script>/.exec(page.text)![1]!;
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(script)));
+    const hash = btoa(String.fromCharCode(...digest));
+    const csp = page.headers.get("content-security-policy")!;
+    expect(csp).toContain(`script-src 'sha256-${hash}'`);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(page.headers.get("cache-control")).toBe("no-store");
+  });
+});

@@ -77,6 +77,21 @@ describe("accounts on the executable", () => {
     expect(run(["--data", data, "user", "reset-link", "nobody@example.com"]).code).toBe(4);
   });
 
+  it("invites with `ipkeep user invite`, and `user disable/enable` lock an account out and back in", () => {
+    const inv = run(["--data", data, "user", "invite", "friend@example.com", "--json"]);
+    expect(inv.code, inv.stderr).toBe(0);
+    const token = /\/invite\/(ipko_[\w-]+)$/.exec(JSON.parse(inv.stdout).url)![1]!;
+    const acc = curl(["-X", "POST", `${server.base}/api/auth/accept-invite`, "-H", "Content-Type: application/json", "-d", JSON.stringify({ token, password: "friend password" })]);
+    expect(acc.status).toBe(201);
+    expect(run(["--data", data, "user", "invite", "friend@example.com"]).code).toBe(5);
+    expect(run(["--data", data, "user", "disable", "friend@example.com"]).code).toBe(0);
+    expect(curl([`${server.base}/api/auth/me`, "-H", `Authorization: Bearer ${acc.body.token}`]).status).toBe(401);
+    const login = ["-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "-d", '{"email": "friend@example.com", "password": "friend password"}'];
+    expect(curl(login).status).toBe(401);
+    expect(run(["--data", data, "user", "enable", "friend@example.com"]).code).toBe(0);
+    expect(curl(login).status).toBe(200);
+  });
+
   it("keeps sessions across a restart, and logout revokes for real", async () => {
     await server.stop();
     server = await startServe(data);

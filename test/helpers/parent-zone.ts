@@ -18,6 +18,8 @@ export interface ParentZone {
 export function startParentZone(): Promise<ParentZone> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket("udp4");
+    // A client that gave up makes the answer bounce (ECONNREFUSED): not the parent's problem.
+    sock.on("error", () => {});
     const state = { delegations: new Map<string, string[]>(), failWith: null as string | null };
     sock.on("message", (msg, rinfo) => {
       let q: packet.Packet;

@@ -1,0 +1,29 @@
+/**
+ * The ipkeep side of the differential test: the compiled executable, `ipkeep zone import`
+ * of the same file NSD loads, then `ipkeep serve` on free ports (stopped by PID).
+ */
+import { cleanup, run, startServe, tempDir } from "../helpers/exe";
+
+export interface Ipkeep {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startIpkeep(zone: string, file: string): Promise<Ipkeep> {
+  const dir = tempDir();
+  const step = (args: string[]) => {
+    const r = run(["--data", dir, ...args]);
+    if (r.code !== 0) throw new Error(`ipkeep ${args.join(" ")} failed (${r.code}):\n${r.stdout}${r.stderr}`);
+  };
+  // init needs a zone of its own; .invalid (RFC 6761) cannot collide with the corpus.
+  step(["init", "--zone", "init.invalid", "--ns", "ns1.init.invalid=192.0.2.9"]);
+  step(["zone", "import", file, "--zone", zone]);
+  const srv = await startServe(dir);
+  return {
+    port: srv.dnsPort,
+    stop: async () => {
+      await srv.stop();
+      cleanup(dir);
+    },
+  };
+}
