@@ -56,5 +56,9 @@ export function jsonBody<S extends TSchema>(schema: S) {
   };
 }
 
+/** OpenAPI metadata of a route. */
+export const doc = (tag: string, summary: string) => ({ tags: [tag], summary, security: [{ bearer: [] }] });
+
 export const created = (body: unknown) => new Response(JSON.stringify(body), { status: 201, headers: { "content-type": "application/json" } });
-export const OK = { ok: true } as const;
+/** A deletion's answer, as the account routes give it: 204, no body. */
+export const noContent = () => new Response(null, { status: 204 });

@@ -4,7 +4,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { created, IdParams, OK, jsonBody, resourcesFor, STRICT, toId } from "./acting";
+import { created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const Nameserver = t.Union([
   t.String({ minLength: 1, maxLength: 400 }),
@@ -26,27 +26,28 @@ export function domainRoutes(deps: ApiDeps) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/domains", async ({ r }) => ({ domains: await r.listDomains() }))
+    .get("/api/domains", async ({ r }) => ({ domains: await r.listDomains() }), { detail: doc("domains", "Built-in zones and your custom domains") })
     .post(
       "/api/domains",
       async ({ r, body }) => created({ domain: await r.createDomain(body) }),
-      { ...jsonBody(NewDomain) },
+      { detail: doc("domains", "Add a custom domain ({name}); with nameservers (admin) a built-in zone"), ...jsonBody(NewDomain) },
     )
     .get("/api/domains/:id", async ({ r, params }) => ({ domain: await r.getDomain(toId(params.id)) }), {
       params: IdParams,
+      detail: doc("domains", "One domain"),
     })
     .delete(
       "/api/domains/:id",
       async ({ r, params }) => {
         await r.removeDomain(toId(params.id));
-        return OK;
+        return noContent();
       },
-      { params: IdParams },
+      { detail: doc("domains", "Remove a custom domain (or, admin, a zone) with its hostnames and records"), params: IdParams },
     )
-    .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { params: IdParams })
+    .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { detail: doc("domains", "Check the NS delegation and start serving the domain"), params: IdParams })
     .get(
       "/api/domains/:id/delegation-status",
       async ({ r, params }) => ({ delegation: await r.delegationStatus(toId(params.id)) }),
-      { params: IdParams },
+      { detail: doc("domains", "What the parent zone lists as the domain's nameservers"), params: IdParams },
     );
 }

@@ -3,7 +3,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { BodyId, created, IdParams, Int, OK, jsonBody, resourcesFor, STRICT, toId } from "./acting";
+import { BodyId, created, doc, IdParams, Int, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const NewHostname = t.Object(
   {
@@ -29,7 +29,7 @@ export function hostnameRoutes(deps: ApiDeps) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/hostnames", async ({ r }) => ({ hostnames: await r.listHosts() }))
+    .get("/api/hostnames", async ({ r }) => ({ hostnames: await r.listHosts() }), { detail: doc("hostnames", "Your hostnames (an admin: all)") })
     .post(
       "/api/hostnames",
       async ({ r, body }) => {
@@ -37,25 +37,27 @@ export function hostnameRoutes(deps: ApiDeps) {
           await r.createHost({ name: body.name, domainId: body.domainId === undefined ? undefined : toId(body.domainId), ttl: body.ttl, description: body.description }),
         );
       },
-      { ...jsonBody(NewHostname) },
+      { detail: doc("hostnames", "Create a hostname; answers it and a fresh update token (shown once)"), ...jsonBody(NewHostname) },
     )
     .get("/api/hostnames/:id", async ({ r, params }) => ({ hostname: await r.getHost(toId(params.id)) }), {
       params: IdParams,
+      detail: doc("hostnames", "One hostname"),
     })
     .patch(
       "/api/hostnames/:id",
       async ({ r, params, body }) => ({ hostname: await r.updateHost(toId(params.id), body) }),
-      { params: IdParams, ...jsonBody(HostnamePatch) },
+      { detail: doc("hostnames", "Change ttl, description or the IPv6 interface id"), params: IdParams, ...jsonBody(HostnamePatch) },
     )
     .delete(
       "/api/hostnames/:id",
       async ({ r, params }) => {
         await r.removeHost(toId(params.id));
-        return OK;
+        return noContent();
       },
-      { params: IdParams },
+      { detail: doc("hostnames", "Delete a hostname with its tokens and records"), params: IdParams },
     )
     .get("/api/hostnames/:id/log", async ({ r, params }) => ({ log: await r.hostLog(toId(params.id)) }), {
       params: IdParams,
+      detail: doc("hostnames", "Update history, newest first"),
     });
 }

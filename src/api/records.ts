@@ -4,7 +4,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { created, IdParams, Int, OK, RecordParams, jsonBody, resourcesFor, STRICT, toId } from "./acting";
+import { created, doc, IdParams, Int, jsonBody, noContent, RecordParams, resourcesFor, STRICT, toId } from "./acting";
 
 // Room for a 2048-character TXT value in quoted zone-file form.
 const MAX_CONTENT = 4096;
@@ -36,25 +36,26 @@ export function recordRoutes(deps: ApiDeps) {
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
     .get("/api/domains/:id/records", async ({ r, params }) => ({ records: await r.listRecords(toId(params.id)) }), {
       params: IdParams,
+      detail: doc("records", "A domain's records (in a shared zone: those under your hostnames)"),
     })
     .post(
       "/api/domains/:id/records",
       async ({ r, params, body }) => created({ record: await r.createRecord(toId(params.id), body) }),
-      { params: IdParams, ...jsonBody(NewRecord) },
+      { detail: doc("records", "Create a record (A, AAAA, CNAME, TXT, MX, SRV, CAA, NS)"), params: IdParams, ...jsonBody(NewRecord) },
     )
     .patch(
       "/api/domains/:id/records/:recordId",
       async ({ r, params, body }) => ({
         record: await r.updateRecord(toId(params.id), toId(params.recordId), body),
       }),
-      { params: RecordParams, ...jsonBody(RecordPatch) },
+      { detail: doc("records", "Change a record's content, priority, name or TTL"), params: RecordParams, ...jsonBody(RecordPatch) },
     )
     .delete(
       "/api/domains/:id/records/:recordId",
       async ({ r, params }) => {
         await r.removeRecord(toId(params.id), toId(params.recordId));
-        return OK;
+        return noContent();
       },
-      { params: RecordParams },
+      { detail: doc("records", "Delete a record"), params: RecordParams },
     );
 }

@@ -5,7 +5,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./context";
-import { Bool, BodyId, created, IdParams, OK, jsonBody, resourcesFor, STRICT, toId } from "./acting";
+import { BodyId, Bool, created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const NewToken = t.Object(
   {
@@ -22,7 +22,7 @@ export function tokenRoutes(deps: ApiDeps) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/tokens", async ({ r }) => ({ tokens: await r.listTokens() }))
+    .get("/api/tokens", async ({ r }) => ({ tokens: await r.listTokens() }), { detail: doc("tokens", "Your update tokens (hints only, never values)") })
     .post(
       "/api/tokens",
       async ({ r, body }) => {
@@ -34,17 +34,18 @@ export function tokenRoutes(deps: ApiDeps) {
         });
         return created({ token });
       },
-      { ...jsonBody(NewToken) },
+      { detail: doc("tokens", "Create an update token for one hostname, a set, or all of yours"), ...jsonBody(NewToken) },
     )
     .post("/api/tokens/:id/regenerate", async ({ r, params }) => ({ token: await r.regenerateToken(toId(params.id)) }), {
       params: IdParams,
+      detail: doc("tokens", "New secret for a token; the old value stops working at once"),
     })
     .delete(
       "/api/tokens/:id",
       async ({ r, params }) => {
         await r.removeToken(toId(params.id));
-        return OK;
+        return noContent();
       },
-      { params: IdParams },
+      { detail: doc("tokens", "Revoke a token"), params: IdParams },
     );
 }

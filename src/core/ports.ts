@@ -244,6 +244,7 @@ export interface CoreStore extends UpdateStore {
   };
   settings: {
     get(key: string): string | null;
+    set(key: string, value: string): void;
   };
   oneTime: {
     create(

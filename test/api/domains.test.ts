@@ -111,7 +111,7 @@ describe("ipdock domain examples", () => {
     expect(await digShort(h.dnsPort, "example.com", "MX")).toEqual(["20 mail.example.com."]);
     // curl -X DELETE /api/domains/{domainId}/records/{recordId}
     const d = await h.call("DELETE", `/api/domains/${id}/records/${a.body.record.id}`, { key: alice.key });
-    expect(d.status).toBe(200);
+    expect(d.status).toBe(204);
     expect((await dig(h.dnsPort, "www.example.com", "A")).status).toBe("NXDOMAIN");
     expect((await h.call("DELETE", `/api/domains/${id}/records/${a.body.record.id}`, { key: alice.key })).status).toBe(404);
   });
@@ -131,6 +131,8 @@ describe("ipdock domain examples", () => {
     // A delegation: served as a referral (authority) or, by a server without referrals yet, as an answer.
     const ref = await dig(h.dnsPort, "lab.example.com", "NS");
     expect([...ref.answer, ...ref.authority]).toContain("lab.example.com. 3600 IN NS ns.lab-dns.net.");
+    expect((await add({ type: "TXT", name: "parts", content: '"part one" "part two"' })).status).toBe(201);
+    expect(await digShort(h.dnsPort, "parts.example.com", "TXT")).toEqual(['"part one" "part two"']);
     expect((await add({ type: "TXT", name: "*.wild", content: "any" })).status).toBe(201);
     // Stored at the wildcard owner; synthesis for other names is the answer logic's job.
     expect(await digShort(h.dnsPort, "*.wild.example.com", "TXT")).toEqual(['"any"']);
@@ -197,7 +199,7 @@ describe("records in a built-in zone", () => {
   });
 
   it("deleting the hostname deletes its records", async () => {
-    expect((await h.call("DELETE", `/api/hostnames/${hostId}`, { key: bob.key })).status).toBe(200);
+    expect((await h.call("DELETE", `/api/hostnames/${hostId}`, { key: bob.key })).status).toBe(204);
     expect((await h.call("GET", `/api/domains/${zoneId}/records`, { key: bob.key })).body.records).toEqual([]);
     expect((await dig(h.dnsPort, `_acme-challenge.bobhost.${ZONE}`, "TXT")).status).toBe("NXDOMAIN");
   });
@@ -307,7 +309,7 @@ describe("domains of others and built-in zones", () => {
     expect((await h.call("DELETE", `/api/domains/${r.body.domain.id}`, { key: alice.key })).status).toBe(403);
     expect((await h.call("POST", "/api/domains", { key: alice.key, body: { name: `inside.${ZONE}` } })).status).toBe(409);
     expect((await h.call("POST", "/api/domains", { key: alice.key, body: { name: "example.net" } })).status).toBe(409);
-    expect((await h.call("DELETE", `/api/domains/${r.body.domain.id}`, { key: admin.key })).status).toBe(200);
+    expect((await h.call("DELETE", `/api/domains/${r.body.domain.id}`, { key: admin.key })).status).toBe(204);
     expect((await dig(h.dnsPort, "zone2.example.net", "SOA")).status).toBe("REFUSED");
   });
 
@@ -330,7 +332,7 @@ describe("domains of others and built-in zones", () => {
     expect((await h.call("POST", `/api/domains/${d.id}/verify`, { key: bob.key })).status).toBe(200);
     const host = (await h.call("POST", "/api/hostnames", { key: bob.key, body: { name: "pc.gone.example" } })).body;
     expect((await dig(h.dnsPort, "pc.gone.example", "A")).status).toBe("NOERROR");
-    expect((await h.call("DELETE", `/api/domains/${d.id}`, { key: bob.key })).status).toBe(200);
+    expect((await h.call("DELETE", `/api/domains/${d.id}`, { key: bob.key })).status).toBe(204);
     expect(h.store.hosts.byId(host.hostname.id)).toBeNull();
     expect(h.store.tokens.byId(host.token.id)).toBeNull();
     expect((await dig(h.dnsPort, "pc.gone.example", "A")).status).toBe("REFUSED");
@@ -338,8 +340,19 @@ describe("domains of others and built-in zones", () => {
 });
 
 describe("quotas", () => {
+  it("an unlimited default (null through PATCH /api/settings) never refuses", async () => {
+    h.store.settings.set("default_quota_domains", "unlimited");
+    try {
+      const dave = h.user("dave@example.com");
+      for (const n of [1, 2, 3, 4]) expect((await h.call("POST", "/api/domains", { key: dave.key, body: { name: `dave${n}.example` } })).status).toBe(201);
+    } finally {
+      h.store.db.prepare("DELETE FROM settings WHERE key = 'default_quota_domains'").run();
+    }
+  });
+
   it("limits hostnames, custom domains and records per user with ipdock's PLAN_LIMIT answer", async () => {
     const carol = h.user("carol@example.com");
+    const saved = h.store.settings.get("default_quota_hostnames");
     h.store.settings.set("default_quota_hostnames", "1");
     h.store.db.prepare("UPDATE users SET quota_domains = 1, quota_records = 1 WHERE id = ?").run(carol.id);
     try {
@@ -359,7 +372,8 @@ describe("quotas", () => {
       expect((await h.call("POST", "/api/hostnames", { key: admin.key, body: { name: `adm1.${ZONE}` } })).status).toBe(201);
       expect((await h.call("POST", "/api/hostnames", { key: admin.key, body: { name: `adm2.${ZONE}` } })).status).toBe(201);
     } finally {
-      h.store.settings.set("default_quota_hostnames", "");
+      if (saved === null) h.store.db.prepare("DELETE FROM settings WHERE key = 'default_quota_hostnames'").run();
+      else h.store.settings.set("default_quota_hostnames", saved);
     }
   });
 });

@@ -98,12 +98,27 @@ describe("ipdock hostname examples", () => {
     expect(rec.status).toBe(201);
     // curl -X DELETE /api/hostnames/{id}
     const r = await h.call("DELETE", `/api/hostnames/${id}`, { key: alice.key });
-    expect(r.status).toBe(200);
+    expect(r.status).toBe(204);
     expect((await h.call("GET", `/api/hostnames/${id}`, { key: alice.key })).status).toBe(404);
     expect((await h.call("GET", "/api/tokens", { key: alice.key })).body.tokens).toEqual([]);
     expect(h.store.records.byId(rec.body.record.id)).toBeNull();
     expect((await dig(h.dnsPort, `myserver.${ZONE}`, "A")).status).toBe("NXDOMAIN");
     expect((await update(token, "203.0.113.10")).status).toBe(401);
+  });
+});
+
+describe("audit log", () => {
+  it("records who changed what, from which address", async () => {
+    const r = await h.call("POST", "/api/hostnames", { key: alice.key, body: { name: `audited.${ZONE}` }, peer: "198.51.100.77" });
+    expect(r.status).toBe(201);
+    await h.call("DELETE", `/api/hostnames/${r.body.hostname.id}`, { key: alice.key, peer: "198.51.100.78" });
+    const rows = h.store.db
+      .prepare("SELECT actor_id AS actorId, actor, action, target, address FROM audit_log WHERE target LIKE ? ORDER BY id")
+      .all(`%audited.${ZONE}`);
+    expect(rows).toEqual([
+      { actorId: alice.id, actor: `user:${alice.id}`, action: "hostname.create", target: `hostname:${r.body.hostname.id} audited.${ZONE}`, address: "198.51.100.77" },
+      { actorId: alice.id, actor: `user:${alice.id}`, action: "hostname.delete", target: `hostname:${r.body.hostname.id} audited.${ZONE}`, address: "198.51.100.78" },
+    ]);
   });
 });
 
@@ -120,7 +135,7 @@ describe("tokens covering several hostnames", () => {
     expect(up.body.status).toBe("good");
     expect(await digShort(h.dnsPort, `a2.${ZONE}`, "A")).toEqual(["198.51.100.2"]);
     const del = await h.call("DELETE", `/api/tokens/${all.body.token.id}`, { key: alice.key });
-    expect(del.status).toBe(200);
+    expect(del.status).toBe(204);
     const dead = await h.call("GET", `/api/update?hostname=a1.${ZONE}&ip=198.51.100.3`, { headers: { authorization: `Bearer ${all.body.token.tokenValue}` } });
     expect(dead.status).toBe(401);
   });

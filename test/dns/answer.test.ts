@@ -50,6 +50,13 @@ const parsed = parseZoneFile(ZONE);
 const data = zoneDataOf(parsed);
 // A TXT value from the JSON API: one unquoted string longer than 255 octets.
 data.records.push({ name: "long.example.test", type: "TXT", ttl: 60, content: "x".repeat(300) });
+// Content as the JSON API stores it (core/records.ts): unquoted TXT, null MX, root SRV target.
+data.records.push(
+  { name: "api.example.test", type: "TXT", ttl: 60, content: "v=spf1 include:_spf.example.com -all" },
+  { name: "api.example.test", type: "MX", ttl: 60, content: "0 ." },
+  { name: "_x._tcp.example.test", type: "SRV", ttl: 60, content: "0 0 0 ." },
+  { name: "api.example.test", type: "CAA", ttl: 60, content: '0 issuewild "letsencrypt.org"' },
+);
 const zones = new ZoneSet();
 zones.set(buildZone(data));
 
@@ -190,6 +197,10 @@ describe("record types", () => {
     { name: "txt.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: ['txt.example.test. 3600 TXT "a" "b c"'], ns: APEX_NS, extra: [NS1_A] },
     // More than 255 octets: split into character-strings of at most 255.
     { name: "long.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: [`long.example.test. 60 TXT "${"x".repeat(255)}" "${"x".repeat(45)}"`], ns: APEX_NS, extra: [NS1_A] },
+    { name: "api.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: ['api.example.test. 60 TXT "v=spf1 include:_spf.example.com -all"'], ns: APEX_NS, extra: [NS1_A] },
+    { name: "api.example.test", qtype: T.MX, rcode: "NOERROR", flags: "qr aa", answer: ["api.example.test. 60 MX 0 ."], ns: APEX_NS, extra: [NS1_A] },
+    { name: "_x._tcp.example.test", qtype: T.SRV, rcode: "NOERROR", flags: "qr aa", answer: ["_x._tcp.example.test. 60 SRV 0 0 0 ."], ns: APEX_NS, extra: [NS1_A] },
+    { name: "api.example.test", qtype: T.CAA, rcode: "NOERROR", flags: "qr aa", answer: ['api.example.test. 60 CAA 0 issuewild "letsencrypt.org"'], ns: APEX_NS, extra: [NS1_A] },
     // RFC 3597: unknown types as opaque RDATA, the bytes exactly.
     { name: "opaque.example.test", qtype: 65534, rcode: "NOERROR", flags: "qr aa", answer: ["opaque.example.test. 3600 TYPE65534 \\# 3 010203"], ns: APEX_NS, extra: [NS1_A] },
     { name: "https.example.test", qtype: T.HTTPS, rcode: "NOERROR", flags: "qr aa", answer: ["https.example.test. 3600 HTTPS 1 ."], ns: APEX_NS, extra: [NS1_A] },

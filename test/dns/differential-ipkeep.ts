@@ -9,7 +9,8 @@ export interface Ipkeep {
   stop(): Promise<void>;
 }
 
-export async function startIpkeep(zone: string, file: string): Promise<Ipkeep> {
+/** zones: [name, file] pairs, imported in order. */
+export async function startIpkeep(zones: [string, string][]): Promise<Ipkeep> {
   const dir = tempDir();
   const step = (args: string[]) => {
     const r = run(["--data", dir, ...args]);
@@ -17,7 +18,7 @@ export async function startIpkeep(zone: string, file: string): Promise<Ipkeep> {
   };
   // init needs a zone of its own; .invalid (RFC 6761) cannot collide with the corpus.
   step(["init", "--zone", "init.invalid", "--ns", "ns1.init.invalid=192.0.2.9"]);
-  step(["zone", "import", file, "--zone", zone]);
+  for (const [zone, file] of zones) step(["zone", "import", file, "--zone", zone]);
   const srv = await startServe(dir);
   return {
     port: srv.dnsPort,

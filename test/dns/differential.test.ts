@@ -20,8 +20,12 @@ import { buildQuery, type QueryOptions, render, tcpExchange, udpExchange } from 
 import { startZoneNsd, type ZoneNsd } from "../helpers/nsd-zone";
 import { type Ipkeep, startIpkeep } from "./differential-ipkeep";
 
-const ZONE_FILE = join(import.meta.dirname, "fixtures", "diff.zone");
 const ZONE = "diff.test";
+const KID = "kid.diff.test";
+const ZONES: [string, string][] = [
+  [ZONE, join(import.meta.dirname, "fixtures", "diff.zone")],
+  [KID, join(import.meta.dirname, "fixtures", "kid.zone")],
+];
 
 const T = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, DS: 43, SSHFP: 44, RRSIG: 46, TLSA: 52, HTTPS: 65, CAA: 257, ANY: 255 } as const;
 
@@ -57,6 +61,10 @@ function corpus(): Case[] {
     ["MiXeD.DiFf", T.A], ["ALIAS", T.A], ["x.CNWILD", T.A], ["X.DELEG", T.A], ["Foo.Wild", T.TXT],
   ];
   for (const [r, t] of extra) add(`${fq(r)} ${t}`, q(fq(r), t));
+  // Two served zones, parent and child: DS from the parent, the rest from the child, CNAMEs across.
+  for (const n of ["kid", "www.kid", "nx.kid", "x.w.kid", "back.kid", "tokid", "tokidnx", "WWW.KID"]) {
+    for (const t of [T.A, T.DS, T.NS, T.SOA, T.TXT, T.ANY]) add(`${fq(n)} ${t}`, q(fq(n), t));
+  }
   // Without EDNS: the 512-octet limit and truncation.
   for (const r of ["", "www", "big", "mid", "txt", "_sip._tcp", "deleg", "nx", "mixed", "longtxt"]) {
     for (const t of [T.A, T.TXT, T.ANY, T.NS, T.MX]) add(`${fq(r)} ${t} noedns`, buildQuery(fq(r), t));
@@ -122,8 +130,8 @@ let ipk: Ipkeep;
 describe.skipIf(!HAVE_NSD)("differential: ipkeep answers as NSD on the same zone file", () => {
   beforeAll(async () => {
     const ready = async (port: number) => (await udpExchange(port, buildQuery(ZONE, T.SOA), 300)) !== null;
-    nsd = await startZoneNsd(ZONE, ZONE_FILE, ready);
-    ipk = await startIpkeep(ZONE, ZONE_FILE);
+    nsd = await startZoneNsd(ZONES, ready);
+    ipk = await startIpkeep(ZONES);
   }, 60_000);
   afterAll(async () => {
     await nsd?.stop();

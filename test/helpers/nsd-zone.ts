@@ -12,11 +12,15 @@ export interface ZoneNsd {
   stop(): Promise<void>;
 }
 
-export async function startZoneNsd(zone: string, file: string, ready: (port: number) => Promise<boolean>): Promise<ZoneNsd> {
+/** zones: [name, file] pairs. */
+export async function startZoneNsd(zones: [string, string][], ready: (port: number) => Promise<boolean>): Promise<ZoneNsd> {
   const dir = mkdtempSync(join(tmpdir(), "ipkeep-nsd-"));
-  copyFileSync(file, join(dir, "zone"));
+  const clauses = zones.map(([name, file], i) => {
+    copyFileSync(file, join(dir, `zone${i}`));
+    return `zone:\n  name: ${name}\n  zonefile: "${join(dir, `zone${i}`)}"\n`;
+  });
   try {
-    const nsd = await startNsd(dir, await freePort(), `zone:\n  name: ${zone}\n  zonefile: "${join(dir, "zone")}"\n`, "  ipv4-edns-size: 1232\n  ipv6-edns-size: 1232");
+    const nsd = await startNsd(dir, await freePort(), clauses.join("\n"), "  ipv4-edns-size: 1232\n  ipv6-edns-size: 1232");
     const stop = async () => {
       await nsd.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -26,7 +30,7 @@ export async function startZoneNsd(zone: string, file: string, ready: (port: num
     while (!(await ready(nsd.port))) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`nsd did not serve ${zone}: ${nsd.logs()}`);
+        throw new Error(`nsd did not serve the zones: ${nsd.logs()}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }

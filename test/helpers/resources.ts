@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app";
+import { rememberPeer } from "../../src/api/context";
 import type { DelegationLookup } from "../../src/core/domains";
 import type { Role } from "../../src/core/ports";
 import { mintToken } from "../../src/core/tokens";
@@ -28,7 +29,7 @@ export interface Harness {
   /** Replaceable per test: what the "parent zone" says. */
   delegation: { lookup: DelegationLookup | null };
   user(email: string, role?: Role): { id: number; key: string };
-  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string }>;
+  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string>; peer?: string }): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
 
@@ -75,7 +76,9 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
       if (o.raw !== undefined) body = o.raw;
       else if (o.body !== undefined) body = JSON.stringify(o.body);
       if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
-      const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+      const req = new Request(`http://localhost${path}`, { method, headers, body });
+      if (o.peer) rememberPeer(req, o.peer);
+      const res = await app.handle(req);
       const text = await res.text();
       let parsed: unknown = null;
       try {
