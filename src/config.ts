@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fail } from "./core/errors";
+import { updateLimitConfig } from "./core/limits";
 
 type Kind = "string" | "list" | "boolean" | "number";
 
@@ -31,6 +32,8 @@ export const OPTIONS = {
   primary: { kind: "string", default: null },
   "metrics-allow": { kind: "list", default: [] },
   zone: { kind: "list", default: [] },
+  "update-burst": { kind: "string", default: "5/10" },
+  "update-daily": { kind: "number", default: 1440 },
   "xfr-allow": { kind: "list", default: [] },
   notify: { kind: "list", default: [] },
   "tsig-key": { kind: "list", default: [] },
@@ -56,6 +59,10 @@ export interface Config {
   zone: string[];
   /** CIDRs besides loopback that may read /metrics. */
   metricsAllow: string[];
+  /** Update requests per token: COUNT/SECONDS, "0" off. */
+  updateBurst: string;
+  /** Changes per token per day, 0 off. */
+  updateDaily: number;
   /** CIDRs that may AXFR/IXFR without TSIG. */
   xfrAllow: string[];
   /** Secondaries to NOTIFY: "ADDR:PORT" or "ADDR:PORT KEYNAME" (NOTIFY signed with that key). */
@@ -140,6 +147,7 @@ export function resolveConfig(
     else if (file[key] !== undefined) value = coerce(key, spec.kind, file[key], configFile!);
     out[camel(key)] = value;
   }
+  updateLimitConfig(out.updateBurst as string, out.updateDaily as number);
   const data = (out.data as string | null) ?? (fileExists(INSTALLED_DATA_DIR) ? INSTALLED_DATA_DIR : "./data");
   return {
     data: resolve(data),
@@ -156,6 +164,8 @@ export function resolveConfig(
     primary: out.primary as string | null,
     zone: out.zone as string[],
     metricsAllow: out.metricsAllow as string[],
+    updateBurst: out.updateBurst as string,
+    updateDaily: out.updateDaily as number,
     xfrAllow: out.xfrAllow as string[],
     notify: out.notify as string[],
     tsigKey: out.tsigKey as string[],

@@ -6,12 +6,15 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
+import { findDistDir } from "./api/install";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
 import type { Clock } from "./core/platform";
 import { nowSeconds, systemClock } from "./core/platform";
 import { parseCidr } from "./core/addresses";
 import { IpkeepError } from "./core/errors";
+import { UpdateLimits, updateLimitConfig } from "./core/limits";
+import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
@@ -31,6 +34,8 @@ import { Store } from "./store";
 
 /** How often we look for commits by other processes: cheap (one pragma), and well under a second. */
 const DATA_VERSION_POLL_MS = 250;
+
+const HISTORY_PRUNE_MS = 3_600_000;
 
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
@@ -133,8 +138,21 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     };
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
+    const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
     const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
-    const app = createApp({ store, platform, changes, publicUrl: config.url, jwtSecret, delegation: new ResolverDelegationLookup(config.resolver), transportPolicy, metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow") });
+    const app = createApp({
+      store,
+      platform,
+      changes,
+      publicUrl: config.url,
+      jwtSecret,
+      delegation: new ResolverDelegationLookup(config.resolver),
+      updateLimits,
+      trustedProxies: config.trustedProxy,
+      distDir: findDistDir(process.execPath),
+      transportPolicy,
+      metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow"),
+    });
     for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
     if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
     for (const spec of config.https) {
@@ -162,6 +180,19 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     }
   }, DATA_VERSION_POLL_MS);
 
+  // Update history is pruned at start and then hourly: cheap, and bounded between runs.
+  const prune = () => {
+    try {
+      const n = pruneHistory({ store, platform });
+      if (n > 0) log("info", "update history pruned", { entries: n });
+    } catch (e) {
+      log("error", "pruning update history failed", { error: (e as Error).message });
+    }
+  };
+  prune();
+  const pruneTimer = setInterval(prune, HISTORY_PRUNE_MS);
+  pruneTimer.unref?.();
+
   for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
   for (const l of listeners) log("info", "http listening", { addr: formatListen(l.address) });
   for (const l of httpsListeners) log("info", "https listening", { addr: formatListen(l.address) });
@@ -188,6 +219,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       if (stopped) return;
       stopped = true;
       clearInterval(poll);
+      clearInterval(pruneTimer);
       expiry.stop();
       notifier?.close();
       for (const l of [...listeners, ...httpsListeners]) l.stop();

@@ -16,6 +16,7 @@ import { jsonError } from "./errors";
 import { domainRoutes } from "./domains";
 import { healthRoutes } from "./health";
 import { hostnameRoutes } from "./hostnames";
+import { installRoutes } from "./install";
 import { MAX_JSON_BODY } from "./http";
 import { httpsGuard } from "./https-guard";
 import { keyRoutes } from "./keys";
@@ -25,7 +26,7 @@ import { pageRoutes } from "./pages";
 import { recordRoutes } from "./records";
 import { settingsRoutes } from "./settings";
 import { tokenRoutes } from "./tokens";
-import { updateRoutes } from "./update";
+import { preRouting, updateRoutes } from "./update";
 import { userRoutes } from "./users";
 
 const pathOf = (url: string) => {
@@ -44,9 +45,13 @@ function validationMessage(error: unknown): string {
 
 export function createApp(deps: ApiDeps) {
   const rate = createRateGate(deps);
-  return (
+  // The pre-routing hook re-enters the app with a rewritten request (collapsed slashes) and
+  // answers dyndns2 at "/"; it runs first so the update protocol keeps its own limits.
+  let handle: (req: Request) => Promise<Response> = async () => new Response(null, { status: 500 });
+  const app = (
     new Elysia({ normalize: false })
       .onRequest(httpsGuard(deps))
+      .onRequest(preRouting(deps, (req) => handle(req)))
       .onRequest(({ request, set }) => {
         const len = request.headers.get("content-length");
         const r = rate(request, pathOf(request.url));
@@ -93,7 +98,10 @@ export function createApp(deps: ApiDeps) {
       .use(domainRoutes(deps))
       .use(recordRoutes(deps))
       .use(metricsRoutes(deps))
+      .use(installRoutes(deps))
   );
+  handle = (req) => app.handle(req);
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -2,6 +2,7 @@
  * What route factories receive: the store, the platform and the change sink, plus the
  * peer-address lookup filled in by the HTTP listener.
  */
+import type { UpdateLimits } from "../core/limits";
 import type { PasswordHasher } from "../core/auth";
 import type { MailerFactory } from "../core/mail";
 import type { DelegationLookup } from "../core/domains";
@@ -21,6 +22,12 @@ export interface ApiDeps {
   transportPolicy?: TransportPolicy;
   /** Addresses besides loopback that may read /metrics. */
   metricsAllow?: Cidr[];
+  /** Limits of the update endpoints (default: a fresh set with the default limits). */
+  updateLimits?: UpdateLimits;
+  /** CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
+  trustedProxies?: string[];
+  /** Directory holding the executables, SHA256SUMS and install.sh the primary hands out (beside its executable). */
+  distDir?: string | null;
   /** The JWT signing secret; default: settings key jwt_secret (created when missing). */
   jwtSecret?: string;
   /** Builds the SMTP mailer from the settings in force; default: nodemailer (src/mail.ts). */

@@ -30,3 +30,59 @@ export function parseBearer(header: string | null): string | null {
   const m = /^(?:Bearer|Token)\s+(\S{1,512})\s*$/i.exec(header);
   return m ? m[1]! : null;
 }
+
+/** Parameter names are matched case-insensitively; first value wins; this many at most are read. */
+const MAX_PARAMS = 100;
+const MAX_VALUE = 4096;
+
+export class ParamBag {
+  private map = new Map<string, string>();
+  add(name: string, value: unknown): void {
+    if (this.map.size >= MAX_PARAMS) return;
+    const key = name.toLowerCase();
+    if (this.map.has(key)) return;
+    if (typeof value === "string") this.map.set(key, value.slice(0, MAX_VALUE));
+    else if (typeof value === "number" || typeof value === "boolean") this.map.set(key, String(value));
+  }
+  addAll(entries: Iterable<[string, unknown]>): void {
+    for (const [k, v] of entries) this.add(k, v);
+  }
+  get(name: string): string | undefined {
+    return this.map.get(name);
+  }
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/**
+ * Query parameters, then (POST) form, multipart or JSON body parameters. A body that cannot
+ * be read adds nothing: the query alone decides, and a broken body is not a server fault.
+ */
+export async function readParams(request: Request): Promise<ParamBag> {
+  const bag = new ParamBag();
+  const url = new URL(request.url);
+  bag.addAll(url.searchParams.entries());
+  if (request.method !== "POST" || !request.body) return bag;
+  const type = (request.headers.get("content-type") ?? "").toLowerCase();
+  try {
+    if (type.includes("multipart/form-data")) {
+      const form = await request.formData();
+      for (const [k, v] of form.entries()) if (typeof v === "string") bag.add(k, v);
+      return bag;
+    }
+    const text = await request.text();
+    if (type.includes("json") || /^\s*\{/.test(text)) {
+      const obj = JSON.parse(text) as unknown;
+      if (obj && typeof obj === "object" && !Array.isArray(obj)) bag.addAll(Object.entries(obj as Record<string, unknown>));
+    } else {
+      bag.addAll(new URLSearchParams(text).entries());
+    }
+  } catch {
+    // Unreadable body: ignored, see above.
+  }
+  return bag;
+}

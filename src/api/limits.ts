@@ -28,7 +28,7 @@ const LOGIN_CLASS = new Set([
 ]);
 
 /** Paths limited elsewhere (update protocol, install API) or not at all. */
-const NOT_HERE = [/^\/nic\//, /^\/update(\.php)?$/, /^\/api\/update$/, /^\/api\/myip$/, /^\/api\/v2\//, /^\/acme-dns\//, /^\/httpreq\//];
+const NOT_HERE = [/^\/nic\//, /^\/update(\.php)?$/, /^\/v[23]\/update$/, /^\/api\/update$/, /^\/api\/myip$/, /^\/api\/v2\//, /^\/acme-dns\//, /^\/httpreq\//];
 
 export function rateClass(method: string, path: string): RateClass | null {
   if (NOT_HERE.some((r) => r.test(path))) return null;

@@ -1,84 +1,273 @@
 /**
- * Update endpoints: dyndns2 (/nic/update) and ipdock's JSON (/api/update). They translate
- * requests into core's UpdateIntent and core's outcome into each client's dialect.
+ * Update endpoints: dyndns2 (/nic/update and its aliases, and / when a request carries
+ * credentials or update parameters), ipdock's JSON (/api/update) and what-is-my-IP. They
+ * translate requests into core's UpdateCall and core's answer into each client's dialect;
+ * nothing here decides what an update means.
  */
 import { Elysia } from "elysia";
-import { parseIP, parseIPv4, parseIPv6, unmapIPv4 } from "../core/addresses";
-import { asIpkeepError, IpkeepError } from "../core/errors";
-import { authenticateUpdateToken, type FamilyChange, type UpdateIntent, type UpdateOutcome, updateHost } from "../core/update";
-import type { UpdateTokenRow } from "../core/ports";
-import { type ApiDeps, peerOf } from "./context";
-import { parseBasic, parseBearer } from "./credentials";
+import { type Cidr, parseCidr, parseIP } from "../core/addresses";
+import { IpkeepError } from "../core/errors";
+import { sourceKey, UpdateLimits, type Verdict } from "../core/limits";
+import { type HostLine, performUpdate, resolveClientAddress, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
+import { type ApiDeps, peerOf, rememberPeer, rememberTransport, transportOf } from "./context";
+import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
 
-const text = (body: string, status = 200, headers: Record<string, string> = {}) =>
-  new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+/** Every path a dyndns2 client may be configured with (ddclient, inadyn, IPv64, Dyn's v3). */
+export const DYNDNS_PATHS = ["/nic/update", "/v3/update", "/v2/update", "/update", "/update.php", "/nic/dyndns", "/nic/statdns"] as const;
 
-/** Intent from an explicit address, else from the connecting address (its family only). */
-function intentFor(myip: string | null, peer: string | null): UpdateIntent | IpkeepError {
-  const keep: FamilyChange = { kind: "keep" };
-  const raw = myip && myip.length ? myip : peer ? unmapIPv4(peer) : null;
-  if (!raw) return new IpkeepError("invalid_address", "No address given and none could be detected");
-  const ip = parseIP(raw);
-  if (!ip) return new IpkeepError("invalid_address");
-  return ip.family === 4 ? { v4: { kind: "set", address: ip.address }, v6: keep } : { v4: keep, v6: { kind: "set", address: ip.address } };
+const REALM = 'Basic realm="ipkeep", charset="UTF-8"';
+
+/**
+ * text/plain with a Content-Length: ddclient reads a chunk size as the status and breaks on a
+ * leading blank, so the body is one exact string and never streamed.
+ */
+function text(body: string, status: number, headers: Record<string, string>): Response {
+  const bytes = new TextEncoder().encode(body);
+  return new Response(bytes, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "content-length": String(bytes.length), "cache-control": "no-store", ...headers },
+  });
 }
 
-const echo = (o: UpdateOutcome, intent: UpdateIntent) =>
-  [intent.v4.kind === "set" ? o.current.ipv4 : null, intent.v6.kind === "set" ? o.current.ipv6 : null].filter(Boolean).join(",");
+function json(body: unknown, status: number, headers: Record<string, string>): Response {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  return new Response(bytes, {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "content-length": String(bytes.length), "cache-control": "no-store", ...headers },
+  });
+}
+
+/** X-RateLimit-* and Retry-After on every update response (ipdock documents all three). */
+function rateHeaders(rate: Verdict | null, retryAfter: number): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (rate && rate.limit > 0) {
+    h["x-ratelimit-limit"] = String(rate.limit);
+    h["x-ratelimit-remaining"] = String(rate.remaining);
+  }
+  h["retry-after"] = String(Math.max(retryAfter, rate?.retryAfter ?? 0));
+  return h;
+}
+
+export interface UpdateRouteOptions {
+  limits: UpdateLimits;
+  trusted: Cidr[];
+}
+
+function options(deps: ApiDeps): UpdateRouteOptions {
+  const trusted = (deps.trustedProxies ?? []).map((c) => {
+    const cidr = parseCidr(c);
+    if (!cidr) throw new IpkeepError("invalid_input", `Invalid trusted proxy "${c}"`);
+    return cidr;
+  });
+  return { limits: deps.updateLimits ?? new UpdateLimits(deps.platform.clock), trusted };
+}
+
+/** The client's address: the socket's, or what a trusted proxy says. */
+export function clientOf(request: Request, trusted: Cidr[]): string | null {
+  return resolveClientAddress(peerOf(request), request.headers.get("x-forwarded-for"), request.headers.get("x-real-ip"), trusted);
+}
+
+async function readCall(request: Request, trusted: Cidr[]): Promise<{ call: UpdateCall; params: ParamBag }> {
+  const auth = request.headers.get("authorization");
+  const basic = parseBasic(auth);
+  const bearer = basic ? null : parseBearer(auth);
+  const params = await readParams(request);
+  return {
+    params,
+    call: {
+      params,
+      basic,
+      bearer,
+      malformedAuthorization: !!auth && !basic && !bearer,
+      client: clientOf(request, trusted),
+      userAgent: request.headers.get("user-agent"),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// dyndns2 text
+
+type Output = "text" | "min" | "none" | "full";
+function outputOf(params: ParamBag): Output {
+  const o = params.get("output")?.toLowerCase();
+  return o === "min" || o === "none" || o === "full" ? o : "text";
+}
+
+const lineText = (l: HostLine) => ("error" in l ? l.error.dyndns : l.addresses.length ? `${l.result} ${l.addresses.join(",")}` : l.result);
+
+function formatDyndns(answer: UpdateAnswer, output: Output): Response {
+  if (answer.kind === "refused") {
+    const e = answer.error;
+    // 401 and 429 are the only non-200 answers: ddclient ignores the body of anything else
+    // that is not 2xx and inadyn on UniFi gives up on 400.
+    const status = e.status === 401 || e.status === 429 ? e.status : 200;
+    const headers = rateHeaders(answer.rate, answer.retryAfter);
+    if (status === 401) headers["www-authenticate"] = REALM;
+    const body = output === "none" ? "" : output === "min" ? "fail" : output === "full" ? null : e.dyndns;
+    if (body === null) return json({ status: e.dyndns, ip: [], hosts: [] }, status, headers);
+    return text(body, status, headers);
+  }
+  const limited = answer.lines.some((l) => "error" in l && l.error.status === 429);
+  const status = limited ? 429 : 200;
+  const headers = rateHeaders(answer.rate, answer.retryAfter);
+  switch (output) {
+    case "none":
+      return text("", status, headers);
+    case "min":
+      return text(answer.lines.map((l) => ("error" in l ? "fail" : l.result)).join("\n"), status, headers);
+    case "full": {
+      const ok = answer.lines.every((l) => !("error" in l));
+      const ips = [...new Set(answer.lines.flatMap((l) => ("error" in l ? [] : l.addresses)))];
+      return json(
+        {
+          status: ok ? "success" : "fail",
+          ip: ips,
+          hosts: answer.lines.map((l) => ("error" in l ? { hostname: l.hostname, status: l.error.dyndns, ip: [] } : { hostname: l.hostname, status: l.result, ip: l.addresses })),
+        },
+        status,
+        headers,
+      );
+    }
+    default:
+      return text(answer.lines.map(lineText).join("\n"), status, headers);
+  }
+}
+
+/** The parameters that make a request to "/" an update (deSEC's examples update at the root). */
+const ROOT_UPDATE_PARAMS = ["hostname", "host", "domain", "host_id", "myip", "myipv4", "myipv6", "ip", "ipv4", "ipv6", "ip6", "ip4", ...TOKEN_PARAMS];
+
+export function isRootUpdate(request: Request): boolean {
+  if (request.headers.has("authorization")) return true;
+  const q = new URL(request.url).searchParams;
+  for (const k of q.keys()) if (ROOT_UPDATE_PARAMS.includes(k.toLowerCase()) || k.toLowerCase() === "howismyip") return true;
+  return false;
+}
+
+function myIpText(client: string | null): string {
+  return client ? (parseIP(client)?.address ?? client) : "";
+}
+
+/** The dyndns2 handler, shared by every dyndns path and by "/". */
+export function dyndnsHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
+  return async (request: Request): Promise<Response> => {
+    if (request.method !== "GET" && request.method !== "POST") {
+      const client = clientOf(request, opts.trusted);
+      return text(new IpkeepError("bad_agent").dyndns, 200, { allow: "GET, POST", ...rateHeaders(opts.limits.sourceBurst.peek(sourceKey(client)), 0) });
+    }
+    const { call, params } = await readCall(request, opts.trusted);
+    if (params.has("howismyip")) return myIp(opts, call.client);
+    const output = outputOf(params);
+    let answer: UpdateAnswer;
+    try {
+      answer = performUpdate({ ...deps, limits: opts.limits }, call);
+    } catch {
+      const headers = rateHeaders(opts.limits.sourceBurst.peek(sourceKey(call.client)), 0);
+      return text(output === "min" ? "fail" : output === "none" ? "" : "911", 200, headers);
+    }
+    return formatDyndns(answer, output);
+  };
+}
+
+function myIp(opts: UpdateRouteOptions, client: string | null): Response {
+  const v = opts.limits.admitSource(client);
+  if (!v.verdict.allowed) return text("abuse", 429, rateHeaders(v.verdict, v.verdict.retryAfter));
+  return text(myIpText(client), 200, rateHeaders(v.verdict, 0));
+}
+
+// ---------------------------------------------------------------------------------------
+// ipdock JSON
+
+function formatIpdock(answer: UpdateAnswer): Response {
+  if (answer.kind === "refused") {
+    const e = answer.error;
+    const headers = rateHeaders(answer.rate, answer.retryAfter);
+    if (e.code === "unauthorized") return json({ error: "Invalid API token" }, 401, { ...headers, "www-authenticate": REALM });
+    if (e.status === 429) return json({ error: "Too many requests" }, 429, headers);
+    return json({ error: e.code === "invalid_hostname" ? "Hostname not found" : e.message }, e.status, headers);
+  }
+  const headers = rateHeaders(answer.rate, answer.retryAfter);
+  const first = answer.lines[0]!;
+  if ("error" in first) {
+    const e = first.error;
+    if (e.status === 429) return json({ error: "Too many requests" }, 429, headers);
+    return json({ error: e.code === "invalid_address" ? "Invalid IP address" : e.message }, e.status, headers);
+  }
+  const ip = first.addresses.join(",");
+  if (first.result === "nochg") return json({ status: "nochg", ip }, 200, headers);
+  const previous = [
+    first.current.ipv4 !== first.previous.ipv4 ? first.previous.ipv4 : null,
+    first.current.ipv6 !== first.previous.ipv6 ? first.previous.ipv6 : null,
+  ].filter(Boolean);
+  return json({ status: "good", ip, previous: previous.length ? previous.join(",") : null }, 200, headers);
+}
+
+export function ipdockHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
+  return async (request: Request): Promise<Response> => {
+    const { call } = await readCall(request, opts.trusted);
+    try {
+      return formatIpdock(performUpdate({ ...deps, limits: opts.limits }, call));
+    } catch {
+      return json({ error: "Internal error" }, 500, {});
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Routes and pre-routing
+
+const CHECKIP_HTML = (ip: string) => `<html><head><title>Current IP Check</title></head><body>Current IP Address: ${ip}</body></html>`;
 
 export function updateRoutes(deps: ApiDeps) {
-  const meta = (request: Request) => ({ source: peerOf(request), userAgent: request.headers.get("user-agent") });
-
-  return new Elysia()
-    .get("/nic/update", ({ request, query }) => {
-      const basic = parseBasic(request.headers.get("authorization"));
-      const queryToken = typeof query.token === "string" && query.token ? query.token : null;
-      if (!basic && !queryToken) return text("badauth", 401, { "www-authenticate": 'Basic realm="ipkeep"' });
-      let token: UpdateTokenRow;
-      try {
-        const presented = queryToken ?? (basic!.password.startsWith("ipk_") ? basic!.password : basic!.username);
-        token = authenticateUpdateToken(deps, presented);
-      } catch {
-        return text("badauth", 401, { "www-authenticate": 'Basic realm="ipkeep"' });
-      }
-      const hostname = typeof query.hostname === "string" ? query.hostname : "";
-      if (!hostname) return text("notfqdn");
-      const intent = intentFor(typeof query.myip === "string" ? query.myip : null, peerOf(request));
-      if (intent instanceof IpkeepError) return text(intent.dyndns);
-      try {
-        const out = updateHost(deps, token, hostname, intent, meta(request));
-        return text(`${out.result} ${echo(out, intent)}`);
-      } catch (e) {
-        return text(asIpkeepError(e).dyndns);
-      }
-    })
-    .get("/api/update", ({ request, query }) => {
-      const json = (body: unknown, status = 200) => Response.json(body, { status });
-      const presented = parseBearer(request.headers.get("authorization")) ?? (typeof query.token === "string" ? query.token : null);
-      let token: UpdateTokenRow;
-      try {
-        token = authenticateUpdateToken(deps, presented ?? "");
-      } catch {
-        return json({ error: "Invalid API token" }, 401);
-      }
-      let hostname = typeof query.hostname === "string" ? query.hostname : null;
-      if (!hostname) {
-        if (token.scope === "all" || token.hostIds.length !== 1) return json({ error: "hostname is required for this token" }, 400);
-        hostname = deps.store.hosts.byId(token.hostIds[0]!)?.name ?? null;
-        if (!hostname) return json({ error: "Hostname not found" }, 404);
-      }
-      const ipParam = typeof query.ip === "string" ? query.ip : null;
-      if (ipParam && !parseIPv4(ipParam) && !parseIPv6(ipParam)) return json({ error: "Invalid IP address" }, 400);
-      const intent = intentFor(ipParam, peerOf(request));
-      if (intent instanceof IpkeepError) return json({ error: intent.message }, intent.status);
-      try {
-        const out = updateHost(deps, token, hostname, intent, meta(request));
-        const ip = echo(out, intent);
-        const previous = intent.v4.kind === "set" ? out.previous.ipv4 : out.previous.ipv6;
-        return json(out.result === "good" ? { status: "good", ip, previous } : { status: "nochg", ip });
-      } catch (e) {
-        const err = asIpkeepError(e);
-        return json({ error: err.message }, err.status);
-      }
+  const opts = sharedOptions(deps);
+  const dyndns = dyndnsHandler(deps, opts);
+  const ipdock = ipdockHandler(deps, opts);
+  let app = new Elysia();
+  for (const path of DYNDNS_PATHS) app = app.all(path, ({ request }) => dyndns(request), { parse: "none" }) as unknown as Elysia;
+  return app
+    .get("/api/update", ({ request }) => ipdock(request), { parse: "none" })
+    .post("/api/update", ({ request }) => ipdock(request), { parse: "none" })
+    .get("/api/myip", ({ request }) => myIp(opts, clientOf(request, opts.trusted)))
+    .get("/nic/checkip.html", ({ request }) => {
+      const client = clientOf(request, opts.trusted);
+      const v = opts.limits.admitSource(client);
+      if (!v.verdict.allowed) return text("abuse", 429, rateHeaders(v.verdict, v.verdict.retryAfter));
+      const body = new TextEncoder().encode(CHECKIP_HTML(myIpText(client)));
+      return new Response(body, { headers: { "content-type": "text/html; charset=utf-8", "content-length": String(body.length), "cache-control": "no-store" } });
     });
+}
+
+/**
+ * Runs before routing (an onRequest hook): collapses duplicate slashes (some UniFi builds send
+ * "//nic/update") and sends "/" to dyndns2 when the request carries credentials or update
+ * parameters. Returns a Response to short-circuit, or undefined to route normally.
+ */
+export function preRouting(deps: ApiDeps, handle: (req: Request) => Promise<Response> | Response) {
+  let dyndns: ((r: Request) => Promise<Response>) | null = null;
+  return ({ request }: { request: Request }): Promise<Response> | Response | undefined => {
+    const url = new URL(request.url);
+    if (url.pathname.includes("//")) {
+      url.pathname = url.pathname.replace(/\/{2,}/g, "/");
+      const fixed = new Request(url.toString(), request);
+      rememberPeer(fixed, peerOf(request));
+      rememberTransport(fixed, transportOf(request));
+      return handle(fixed);
+    }
+    if (url.pathname === "/" && isRootUpdate(request)) {
+      dyndns ??= dyndnsHandler(deps, sharedOptions(deps));
+      return dyndns(request);
+    }
+    return undefined;
+  };
+}
+
+// The root path and the routes must share one set of limits per deps.
+const optionCache = new WeakMap<ApiDeps, UpdateRouteOptions>();
+function sharedOptions(deps: ApiDeps): UpdateRouteOptions {
+  let o = optionCache.get(deps);
+  if (!o) {
+    o = options(deps);
+    optionCache.set(deps, o);
+  }
+  return o;
 }

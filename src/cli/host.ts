@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import { fail } from "../core/errors";
 import type { HostRow } from "../core/ports";
 import { hostView } from "../core/views";
 import { print, table } from "./common";
 import { hostByName, resourceAction } from "./remote";
+import { compactSnippet, routerSnippets } from "./snippets";
 
 /** The JSON shape of a hostname (the API's). */
 export const hostJson = (h: HostRow) => hostView(h);
@@ -15,9 +17,10 @@ export function registerHost(program: Command): void {
     .option("--owner <email>", "owner (default: the first admin; local only)")
     .option("--ttl <seconds>", "TTL of its A/AAAA records", (v) => Number(v))
     .option("--description <text>", "a note for its owner")
+    .option("--snippets", "print settings for UniFi, pfSense, OPNsense, Synology, FRITZ!Box, OpenWrt, DD-WRT, ddclient, inadyn, cron")
     .option("--json", "machine-readable output")
     .action(
-      resourceAction(async (rc, name: string, opts: { owner?: string; ttl?: number; description?: string }) => {
+      resourceAction(async (rc, name: string, opts: { owner?: string; ttl?: number; description?: string; snippets?: boolean }) => {
         const { hostname: h, token } = await rc.res.createHost({ name, ttl: opts.ttl, owner: opts.owner, description: opts.description });
         const value = token.tokenValue;
         const updateUrl = `${rc.base}/nic/update?hostname=${h.hostname}&token=${value}`;
@@ -27,8 +30,7 @@ export function registerHost(program: Command): void {
           `  ${value}`,
           `Update URL:`,
           `  ${updateUrl}`,
-          `curl:`,
-          `  curl -u "token:${value}" "${rc.base}/nic/update?hostname=${h.hostname}&myip=203.0.113.10"`,
+          ...(opts.snippets ? routerSnippets : compactSnippet)({ base: rc.base, hostname: h.hostname, token: value }),
         ]);
       }),
     );
@@ -54,9 +56,47 @@ export function registerHost(program: Command): void {
           `hostname  ${h.hostname}`,
           `ipv4      ${h.ipv4 ?? "-"}`,
           `ipv6      ${h.ipv6 ?? "-"}`,
+          `ipv6 ifid ${h.ipv6InterfaceId ?? "- (low 64 bits of the last AAAA)"}`,
           `ttl       ${h.ttl}`,
           ...(h.description ? [`note      ${h.description}`] : []),
         ]);
+      }),
+    );
+  host
+    .command("set <name>")
+    .description("change a hostname's settings")
+    .option("--ipv6-ifid <id>", 'IPv6 interface id kept across prefix updates: ::abcd, or any address of the machine ("" clears it)')
+    .option("--json", "machine-readable output")
+    .action(
+      resourceAction(async (rc, name: string, opts: { ipv6Ifid?: string }) => {
+        if (opts.ipv6Ifid === undefined) fail("invalid_input", "Nothing to set: give --ipv6-ifid");
+        const h = await hostByName(rc.res, name);
+        const updated = await rc.res.updateHost(h.id, { ipv6InterfaceId: opts.ipv6Ifid.trim() === "" ? null : opts.ipv6Ifid });
+        print(rc, updated, `${updated.hostname}: IPv6 interface id ${updated.ipv6InterfaceId ?? "cleared (the low 64 bits of the last AAAA are used)"}`);
+      }),
+    );
+  host
+    .command("log <name>")
+    .description("update history of a hostname, newest first")
+    .option("--limit <n>", "entries to show (default 50)", (v) => Number(v))
+    .option("--json", "machine-readable output")
+    .action(
+      resourceAction(async (rc, name: string, opts: { limit?: number }) => {
+        const limit = opts.limit ?? 50;
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) fail("invalid_input", "--limit must be between 1 and 10000");
+        const h = await hostByName(rc.res, name);
+        const rows = (await rc.res.hostLog(h.id)).slice(0, limit);
+        const addrs = (v4: string | null, v6: string | null) => [v4, v6].filter(Boolean).join(",") || "-";
+        print(
+          rc,
+          rows,
+          rows.length === 0
+            ? `No updates logged for ${h.hostname}`
+            : table([
+                ["TIME", "RESULT", "SOURCE", "OLD", "NEW", "USER AGENT"],
+                ...rows.map((r) => [r.at ?? "-", r.result, r.source ?? "-", addrs(r.oldIpv4, r.oldIpv6), r.result === "good" || r.result === "nochg" ? addrs(r.newIpv4, r.newIpv6) : "-", r.userAgent ?? "-"]),
+              ]),
+        );
       }),
     );
   host

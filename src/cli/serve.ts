@@ -17,6 +17,8 @@ export function registerServe(program: Command): void {
     .option("--tls-key <file>", "TLS private key (PEM), re-read on SIGHUP")
     .option("--metrics-allow <cidr>", "address range besides loopback that may read /metrics (repeatable)", collect)
     .option("--allow-insecure-http", "allow the account and install APIs over plain HTTP from other machines")
+    .option("--update-burst <count/seconds>", "update requests per token (default 5/10; 0: off)")
+    .option("--update-daily <count>", "address changes per token per day (default 1440; 0: off)")
     .option("--demo", "create a demo zone on first start when none exists")
     .option("--log-level <level>", "debug, info, warn or error")
     .option("--xfr-allow <cidr>", "address range allowed to AXFR/IXFR without TSIG (repeatable)", collect)

@@ -50,6 +50,24 @@ export const ERRORS = {
   bad_agent: { status: 400, dyndns: "badagent", exit: 2, message: "User agent refused" },
   schema_too_new: { status: 500, dyndns: "911", exit: 3, message: "Database schema is newer than this ipkeep" },
   internal: { status: 500, dyndns: "911", exit: 1, message: "Internal error" },
+  // Install-code lifecycle (core/install.ts); codes and statuses follow IPTunnel's v2 API.
+  install_code_not_found: { status: 404, dyndns: "nohost", exit: 4, message: "Install code not found." },
+  install_code_expired: { status: 410, dyndns: "badauth", exit: 4, message: "Install code has expired." },
+  install_code_revoked: { status: 410, dyndns: "badauth", exit: 4, message: "Install code has been revoked." },
+  install_code_consumed: { status: 409, dyndns: "badauth", exit: 5, message: "Install code has already been used." },
+  install_code_in_use: { status: 409, dyndns: "badauth", exit: 5, message: "Install code is in use by an activation; confirm or release it first." },
+  code_bound_elsewhere: { status: 409, dyndns: "badauth", exit: 5, message: "Install code is bound to another machine." },
+  precheck_token_invalid: { status: 401, dyndns: "badauth", exit: 6, message: "Precheck token is invalid or expired; run the precheck again." },
+  install_token_invalid: { status: 401, dyndns: "badauth", exit: 6, message: "Install token is invalid." },
+  install_token_used: { status: 409, dyndns: "badauth", exit: 5, message: "Install token has already been used." },
+  install_token_expired: { status: 410, dyndns: "badauth", exit: 4, message: "Install token has expired." },
+  activation_not_found: { status: 404, dyndns: "nohost", exit: 4, message: "Activation not found." },
+  activation_confirmed: { status: 409, dyndns: "badauth", exit: 5, message: "Activation is already confirmed." },
+  activation_released: { status: 409, dyndns: "badauth", exit: 5, message: "Activation was released; run the installer again." },
+  hostname_mismatch: { status: 422, dyndns: "notfqdn", exit: 2, message: "Hostname does not match the one this install code was issued for." },
+  rate_limit_exceeded: { status: 429, dyndns: "abuse", exit: 1, message: "Too many requests. Please wait before trying again." },
+  unsupported_arch: { status: 404, dyndns: "911", exit: 4, message: "No ipkeep executable for this architecture." },
+  node_revoked: { status: 403, dyndns: "badauth", exit: 6, message: "This node has been revoked." },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -89,6 +89,23 @@ export interface UpdateStore {
   setHostAddresses(hostId: number, addrs: { ipv4: string | null; ipv6: string | null }, now: number): number;
   logUpdate(entry: UpdateLogEntry): void;
   touchToken(tokenId: number, now: number): void;
+  /**
+   * One update request in ONE durable transaction (one fsync): each changed host's addresses
+   * with its zone's serial bumped, every log line, and the token's last use.
+   */
+  commitUpdate(u: UpdateCommit): void;
+  /** The hostname a token updates when the request names none: its only one, else null. */
+  onlyHostnameOf(token: UpdateTokenRow): string | null;
+  /** Deletes update log entries older than `before` and beyond the per-host count; returns how many. */
+  pruneUpdateLog(p: { before: number; maxPerHost: number; maxUnattached: number }): number;
+}
+
+export interface UpdateCommit {
+  now: number;
+  changes: { hostId: number; domainId: number; next: { ipv4: string | null; ipv6: string | null } }[];
+  logs: UpdateLogEntry[];
+  /** Marked as used (null: none authenticated). */
+  tokenId: number | null;
 }
 
 /** Told about every committed change that DNS must serve. */

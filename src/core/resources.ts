@@ -18,11 +18,11 @@ import { fail } from "./errors";
 import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, domainVisible, judgeDelegation, serverNameservers } from "./domains";
 import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost } from "./hosts";
 import { findZone, inZone, normalizeHostname } from "./names";
-import { parseIPv6, interfaceIdOf } from "./addresses";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChangeSink, CoreStore, DomainRow, HostRow, RecordRow, TokenScope, UpdateTokenRow } from "./ports";
 import { checkQuota, type QuotaKind } from "./quotas";
+import { normalizeInterfaceId } from "./update";
 import { checkPlacement, presentContent, recordContent, recordName, recordTtl, recordType } from "./records";
 import {
   type DomainView,
@@ -547,9 +547,5 @@ export class LocalResources implements Resources {
   }
 }
 
-/** An interface id from its own form ("::1234:5678:9abc:def0") or any address carrying it. */
-function interfaceId(input: string): string {
-  const a = parseIPv6(input.trim());
-  if (!a) fail("invalid_address", "ipv6InterfaceId must be an IPv6 interface id such as ::1234:5678:9abc:def0");
-  return interfaceIdOf(a);
-}
+/** One rule for interface ids, shared with `ipkeep host set --ipv6-ifid` (core/update.ts). */
+const interfaceId = normalizeInterfaceId;

@@ -14,6 +14,9 @@ export const TOKEN_KINDS = {
   oneTime: "ipko_",
   /** Node credentials of enrolled agents and secondaries. */
   node: "ipkn_",
+  /** Install lifecycle: precheck token (binds a code to a machine) and install token (confirms). */
+  precheck: "ipkp_",
+  install: "ipki_",
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_KINDS;

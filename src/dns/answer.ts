@@ -244,23 +244,30 @@ function typeKey(code: number): string {
   }
 }
 
-/** The index of the served zone's apex among the suffixes, or -1. */
+/**
+ * The index of the served zone's apex among the suffixes (the longest match), or -1. Only
+ * suffixes with as many labels as some zone has are tried, shortest first: two or three
+ * lookups of short strings for a query of any depth.
+ */
 function zoneIndex(zones: ZoneSet, suffixes: string[], from: number): number {
-  for (let i = from; i < suffixes.length; i++) if (zones.byKey(suffixes[i]!)) return i;
-  return -1;
+  const last = suffixes.length - 1; // suffixes[last] is the root
+  const stop = Math.max(from, last - zones.maxLabels);
+  let found = -1;
+  for (let i = last; i >= stop; i--) if (zones.byKey(suffixes[i]!)) found = i;
+  return found;
 }
 
 class Builder {
   r: Result = { ...empty(RCODE.NOERROR), aa: true };
-  private seen = new Set<RR[]>();
+  private seen: RR[][] = [];
   private cnames = 0;
 
   constructor(private classAny: boolean) {}
 
   place(section: Placed[], owner: string | null, rrs: RR[]): boolean {
     // NSD never puts one RRset in the message twice (an A both in answer and as glue).
-    if (this.seen.has(rrs)) return false;
-    this.seen.add(rrs);
+    if (this.seen.includes(rrs)) return false;
+    this.seen.push(rrs);
     section.push({ owner, rrs });
     return true;
   }
@@ -425,8 +432,10 @@ const SCRATCH = new Uint8Array(65535 + 70000);
 class Writer {
   buf: Uint8Array;
   pos = 0;
-  private comp = new Map<string, number>();
-  private compLog: string[] = [];
+  // A response holds a handful of names: parallel arrays scanned linearly beat a Map here,
+  // and roll-back is a truncation.
+  private keys: string[] = [];
+  private offs: number[] = [];
 
   constructor(readonly limit: number) {
     // answer() runs to completion synchronously, so one scratch buffer serves every call.
@@ -440,22 +449,32 @@ class Writer {
     this.u16((v >>> 16) & 0xffff);
     this.u16(v & 0xffff);
   }
-  bytes(b: Uint8Array): void {
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+  /** Copies src[start, end): short runs byte by byte (cheaper than a subarray view). */
+  copy(src: Uint8Array, start: number, end: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    if (end - start > 48) buf.set(src.subarray(start, end), p);
+    else for (let i = start; i < end; i++) buf[p++] = src[i]!;
+    this.pos += end - start;
   }
   remember(key: string, at: number): void {
-    if (at < 0x4000 && !this.comp.has(key)) {
-      this.comp.set(key, at);
-      this.compLog.push(key);
+    if (at < 0x4000) {
+      this.keys.push(key);
+      this.offs.push(at);
     }
   }
-  mark(): [number, number] {
-    return [this.pos, this.compLog.length];
+  private find(key: string): number {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.offs[i]!;
+    return -1;
   }
-  rollback([pos, log]: [number, number]): void {
+  mark(): [number, number] {
+    return [this.pos, this.keys.length];
+  }
+  rollback([pos, n]: [number, number]): void {
     this.pos = pos;
-    while (this.compLog.length > log) this.comp.delete(this.compLog.pop()!);
+    this.keys.length = n;
+    this.offs.length = n;
   }
   /** Writes a name, compressed against every name written before it. */
   name(key: string, compress: boolean): void {
@@ -465,17 +484,18 @@ class Writer {
     }
     const info = nameInfo(key);
     const start = this.pos;
-    for (let i = 0; i < info.suffixes.length; i++) {
-      const at = compress ? this.comp.get(info.suffixes[i]!) : undefined;
-      if (at !== undefined) {
-        this.bytes(info.wire.subarray(0, info.offsets[i]));
+    const n = info.suffixes.length;
+    for (let i = 0; i < n; i++) {
+      const at = compress ? this.find(info.suffixes[i]!) : -1;
+      if (at >= 0) {
+        this.copy(info.wire, 0, info.offsets[i]!);
         this.u16(0xc000 | at);
         for (let j = 0; j < i; j++) this.remember(info.suffixes[j]!, start + info.offsets[j]!);
         return;
       }
     }
-    this.bytes(info.wire);
-    for (let j = 0; j < info.suffixes.length; j++) this.remember(info.suffixes[j]!, start + info.offsets[j]!);
+    this.copy(info.wire, 0, info.wire.length);
+    for (let j = 0; j < n; j++) this.remember(info.suffixes[j]!, start + info.offsets[j]!);
   }
 }
 
@@ -501,10 +521,10 @@ function writeRR(w: Writer, owner: string | null, rr: RR): boolean {
     case TYPE.SOA:
       w.name(rr.targets[0]!, true);
       w.name(rr.targets[1]!, true);
-      w.bytes(rr.rdata.subarray(rr.rdata.length - 20));
+      w.copy(rr.rdata, rr.rdata.length - 20, rr.rdata.length);
       break;
     default:
-      w.bytes(rr.rdata);
+      w.copy(rr.rdata, 0, rr.rdata.length);
   }
   const len = w.pos - lenAt - 2;
   w.buf[lenAt] = len >> 8;
@@ -518,10 +538,10 @@ function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: n
   const counts = [0, 0, 0];
   // RD is copied; CD is not (NSD clears it: there is no validation here to disable).
   let flags = QR | (q.flags & 0x7800) | (q.flags & RD) | (r.aa ? AA : 0) | (r.rcode & 0xf);
-  w.bytes(raw.subarray(0, HEADER));
+  w.copy(raw, 0, HEADER);
   if (!noQuestion) {
     // The question exactly as received: its case is what 0x20-randomising resolvers check.
-    w.bytes(raw.subarray(HEADER, q.qEnd));
+    w.copy(raw, HEADER, q.qEnd);
     for (let i = 0; i < q.labelOffsets.length; i++) w.remember(q.suffixes[i]!, q.labelOffsets[i]!);
   }
   // [records, counted in, optional]
@@ -570,7 +590,21 @@ function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: n
   }
   let arcount = counts[2]!;
   if (q.opt) {
-    w.bytes(new Uint8Array([0, 0, TYPE_OPT, EDNS_PAYLOAD >> 8, EDNS_PAYLOAD & 0xff, extended, 0, q.opt.do ? 0x80 : 0, 0, 0, 0]));
+    // Root owner, type OPT, our payload size, extended rcode, version 0, DO echoed, no options.
+    const b = w.buf;
+    let p = w.pos;
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = TYPE_OPT;
+    b[p++] = EDNS_PAYLOAD >> 8;
+    b[p++] = EDNS_PAYLOAD & 0xff;
+    b[p++] = extended;
+    b[p++] = 0;
+    b[p++] = q.opt.do ? 0x80 : 0;
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = 0;
+    w.pos = p;
     arcount++;
   }
   const out = w.buf.slice(0, w.pos);

@@ -100,17 +100,17 @@ function serveNative(native: NativeUdp, handler: DnsHandler): void {
     scheduled = false;
     const out = batch;
     batch = [];
-    try {
-      native.sendMany(out);
-    } catch {
-      // One bad destination must not cost the others their answers: send them one by one
-      // (an answer sent twice is harmless; the client takes the first).
-      for (let i = 0; i + 2 < out.length; i += 3) {
-        try {
-          native.send(out[i] as Uint8Array, out[i + 1] as number, out[i + 2] as string);
-        } catch {
-          /* a client whose port has closed: nothing to tell it */
-        }
+    // sendMany stops at the first answer the kernel refuses (a client whose port has closed,
+    // reported through ICMP) and returns how many went out, or throws when it was the first:
+    // skip that one and go on, so one vanished client never costs the others their answers.
+    let i = 0;
+    const count = out.length / 3;
+    for (let guard = 0; i < count && guard <= count; guard++) {
+      try {
+        const sent = native.sendMany(i === 0 ? out : out.slice(i * 3));
+        i += sent > 0 ? sent : 1;
+      } catch {
+        i += 1;
       }
     }
   };
@@ -185,6 +185,8 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
   conn.on("data", (chunk: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     let answered = 0;
+    // Answers to pipelined queries leave in as few segments as possible.
+    conn.cork();
     // Queries are answered in the order they arrive (handlers are synchronous).
     while (buf.length >= 2 && !conn.destroyed) {
       const len = buf.readUInt16BE(0);
@@ -212,6 +214,7 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
       }
       send(out);
     }
+    if (!conn.destroyed) conn.uncork();
     // The clock for a partial query starts at its first byte (a complete one restarts it).
     if (partial && (answered > 0 || buf.length === 0)) {
       clearTimeout(partial);

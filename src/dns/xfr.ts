@@ -3,11 +3,10 @@
  * TSIG on every query that carries one. Transfers go to addresses in --xfr-allow or to
  * whoever signs with a key we know (--tsig-key, enrolled secondaries).
  */
-import * as packet from "dns-packet";
 import { type Cidr, cidrContains } from "../core/addresses";
 import { errorResponse, type KeyLookup, ResponseSigner, type RequestCheck, verifyRequest } from "./tsig";
 import { HEADER, put16, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16, u32, skipName } from "./wire";
-import type { RR, Zone, ZoneSet } from "./zone";
+import { rrWire, type Zone, type ZoneSet, zoneRecords } from "./zone";
 
 const QR = 0x8000;
 const AA = 0x0400;
@@ -31,32 +30,14 @@ export interface XfrPolicy {
   now: () => number;
 }
 
-/** Every record of the zone, SOA first (the order AXFR needs, minus the closing SOA). */
-export function zoneRecords(zone: Zone): RR[] {
-  const out: RR[] = [zone.soa];
-  for (const node of zone.nodes.values()) {
-    for (const [type, set] of node) if (type !== "SOA") out.push(...set);
-  }
-  return out;
-}
-
-// dns-packet's record codec; its type declarations leave it out.
-const answerCodec = (packet as unknown as { answer: { encode(a: packet.Answer): Buffer } }).answer;
-
 /** Encoded records per zone snapshot: a zone object never changes, so neither do these. */
 const encodedRecords = new WeakMap<Zone, Uint8Array[]>();
 
+/** The zone's records in wire form, SOA first, exactly as answer() serves them. */
 function recordsOf(zone: Zone): Uint8Array[] {
   let rrs = encodedRecords.get(zone);
   if (!rrs) {
-    rrs = [];
-    for (const rr of zoneRecords(zone)) {
-      try {
-        rrs.push(new Uint8Array(answerCodec.encode(rr as packet.Answer)));
-      } catch {
-        // A record dns-packet cannot encode is not served by answer() either; skip it the same way.
-      }
-    }
+    rrs = zoneRecords(zone).map(rrWire);
     encodedRecords.set(zone, rrs);
   }
   return rrs;

@@ -180,12 +180,21 @@ export class ZoneSet {
   private byId = new Map<number, Zone>();
   /** Bumped on every change so answer caches know to drop entries. */
   generation = 0;
+  /** Labels in the longest zone name: no longer suffix of a question can be a zone. */
+  maxLabels = 0;
+
+  private recount(): void {
+    let m = 0;
+    for (const z of this.byId.values()) m = Math.max(m, z.name === "" ? 0 : nameInfo(z.name).suffixes.length);
+    this.maxLabels = m;
+  }
 
   set(zone: Zone): void {
     const old = this.byId.get(zone.id);
     if (old) this.byName.delete(old.name);
     this.byName.set(zone.name, zone);
     this.byId.set(zone.id, zone);
+    this.recount();
     this.generation++;
   }
   removeId(id: number): void {
@@ -193,6 +202,7 @@ export class ZoneSet {
     if (!old) return;
     this.byName.delete(old.name);
     this.byId.delete(id);
+    this.recount();
     this.generation++;
   }
   get(id: number): Zone | undefined {

@@ -2,7 +2,7 @@
  * The SQLite store: one object holding the table groups, implementing the interfaces core
  * declares (UpdateStore, ...).
  */
-import type { CoreStore, UpdateLogEntry } from "../core/ports";
+import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
 import { metrics } from "../metrics";
 import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
 import { Challenges } from "./challenges";
@@ -10,12 +10,14 @@ import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
 import { Hostnames } from "./hostnames";
+import { InstallTables } from "./install";
 import { Logs } from "./logs";
 import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
 import { Secondaries } from "./secondaries";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
+import { Updates } from "./updates";
 import { Users } from "./users";
 import { ZoneContentsRepo } from "./zone-contents";
 
@@ -28,6 +30,8 @@ export class Store implements CoreStore {
   readonly settings: Settings;
   readonly oneTime: OneTimeTokens;
   readonly records: Records;
+  readonly updates: Updates;
+  readonly install: InstallTables;
   readonly accounts: Accounts;
   readonly sessions: Sessions;
   readonly apiKeys: ApiKeys;
@@ -45,6 +49,8 @@ export class Store implements CoreStore {
     this.settings = new Settings(db);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
+    this.updates = new Updates(db);
+    this.install = new InstallTables(db);
     this.accounts = new Accounts(db);
     this.sessions = new Sessions(db);
     this.apiKeys = new ApiKeys(db);
@@ -92,5 +98,14 @@ export class Store implements CoreStore {
   }
   touchToken(tokenId: number, now: number): void {
     this.tokens.touch(tokenId, now);
+  }
+  commitUpdate(u: UpdateCommit): void {
+    this.updates.commit(u);
+  }
+  onlyHostnameOf(token: UpdateTokenRow): string | null {
+    return this.updates.onlyHostnameOf(token);
+  }
+  pruneUpdateLog(p: { before: number; maxPerHost: number; maxUnattached: number }): number {
+    return this.updates.prune(p);
   }
 }

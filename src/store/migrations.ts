@@ -244,6 +244,9 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log(at);
 `;
 
+// Pruning the update history by age scans update_log by time.
+const m0020 = `CREATE INDEX update_log_at ON update_log(at);`;
+
 // The server asks for the next ACME TXT expiry after every challenge it stores and on every
 // reload: a partial index keeps that a lookup among the few expiring rows.
 const m0025 = `
@@ -251,9 +254,25 @@ CREATE INDEX records_expires ON records(expires_at) WHERE expires_at IS NOT NULL
 CREATE INDEX records_hostname ON records(hostname_id) WHERE hostname_id IS NOT NULL;
 `;
 
+// Install lifecycle (issue 6): attempts counted for the install API's rate limits, kept in the
+// database so a restart does not reset them; and the update token an agent node was given, so
+// releasing or revoking the node revokes exactly that token.
+const m0040 = `
+CREATE TABLE install_rate_events (
+  id      INTEGER PRIMARY KEY,
+  bucket  TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  at      INTEGER NOT NULL
+);
+CREATE INDEX install_rate_events_key ON install_rate_events(bucket, key, at);
+ALTER TABLE nodes ADD COLUMN update_token_id INTEGER REFERENCES update_tokens(id) ON DELETE SET NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
+  { version: 20, name: "update log by time", sql: m0020 },
   { version: 25, name: "indexes for expiring ACME challenge records", sql: m0025 },
+  { version: 40, name: "install rate events, node update token", sql: m0040 },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

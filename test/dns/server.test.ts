@@ -64,6 +64,34 @@ describe.each([
     expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
   });
 
+  it("answers live clients whose answers share a batch with answers to closed ports", async () => {
+    const port = await start();
+    const live = createSocket("udp4");
+    await new Promise<void>((r) => live.bind(0, "127.0.0.1", () => r()));
+    const got = new Set<number>();
+    live.on("message", (m) => got.add(packet.decode(m).id!));
+    for (let round = 0; round < 5; round++) {
+      const dead = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const s = createSocket("udp4");
+          await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+          return s;
+        }),
+      );
+      // Dead clients send first, then vanish; the live one asks in between.
+      for (let i = 0; i < 20; i++) {
+        dead[i]!.send(query("home.dyn.example.com", "A", { id: i }), port, "127.0.0.1");
+        dead[i]!.close();
+        live.send(query("home.dyn.example.com", "A", { id: round * 100 + i }), port, "127.0.0.1");
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const deadline = Date.now() + 3000;
+    while (got.size < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    live.close();
+    expect(got.size).toBe(100);
+  });
+
   it("keeps serving after malformed packets and a handler that throws", async () => {
     let calls = 0;
     const port = await start({}, (q, t) => {

@@ -54,6 +54,9 @@ zone:
   request-xfr: AXFR 127.0.0.1@${server.dnsPort} ${keyName}
   allow-notify: 127.0.0.1 ${keyName}
 `,
+    // NSD throttles reloads to one a second by default; the initial load must not delay the
+    // update under test.
+    "  xfrd-reload-timeout: 0",
   );
   const s = { data, nsdDir, server, nsd, token };
   running.push(s);
@@ -92,9 +95,8 @@ describe.each([
     const want = `203.0.113.${withTsig ? 77 : 66}`;
     const took = await until(() => digShort(s.nsd.port, `home.${ZONE}`, "A").includes(want), 2000);
     expect(took, `NSD did not follow within 2 s:\n${nsdLog()}\n${s.server.logs()}`).toBeGreaterThanOrEqual(0);
-    // The server's log reaches this process through the event loop, which dig (spawnSync) held up.
-    await until(() => s.server.logs().includes("notify acknowledged"), 2000);
-    expect(s.server.logs()).toContain("notify acknowledged");
+    // NSD answers the NOTIFY too (perhaps only to a retry, if it arrived during a reload).
+    expect(await until(() => s.server.logs().includes("notify acknowledged"), 5000)).toBeGreaterThanOrEqual(0);
     if (withTsig) {
       // Without the key, the primary refuses the transfer.
       expect(digShort(s.server.dnsPort, ZONE, "AXFR", ["+tcp"]).join("\n")).not.toContain(want);

@@ -40,8 +40,8 @@ const fake = (prefix: string) => {
   secrets.push(v);
   return v;
 };
-const cli = (args: string[], keep = true) => {
-  const r = run(["--data", data, ...args]);
+const cli = (args: string[], keep = true, env: Record<string, string> = {}) => {
+  const r = run(["--data", data, ...args], env);
   if (keep) cliOutputs.push(r.stdout, r.stderr);
   return r;
 };
@@ -190,6 +190,17 @@ describe("a whole session leaks no secret", () => {
     expect(r2.code).not.toBe(0);
     cli(["host", "add", `${fake("ipk_")}.${ZONE}`, "--owner", "me@example.com"]);
     cli(["token", "regenerate", nasToken]);
+  });
+
+  it("CLI commands over the API (--server, IPKEEP_API_KEY), with the right key and wrong ones", () => {
+    const remote = (args: string[], key: string) => cli(["--server", server.base, ...args], true, { IPKEEP_API_KEY: key });
+    expect(remote(["host", "list", "--json"], apiKey).code).toBe(0);
+    remote(["token", "list"], apiKey);
+    remote(["host", "show", homeToken], apiKey);
+    for (const wrong of [fake("ipka_"), fake("hunter2-"), homeToken]) {
+      const r = remote(["host", "list"], wrong);
+      expect(r.code).not.toBe(0);
+    }
   });
 
   it("no secret appears in the server's output or in the CLI's logs and errors", async () => {

@@ -1,0 +1,318 @@
+/**
+ * The install lifecycle over HTTP (IPTunnel's /api/v2 envelope), the agent routes
+ * (register / checkin / revoke / status) and the installer's downloads. Thin: parse,
+ * call core/install.ts, wrap in the envelope.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Elysia } from "elysia";
+import { asIpkeepError, fail, IpkeepError } from "../core/errors";
+import {
+  activate,
+  archTarget,
+  authenticateNode,
+  type BinaryCatalog,
+  checkin,
+  confirm,
+  issueCode,
+  listCodes,
+  type NodeRow,
+  nodeStatus,
+  precheck,
+  release,
+  revokeCode,
+  revokeNode,
+} from "../core/install";
+import { log } from "../log";
+import { authenticate, requireAdmin } from "./auth";
+import { type ApiDeps, peerOf } from "./context";
+import { parseBearer } from "./credentials";
+
+/** Install requests are a handful of short fields; anything bigger is a mistake or an attack. */
+const MAX_BODY = 8 * 1024;
+
+export function ok(data: unknown, message: string, status = 200): Response {
+  return Response.json({ data, meta: { message } }, { status });
+}
+
+export function envelopeError(e: unknown): Response {
+  const err = asIpkeepError(e);
+  if (!(e instanceof IpkeepError)) log("error", "install api failure", { error: (e as Error)?.message ?? String(e) });
+  return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
+}
+
+/** The JSON object body, or invalid_input: garbage, arrays, oversize and wrong content all end here. */
+async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY) fail("invalid_input", `Request body larger than ${MAX_BODY} bytes`);
+  const text = await request.text();
+  if (text.length > MAX_BODY) fail("invalid_input", `Request body larger than ${MAX_BODY} bytes`);
+  if (text.trim() === "") return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    fail("invalid_input", "Request body is not valid JSON");
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail("invalid_input", "Request body must be a JSON object");
+  return v as Record<string, unknown>;
+}
+
+/** Runs a handler and answers failures in the envelope. */
+const enveloped = (fn: () => Promise<Response> | Response) => async (): Promise<Response> => {
+  try {
+    return await fn();
+  } catch (e) {
+    return envelopeError(e);
+  }
+};
+
+/**
+ * Where the primary keeps what it hands out: beside its own executable (dist/ in a build
+ * tree), or ../lib/ipkeep from it (install.sh's layout: /usr/local/bin + /usr/local/lib/ipkeep).
+ */
+export function findDistDir(execPath: string): string | null {
+  const here = dirname(execPath);
+  for (const d of [here, join(here, "..", "lib", "ipkeep")]) if (existsSync(join(d, "SHA256SUMS"))) return d;
+  return null;
+}
+
+/** The executables, their sums and install.sh in one directory. */
+export function distCatalog(dir: string | null): BinaryCatalog & { file(name: string): string | null } {
+  let sums: Map<string, string> | null = null;
+  const load = () => {
+    if (sums) return sums;
+    sums = new Map();
+    const f = dir ? join(dir, "SHA256SUMS") : null;
+    if (f && existsSync(f)) {
+      for (const line of readFileSync(f, "utf8").split("\n")) {
+        const m = /^([0-9a-f]{64})\s+\*?(\S+)$/.exec(line.trim());
+        if (m) sums.set(m[2]!, m[1]!);
+      }
+    }
+    return sums;
+  };
+  const file = (name: string) => {
+    if (!dir) return null;
+    const p = join(dir, name);
+    return existsSync(p) && statSync(p).isFile() ? p : null;
+  };
+  return {
+    sha256For: (target) => (file(`ipkeep-${target}`) ? (load().get(`ipkeep-${target}`) ?? null) : null),
+    file,
+  };
+}
+
+const nodeJson = (n: NodeRow) => ({
+  id: n.id,
+  role: n.role,
+  name: n.name,
+  status: n.status,
+  public_ip: n.publicIp,
+  version: n.version,
+  last_checkin_at: n.lastCheckinAt ? new Date(n.lastCheckinAt * 1000).toISOString() : null,
+});
+
+export function installRoutes(deps: ApiDeps) {
+  const catalog = distCatalog(deps.distDir ?? null);
+  const node = (request: Request) => authenticateNode(deps, parseBearer(request.headers.get("authorization")));
+  const none = { parse: "none" as const };
+
+  return new Elysia()
+    .post(
+      "/api/v2/install/codes",
+      ({ request }) =>
+        enveloped(async () => {
+          const p = await authenticate(deps, request);
+          requireAdmin(p);
+          const body = await jsonBody(request);
+          const c = issueCode(deps, { role: body.role ?? "agent", hostname: body.hostname, ttl: body.ttl_seconds ?? body.ttl }, {
+            ownerId: p.user.id,
+            actorKey: `user:${p.user.id}`,
+            address: peerOf(request),
+          });
+          return ok(
+            { install_code: c.code, install_code_hint: c.hint, role: c.row.role, hostname: c.row.hostname, expires_at: c.expiresAt, ttl_seconds: c.ttlSeconds },
+            "Install code issued",
+            201,
+          );
+        })(),
+      none,
+    )
+    .get("/api/v2/install/codes", ({ request }) =>
+      enveloped(async () => {
+        requireAdmin(await authenticate(deps, request));
+        const rows = listCodes(deps).map((c) => ({
+          id: c.id,
+          install_code_hint: c.hint,
+          role: c.role,
+          hostname: c.hostname,
+          state: c.displayState,
+          expires_at: new Date(c.expiresAt * 1000).toISOString(),
+          machine_id: c.machineId,
+        }));
+        return ok(rows, "Install codes");
+      })(),
+    )
+    .delete("/api/v2/install/codes/:id", ({ request, params }) =>
+      enveloped(async () => {
+        const p = await authenticate(deps, request);
+        requireAdmin(p);
+        const c = revokeCode(deps, params.id, `user:${p.user.id}`);
+        return ok({ id: c.id, install_code_hint: c.hint, state: c.state }, "Install code revoked");
+      })(),
+    )
+    .post(
+      "/api/v2/install/precheck",
+      ({ request }) =>
+        enveloped(async () => {
+          const r = precheck(deps, await jsonBody(request));
+          return ok(
+            {
+              install_code: r.installCode,
+              install_code_hint: r.hint,
+              product: r.role,
+              precheck_token: r.precheckToken,
+              precheck_expires_at: r.precheckExpiresAt,
+              machine_binding: { machine_id: r.machineBinding.machineId, ssh_fingerprint: r.machineBinding.sshFingerprint },
+              hostname: r.hostname,
+              zones: r.zones,
+              // What the installer proposes as this machine's public IP, for the operator to confirm.
+              detected_public_ip: peerOf(request),
+            },
+            "Install code validated",
+          );
+        })(),
+      none,
+    )
+    .post(
+      "/api/v2/install/activate",
+      ({ request }) =>
+        enveloped(async () => {
+          const r = activate(deps, await jsonBody(request), { address: peerOf(request) }, catalog);
+          const base = deps.publicUrl ?? new URL(request.url).origin;
+          return ok(
+            {
+              activation_id: r.activationId,
+              install_token: r.installToken,
+              install_token_expires_at: r.installTokenExpiresAt,
+              install_code: r.installCode,
+              product: r.role,
+              machine_binding: {
+                hostname: r.machineBinding.hostname,
+                public_ip: r.machineBinding.publicIp,
+                machine_id: r.machineBinding.machineId,
+                ssh_fingerprint: r.machineBinding.sshFingerprint,
+              },
+              credentials: {
+                node_token: r.credentials.nodeToken,
+                ...(r.credentials.updateToken ? { update_token: r.credentials.updateToken } : {}),
+                ...(r.credentials.tsig ? { tsig: r.credentials.tsig } : {}),
+              },
+              settings: {
+                primary_url: base,
+                hostname: r.settings.hostname,
+                zones: r.settings.zones,
+                checkin_interval_seconds: r.settings.checkinInterval,
+                ...(r.settings.binary
+                  ? {
+                      binary: {
+                        arch: r.settings.binary.arch,
+                        sha256: r.settings.binary.sha256,
+                        url: `${base}/download/ipkeep?arch=${encodeURIComponent(r.settings.binary.arch)}`,
+                      },
+                    }
+                  : {}),
+              },
+            },
+            "Install token issued",
+          );
+        })(),
+      none,
+    )
+    .post(
+      "/api/v2/install/confirm",
+      ({ request }) =>
+        enveloped(async () => {
+          const r = confirm(deps, await jsonBody(request));
+          return ok({ activation_id: r.activationId, status: r.status, node: nodeJson(r.node) }, "Install confirmed");
+        })(),
+      none,
+    )
+    .post(
+      "/api/v2/install/release",
+      ({ request }) =>
+        enveloped(async () => {
+          const r = release(deps, await jsonBody(request));
+          return ok({ activation_id: r.activationId, status: r.status, install_code_restored: r.installCodeRestored }, "Activation released");
+        })(),
+      none,
+    )
+    // IPTunnel's legacy agent stack, authenticated by the node's credential.
+    .post(
+      "/register",
+      ({ request }) =>
+        enveloped(async () => {
+          const n = node(request);
+          const r = checkin(deps, n, await jsonBody(request));
+          const s = nodeStatus(deps, r.node);
+          return ok(
+            { node: nodeJson(r.node), hostname: s.hostname, zones: s.zones, checkin_interval_seconds: r.nextCheckinSeconds, seen_address: peerOf(request) },
+            "Node registered",
+          );
+        })(),
+      none,
+    )
+    .post(
+      "/checkin",
+      ({ request }) =>
+        enveloped(async () => {
+          const n = node(request);
+          const r = checkin(deps, n, await jsonBody(request));
+          return ok({ node: nodeJson(r.node), next_checkin_seconds: r.nextCheckinSeconds, seen_address: peerOf(request) }, "Check-in recorded");
+        })(),
+      none,
+    )
+    .post(
+      "/revoke",
+      ({ request }) =>
+        enveloped(async () => {
+          const n = revokeNode(deps, node(request));
+          return ok({ node: nodeJson(n) }, "Node revoked");
+        })(),
+      none,
+    )
+    .get("/status", ({ request }) =>
+      enveloped(() => {
+        const s = nodeStatus(deps, node(request));
+        return ok(
+          { node: nodeJson(s.node), hostname: s.hostname, zones: s.zones, checked_in: s.checkedIn, next_checkin_seconds: s.nextCheckinSeconds },
+          "Node status",
+        );
+      })(),
+    )
+    // The installer and the executables it installs.
+    .get("/install.sh", ({ request }) => {
+      const f = catalog.file("install.sh");
+      if (!f) return envelopeError(new IpkeepError("not_found", "This primary keeps no install.sh beside its executable"));
+      // So `curl -fsSL https://PRIMARY/install.sh | sudo bash -s -- --code …` needs no --primary.
+      const base = deps.publicUrl ?? new URL(request.url).origin;
+      const script = readFileSync(f, "utf8").replace("__IPKEEP_PRIMARY_URL__", base.replace(/[^A-Za-z0-9:/.\[\]_-]/g, ""));
+      return new Response(script, { headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-store" } });
+    })
+    .get("/download/ipkeep", ({ query }) => {
+      const arch = typeof query.arch === "string" ? query.arch : "";
+      const target = archTarget(arch);
+      const f = target ? catalog.file(`ipkeep-${target}`) : null;
+      if (!target || !f || !catalog.sha256For(target)) {
+        return envelopeError(new IpkeepError("unsupported_arch", `No ipkeep executable for "${arch.slice(0, 32)}" on this primary`));
+      }
+      return new Response(Bun.file(f), {
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-disposition": 'attachment; filename="ipkeep"',
+          "x-checksum-sha256": catalog.sha256For(target)!,
+        },
+      });
+    });
+}
