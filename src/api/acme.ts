@@ -5,14 +5,20 @@
  */
 import { Elysia, t } from "elysia";
 import { cleanupChallenge, dns01Value, presentChallenge, registerAcmeDnsAccount } from "../core/acme";
-import { fail } from "../core/errors";
+import { parseCidr } from "../core/addresses";
+import { fail, IpkeepError } from "../core/errors";
+import { UpdateLimits } from "../core/limits";
 import type { UpdateTokenRow } from "../core/ports";
 import { looksLikeToken } from "../core/tokens";
 import { authenticateUpdateToken } from "../core/update";
 import { authenticate } from "./auth";
-import { type ApiDeps, peerOf } from "./context";
+import type { ApiDeps } from "./context";
 import { parseBasic, parseBearer } from "./credentials";
 import { jsonError } from "./errors";
+import { clientOf } from "./update";
+
+// Without a server-wide set (in-process tests), one set per deps for these routes.
+const ownLimits = new WeakMap<ApiDeps, UpdateLimits>();
 
 // Shapes only; the bounds keep a hostile body from reaching core at all. 260: a 253-character
 // name with a trailing dot and room for "*."; a DNS-01 value is 43 characters.
@@ -20,7 +26,28 @@ const NAME = t.String({ maxLength: 260 });
 const VALUE = t.String({ maxLength: 128 });
 
 export function acmeRoutes(deps: ApiDeps) {
-  const meta = (request: Request) => ({ source: peerOf(request) });
+  // The update endpoints' limits, shared with them through deps: the same source lockout after
+  // bad credentials and the same per-source burst, so ACME is no side door for guessing tokens.
+  let limits = deps.updateLimits ?? ownLimits.get(deps);
+  if (!limits) ownLimits.set(deps, (limits = new UpdateLimits(deps.platform.clock)));
+  const gate = limits;
+  const trusted = (deps.trustedProxies ?? []).map((c) => parseCidr(c) ?? fail("invalid_input", `Invalid trusted proxy "${c}"`));
+  const source = (request: Request) => clientOf(request, trusted);
+  const meta = (request: Request) => ({ source: source(request) });
+
+  /** Runs a handler behind the source gate; bad credentials count toward the lockout. */
+  const guarded = async (request: Request, fn: () => Response | Promise<Response>, headers: Record<string, string> = {}): Promise<Response> => {
+    const admitted = gate.admitSource(source(request));
+    if (!admitted.verdict.allowed) {
+      return jsonError(new IpkeepError(admitted.reason ?? "rate_limited"), { "retry-after": String(Math.max(1, admitted.verdict.retryAfter)) });
+    }
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof IpkeepError && e.code === "unauthorized") gate.badCredentials(source(request));
+      return jsonError(e, headers);
+    }
+  };
 
   /** acme-dns: X-Api-Key is the update token; X-Api-User (the account name, our fqdn) is not a secret. */
   const acmeDnsToken = (request: Request): UpdateTokenRow => authenticateUpdateToken(deps, request.headers.get("x-api-key") ?? "");
@@ -39,55 +66,51 @@ export function acmeRoutes(deps: ApiDeps) {
     .get("/acme-dns/health", () => new Response(null, { status: 200 }))
     .post(
       "/acme-dns/register",
-      async ({ request, body }) => {
-        try {
+      ({ request, body }) =>
+        guarded(request, async () => {
           const principal = await authenticate(deps, request);
           return Response.json(registerAcmeDnsAccount(deps, principal.user, body.hostname), { status: 201 });
-        } catch (e) {
-          return jsonError(e);
-        }
-      },
+        }),
       { parse: "json", body: t.Object({ hostname: NAME, allowfrom: t.Optional(t.Array(t.String({ maxLength: 64 }), { maxItems: 0 })) }) },
     )
     .post(
       "/acme-dns/update",
-      ({ request, body }) => {
-        try {
+      ({ request, body }) =>
+        guarded(request, () => {
           const token = acmeDnsToken(request);
           const out = presentChallenge(deps, token, body.subdomain, body.txt, meta(request));
           return Response.json({ txt: out.value });
-        } catch (e) {
-          return jsonError(e);
-        }
-      },
+        }),
       { parse: "json", body: t.Object({ subdomain: NAME, txt: VALUE }) },
     )
     .post(
       "/httpreq/present",
-      ({ request, body }) => {
-        try {
-          const token = httpreqToken(request);
-          const { name, value } = httpreqChallenge(deps, body);
-          const out = presentChallenge(deps, token, name, value, meta(request));
-          return Response.json({ fqdn: `${out.fqdn}.`, value: out.value });
-        } catch (e) {
-          return jsonError(e, challengeHeaders);
-        }
-      },
+      ({ request, body }) =>
+        guarded(
+          request,
+          () => {
+            const token = httpreqToken(request);
+            const { name, value } = httpreqChallenge(deps, body);
+            const out = presentChallenge(deps, token, name, value, meta(request));
+            return Response.json({ fqdn: `${out.fqdn}.`, value: out.value });
+          },
+          challengeHeaders,
+        ),
       { parse: "json", body: HTTPREQ_BODY },
     )
     .post(
       "/httpreq/cleanup",
-      ({ request, body }) => {
-        try {
-          const token = httpreqToken(request);
-          const { name, value } = httpreqChallenge(deps, body);
-          const out = cleanupChallenge(deps, token, name, value, meta(request));
-          return Response.json({ fqdn: `${out.fqdn}.`, value, removed: out.removed });
-        } catch (e) {
-          return jsonError(e, challengeHeaders);
-        }
-      },
+      ({ request, body }) =>
+        guarded(
+          request,
+          () => {
+            const token = httpreqToken(request);
+            const { name, value } = httpreqChallenge(deps, body);
+            const out = cleanupChallenge(deps, token, name, value, meta(request));
+            return Response.json({ fqdn: `${out.fqdn}.`, value, removed: out.removed });
+          },
+          challengeHeaders,
+        ),
       { parse: "json", body: HTTPREQ_BODY },
     );
 }

@@ -343,6 +343,8 @@ describe("lego httpreq under /httpreq", () => {
       for (const auth of [basic("lego", "ipk_wrongwrongwrongwrong"), basic("lego", "s3cret"), "Basic !!!", `Bearer ${apiKeys["alice@example.com"]}`, "Digest x"]) {
         expect((await present(auth, body)).status, auth).toBe(401);
         expect((await cleanupReq(auth, body)).status, auth).toBe(401);
+        // Keep under the lockout (its own test below): a new failure window each time.
+        clock.advance(601);
       }
       expect(await txt()).toEqual([]);
     });
@@ -377,6 +379,28 @@ describe("lego httpreq under /httpreq", () => {
       }
       expect(await txt()).toEqual([]);
     });
+  });
+});
+
+describe("bad credentials lock the source out, as on the update endpoints", () => {
+  it("ten bad keys: the eleventh request, even with a good token, is 429 until the lockout ends", async () => {
+    for (let i = 0; i < 10; i++) {
+      const res = await acmeUpdate(`ipk_wrong${i}wrongwrongwrong`, HOME, value(1));
+      expect(res.status).toBe(401);
+    }
+    for (const res of [await acmeUpdate(aliceToken, HOME, value(1)), await post("/httpreq/present", { fqdn: `${CHALLENGE}.`, value: value(1) }, { authorization: basic("lego", aliceToken) })]) {
+      expect(res.status).toBe(429);
+      expect(((await res.json()) as { code: string }).code).toBe("locked_out");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    // One lockout for the source: the update endpoints refuse it too.
+    const ddns = await fetch(`${base}/nic/update?hostname=${HOME}&myip=203.0.113.50`, { headers: { authorization: basic("x", aliceToken) } });
+    expect(ddns.status).toBe(429);
+    expect(await ddns.text()).toBe("abuse");
+    expect(await txt()).toEqual([]);
+    clock.advance(601);
+    expect((await acmeUpdate(aliceToken, HOME, value(1))).status).toBe(200);
+    expect(await txt()).toEqual([value(1)]);
   });
 });
 

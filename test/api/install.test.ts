@@ -87,6 +87,19 @@ describe("POST /api/v2/install/codes (issue)", () => {
     expect((await p.call("POST", "/api/v2/install/codes", { role: "agent" }, { auth: p.adminKey, peer: "203.0.113.201" })).status).toBe(201);
   });
 
+  it("is rate limited per admin daily too: hourly budgets do not add up past the day's", async () => {
+    const perHour = ISSUE_LIMITS.admin[0].max;
+    const perDay = ISSUE_LIMITS.admin[1].max;
+    for (let i = 0; i < perDay; i++) {
+      if (i > 0 && i % perHour === 0) p.clock.advance(3601);
+      await p.issue({ role: "agent" }, `203.0.${Math.floor(i / 200)}.${(i % 200) + 1}`);
+    }
+    p.clock.advance(3601);
+    refused(await p.call("POST", "/api/v2/install/codes", { role: "agent" }, { auth: p.adminKey, peer: "192.0.2.77" }), 429, "rate_limit_exceeded");
+    p.clock.advance(86400);
+    expect((await p.call("POST", "/api/v2/install/codes", { role: "agent" }, { auth: p.adminKey, peer: "192.0.2.77" })).status).toBe(201);
+  });
+
   it("is rate limited per address across admins", async () => {
     const now = Math.floor(p.clock.now() / 1000);
     const keys: string[] = [];

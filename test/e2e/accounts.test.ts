@@ -92,6 +92,14 @@ describe("accounts on the executable", () => {
     expect(curl(login).status).toBe(200);
   });
 
+  it("refuses oversize bodies over a real socket, with and without a length", () => {
+    const big = JSON.stringify({ email: "you@example.com", password: "x".repeat(100 * 1024) });
+    const withLength = curl(["-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "--data-binary", big]);
+    expect(withLength.status).toBe(413);
+    const chunked = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-"], { input: big, encoding: "utf8", timeout: 15_000 });
+    expect(chunked.stdout).toBe("413");
+  });
+
   it("keeps sessions across a restart, and logout revokes for real", async () => {
     await server.stop();
     server = await startServe(data);

@@ -73,7 +73,11 @@ beforeAll(async () => {
   } finally {
     store.close();
   }
-  server = await startServe(data, ["--log-level", "debug"]);
+  // Burst limits off when this build has them (the session is fast); the lockout after bad
+  // credentials stays on whatever the flags say.
+  const help = run(["serve", "--help"]).stdout;
+  const limits = help.includes("--update-burst") ? ["--update-burst", "0"] : [];
+  server = await startServe(data, ["--log-level", "debug", ...limits]);
 });
 
 afterAll(async () => {
@@ -112,6 +116,18 @@ describe("a whole session leaks no secret", () => {
     expect(successes).toBeGreaterThanOrEqual(4);
   });
 
+  it("ACME: register, acme-dns update, httpreq present and cleanup", async () => {
+    const reg = await postJson("/acme-dns/register", { hostname: HOME }, { authorization: `Bearer ${apiKey}` });
+    expect(reg.status).toBe(201);
+    const account = (await reg.json()) as { username: string; password: string };
+    secrets.push(account.password);
+    real.push(account.password);
+    const v = dns01Value(platform, "session");
+    expect((await postJson("/acme-dns/update", { subdomain: HOME, txt: v }, { "x-api-user": account.username, "x-api-key": account.password })).status).toBe(200);
+    expect((await postJson("/httpreq/present", { fqdn: `_acme-challenge.${NAS}.`, value: v }, { authorization: basic("lego", nasToken) })).status).toBe(200);
+    expect((await postJson("/httpreq/cleanup", { fqdn: `_acme-challenge.${NAS}.`, value: v }, { authorization: basic("lego", nasToken) })).status).toBe(200);
+  });
+
   it("badauth: wrong secrets in every credential position", async () => {
     const wrongs = () => [fake("ipk_"), fake("hunter2-"), fake("ipka_")];
     for (const w of wrongs()) {
@@ -144,7 +160,8 @@ describe("a whole session leaks no secret", () => {
         postJson("/httpreq/present", { fqdn: `_acme-challenge.${HOME}.`, value: dns01Value(platform, "a") }, { authorization: basic("lego", w) }),
         postJson("/httpreq/cleanup", { fqdn: `_acme-challenge.${HOME}.`, value: dns01Value(platform, "a") }, { authorization: basic(w, "") }),
       ])) {
-        expect(res.status).toBe(401);
+        // 401, or 429 once the lockout after repeated bad credentials has begun.
+        expect([401, 429]).toContain(res.status);
         expect(await res.text()).not.toContain(w);
       }
     }
@@ -162,18 +179,6 @@ describe("a whole session leaks no secret", () => {
     ])) {
       expect(await res.text()).not.toContain(w);
     }
-  });
-
-  it("ACME: register, acme-dns update, httpreq present and cleanup", async () => {
-    const reg = await postJson("/acme-dns/register", { hostname: HOME }, { authorization: `Bearer ${apiKey}` });
-    expect(reg.status).toBe(201);
-    const account = (await reg.json()) as { username: string; password: string };
-    secrets.push(account.password);
-    real.push(account.password);
-    const v = dns01Value(platform, "session");
-    expect((await postJson("/acme-dns/update", { subdomain: HOME, txt: v }, { "x-api-user": account.username, "x-api-key": account.password })).status).toBe(200);
-    expect((await postJson("/httpreq/present", { fqdn: `_acme-challenge.${NAS}.`, value: v }, { authorization: basic("lego", nasToken) })).status).toBe(200);
-    expect((await postJson("/httpreq/cleanup", { fqdn: `_acme-challenge.${NAS}.`, value: v }, { authorization: basic("lego", nasToken) })).status).toBe(200);
   });
 
   it("CLI commands that list, show and fail", () => {
