@@ -101,6 +101,8 @@ export class Store implements CoreStore {
   }
   commitUpdate(u: UpdateCommit): void {
     this.updates.commit(u);
+    // Counted once committed: a rolled-back update is not a result.
+    for (const l of u.logs) metrics.updates.inc(l.result);
   }
   onlyHostnameOf(token: UpdateTokenRow): string | null {
     return this.updates.onlyHostnameOf(token);
