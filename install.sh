@@ -812,7 +812,11 @@ install_node() {
     esac
   fi
 
-  body="{\"install_code\":\"$CODE\",\"precheck_token\":\"$PRECHECK_TOKEN\",\"hostname\":\"$HOST_NAME\",\"public_ip\":\"$PUBLIC_IP\",\"machine_id\":\"$mid\",\"ssh_fingerprint\":\"$fp\",\"arch\":\"$ARCH\",\"installer_version\":\"$INSTALLER_VERSION\"}"
+  body="{\"install_code\":\"$CODE\",\"precheck_token\":\"$PRECHECK_TOKEN\",\"hostname\":\"$HOST_NAME\",\"public_ip\":\"$PUBLIC_IP\",\"machine_id\":\"$mid\",\"ssh_fingerprint\":\"$fp\",\"arch\":\"$ARCH\",\"installer_version\":\"$INSTALLER_VERSION\""
+  if [ "$ROLE" = secondary ] && [[ "$(port_of "$DNS_LISTEN")" =~ ^[0-9]+$ ]]; then
+    body="$body,\"dns_port\":$(port_of "$DNS_LISTEN")"
+  fi
+  body="$body}"
   if ! api POST /api/v2/install/activate "$body"; then
     die 1 "cannot reach the primary at $PRIMARY"
   fi

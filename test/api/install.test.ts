@@ -214,8 +214,16 @@ describe("the lifecycle: precheck, activate, confirm", () => {
     expect(p.store.secondaries.active().map((n) => n.tsigName)).toEqual([`ns2.${ZONE}.`]);
     // Not yet in the NS set: a failed install must not leave a lame delegation.
     expect(p.store.domains.zoneData(p.store.domains.byName(ZONE)!.id, 0)!.nameservers.map((n) => n.name)).toEqual([`ns1.${ZONE}`]);
+    expect(p.store.secondaries.active()[0]!.dnsPort).toBe(53);
     await p.call("POST", "/api/v2/install/release", { activation_id: act.body.data.activation_id });
     expect(p.store.secondaries.active()).toEqual([]);
+    // Another enrollment on a non-standard DNS port: NOTIFY goes there.
+    const code2 = await p.issue({ role: "secondary" });
+    const pre2 = await p.prechecked(code2, OTHER_MACHINE, "secondary");
+    const bad = p.activateBody(code2, pre2.body.data.precheck_token, { hostname: `ns3.${ZONE}`, machine_id: OTHER_MACHINE, dns_port: "5353" });
+    refused(await p.call("POST", "/api/v2/install/activate", bad), 400, "invalid_input");
+    await p.call("POST", "/api/v2/install/activate", { ...bad, dns_port: 5353 });
+    expect(p.store.secondaries.active().map((n) => n.dnsPort)).toEqual([5353]);
   });
 
   it("a secondary code refuses the agent product", async () => {
