@@ -95,26 +95,99 @@ need_value() {
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
-    --code) need_value "$@"; CODE="$2"; shift 2 ;;
-    --primary) need_value "$@"; PRIMARY="$2"; shift 2 ;;
-    --role) need_value "$@"; ROLE="$2"; shift 2 ;;
-    --hostname) need_value "$@"; HOST_NAME="$2"; shift 2 ;;
-    --public-ip) need_value "$@"; PUBLIC_IP="$2"; shift 2 ;;
-    --binary) need_value "$@"; BINARY="$2"; shift 2 ;;
-    --zone) need_value "$@"; ZONES+=("$2"); shift 2 ;;
-    --ns) need_value "$@"; NSS+=("$2"); shift 2 ;;
-    --url) need_value "$@"; URL="$2"; shift 2 ;;
-    --http) need_value "$@"; HTTP_LISTEN="$2"; shift 2 ;;
-    --dns) need_value "$@"; DNS_LISTEN="$2"; shift 2 ;;
-    --primary-dns) need_value "$@"; PRIMARY_DNS="$2"; shift 2 ;;
-    --health-timeout) need_value "$@"; HEALTH_TIMEOUT="$2"; shift 2 ;;
-    --root) need_value "$@"; ROOT="${2%/}"; shift 2 ;;
-    --yes|-y) YES=1; shift ;;
-    --insecure) INSECURE=1; shift ;;
-    --uninstall) UNINSTALL=1; shift ;;
-    --no-systemd) USE_SYSTEMD=0; shift ;;
-    --help|-h) usage; exit 0 ;;
-    *) die 2 "unknown option $1 (see --help)" ;;
+    --code)
+      need_value "$@"
+      CODE="$2"
+      shift 2
+      ;;
+    --primary)
+      need_value "$@"
+      PRIMARY="$2"
+      shift 2
+      ;;
+    --role)
+      need_value "$@"
+      ROLE="$2"
+      shift 2
+      ;;
+    --hostname)
+      need_value "$@"
+      HOST_NAME="$2"
+      shift 2
+      ;;
+    --public-ip)
+      need_value "$@"
+      PUBLIC_IP="$2"
+      shift 2
+      ;;
+    --binary)
+      need_value "$@"
+      BINARY="$2"
+      shift 2
+      ;;
+    --zone)
+      need_value "$@"
+      ZONES+=("$2")
+      shift 2
+      ;;
+    --ns)
+      need_value "$@"
+      NSS+=("$2")
+      shift 2
+      ;;
+    --url)
+      need_value "$@"
+      URL="$2"
+      shift 2
+      ;;
+    --http)
+      need_value "$@"
+      HTTP_LISTEN="$2"
+      shift 2
+      ;;
+    --dns)
+      need_value "$@"
+      DNS_LISTEN="$2"
+      shift 2
+      ;;
+    --primary-dns)
+      need_value "$@"
+      PRIMARY_DNS="$2"
+      shift 2
+      ;;
+    --health-timeout)
+      need_value "$@"
+      HEALTH_TIMEOUT="$2"
+      shift 2
+      ;;
+    --root)
+      need_value "$@"
+      ROOT="${2%/}"
+      shift 2
+      ;;
+    --yes|-y)
+      YES=1
+      shift
+      ;;
+    --insecure)
+      INSECURE=1
+      shift
+      ;;
+    --uninstall)
+      UNINSTALL=1
+      shift
+      ;;
+    --no-systemd)
+      USE_SYSTEMD=0
+      shift
+      ;;
+    --help|-h)
+      usage
+      exit 0
+      ;;
+    *)
+      die 2 "unknown option $1 (see --help)"
+      ;;
   esac
 done
 
@@ -135,7 +208,9 @@ unit_of() {
     primary) printf 'ipkeep.service' ;;
     agent) printf 'ipkeep-agent.service' ;;
     secondary) printf 'ipkeep-secondary.service' ;;
-    *) die 2 "unknown role $1" ;;
+    *)
+      die 2 "unknown role $1"
+      ;;
   esac
 }
 
@@ -214,7 +289,9 @@ check_arch() {
   ARCH="$(uname -m)"
   case "$ARCH" in
     x86_64|amd64|aarch64|arm64) ;;
-    *) die 1 "unsupported architecture $ARCH (ipkeep runs on x86_64 and aarch64)" ;;
+    *)
+      die 1 "unsupported architecture $ARCH (ipkeep runs on x86_64 and aarch64)"
+      ;;
   esac
 }
 
@@ -648,7 +725,9 @@ install_node() {
         die 2 "refusing the plain-http primary $PRIMARY: codes and tokens would cross the network in clear (--insecure to insist)"
       fi
       ;;
-    *) die 2 "--primary must be an https:// URL" ;;
+    *)
+      die 2 "--primary must be an https:// URL"
+      ;;
   esac
   if ! [[ "$CODE" =~ ^[A-Za-z0-9-]{10,40}$ ]]; then
     die 2 "--code must look like IPK-XXXXXX-XXXXXX-XXXXXX"
@@ -733,7 +812,11 @@ install_node() {
     esac
   fi
 
-  body="{\"install_code\":\"$CODE\",\"precheck_token\":\"$PRECHECK_TOKEN\",\"hostname\":\"$HOST_NAME\",\"public_ip\":\"$PUBLIC_IP\",\"machine_id\":\"$mid\",\"ssh_fingerprint\":\"$fp\",\"arch\":\"$ARCH\",\"installer_version\":\"$INSTALLER_VERSION\"}"
+  body="{\"install_code\":\"$CODE\",\"precheck_token\":\"$PRECHECK_TOKEN\",\"hostname\":\"$HOST_NAME\",\"public_ip\":\"$PUBLIC_IP\",\"machine_id\":\"$mid\",\"ssh_fingerprint\":\"$fp\",\"arch\":\"$ARCH\",\"installer_version\":\"$INSTALLER_VERSION\""
+  if [ "$ROLE" = secondary ] && [[ "$(port_of "$DNS_LISTEN")" =~ ^[0-9]+$ ]]; then
+    body="$body,\"dns_port\":$(port_of "$DNS_LISTEN")"
+  fi
+  body="$body}"
   if ! api POST /api/v2/install/activate "$body"; then
     die 1 "cannot reach the primary at $PRIMARY"
   fi

@@ -47,7 +47,7 @@ export function secondaryPeers(store: Store): { keys: TsigKey[]; targets: Notify
     } catch (e) {
       log("warn", "secondary has an unusable TSIG key", { node: n.name, error: (e as Error).message });
     }
-    if (n.publicIp) targets.push({ host: n.publicIp, port: 53, key });
+    if (n.publicIp) targets.push({ host: n.publicIp, port: n.dnsPort, key });
   }
   return { keys, targets };
 }

@@ -1,15 +1,18 @@
 /**
  * `ipkeep agent`: keeps this machine's hostname at its public addresses.
  *   - registers with the primary at start (POST /register);
- *   - every poll: learns the public IPv4 (the primary's what-is-my-IP endpoint, else the
- *     address the primary saw at check-in) and IPv6 (an endpoint when configured, else a
- *     global address of a local interface); sends /nic/update for a family only when its
- *     address changed since the last accepted update;
+ *   - every poll: learns the public IPv4 and IPv6 by asking the primary's what-is-my-IP
+ *     endpoint over each family (or a configured URL per family), falling back to the
+ *     address the primary saw at check-in and, for IPv6, a global address of a local
+ *     interface; sends /nic/update for a family only when its address changed since the
+ *     last accepted update;
  *   - checks in (POST /checkin) every checkin_interval_seconds;
  *   - on errors backs off exponentially (5 s doubling to 5 min), and resets on success.
  * The last accepted addresses are kept in STATE/agent-state.json so a restart sends nothing
  * when nothing changed.
  */
+import http from "node:http";
+import https from "node:https";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -29,6 +32,8 @@ export interface AgentState {
 
 export interface AgentDeps {
   fetch: (input: string, init?: RequestInit) => Promise<Response>;
+  /** GET over one address family only (the what-is-my-IP answer then is that family's address). */
+  getOverFamily: (url: string, family: 4 | 6) => Promise<string | null>;
   now: () => number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   interfaces: () => ReturnType<typeof networkInterfaces>;
@@ -47,8 +52,33 @@ export const defaultAgentDeps = (version: string): AgentDeps => ({
       });
     }),
   interfaces: networkInterfaces,
+  getOverFamily,
   version,
 });
+
+/** node:http(s) with `family`: fetch() cannot be told which family to connect over. */
+export function getOverFamily(url: string, family: 4 | 6): Promise<string | null> {
+  return new Promise((resolve) => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return resolve(null);
+    }
+    const mod = u.protocol === "https:" ? https : http;
+    const req = mod.get(u, { family, timeout: REQUEST_TIMEOUT_MS, headers: { accept: "text/plain" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        if (body.length < 4096) body += c;
+      });
+      res.on("end", () => resolve(res.statusCode === 200 ? body : null));
+      res.on("error", () => resolve(null));
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(null));
+  });
+}
 
 /** A global-unicast IPv6 (2000::/3) of a local interface: home networks hand these out directly. */
 export function interfaceIPv6(ifaces: ReturnType<typeof networkInterfaces>): string | null {
@@ -131,22 +161,22 @@ export class Agent {
     return addressIn(await r.text());
   }
 
+  /** One family's public address: its configured URL, else the primary's endpoint reached over that family. */
+  private async publicAddress(family: 4 | 6): Promise<string | null> {
+    const configured = family === 4 ? this.c.myip4_url : this.c.myip6_url;
+    if (configured === "off") return null;
+    const body = configured ? await this.fromUrl(configured).catch(() => null) : await this.deps.getOverFamily(`${this.c.primary_url}/api/myip`, family);
+    const a = body === null ? null : configured ? body : addressIn(body);
+    return a && parseIP(a)?.family === family ? parseIP(a)!.address : null;
+  }
+
   async detect(): Promise<AgentState> {
-    let ipv4: string | null = null;
-    let ipv6: string | null = null;
-    const v4url = this.c.myip4_url ?? `${this.c.primary_url}/api/myip`;
-    if (v4url !== "off") {
-      const a = await this.fromUrl(v4url).catch(() => null);
-      const seen = a ?? this.seenAddress;
-      if (seen && parseIP(seen)?.family === 4) ipv4 = parseIP(seen)!.address;
-      else if (seen && parseIP(seen)?.family === 6 && !this.c.myip6_url) ipv6 = parseIP(seen)!.address;
-    }
-    if (this.c.myip6_url && this.c.myip6_url !== "off") {
-      const a = await this.fromUrl(this.c.myip6_url).catch(() => null);
-      if (a && parseIP(a)?.family === 6) ipv6 = a;
-    } else if (!this.c.myip6_url) {
-      ipv6 ??= interfaceIPv6(this.deps.interfaces());
-    }
+    let ipv4 = await this.publicAddress(4);
+    let ipv6 = await this.publicAddress(6);
+    // Fallbacks: the address the primary saw at check-in, and a global address of an interface.
+    const seen = this.seenAddress ? parseIP(this.seenAddress) : null;
+    if (this.c.myip4_url !== "off") ipv4 ??= seen?.family === 4 ? seen.address : null;
+    if (this.c.myip6_url !== "off") ipv6 ??= (seen?.family === 6 ? seen.address : null) ?? interfaceIPv6(this.deps.interfaces());
     return { ipv4, ipv6 };
   }
 

@@ -21,20 +21,29 @@ export function registerServe(program: Command): void {
     .option("--tsig-key <name:secret>", "TSIG key accepted for transfers, NAME:BASE64 (HMAC-SHA256; repeatable)", collect)
     .option("--resolver <addr:port>", "resolver asked for custom-domain delegation checks (default: /etc/resolv.conf)")
     .action(async (_opts: unknown, cmd: Command) => {
+      // Handlers go in before start-up: the listeners are announced (and supervisors or tests
+      // may signal) before startServer returns, and an unhandled SIGTERM kills with status 143.
+      let server: Awaited<ReturnType<typeof startServer>> | null = null;
+      let pending: string | null = null;
+      const shutdown = (signal: string) => {
+        if (!server) {
+          pending = signal;
+          return;
+        }
+        log("info", "shutting down", { signal });
+        server.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+      process.once("SIGINT", () => shutdown("SIGINT"));
       try {
         const config = configFrom(cmd);
         setLogLevel(config.logLevel);
-        const server = await startServer(config);
+        server = await startServer(config);
         log("info", "ipkeep started", { data: config.data, version: program.version() });
-        const shutdown = (signal: string) => {
-          log("info", "shutting down", { signal });
-          server.stop().then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
-        };
-        process.once("SIGTERM", () => shutdown("SIGTERM"));
-        process.once("SIGINT", () => shutdown("SIGINT"));
+        if (pending) shutdown(pending);
       } catch (e) {
         const err = asIpkeepError(e);
         const message = e instanceof IpkeepError ? e.message : (e as Error)?.message ?? String(e);

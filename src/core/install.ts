@@ -76,6 +76,8 @@ export interface NodeRow {
   tsigSecret: string | null;
   hostnameId: number | null;
   updateTokenId: number | null;
+  /** Secondary: the port its DNS listens on, where NOTIFY goes (null: 53). */
+  dnsPort: number | null;
   status: NodeStatus;
   version: string | null;
   createdAt: number;
@@ -489,6 +491,8 @@ export interface ActivateInput extends PrecheckInput {
   public_ip?: unknown;
   arch?: unknown;
   requested_ref?: unknown;
+  /** Secondary: its DNS port when not 53. */
+  dns_port?: unknown;
 }
 
 export interface BinaryCatalog {
@@ -534,6 +538,11 @@ export function activate(deps: InstallDeps, input: ActivateInput, meta: { addres
     const sha = target ? binaries.sha256For(target) : null;
     if (!target || !sha) fail("unsupported_arch", `No ipkeep executable for ${arch} on this primary`);
     binary = { arch, target, sha256: sha };
+  }
+  let dnsPort: number | null = null;
+  if (input.dns_port !== undefined && input.dns_port !== null) {
+    if (typeof input.dns_port !== "number" || !Number.isInteger(input.dns_port) || input.dns_port < 1 || input.dns_port > 65535) fail("invalid_input", "dns_port must be a port number");
+    dnsPort = input.dns_port === 53 ? null : input.dns_port;
   }
   const now = nowSeconds(deps.platform.clock);
   spendLimits(
@@ -627,6 +636,7 @@ export function activate(deps: InstallDeps, input: ActivateInput, meta: { addres
       tsigSecret,
       hostnameId: hostId,
       updateTokenId,
+      dnsPort: c.role === "secondary" ? dnsPort : null,
       // A secondary must be allowed to transfer (TSIG, NOTIFY: active nodes) before the
       // installer's health check, which waits for it to hold every zone. It joins the NS sets
       // only at confirm; a release or expiry revokes it again.

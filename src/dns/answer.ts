@@ -200,9 +200,9 @@ function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions)
     // NSD drops the question of other classes from its REFUSED answer.
     result = empty(RCODE.REFUSED);
     noQuestion = true;
-  } else if (q.qtype === TYPE_AXFR || q.qtype === TYPE_IXFR || q.qtype === TYPE_OPT) {
-    // Transfers are handled by the transfer code before answer() (TCP only).
-    result = empty(q.qtype === TYPE_OPT ? RCODE.FORMERR : RCODE.REFUSED);
+  } else if (q.qtype === TYPE_AXFR || q.qtype === TYPE_IXFR) {
+    // Transfers are the transfer code's (TCP); over UDP NSD says NOTIMP to AXFR, REFUSED to IXFR.
+    result = empty(q.qtype === TYPE_AXFR ? RCODE.NOTIMP : RCODE.REFUSED);
   } else {
     result = lookup(zones, q.suffixes, q.qtype, q.qclass === CLASS_ANY);
     // NSD answers class ANY from the IN data but not authoritatively.

@@ -14,7 +14,7 @@ const ACT_COLS = `id, code_id AS codeId, install_token_hash AS installTokenHash,
   ssh_fingerprint AS sshFingerprint, source, created_at AS createdAt, confirmed_at AS confirmedAt, released_at AS releasedAt`;
 const NODE_COLS = `id, role, name, machine_id AS machineId, ssh_fingerprint AS sshFingerprint, public_ip AS publicIp,
   activation_id AS activationId, credential_hash AS credentialHash, tsig_name AS tsigName, tsig_secret AS tsigSecret,
-  hostname_id AS hostnameId, update_token_id AS updateTokenId, status, version, created_at AS createdAt, last_checkin_at AS lastCheckinAt, revoked_at AS revokedAt`;
+  hostname_id AS hostnameId, update_token_id AS updateTokenId, dns_port AS dnsPort, status, version, created_at AS createdAt, last_checkin_at AS lastCheckinAt, revoked_at AS revokedAt`;
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -76,9 +76,9 @@ export class InstallTables implements InstallRepo {
     const r = this.db
       .prepare(
         `INSERT INTO nodes (role, name, machine_id, ssh_fingerprint, public_ip, activation_id, credential_hash, tsig_name, tsig_secret,
-           hostname_id, update_token_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           hostname_id, update_token_id, dns_port, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(n.role, n.name, n.machineId, n.sshFingerprint, n.publicIp, n.activationId, n.credentialHash, n.tsigName, n.tsigSecret, n.hostnameId, n.updateTokenId, n.status, n.createdAt);
+      .run(n.role, n.name, n.machineId, n.sshFingerprint, n.publicIp, n.activationId, n.credentialHash, n.tsigName, n.tsigSecret, n.hostnameId, n.updateTokenId, n.dnsPort, n.status, n.createdAt);
     return this.nodeById(r.lastInsertRowid)!;
   }
   nodeById(id: number): NodeRow | null {

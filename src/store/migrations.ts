@@ -268,11 +268,15 @@ CREATE INDEX install_rate_events_key ON install_rate_events(bucket, key, at);
 ALTER TABLE nodes ADD COLUMN update_token_id INTEGER REFERENCES update_tokens(id) ON DELETE SET NULL;
 `;
 
+// Where a secondary takes NOTIFY when not on port 53 (NULL: 53).
+const m0041 = `ALTER TABLE nodes ADD COLUMN dns_port INTEGER;`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
   { version: 20, name: "update log by time", sql: m0020 },
   { version: 25, name: "indexes for expiring ACME challenge records", sql: m0025 },
   { version: 40, name: "install rate events, node update token", sql: m0040 },
+  { version: 41, name: "secondary DNS port for NOTIFY", sql: m0041 },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

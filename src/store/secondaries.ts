@@ -7,6 +7,8 @@ import type { Driver } from "./driver";
 export interface SecondaryNode {
   name: string;
   publicIp: string | null;
+  /** Where it takes NOTIFY (53 unless enrolled with another port). */
+  dnsPort: number;
   tsigName: string | null;
   /** Base64 HMAC secret. */
   tsigSecret: string | null;
@@ -15,6 +17,7 @@ export interface SecondaryNode {
 interface Raw {
   name: string;
   public_ip: string | null;
+  dns_port: number | null;
   tsig_name: string | null;
   tsig_secret: string | null;
 }
@@ -24,8 +27,8 @@ export class Secondaries {
 
   active(): SecondaryNode[] {
     return this.db
-      .prepare("SELECT name, public_ip, tsig_name, tsig_secret FROM nodes WHERE role = 'secondary' AND status = 'active' ORDER BY id")
+      .prepare("SELECT name, public_ip, dns_port, tsig_name, tsig_secret FROM nodes WHERE role = 'secondary' AND status = 'active' ORDER BY id")
       .all<Raw>()
-      .map((r) => ({ name: r.name, publicIp: r.public_ip, tsigName: r.tsig_name, tsigSecret: r.tsig_secret }));
+      .map((r) => ({ name: r.name, publicIp: r.public_ip, dnsPort: r.dns_port ?? 53, tsigName: r.tsig_name, tsigSecret: r.tsig_secret }));
   }
 }

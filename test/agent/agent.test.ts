@@ -40,6 +40,10 @@ async function enrolledAgent(): Promise<Agent> {
       rememberPeer(req, myip);
       return p.app.handle(req);
     },
+    getOverFamily: async (url, family) => {
+      seen.push(`GET${family} ${new URL(url).pathname}`);
+      return family === 4 ? `${myip}\n` : null;
+    },
     now: () => p.clock.now(),
     sleep: async () => {},
     interfaces: () => ({}),
@@ -108,5 +112,19 @@ describe("address sources", () => {
         ],
       }),
     ).toBe("2001:db8::42");
+  });
+});
+
+describe("getOverFamily", () => {
+  it("asks over IPv4 and gives the body; a failed connection is null, not an exception", async () => {
+    const { getOverFamily } = await import("../../src/agent/agent");
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("198.51.100.9\n") });
+    try {
+      expect(await getOverFamily(`http://localhost:${server.port}/api/myip`, 4)).toBe("198.51.100.9\n");
+      expect(await getOverFamily("http://127.0.0.1:1/api/myip", 4)).toBeNull();
+      expect(await getOverFamily("not a url", 6)).toBeNull();
+    } finally {
+      server.stop(true);
+    }
   });
 });

@@ -87,6 +87,19 @@ describe("POST /api/v2/install/codes (issue)", () => {
     expect((await p.call("POST", "/api/v2/install/codes", { role: "agent" }, { auth: p.adminKey, peer: "203.0.113.201" })).status).toBe(201);
   });
 
+  it("is rate limited per admin daily too: hourly budgets do not add up past the day's", async () => {
+    const perHour = ISSUE_LIMITS.admin[0].max;
+    const perDay = ISSUE_LIMITS.admin[1].max;
+    for (let i = 0; i < perDay; i++) {
+      if (i > 0 && i % perHour === 0) p.clock.advance(3601);
+      await p.issue({ role: "agent" }, `203.0.${Math.floor(i / 200)}.${(i % 200) + 1}`);
+    }
+    p.clock.advance(3601);
+    refused(await p.call("POST", "/api/v2/install/codes", { role: "agent" }, { auth: p.adminKey, peer: "192.0.2.77" }), 429, "rate_limit_exceeded");
+    p.clock.advance(86400);
+    expect((await p.call("POST", "/api/v2/install/codes", { role: "agent" }, { auth: p.adminKey, peer: "192.0.2.77" })).status).toBe(201);
+  });
+
   it("is rate limited per address across admins", async () => {
     const now = Math.floor(p.clock.now() / 1000);
     const keys: string[] = [];
@@ -201,8 +214,16 @@ describe("the lifecycle: precheck, activate, confirm", () => {
     expect(p.store.secondaries.active().map((n) => n.tsigName)).toEqual([`ns2.${ZONE}.`]);
     // Not yet in the NS set: a failed install must not leave a lame delegation.
     expect(p.store.domains.zoneData(p.store.domains.byName(ZONE)!.id, 0)!.nameservers.map((n) => n.name)).toEqual([`ns1.${ZONE}`]);
+    expect(p.store.secondaries.active()[0]!.dnsPort).toBe(53);
     await p.call("POST", "/api/v2/install/release", { activation_id: act.body.data.activation_id });
     expect(p.store.secondaries.active()).toEqual([]);
+    // Another enrollment on a non-standard DNS port: NOTIFY goes there.
+    const code2 = await p.issue({ role: "secondary" });
+    const pre2 = await p.prechecked(code2, OTHER_MACHINE, "secondary");
+    const bad = p.activateBody(code2, pre2.body.data.precheck_token, { hostname: `ns3.${ZONE}`, machine_id: OTHER_MACHINE, dns_port: "5353" });
+    refused(await p.call("POST", "/api/v2/install/activate", bad), 400, "invalid_input");
+    await p.call("POST", "/api/v2/install/activate", { ...bad, dns_port: 5353 });
+    expect(p.store.secondaries.active().map((n) => n.dnsPort)).toEqual([5353]);
   });
 
   it("a secondary code refuses the agent product", async () => {

@@ -345,6 +345,11 @@ describe("protocol", () => {
     expect(decodeResponse(raw(buildQuery("example.test", T.SOA, { opcode: 4 }))!).rcode).toBe("REFUSED");
   });
 
+  it("answers AXFR over UDP with NOTIMP and IXFR with REFUSED, as NSD (transfers are TCP)", () => {
+    expect(ask("example.test", 252).rcode).toBe("NOTIMP");
+    expect(ask("example.test", 251).rcode).toBe("REFUSED");
+  });
+
   it("does not answer responses or fragments shorter than a header", () => {
     const q = Uint8Array.from(buildQuery("www.example.test", T.A));
     q[2]! |= 0x80;

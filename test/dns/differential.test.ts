@@ -8,6 +8,8 @@
  * - EDNS options are ignored (NSD adds Extended DNS Errors to REFUSED answers; NSID,
  *   cookies and padding are per-server values); the OPT record's payload size, version,
  *   DO bit and extended rcode are compared;
+ * - AXFR/IXFR over UDP are not in the corpus: src/dns/xfr.ts answers them before answer(),
+ *   with NSD's rcodes but without echoing OPT;
  * - nothing else: ids, flags, rcodes, the question's bytes (0x20 case), owner names and
  *   RDATA (with their case as sent on the wire), TTLs and section counts must be equal.
  *
@@ -95,6 +97,9 @@ function corpus(): Case[] {
   add("class 42", q("www.diff.test", T.A, { qclass: 42 }));
   // Opcodes.
   for (const op of [1, 2, 3, 4, 5, 6, 15]) add(`opcode ${op}`, q(fq("www"), T.A, { opcode: op }));
+  // Meta types in the question. (AXFR and IXFR are left out: the transfer code answers them
+  // before answer() sees them, see src/dns/xfr.ts.)
+  for (const t of [41, 250, 253, 254]) add(`qtype ${t} udp`, q(ZONE, t));
   add("NOTIFY for the zone", q(ZONE, T.SOA, { opcode: 4 }));
   add("NOTIFY for the zone, no EDNS", buildQuery(ZONE, T.SOA, { opcode: 4 }));
   add("NOTIFY other zone", q("other.test", T.SOA, { opcode: 4 }));

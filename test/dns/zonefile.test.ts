@@ -182,3 +182,21 @@ describe("export", () => {
     }
   });
 });
+
+describe("hostile zone files", () => {
+  it("never fails with anything but a ZoneFileError listing lines", () => {
+    const pieces = ["$ORIGIN", "$TTL", "@", "(", ")", ";", '"', "\\", "\\#", "IN", "CH", "A", "TXT", "MX", "NS", "SOA", "TYPE65", "*", ".", "..", "x.", "1.2.3.4", "::1", "65536", "-1", "\n", " ", "\t", "é", "\\999", "\\065", "a".repeat(70)];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let i = 0; i < 3000; i++) {
+      let text = HEAD;
+      for (let k = 0; k < 1 + rnd(30); k++) text += pieces[rnd(pieces.length)] + (rnd(3) ? " " : "");
+      try {
+        parseZoneFile(text);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ZoneFileError);
+        for (const p of (e as ZoneFileError).problems) expect(p.line).toBeGreaterThanOrEqual(0);
+      }
+    }
+  });
+});

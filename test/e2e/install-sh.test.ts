@@ -193,6 +193,17 @@ describe("install.sh for a secondary", () => {
     // It answers the zone itself, and the primary now names it in the NS set.
     expect(digShort(port, ZONE, "SOA")).toHaveLength(1);
     expect(digShort(primary.dnsPort, ZONE, "NS")).toContain(`ns2.${ZONE}.`);
+    // A change on the primary reaches it within seconds (NOTIFY to its enrolled port).
+    expect(run(["--data", data, "host", "add", `late.${ZONE}`, "--owner", "me@example.com"]).code).toBe(0);
+    const want = digShort(primary.dnsPort, ZONE, "SOA")[0];
+    const t0 = Date.now();
+    let got = "";
+    while (Date.now() - t0 < 10_000) {
+      got = digShort(port, ZONE, "SOA")[0] ?? "";
+      if (got === want) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(got).toBe(want);
   });
 });
 
