@@ -5,7 +5,7 @@
  */
 import { WindowLimiter } from "../core/limits";
 import type { ApiDeps } from "./context";
-import { peerOf } from "./context";
+import { clientOf } from "./context";
 
 export type RateClass = "login" | "register" | "standard";
 
@@ -48,7 +48,7 @@ export function createRateGate(deps: ApiDeps) {
   return (request: Request, path: string): RateOutcome | null => {
     const cls = rateClass(request.method, path);
     if (!cls) return null;
-    const address = peerOf(request) ?? "local";
+    const address = clientOf(deps, request) ?? "local";
     // Standard traffic is counted per caller (address + credential) so household members
     // behind one NAT do not share one budget; credential routes are counted per address.
     let who = address;
