@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fail } from "./core/errors";
 import { updateLimitConfig } from "./core/limits";
+import { parseCidr } from "./core/addresses";
 
 type Kind = "string" | "list" | "boolean" | "number";
 
@@ -132,6 +133,7 @@ export function resolveConfig(
     out[camel(key)] = value;
   }
   updateLimitConfig(out.updateBurst as string, out.updateDaily as number);
+  for (const c of out.trustedProxy as string[]) if (!parseCidr(c)) fail("invalid_input", `trusted-proxy: "${c}" is not an address or CIDR`);
   const data = (out.data as string | null) ?? (fileExists(INSTALLED_DATA_DIR) ? INSTALLED_DATA_DIR : "./data");
   return {
     data: resolve(data),

@@ -27,4 +27,9 @@ describe("update-burst and update-daily", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("trusted-proxy must be addresses or CIDRs", () => {
+    expect(resolveConfig({ data: "/tmp/x", trustedProxy: ["10.0.0.0/8", "::1"] }, {}, () => false).trustedProxy).toEqual(["10.0.0.0/8", "::1"]);
+    expect(() => resolveConfig({ data: "/tmp/x", trustedProxy: ["proxy.example.com"] }, {}, () => false)).toThrow(/trusted-proxy/);
+  });
 });

@@ -204,7 +204,8 @@ function formatIpdock(answer: UpdateAnswer): Response {
 
 export function ipdockHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
   return async (request: Request): Promise<Response> => {
-    const { call } = await readCall(request, opts.trusted);
+    const { call, params } = await readCall(request, opts.trusted);
+    if (params.has("howismyip")) return myIp(opts, call.client);
     try {
       return formatIpdock(performUpdate({ ...deps, limits: opts.limits }, call));
     } catch {

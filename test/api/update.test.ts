@@ -330,7 +330,9 @@ describe("what is my IP", () => {
     expect(await (await f.request("/api/myip", { peer: "::ffff:198.51.100.3" })).text()).toBe("198.51.100.3");
     const html = await (await f.request("/nic/checkip.html", { peer: "2001:db8::3" })).text();
     expect(html).toContain("Current IP Address: 2001:db8::3");
-    expect(await (await f.request("/nic/update?howismyip", { peer: "198.51.100.4" })).text()).toBe("198.51.100.4");
+    for (const path of ["/nic/update", "/update.php", "/api/update", "/"]) {
+      expect(await (await f.request(`${path}?howismyip`, { peer: "198.51.100.4" })).text()).toBe("198.51.100.4");
+    }
   });
 });
 
