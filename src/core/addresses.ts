@@ -33,7 +33,27 @@ export function parseIPv4(input: string): string | null {
 }
 
 export function ipv4ToBytes(addr: string): Uint8Array {
-  return Uint8Array.from(addr.split(".").map(Number));
+  // A dotted quad by hand (start-up converts one per host); anything else as it always was.
+  const out = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < addr.length; i++) {
+    const c = addr.charCodeAt(i);
+    if (c === 0x2e && digits > 0 && part < 3) {
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      value = value * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return Uint8Array.from(addr.split(".").map(Number));
+    }
+  }
+  if (part !== 3 || digits === 0) return Uint8Array.from(addr.split(".").map(Number));
+  out[3] = value;
+  return out;
 }
 
 /** 16 bytes or null. Accepts "::", embedded IPv4 tails, upper case; refuses zone ids. */

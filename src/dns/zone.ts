@@ -141,11 +141,21 @@ export function buildZone(z: ZoneData): Zone {
     const hk = key(h.name);
     if (!keyInZone(hk, apex)) continue;
     const v4 = h.ipv4 ? parseIPv4(h.ipv4) : null;
-    if (v4) add(nodes, makeRR(hk, TYPE.A, h.ttl, { code: 0, wire: ipv4ToBytes(v4), names: [] }));
+    const a = v4 ? makeRR(hk, TYPE.A, h.ttl, { code: 0, wire: ipv4ToBytes(v4), names: [] }) : null;
     const v6 = h.ipv6 ? ipv6ToBytes(h.ipv6) : null;
-    if (v6) add(nodes, makeRR(hk, TYPE.AAAA, h.ttl, { code: 0, wire: v6, names: [] }));
-    // A host without addresses still exists (NODATA, not NXDOMAIN).
-    if (!nodes.has(hk)) nodes.set(hk, new Map());
+    const aaaa = v6 ? makeRR(hk, TYPE.AAAA, h.ttl, { code: 0, wire: v6, names: [] }) : null;
+    const node = nodes.get(hk);
+    if (node) {
+      if (a) add(nodes, a);
+      if (aaaa) add(nodes, aaaa);
+    } else {
+      // The usual case, a name of its own: no merging. A host without addresses still
+      // exists (NODATA, not NXDOMAIN).
+      const fresh: RRsets = new Map();
+      if (a) fresh.set(a.type, [a]);
+      if (aaaa) fresh.set(aaaa.type, [aaaa]);
+      nodes.set(hk, fresh);
+    }
   }
   for (const r of z.records) put(rr(r.name, r.type, r.ttl, r.content));
   const negativeTtl = Math.min(z.soa.ttl, z.soa.minimum);
