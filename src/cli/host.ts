@@ -66,13 +66,22 @@ export function registerHost(program: Command): void {
     .command("set <name>")
     .description("change a hostname's settings")
     .option("--ipv6-ifid <id>", 'IPv6 interface id kept across prefix updates: ::abcd, or any address of the machine ("" clears it)')
+    .option("--ttl <seconds>", "TTL of its A/AAAA records", (v) => (/^\d{1,10}$/.test(v) ? Number(v) : Number.NaN))
+    .option("--description <text>", "a note for its owner")
     .option("--json", "machine-readable output")
     .action(
-      resourceAction(async (rc, name: string, opts: { ipv6Ifid?: string }) => {
-        if (opts.ipv6Ifid === undefined) fail("invalid_input", "Nothing to set: give --ipv6-ifid");
+      resourceAction(async (rc, name: string, opts: { ipv6Ifid?: string; ttl?: number; description?: string }) => {
+        if (opts.ipv6Ifid === undefined && opts.ttl === undefined && opts.description === undefined) {
+          fail("invalid_input", "Nothing to set: give --ipv6-ifid, --ttl or --description");
+        }
         const h = await hostByName(rc.res, name);
-        const updated = await rc.res.updateHost(h.id, { ipv6InterfaceId: opts.ipv6Ifid.trim() === "" ? null : opts.ipv6Ifid });
-        print(rc, updated, `${updated.hostname}: IPv6 interface id ${updated.ipv6InterfaceId ?? "cleared (the low 64 bits of the last AAAA are used)"}`);
+        const ifid = opts.ipv6Ifid === undefined ? undefined : opts.ipv6Ifid.trim() === "" ? null : opts.ipv6Ifid;
+        const updated = await rc.res.updateHost(h.id, { ipv6InterfaceId: ifid, ttl: opts.ttl, description: opts.description });
+        print(rc, updated, [
+          `${updated.hostname}: ttl ${updated.ttl}`,
+          `  IPv6 interface id ${updated.ipv6InterfaceId ?? "- (the low 64 bits of the last AAAA are used)"}`,
+          ...(updated.description ? [`  note ${updated.description}`] : []),
+        ]);
       }),
     );
   host

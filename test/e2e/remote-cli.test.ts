@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform } from "../../src/platform";
 import { mintToken } from "../../src/core/tokens";
 import { Store } from "../../src/store";
-import { digShortAsync as digShort } from "../helpers/dig";
+import { digAsync as dig, digShortAsync as digShort } from "../helpers/dig";
 import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
 import { type ParentZone, startParentZone } from "../helpers/parent-zone";
 
@@ -85,6 +85,16 @@ describe("remote mode (--server, IPKEEP_API_KEY)", () => {
     expect(remote(["host", "show", `far.${ZONE}`]).stdout).toContain("198.51.100.44");
   });
 
+  it("host set --ttl --description and host log over the API", async () => {
+    const set = json(remote(["host", "set", `far.${ZONE}`, "--ttl", "300", "--description", "the far one", "--json"]));
+    expect(set).toMatchObject({ ttl: 300, description: "the far one" });
+    await eventually(async () => (await dig(server.dnsPort, `far.${ZONE}`)).answer, [`far.${ZONE}. 300 IN A 198.51.100.44`]);
+    expect(json(remote(["host", "log", `far.${ZONE}`, "--json"]))[0]).toMatchObject({ result: "good", newIpv4: "198.51.100.44" });
+    const bad = remote(["host", "set", `far.${ZONE}`, "--ttl", "5"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("TTL must be between 30 and 86400");
+  });
+
   it("token create / list / regenerate / revoke over the API", () => {
     const t = json(remote(["token", "create", "--host", `far.${ZONE}`, "--label", "laptop", "--json"])).token;
     expect(t).toMatchObject({ scope: "host", label: "laptop", hostnames: [`far.${ZONE}`] });
@@ -102,6 +112,9 @@ describe("remote mode (--server, IPKEEP_API_KEY)", () => {
     expect(r).toMatchObject({ name: `_acme-challenge.far.${ZONE}`, type: "TXT", ttl: 60 });
     expect(await digShort(server.dnsPort, `_acme-challenge.far.${ZONE}`, "TXT")).toEqual(['"remote-challenge"']);
     expect(remote(["record", "list", ZONE]).stdout).toContain("remote-challenge");
+    const changed = json(remote(["record", "set", ZONE, String(r.id), "--content", "second-value", "--ttl", "120", "--json"])).record;
+    expect(changed).toMatchObject({ content: "second-value", ttl: 120 });
+    expect(await digShort(server.dnsPort, `_acme-challenge.far.${ZONE}`, "TXT")).toEqual(['"second-value"']);
     expect(remote(["record", "rm", ZONE, String(r.id)]).code).toBe(0);
     expect(await digShort(server.dnsPort, `_acme-challenge.far.${ZONE}`, "TXT")).toEqual([]);
     // Outside the user's hostnames the server refuses (403 -> exit 6).
