@@ -26,6 +26,13 @@ export const OPTIONS = {
   demo: { kind: "boolean", default: false },
   "trusted-proxy": { kind: "list", default: [] },
   "log-level": { kind: "string", default: "info" },
+  https: { kind: "list", default: [] },
+  "tls-cert": { kind: "string", default: null },
+  "tls-key": { kind: "string", default: null },
+  "allow-insecure-http": { kind: "boolean", default: false },
+  primary: { kind: "string", default: null },
+  "metrics-allow": { kind: "list", default: [] },
+  zone: { kind: "list", default: [] },
   "update-burst": { kind: "string", default: "5/10" },
   "update-daily": { kind: "number", default: 1440 },
   "xfr-allow": { kind: "list", default: [] },
@@ -44,6 +51,15 @@ export interface Config {
   demo: boolean;
   trustedProxy: string[];
   logLevel: string;
+  https: string[];
+  tlsCert: string | null;
+  tlsKey: string | null;
+  allowInsecureHttp: boolean;
+  /** ipkeep secondary: the primary's DNS address (HOST:PORT) and the zones to pull from it. */
+  primary: string | null;
+  zone: string[];
+  /** CIDRs besides loopback that may read /metrics. */
+  metricsAllow: string[];
   /** Update requests per token: COUNT/SECONDS, "0" off. */
   updateBurst: string;
   /** Changes per token per day, 0 off. */
@@ -143,6 +159,13 @@ export function resolveConfig(
     demo: out.demo as boolean,
     trustedProxy: out.trustedProxy as string[],
     logLevel: out.logLevel as string,
+    https: out.https as string[],
+    tlsCert: out.tlsCert as string | null,
+    tlsKey: out.tlsKey as string | null,
+    allowInsecureHttp: out.allowInsecureHttp as boolean,
+    primary: out.primary as string | null,
+    zone: out.zone as string[],
+    metricsAllow: out.metricsAllow as string[],
     updateBurst: out.updateBurst as string,
     updateDaily: out.updateDaily as number,
     xfrAllow: out.xfrAllow as string[],

@@ -4,6 +4,8 @@
  */
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { registerBackup } from "./cli/backup";
+import { registerDoctor } from "./cli/doctor";
 import { registerAgent } from "./agent/command";
 import { registerCode } from "./cli/code";
 import { registerDomain } from "./cli/domain";
@@ -12,6 +14,7 @@ import { registerHost } from "./cli/host";
 import { registerInit } from "./cli/init";
 import { registerPrintUnit } from "./cli/print-unit";
 import { registerRecord } from "./cli/record";
+import { registerSecondary } from "./cli/secondary";
 import { registerServe } from "./cli/serve";
 import { registerToken } from "./cli/token";
 import { registerUser } from "./cli/user";
@@ -34,6 +37,9 @@ registerToken(program);
 registerRecord(program);
 registerUser(program);
 registerZone(program);
+registerBackup(program);
+registerSecondary(program);
+registerDoctor(program);
 registerCode(program);
 registerHealth(program);
 registerPrintUnit(program);

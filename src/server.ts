@@ -6,7 +6,6 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
-import { rememberPeer } from "./api/context";
 import { findDistDir } from "./api/install";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
@@ -25,7 +24,11 @@ import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { createTransfers } from "./dns/xfr";
 import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
+import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
+import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
 import { log, redact } from "./log";
+import { writePidFile } from "./pidfile";
+import { countDns } from "./metrics";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
 
@@ -74,9 +77,12 @@ function fail(message: string): never {
 
 export interface RunningServer {
   http: Listen[];
+  https: Listen[];
   dns: Listen[];
   store: Store;
   live: LiveZones;
+  /** Re-reads TLS certificates (SIGHUP); a failure keeps the old ones and is logged. */
+  reloadTls(): void;
   stop(): Promise<void>;
 }
 
@@ -109,8 +115,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
 
   let dns: DnsServer | null = null;
   let notifier: Notifier | null = null;
-  const httpServers: { stop(force?: boolean): void }[] = [];
-  const httpAddrs: Listen[] = [];
+  const listeners: Listener[] = [];
+  const httpsListeners: HttpsListener[] = [];
   try {
     const transfers = createTransfers(() => live.zones, {
       allow: xfrConfig.allow,
@@ -119,7 +125,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     });
     const cache = new AnswerCache(() => live.zones.generation);
     const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
-    dns = await startDns(config.dns.map((s) => parseListen(s, 53)), handler, { stream: transfers.stream });
+    dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), { stream: transfers.stream });
     notifier = new Notifier({
       zones: () => live.zones,
       targets: () => [...xfrConfig.notify, ...secondaryPeers(store).targets],
@@ -133,6 +139,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
+    const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
     const app = createApp({
       store,
       platform,
@@ -143,33 +150,23 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       updateLimits,
       trustedProxies: config.trustedProxy,
       distDir: findDistDir(process.execPath),
+      transportPolicy,
+      metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow"),
     });
-    for (const spec of config.http) {
-      const l = parseListen(spec, 8080);
-      const server = Bun.serve({
-        hostname: l.host,
-        port: l.port,
-        // Bodies of the update and account APIs are small; anything larger is refused early.
-        maxRequestBodySize: 64 * 1024,
-        async fetch(req, srv) {
-          const peer = srv.requestIP(req)?.address;
-          rememberPeer(req, peer);
-          const res = await app.handle(req);
-          accessLog(req, res, peer);
-          return res;
-        },
-      });
-      httpServers.push(server);
-      httpAddrs.push({ host: l.host, port: server.port ?? l.port });
+    for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
+    if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
+    for (const spec of config.https) {
+      httpsListeners.push(listenHttps(parseListen(spec, 443), app, { cert: config.tlsCert!, key: config.tlsKey! }));
     }
   } catch (e) {
     notifier?.close();
     await dns?.close();
-    for (const s of httpServers) s.stop(true);
+    for (const l of [...listeners, ...httpsListeners]) l.stop();
     store.close();
     throw e;
   }
 
+  const removePidFile = writePidFile(config.data);
   let seenVersion = store.dataVersion();
   const poll = setInterval(() => {
     try {
@@ -197,15 +194,27 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   pruneTimer.unref?.();
 
   for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
-  for (const l of httpAddrs) log("info", "http listening", { addr: formatListen(l) });
+  for (const l of listeners) log("info", "http listening", { addr: formatListen(l.address) });
+  for (const l of httpsListeners) log("info", "https listening", { addr: formatListen(l.address) });
   log("info", "zones loaded", { count: live.zones.size });
 
   let stopped = false;
   return {
-    http: httpAddrs,
+    http: listeners.map((l) => l.address),
+    https: httpsListeners.map((l) => l.address),
     dns: dns.addresses,
     store,
     live,
+    reloadTls() {
+      for (const l of httpsListeners) {
+        try {
+          l.reload();
+          log("info", "tls reloaded", { addr: formatListen(l.address) });
+        } catch (e) {
+          log("error", "tls reload failed, keeping the old certificate", { addr: formatListen(l.address), error: (e as Error).message });
+        }
+      }
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -213,25 +222,10 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       clearInterval(pruneTimer);
       expiry.stop();
       notifier?.close();
-      for (const s of httpServers) s.stop(true);
+      for (const l of [...listeners, ...httpsListeners]) l.stop();
       await dns!.close();
       store.close();
+      removePidFile();
     },
   };
-}
-
-/**
- * One line per request. The URL is redacted (routers put tokens in query strings); headers and
- * bodies are never logged. Health checks are left out: they would drown everything else.
- */
-function accessLog(req: Request, res: Response, peer: string | undefined): void {
-  const url = new URL(req.url);
-  if (url.pathname === "/api/v2/healthz" || url.pathname === "/acme-dns/health") return;
-  log("info", "http", {
-    method: req.method,
-    url: redact(url.pathname + url.search),
-    status: res.status,
-    peer,
-    ua: redact(req.headers.get("user-agent") ?? "").slice(0, 200) || undefined,
-  });
 }

@@ -18,8 +18,10 @@ import { healthRoutes } from "./health";
 import { hostnameRoutes } from "./hostnames";
 import { installRoutes } from "./install";
 import { MAX_JSON_BODY } from "./http";
+import { httpsGuard } from "./https-guard";
 import { keyRoutes } from "./keys";
 import { createRateGate } from "./limits";
+import { metricsRoutes } from "./metrics";
 import { pageRoutes } from "./pages";
 import { recordRoutes } from "./records";
 import { settingsRoutes } from "./settings";
@@ -48,6 +50,7 @@ export function createApp(deps: ApiDeps) {
   let handle: (req: Request) => Promise<Response> = async () => new Response(null, { status: 500 });
   const app = (
     new Elysia({ normalize: false })
+      .onRequest(httpsGuard(deps))
       .onRequest(preRouting(deps, (req) => handle(req)))
       .onRequest(({ request, set }) => {
         const len = request.headers.get("content-length");
@@ -94,6 +97,7 @@ export function createApp(deps: ApiDeps) {
       .use(tokenRoutes(deps))
       .use(domainRoutes(deps))
       .use(recordRoutes(deps))
+      .use(metricsRoutes(deps))
       .use(installRoutes(deps))
   );
   handle = (req) => app.handle(req);

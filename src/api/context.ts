@@ -8,6 +8,8 @@ import type { MailerFactory } from "../core/mail";
 import type { DelegationLookup } from "../core/domains";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
+import type { Cidr } from "../core/addresses";
+import type { TransportPolicy } from "../core/transport-policy";
 import type { Store } from "../store";
 
 export interface ApiDeps {
@@ -16,6 +18,10 @@ export interface ApiDeps {
   changes: ChangeSink;
   /** Public base URL used in links ("https://ddns.example.com"); null: derived from the request. */
   publicUrl: string | null;
+  /** Which requests may use plain HTTP (core/transport-policy.ts); absent: the strict default. */
+  transportPolicy?: TransportPolicy;
+  /** Addresses besides loopback that may read /metrics. */
+  metricsAllow?: Cidr[];
   /** Limits of the update endpoints (default: a fresh set with the default limits). */
   updateLimits?: UpdateLimits;
   /** CIDRs whose X-Forwarded-For / X-Real-IP are believed. */
@@ -44,4 +50,15 @@ export function rememberPeer(req: Request, address: string | null | undefined): 
 
 export function peerOf(req: Request): string | null {
   return peers.get(req) ?? null;
+}
+
+// Which listener a request came through; absent: plain HTTP.
+const transports = new WeakMap<Request, "http" | "https">();
+
+export function rememberTransport(req: Request, transport: "http" | "https"): void {
+  transports.set(req, transport);
+}
+
+export function transportOf(req: Request): "http" | "https" {
+  return transports.get(req) ?? "http";
 }

@@ -9,7 +9,7 @@ import { type Cidr, parseCidr, parseIP } from "../core/addresses";
 import { IpkeepError } from "../core/errors";
 import { sourceKey, UpdateLimits, type Verdict } from "../core/limits";
 import { type HostLine, performUpdate, resolveClientAddress, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
-import { type ApiDeps, peerOf, rememberPeer } from "./context";
+import { type ApiDeps, peerOf, rememberPeer, rememberTransport, transportOf } from "./context";
 import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
 
 /** Every path a dyndns2 client may be configured with (ddclient, inadyn, IPv64, Dyn's v3). */
@@ -251,6 +251,7 @@ export function preRouting(deps: ApiDeps, handle: (req: Request) => Promise<Resp
       url.pathname = url.pathname.replace(/\/{2,}/g, "/");
       const fixed = new Request(url.toString(), request);
       rememberPeer(fixed, peerOf(request));
+      rememberTransport(fixed, transportOf(request));
       return handle(fixed);
     }
     if (url.pathname === "/" && isRootUpdate(request)) {

@@ -12,6 +12,11 @@ export function registerServe(program: Command): void {
     .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
     .option("--url <base>", "public base URL used in links")
     .option("--trusted-proxy <cidr>", "proxy whose X-Forwarded-For is believed (repeatable)", collect)
+    .option("--https <addr:port>", "HTTPS listen address (repeatable); needs --tls-cert and --tls-key", collect)
+    .option("--tls-cert <file>", "TLS certificate chain (PEM), re-read on SIGHUP")
+    .option("--tls-key <file>", "TLS private key (PEM), re-read on SIGHUP")
+    .option("--metrics-allow <cidr>", "address range besides loopback that may read /metrics (repeatable)", collect)
+    .option("--allow-insecure-http", "allow the account and install APIs over plain HTTP from other machines")
     .option("--update-burst <count/seconds>", "update requests per token (default 5/10; 0: off)")
     .option("--update-daily <count>", "address changes per token per day (default 1440; 0: off)")
     .option("--demo", "create a demo zone on first start when none exists")
@@ -38,6 +43,8 @@ export function registerServe(program: Command): void {
       };
       process.once("SIGTERM", () => shutdown("SIGTERM"));
       process.once("SIGINT", () => shutdown("SIGINT"));
+      // Certificates renewed on disk; before start-up there is nothing to reload (and SIGHUP must not kill).
+      process.on("SIGHUP", () => server?.reloadTls());
       try {
         const config = configFrom(cmd);
         setLogLevel(config.logLevel);

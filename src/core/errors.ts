@@ -33,6 +33,7 @@ export const ERRORS = {
   invalid_address: { status: 400, dyndns: "dnserr", exit: 2, message: "Invalid IP address" },
   unauthorized: { status: 401, dyndns: "badauth", exit: 6, message: "Invalid credentials" },
   forbidden: { status: 403, dyndns: "badauth", exit: 6, message: "Not allowed" },
+  https_required: { status: 403, dyndns: "badauth", exit: 6, message: "This request must be made over HTTPS" },
   not_found: { status: 404, dyndns: "nohost", exit: 4, message: "Not found" },
   unknown_host: { status: 404, dyndns: "nohost", exit: 4, message: "Hostname not found" },
   unknown_zone: { status: 404, dyndns: "nohost", exit: 4, message: "Domain not found" },

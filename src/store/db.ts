@@ -1,6 +1,7 @@
 /**
  * Opening the database: pragmas and migrations, in one place.
  */
+import { chmodSync, existsSync } from "node:fs";
 import { IpkeepError } from "../core/errors";
 import { type Driver, openDriver } from "./driver";
 import { LATEST_VERSION, MIGRATIONS } from "./migrations";
@@ -50,7 +51,11 @@ export function migrate(db: Driver, now = Math.floor(Date.now() / 1000)): number
 }
 
 export async function openDatabase(path: string): Promise<Driver> {
+  const fresh = path !== ":memory:" && !existsSync(path);
   const db = await openDriver(path);
+  // It holds token hashes, TOTP seeds and TSIG keys: owner only, whatever the umask.
+  // (SQLite gives the -wal and -shm files the main file's permissions.)
+  if (fresh && existsSync(path)) chmodSync(path, 0o600);
   try {
     applyPragmas(db);
     migrate(db);

@@ -3,6 +3,7 @@
  * declares (UpdateStore, ...).
  */
 import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
+import { metrics } from "../metrics";
 import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
 import { Challenges } from "./challenges";
 import { openDatabase } from "./db";
@@ -93,12 +94,15 @@ export class Store implements CoreStore {
   }
   logUpdate(entry: UpdateLogEntry): void {
     this.logs.addUpdate(entry);
+    metrics.updates.inc(entry.result);
   }
   touchToken(tokenId: number, now: number): void {
     this.tokens.touch(tokenId, now);
   }
   commitUpdate(u: UpdateCommit): void {
     this.updates.commit(u);
+    // Counted once committed: a rolled-back update is not a result.
+    for (const l of u.logs) metrics.updates.inc(l.result);
   }
   onlyHostnameOf(token: UpdateTokenRow): string | null {
     return this.updates.onlyHostnameOf(token);

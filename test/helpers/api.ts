@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createApp } from "../../src/api/app";
 import { authDeps } from "../../src/api/auth";
 import type { ApiDeps } from "../../src/api/context";
-import { rememberPeer } from "../../src/api/context";
+import { rememberPeer, rememberTransport } from "../../src/api/context";
 import { createApiKey, startSession } from "../../src/core/auth";
 import type { MailerFactory } from "../../src/core/mail";
 import type { Platform } from "../../src/core/platform";
@@ -90,7 +90,11 @@ export async function apiHarness(opts: { mailer?: MailerFactory; rateLimits?: Ap
         headers["content-length"] ??= String(new TextEncoder().encode(body).length);
       }
       const req = new Request(`http://localhost${path}`, { method, headers, body });
-      if (o.peer) rememberPeer(req, o.peer);
+      if (o.peer) {
+        rememberPeer(req, o.peer);
+        // From another machine the account API answers only over TLS (core/transport-policy.ts).
+        rememberTransport(req, "https");
+      }
       const res = await app.handle(req);
       const text = await res.text();
       let parsed: unknown = null;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app";
-import { rememberPeer } from "../../src/api/context";
+import { rememberPeer, rememberTransport } from "../../src/api/context";
 import { mintToken } from "../../src/core/tokens";
 import { createZone } from "../../src/core/zones";
 import { Store } from "../../src/store";
@@ -48,6 +48,8 @@ export async function primary(opts: { distDir?: string } = {}) {
     if (o.auth) headers.authorization = `Bearer ${o.auth}`;
     const req = new Request(`http://localhost${path}`, { method, headers, body: o.raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
     rememberPeer(req, o.peer ?? "198.51.100.7");
+    // Installers on other machines reach the install API over TLS (core/transport-policy.ts).
+    rememberTransport(req, "https");
     const res = await app.handle(req);
     const text = await res.text();
     let parsed: unknown = text;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app";
-import { rememberPeer } from "../../src/api/context";
+import { rememberPeer, rememberTransport } from "../../src/api/context";
 import type { DelegationLookup } from "../../src/core/domains";
 import type { Role } from "../../src/core/ports";
 import { mintToken } from "../../src/core/tokens";
@@ -77,7 +77,11 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
       else if (o.body !== undefined) body = JSON.stringify(o.body);
       if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
       const req = new Request(`http://localhost${path}`, { method, headers, body });
-      if (o.peer) rememberPeer(req, o.peer);
+      if (o.peer) {
+        rememberPeer(req, o.peer);
+        // From another machine the account API answers only over TLS (core/transport-policy.ts).
+        rememberTransport(req, "https");
+      }
       const res = await app.handle(req);
       const text = await res.text();
       let parsed: unknown = null;

@@ -1,0 +1,118 @@
+/**
+ * ipkeep backup FILE / ipkeep restore FILE.
+ *
+ * Backup works beside a running server (a consistent online snapshot). Restore replaces the
+ * database, so it refuses while a server holds it, checks the file first (whole, ipkeep's,
+ * a schema this binary knows), and keeps the database it replaces beside it.
+ */
+import { chmodSync, copyFileSync, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { IpkeepError } from "../core/errors";
+import { runningServerPid } from "../pidfile";
+import { checkpoint, inspectSnapshot, snapshot } from "../store/backup";
+import { configFrom, DB_FILE, print } from "./common";
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+async function runBackup(cmd: Command, file: string, opts: { force?: boolean }) {
+  const config = configFrom(cmd);
+  const db = join(config.data, DB_FILE);
+  if (!existsSync(db)) throw new IpkeepError("invalid_input", `No ipkeep database in ${config.data}: nothing to back up (pass --data DIR?)`);
+  const target = resolve(file);
+  if (existsSync(target) && !opts.force) throw new IpkeepError("conflict", `${target} already exists: choose another name or pass --force`);
+  // Written beside the target and renamed, so a half-written backup never carries its name.
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  try {
+    await snapshot(db, tmp);
+    chmodSync(tmp, 0o600); // it holds token hashes, TOTP seeds and TSIG keys
+    fsyncFile(tmp);
+    const info = await inspectSnapshot(tmp);
+    renameSync(tmp, target);
+    const json = !!cmd.optsWithGlobals().json;
+    print({ json }, { file: target, bytes: statSync(target).size, ...info }, [
+      `Backup written to ${target} (${statSync(target).size} bytes)`,
+      `schema version ${info.schemaVersion}: ${info.domains} zone(s), ${info.hostnames} hostname(s), ${info.users} user(s)`,
+    ]);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+async function runRestore(cmd: Command, file: string) {
+  const config = configFrom(cmd);
+  const source = resolve(file);
+  if (!existsSync(source)) throw new IpkeepError("invalid_input", `${source} does not exist`);
+  const pid = runningServerPid(config.data);
+  if (pid !== null) {
+    throw new IpkeepError(
+      "conflict",
+      `A server (pid ${pid}) is using ${config.data}: stop it first (systemctl stop ipkeep), restore, then start it again`,
+    );
+  }
+  const info = await inspectSnapshot(source);
+  const db = join(config.data, DB_FILE);
+  let keptAs: string | null = null;
+  if (existsSync(db)) {
+    // The WAL may hold the last commits: fold it in so the file kept aside is complete.
+    await checkpoint(db);
+    keptAs = `${db}.before-restore-${stamp()}`;
+    renameSync(db, keptAs);
+    for (const ext of ["-wal", "-shm"]) rmSync(`${db}${ext}`, { force: true });
+  }
+  const tmp = `${db}.restoring-${process.pid}`;
+  try {
+    copyFileSync(source, tmp);
+    chmodSync(tmp, 0o600);
+    fsyncFile(tmp);
+    renameSync(tmp, db);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if (keptAs) renameSync(keptAs, db);
+    throw e;
+  }
+  const json = !!cmd.optsWithGlobals().json;
+  print({ json }, { restored: source, database: db, previous: keptAs, ...info }, [
+    `Restored ${source} into ${db}`,
+    `schema version ${info.schemaVersion}: ${info.domains} zone(s), ${info.hostnames} hostname(s), ${info.users} user(s)`,
+    keptAs ? `The previous database is kept as ${keptAs}` : "There was no previous database.",
+  ]);
+}
+
+function wrap<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      const err = e instanceof IpkeepError ? e : new IpkeepError("internal", (e as Error)?.message ?? String(e));
+      process.stderr.write(`ipkeep: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    }
+  };
+}
+
+export function registerBackup(program: Command): void {
+  program
+    .command("backup <file>")
+    .description("write a consistent snapshot of the database to FILE (safe while the server runs)")
+    .option("--force", "overwrite FILE if it exists")
+    .option("--json", "machine-readable output")
+    .action(wrap((file: string, opts: { force?: boolean }, cmd: Command) => runBackup(cmd, file, opts)));
+  program
+    .command("restore <file>")
+    .description("replace the database with a backup (the server must be stopped; the old database is kept aside)")
+    .option("--json", "machine-readable output")
+    .action(wrap((file: string, _opts: unknown, cmd: Command) => runRestore(cmd, file)));
+}

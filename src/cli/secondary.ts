@@ -1,0 +1,59 @@
+/**
+ * ipkeep secondary: the second nameserver. Settings come from the config file that install.sh
+ * writes from the activation (primary, tsig-key, zone, dns), or from plain flags so that it
+ * also runs without enrollment.
+ */
+import type { Command } from "commander";
+import { IpkeepError } from "../core/errors";
+import { parseServer } from "../dns/client";
+import { formatListen, parseListen } from "../dns/server";
+import { parseKeySpec } from "../dns/tsig";
+import { log, setLogLevel } from "../log";
+import { Secondary } from "../secondary/secondary";
+import { collect, configFrom } from "./common";
+
+export function registerSecondary(program: Command): void {
+  program
+    .command("secondary")
+    .description("run a secondary nameserver: pull the primary's zones by AXFR, refresh on NOTIFY and SOA timers, answer DNS")
+    .option("--primary <host:port>", "the primary's DNS address (port 53 when left out)")
+    .option("--tsig-key <name:base64>", "TSIG key for transfers and NOTIFY (HMAC-SHA256)", collect)
+    .option("--zone <zone>", "zone to pull (repeatable)", collect)
+    .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
+    .option("--log-level <level>", "debug, info, warn or error")
+    .action(async (_opts: unknown, cmd: Command) => {
+      try {
+        const config = configFrom(cmd);
+        setLogLevel(config.logLevel);
+        if (!config.primary) throw new IpkeepError("invalid_input", "No primary: pass --primary HOST:PORT (or primary = \"HOST:PORT\" in the config file)");
+        if (config.zone.length === 0) throw new IpkeepError("invalid_input", "No zones: pass --zone ZONE (repeatable) or zone = [...] in the config file");
+        if (config.tsigKey.length > 1) throw new IpkeepError("invalid_input", "A secondary uses one TSIG key: give --tsig-key once");
+        const primary = parseServer(config.primary);
+        const key = config.tsigKey[0] ? parseKeySpec(config.tsigKey[0]) : undefined;
+        const secondary = new Secondary({
+          primary,
+          key,
+          zones: config.zone,
+          dns: config.dns.map((s) => parseListen(s, 53)),
+          dataDir: config.data,
+          log,
+        });
+        await secondary.start();
+        for (const l of secondary.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
+        log("info", "ipkeep secondary started", { primary: formatListen(primary), zones: config.zone.join(","), tsig: key ? key.name : "none" });
+        const shutdown = (signal: string) => {
+          log("info", "shutting down", { signal });
+          secondary.stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      } catch (e) {
+        const err = e instanceof IpkeepError ? e : new IpkeepError("internal", (e as Error)?.message ?? String(e));
+        process.stderr.write(`ipkeep: ${err.message}\n`);
+        process.exit(err.exitCode);
+      }
+    });
+}

@@ -1,0 +1,155 @@
+/**
+ * A small Prometheus registry. Every label set is bounded and fixed in advance: label values
+ * never come from attacker-controlled text (an unknown query type is "other", an odd HTTP
+ * status is "other"), so a scrape can never be made to grow without bound.
+ *
+ * The DNS counters are flat number arrays indexed by (rcode, type): counting a query is two
+ * array reads and one increment, no allocation.
+ */
+
+/** Query types we name in the metrics; anything else is counted as "other". */
+export const DNS_TYPES = [
+  "A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "DS", "DNSKEY", "HTTPS", "SVCB", "CAA", "IXFR", "AXFR", "ANY", "other",
+] as const;
+const TYPE_CODES: Record<number, number> = {
+  1: 0, 2: 1, 5: 2, 6: 3, 12: 4, 15: 5, 16: 6, 28: 7, 33: 8, 43: 9, 48: 10, 65: 11, 64: 12, 257: 13, 251: 14, 252: 15, 255: 16,
+};
+const OTHER_TYPE = DNS_TYPES.length - 1;
+/** Index by numeric rcode (0-15) -> name; reserved values are still bounded (16 entries). */
+export const RCODES = [
+  "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+  "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
+] as const;
+/** Words an update can end in (core/update.ts and core/errors.ts); anything else is "other". */
+export const UPDATE_RESULTS = ["good", "nochg", "badauth", "notfqdn", "nohost", "numhost", "abuse", "badagent", "dnserr", "911", "other"] as const;
+const HTTP_STATUSES = [200, 201, 204, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 429, 500, 502, 503];
+
+export class DnsCounters {
+  /** [rcode * DNS_TYPES.length + typeIndex] */
+  readonly responses = new Float64Array(RCODES.length * DNS_TYPES.length);
+  /** Packets we did not answer at all (too short to reply to, responses, handler dropped). */
+  dropped = 0;
+
+  /**
+   * Counts one handled query from its wire bytes and our reply. Reads the question type by
+   * skipping the QNAME labels; a malformed question counts as "other".
+   */
+  count(query: Uint8Array, reply: Uint8Array | null): void {
+    if (!reply || reply.length < 4) {
+      this.dropped++;
+      return;
+    }
+    let type = OTHER_TYPE;
+    let i = 12;
+    const n = query.length;
+    // Labels only: a compression pointer cannot appear in a well-formed question.
+    while (i < n) {
+      const len = query[i]!;
+      if (len === 0 || len > 63) break;
+      i += len + 1;
+    }
+    if (i + 2 < n && query[i] === 0) {
+      const t = TYPE_CODES[(query[i + 1]! << 8) | query[i + 2]!];
+      if (t !== undefined) type = t;
+    }
+    this.responses[(reply[3]! & 0x0f) * DNS_TYPES.length + type]!++;
+  }
+
+  get(rcode: string, type: string): number {
+    const r = RCODES.indexOf(rcode as never);
+    const t = DNS_TYPES.indexOf(type as never);
+    return r < 0 || t < 0 ? 0 : this.responses[r * DNS_TYPES.length + t]!;
+  }
+}
+
+/** A counter over a fixed set of label values. */
+export class LabeledCounter<L extends string> {
+  private values = new Map<string, number>();
+  constructor(
+    readonly allowed: readonly L[],
+    readonly fallback: L,
+  ) {
+    for (const l of allowed) this.values.set(l, 0);
+  }
+  inc(label: string, by = 1): void {
+    const key = this.values.has(label) ? label : this.fallback;
+    this.values.set(key, this.values.get(key)! + by);
+  }
+  get(label: L): number {
+    return this.values.get(label) ?? 0;
+  }
+  entries(): [string, number][] {
+    return [...this.values.entries()];
+  }
+}
+
+export const HTTP_STATUS_LABELS = [...HTTP_STATUSES.map(String), "other"];
+
+/** The process-wide registry: one per process is what Prometheus expects from a target. */
+export const metrics = {
+  dns: new DnsCounters(),
+  updates: new LabeledCounter<string>(UPDATE_RESULTS, "other"),
+  http: new LabeledCounter<string>(HTTP_STATUS_LABELS, "other"),
+  /** Zone transfers served, by outcome (the AXFR path may count here). */
+  startedAt: Date.now(),
+};
+
+/** Counts a DNS reply and passes it through, so a handler can wrap its answer in one call. */
+export function countDns(query: Uint8Array, reply: Uint8Array | null): Uint8Array | null {
+  metrics.dns.count(query, reply);
+  return reply;
+}
+
+export function resetMetrics(): void {
+  metrics.dns.responses.fill(0);
+  metrics.dns.dropped = 0;
+  metrics.updates = new LabeledCounter<string>(UPDATE_RESULTS, "other");
+  metrics.http = new LabeledCounter<string>(HTTP_STATUS_LABELS, "other");
+}
+
+// ---- text exposition (Prometheus 0.0.4) ----
+
+/** Label values we emit from stored data (zone and node names) are escaped and capped. */
+const MAX_LABEL_VALUE = 253;
+export function labelValue(v: string): string {
+  return v.slice(0, MAX_LABEL_VALUE).replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+export class Exposition {
+  private lines: string[] = [];
+  family(name: string, type: "counter" | "gauge", help: string): this {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    return this;
+  }
+  sample(name: string, labels: Record<string, string>, value: number): this {
+    const l = Object.entries(labels)
+      .map(([k, v]) => `${k}="${labelValue(v)}"`)
+      .join(",");
+    this.lines.push(`${name}${l ? `{${l}}` : ""} ${Number.isFinite(value) ? value : 0}`);
+    return this;
+  }
+  text(): string {
+    return `${this.lines.join("\n")}\n`;
+  }
+}
+
+/** The process counters; route code adds gauges read from the live state. */
+export function writeCounters(out: Exposition): void {
+  out.family("ipkeep_dns_responses_total", "counter", "DNS responses sent, by response code and query type.");
+  const d = metrics.dns.responses;
+  for (let r = 0; r < RCODES.length; r++) {
+    for (let t = 0; t < DNS_TYPES.length; t++) {
+      const v = d[r * DNS_TYPES.length + t]!;
+      // Only the combinations seen (and always the common ones), so the page stays short.
+      if (v > 0 || (r === 0 && t === 0)) out.sample("ipkeep_dns_responses_total", { rcode: RCODES[r]!, type: DNS_TYPES[t]! }, v);
+    }
+  }
+  out.family("ipkeep_dns_dropped_total", "counter", "DNS packets not answered (not a query, or too short to answer).");
+  out.sample("ipkeep_dns_dropped_total", {}, metrics.dns.dropped);
+  out.family("ipkeep_updates_total", "counter", "Dynamic DNS update results, by result word.");
+  for (const [k, v] of metrics.updates.entries()) out.sample("ipkeep_updates_total", { result: k }, v);
+  out.family("ipkeep_http_responses_total", "counter", "HTTP responses, by status code.");
+  for (const [k, v] of metrics.http.entries()) out.sample("ipkeep_http_responses_total", { status: k }, v);
+  out.family("ipkeep_process_start_time_seconds", "gauge", "Start time of the process since the epoch, in seconds.");
+  out.sample("ipkeep_process_start_time_seconds", {}, Math.floor(metrics.startedAt / 1000));
+}

@@ -1,0 +1,112 @@
+/**
+ * A transferred zone as ZoneData, the same shape the primary builds its zones from, so the
+ * secondary serves through the same buildZone() and answer(). RDATA goes back to
+ * presentation text; types we cannot render are carried in RFC 3597 form (\# len hex).
+ */
+import type * as packet from "dns-packet";
+import type { ZoneData } from "../core/ports";
+
+const host = (s: string) => `${s.toLowerCase().replace(/\.$/, "")}.`;
+const canonical = (s: string) => s.toLowerCase().replace(/\.$/, "");
+
+/** A character-string in presentation form: quoted, with " and \ and non-printables escaped. */
+function quote(b: Uint8Array | string): string {
+  const bytes = typeof b === "string" ? new TextEncoder().encode(b) : b;
+  let out = '"';
+  for (const c of bytes) {
+    if (c === 0x22 || c === 0x5c) out += `\\${String.fromCharCode(c)}`;
+    else if (c < 0x20 || c > 0x7e) out += `\\${String(c).padStart(3, "0")}`;
+    else out += String.fromCharCode(c);
+  }
+  return `${out}"`;
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Presentation text of one record's data, or null for what we do not carry (SOA, OPT, TSIG). */
+export function presentation(rr: packet.Answer): { type: string; content: string } | null {
+  const d = (rr as { data: unknown }).data as never;
+  switch (rr.type) {
+    case "A":
+    case "AAAA":
+      return { type: rr.type, content: String(d) };
+    case "NS":
+    case "CNAME":
+    case "PTR":
+    case "DNAME":
+      return { type: rr.type, content: host(String(d)) };
+    case "MX": {
+      const m = d as { preference: number; exchange: string };
+      return { type: "MX", content: `${m.preference} ${host(m.exchange)}` };
+    }
+    case "SRV": {
+      const s = d as { priority: number; weight: number; port: number; target: string };
+      return { type: "SRV", content: `${s.priority} ${s.weight} ${s.port} ${host(s.target)}` };
+    }
+    case "TXT": {
+      const parts = (Array.isArray(d) ? d : [d]) as (Uint8Array | string)[];
+      return { type: "TXT", content: parts.map(quote).join(" ") };
+    }
+    case "CAA": {
+      const c = d as { flags: number; tag: string; value: string; issuerCritical?: boolean };
+      return { type: "CAA", content: `${c.flags ?? 0} ${c.tag} ${quote(c.value)}` };
+    }
+    default: {
+      const m = /^UNKNOWN_(\d+)$/.exec(rr.type);
+      if (m && d && typeof d === "object" && "length" in (d as object)) {
+        const b = d as Uint8Array;
+        return { type: `TYPE${m[1]}`, content: `\\# ${b.length}${b.length ? ` ${hex(b)}` : ""}` };
+      }
+      return null;
+    }
+  }
+}
+
+/**
+ * Turns an AXFR's records (SOA first; the closing SOA already removed) into ZoneData.
+ * Apex NS become the nameserver set; everything else, glue included, is a record.
+ */
+export function zoneDataFromTransfer(id: number, zone: string, records: packet.Answer[]): ZoneData {
+  const apex = canonical(zone);
+  const soa = records[0];
+  if (!soa || soa.type !== "SOA" || canonical(soa.name) !== apex) throw new Error(`transfer of ${zone} does not start with its SOA`);
+  const s = (soa as packet.Answer & { data: packet.SoaData }).data;
+  const out: ZoneData = {
+    id,
+    name: apex,
+    serial: (s.serial ?? 0) >>> 0,
+    soa: {
+      mname: canonical(s.mname),
+      rname: canonical(s.rname),
+      refresh: s.refresh ?? 3600,
+      retry: s.retry ?? 600,
+      expire: s.expire ?? 1209600,
+      minimum: s.minimum ?? 60,
+      ttl: soa.ttl ?? 3600,
+    },
+    nsTtl: 3600,
+    nameservers: [],
+    hosts: [],
+    records: [],
+  };
+  let nsTtlSet = false;
+  for (const rr of records.slice(1)) {
+    if (rr.type === "SOA" || rr.type === "OPT" || (rr as { class?: string }).class !== undefined && (rr as { class?: string }).class !== "IN") continue;
+    const name = canonical(rr.name);
+    if (name !== apex && !name.endsWith(`.${apex}`)) continue; // not ours: never serve it
+    const ttl = rr.ttl ?? 0;
+    if (rr.type === "NS" && name === apex) {
+      if (!nsTtlSet) {
+        out.nsTtl = ttl;
+        nsTtlSet = true;
+      }
+      out.nameservers.push({ name: canonical(String(rr.data)), ipv4: null, ipv6: null });
+      continue;
+    }
+    const p = presentation(rr);
+    if (p) out.records.push({ name, type: p.type, ttl, content: p.content });
+  }
+  return out;
+}

@@ -1,0 +1,281 @@
+/**
+ * `ipkeep secondary`: a second nameserver for the primary's zones. It pulls every zone by
+ * AXFR (TSIG-signed when a key is configured), keeps them in memory and in a cache file (so
+ * it answers at once after a restart), refreshes on NOTIFY and on the SOA refresh/retry
+ * timers, stops serving a zone the primary has not confirmed for SOA expire seconds, and
+ * answers queries with the primary's own answer() and transports.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as packet from "dns-packet";
+import { unmapIPv4 } from "../core/addresses";
+import type { Clock } from "../core/platform";
+import { nowSeconds, systemClock } from "../core/platform";
+import type { ZoneData } from "../core/ports";
+import { answer } from "../dns/answer";
+import { queryDns } from "../dns/client";
+import { type DnsServer, type Listen, startDns } from "../dns/server";
+import { errorResponse, keyLookup, ResponseSigner, type TsigKey, verifyRequest } from "../dns/tsig";
+import { questionEnd } from "../dns/wire";
+import { buildZone, ZoneSet } from "../dns/zone";
+import { countDns } from "../metrics";
+import { primarySerial, transferZone } from "./axfr";
+import { zoneDataFromTransfer } from "./records";
+
+export const CACHE_FILE = "secondary-zones.json";
+const OPCODE_NOTIFY = 4;
+const QR = 0x80;
+const AA = 0x04;
+/** Without any copy of a zone we retry soon (the primary may be starting), backing off to its SOA retry. */
+const FIRST_RETRY_S = [1, 2, 5, 10, 30];
+/** Timers below this are raised to it: a zone with refresh 0 must not spin. */
+const MIN_TIMER_S = 1;
+
+export interface SecondaryOptions {
+  primary: Listen;
+  key?: TsigKey;
+  zones: string[];
+  dns: Listen[];
+  dataDir: string;
+  clock?: Clock;
+  log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface ZoneState {
+  id: number;
+  name: string;
+  data: ZoneData | null;
+  /** Epoch seconds of the last time the primary confirmed our copy (transfer or equal serial). */
+  confirmedAt: number;
+  failures: number;
+  timer: ReturnType<typeof setTimeout> | null;
+  running: Promise<void> | null;
+  again: boolean;
+}
+
+interface CacheFile {
+  version: 1;
+  zones: Record<string, { data: ZoneData; confirmedAt: number }>;
+}
+
+/** RFC 1982 serial arithmetic: is a newer than b? */
+export function serialNewer(a: number, b: number): boolean {
+  return a !== b && ((a - b) >>> 0) < 0x80000000;
+}
+
+const canonical = (s: string) => s.toLowerCase().replace(/\.$/, "");
+
+export class Secondary {
+  readonly zones = new ZoneSet();
+  private states = new Map<string, ZoneState>();
+  private dns: DnsServer | null = null;
+  private stopped = false;
+  private clock: Clock;
+  private log: NonNullable<SecondaryOptions["log"]>;
+
+  constructor(private readonly opts: SecondaryOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? (() => {});
+    opts.zones.forEach((z, i) => {
+      const name = canonical(z);
+      this.states.set(name, { id: i + 1, name, data: null, confirmedAt: 0, failures: 0, timer: null, running: null, again: false });
+    });
+  }
+
+  get addresses(): Listen[] {
+    return this.dns?.addresses ?? [];
+  }
+
+  /** Zones we hold a copy of (and serve). */
+  held(): { zone: string; serial: number }[] {
+    return [...this.states.values()].filter((s) => this.zones.get(s.id)).map((s) => ({ zone: s.name, serial: this.zones.get(s.id)!.serial }));
+  }
+
+  private now(): number {
+    return nowSeconds(this.clock);
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
+    this.loadCache();
+    this.dns = await startDns(this.opts.dns, (q, t, peer) => countDns(q, this.handle(q, t, peer)));
+    for (const s of this.states.values()) void this.refresh(s.name, "start");
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.states.values()) if (s.timer) clearTimeout(s.timer);
+    await this.dns?.close();
+    await Promise.all([...this.states.values()].map((s) => s.running?.catch(() => {})));
+  }
+
+  /** Refreshes one zone now (NOTIFY, timer, start); concurrent calls collapse into one follow-up run. */
+  refresh(zone: string, why: string): Promise<void> {
+    const s = this.states.get(canonical(zone));
+    if (!s || this.stopped) return Promise.resolve();
+    if (s.running) {
+      s.again = true;
+      return s.running;
+    }
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    s.running = this.pull(s, why).finally(() => {
+      s.running = null;
+      if (s.again && !this.stopped) {
+        s.again = false;
+        void this.refresh(s.name, "notify");
+      }
+    });
+    return s.running;
+  }
+
+  private async pull(s: ZoneState, why: string): Promise<void> {
+    const opts = { key: this.opts.key, now: () => this.now() };
+    try {
+      const current = s.data?.serial;
+      if (current !== undefined) {
+        const serial = await primarySerial(this.opts.primary, s.name, opts);
+        if (!serialNewer(serial, current)) {
+          s.confirmedAt = this.now();
+          s.failures = 0;
+          this.schedule(s, s.data!.soa.refresh);
+          return;
+        }
+      }
+      const records = await transferZone(this.opts.primary, s.name, opts);
+      const data = zoneDataFromTransfer(s.id, s.name, records);
+      if (current !== undefined && !serialNewer(data.serial, current) && data.serial !== current) {
+        // A primary going backwards is a misconfiguration; keep what we have.
+        this.log("warn", "primary serial went backwards, keeping our copy", { zone: s.name, ours: current, primary: data.serial });
+        this.schedule(s, s.data!.soa.retry);
+        return;
+      }
+      this.zones.set(buildZone(data));
+      s.data = data;
+      s.confirmedAt = this.now();
+      s.failures = 0;
+      this.saveCache();
+      this.log("info", "zone transferred", { zone: s.name, serial: data.serial, records: records.length, why });
+      this.schedule(s, data.soa.refresh);
+    } catch (e) {
+      s.failures++;
+      this.log(s.failures === 1 || s.failures % 10 === 0 ? "warn" : "info", "zone refresh failed", { zone: s.name, error: (e as Error).message, failures: s.failures });
+      if (s.data && this.now() - s.confirmedAt > s.data.soa.expire) {
+        // RFC 1035 §4.3.5: past expire the data is no longer authoritative.
+        if (this.zones.get(s.id)) this.log("error", "zone expired: no longer served until the primary answers", { zone: s.name });
+        this.zones.removeId(s.id);
+      }
+      const delay = s.data ? s.data.soa.retry : Math.min(FIRST_RETRY_S[Math.min(s.failures - 1, FIRST_RETRY_S.length - 1)]!, 600);
+      this.schedule(s, delay);
+    }
+  }
+
+  private schedule(s: ZoneState, seconds: number): void {
+    if (this.stopped) return;
+    if (s.timer) clearTimeout(s.timer);
+    // Never past expire: a zone about to expire is checked before it does.
+    let wait = Math.max(MIN_TIMER_S, seconds);
+    if (s.data) wait = Math.min(wait, Math.max(MIN_TIMER_S, s.confirmedAt + s.data.soa.expire - this.now()));
+    s.timer = setTimeout(() => void this.refresh(s.name, "timer"), wait * 1000);
+    s.timer.unref?.();
+  }
+
+  /** DNS: NOTIFY from the primary triggers a refresh; everything else is answered from the zones. */
+  handle(query: Uint8Array, transport: "udp" | "tcp", peer: string): Uint8Array | null {
+    if (query.length >= 12 && !(query[2]! & QR) && ((query[2]! >> 3) & 0xf) === OPCODE_NOTIFY) return this.notify(query, peer);
+    return answer(query, this.zones, { transport });
+  }
+
+  private notify(query: Uint8Array, peer: string): Uint8Array | null {
+    const end = questionEnd(query);
+    if (end < 0) return null;
+    let zone: string;
+    try {
+      zone = canonical(packet.decode(Buffer.from(query.buffer, query.byteOffset, query.length)).questions?.[0]?.name ?? "");
+    } catch {
+      return null;
+    }
+    // The reply: the header and question, QR and AA set, no records (RFC 1996 §4.7).
+    const reply = (rcode: number) => {
+      const out = query.slice(0, end);
+      out[2] = (out[2]! | QR | AA) & ~0x02;
+      out[3] = rcode;
+      out.fill(0, 6, 12);
+      return out;
+    };
+    const now = this.now();
+    const check = verifyRequest(query, keyLookup(this.opts.key ? [this.opts.key] : []), now);
+    let signer: ResponseSigner | null = null;
+    if (check.kind === "error") return errorResponse(query, check, now);
+    if (check.kind === "ok") signer = new ResponseSigner(check.key, check.mac);
+    // Unsigned NOTIFY: only from the primary's address. (A NOTIFY only makes us ask the primary,
+    // so a forged one costs a SOA query at most; still, nobody else gets to trigger it.)
+    else if (unmapIPv4(peer) !== unmapIPv4(this.opts.primary.host)) {
+      this.log("warn", "notify refused: not from the primary", { peer, zone });
+      return reply(5);
+    }
+    if (!this.states.has(zone)) return signer ? signer.sign(reply(9), now) : reply(9); // NOTAUTH: not a zone we pull
+    void this.refresh(zone, "notify");
+    const ok = reply(0);
+    return signer ? signer.sign(ok, now) : ok;
+  }
+
+  private cachePath(): string {
+    return join(this.opts.dataDir, CACHE_FILE);
+  }
+
+  private loadCache(): void {
+    let cache: CacheFile;
+    try {
+      cache = JSON.parse(readFileSync(this.cachePath(), "utf8")) as CacheFile;
+    } catch {
+      return;
+    }
+    if (cache?.version !== 1 || typeof cache.zones !== "object") return;
+    for (const s of this.states.values()) {
+      const c = cache.zones[s.name];
+      if (!c?.data || c.data.name !== s.name) continue;
+      if (this.now() - c.confirmedAt > c.data.soa.expire) continue; // expired while we were down
+      try {
+        const data = { ...c.data, id: s.id };
+        this.zones.set(buildZone(data));
+        s.data = data;
+        s.confirmedAt = c.confirmedAt;
+        this.log("info", "zone loaded from cache", { zone: s.name, serial: data.serial });
+      } catch (e) {
+        this.log("warn", "cached zone unusable, will transfer", { zone: s.name, error: (e as Error).message });
+      }
+    }
+  }
+
+  private saveCache(): void {
+    const cache: CacheFile = { version: 1, zones: {} };
+    for (const s of this.states.values()) if (s.data) cache.zones[s.name] = { data: s.data, confirmedAt: s.confirmedAt };
+    const tmp = `${this.cachePath()}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(cache), { mode: 0o600 });
+      renameSync(tmp, this.cachePath());
+    } catch (e) {
+      this.log("warn", "could not write the zone cache", { error: (e as Error).message });
+    }
+  }
+}
+
+/**
+ * What `ipkeep health --role secondary` asks: does the secondary at dns hold every zone,
+ * i.e. answer its SOA authoritatively? Returns the zones it does not.
+ */
+export async function secondaryHealth(dns: Listen, zones: string[], timeoutMs = 2000): Promise<{ ok: boolean; missing: string[] }> {
+  const missing: string[] = [];
+  for (const z of zones) {
+    try {
+      const r = await queryDns(dns, z, "SOA", { timeoutMs });
+      const aa = (r.raw[2]! & AA) !== 0;
+      const soa = (r.packet.answers ?? []).some((a) => a.type === "SOA" && canonical(a.name) === canonical(z));
+      if (r.rcode !== 0 || !aa || !soa) missing.push(z);
+    } catch {
+      missing.push(z);
+    }
+  }
+  return { ok: missing.length === 0, missing };
+}

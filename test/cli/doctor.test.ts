@@ -1,0 +1,180 @@
+/**
+ * ipkeep doctor against real sockets on 127.0.0.1: a fake parent zone answers delegation
+ * questions, a fake secondary answers SOA serials, and the real primary runs in-process.
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Check, runDoctor } from "../../src/cli/doctor";
+import { type Config, resolveConfig } from "../../src/config";
+import { createZone } from "../../src/core/zones";
+import { setLogSink } from "../../src/log";
+import { type RunningServer, startServer } from "../../src/server";
+import { EXE } from "../helpers/exe";
+import { type FakeDns, fakeDns, ns, soa } from "../helpers/fake-dns";
+import { TestClock, testPlatform } from "../helpers/platform";
+
+const ZONE = "dyn.example.com";
+const ORPHAN = "orphan.example.com";
+const MOVED = "moved.example.com";
+let dir: string;
+let server: RunningServer;
+let parent: FakeDns;
+let staleSecondary: FakeDns;
+let goodSecondary: FakeDns;
+let serial = 0;
+
+const find = (checks: Check[], name: string) => checks.find((c) => c.check === name);
+
+function config(extra: Record<string, unknown> = {}): Config {
+  return resolveConfig(
+    {
+      data: dir,
+      http: [`127.0.0.1:${server.http[0]!.port}`],
+      dns: [`127.0.0.1:${server.dns[0]!.port}`],
+      resolver: `127.0.0.1:${parent.port}`,
+      ...extra,
+    },
+    {},
+    () => false,
+  );
+}
+
+beforeAll(async () => {
+  setLogSink(() => {});
+  dir = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
+  parent = await fakeDns((name, type) => {
+    if (type !== "NS") return { rcode: 5 };
+    if (name === ZONE) return { authorities: [ns(ZONE, `ns1.${ZONE}`), ns(ZONE, "ns2.example.net")] };
+    if (name === MOVED) return { authorities: [ns(MOVED, "ns1.someone-else.example")] };
+    return { rcode: 3 };
+  });
+  server = await startServer(resolveConfig({ data: dir, http: ["127.0.0.1:0"], dns: ["127.0.0.1:0"] }, {}, () => false));
+  const deps = { store: server.store, platform: testPlatform(new TestClock()), changes: server.live };
+  serial = createZone(deps, { name: ZONE, nameservers: [{ name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null }, { name: "ns2.example.net", ipv4: null, ipv6: null }] }).serial;
+  createZone(deps, { name: ORPHAN, nameservers: [{ name: `ns1.${ZONE}`, ipv4: null, ipv6: null }] });
+  createZone(deps, { name: MOVED, nameservers: [{ name: `ns1.${ZONE}`, ipv4: null, ipv6: null }] });
+  goodSecondary = await fakeDns((name, type) => (type === "SOA" ? { answers: [soa(name, server.store.domains.byName(name)!.serial)] } : null));
+  staleSecondary = await fakeDns((name, type) => (type === "SOA" ? { answers: [soa(name, 1)] } : null));
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await parent?.close();
+  await goodSecondary?.close();
+  await staleSecondary?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("ipkeep doctor", () => {
+  it("finds the data directory and database private, the clock sane and the server listening", async () => {
+    const checks = await runDoctor(config());
+    expect(find(checks, "data directory")?.status).toBe("ok");
+    expect(find(checks, "database permissions")?.status).toBe("ok");
+    expect(find(checks, "database")?.status).toBe("ok");
+    expect(find(checks, "clock")?.status).toBe("ok");
+    expect(find(checks, "server")?.status).toBe("ok");
+    expect(find(checks, `DNS port 127.0.0.1:${server.dns[0]!.port}`)?.status).toBe("ok");
+    expect(find(checks, `HTTP port 127.0.0.1:${server.http[0]!.port}`)?.status).toBe("ok");
+  });
+
+  it("confirms a zone the parent delegates to exactly our nameservers", async () => {
+    const checks = await runDoctor(config());
+    expect(find(checks, `delegation of ${ZONE}`)).toMatchObject({ status: "ok", detail: `delegated to ns1.${ZONE}, ns2.example.net` });
+    expect(parent.queries.some((q) => q.name === ZONE && q.type === "NS")).toBe(true);
+  });
+
+  it("says how to delegate a zone the parent does not know", async () => {
+    const c = find(await runDoctor(config()), `delegation of ${ORPHAN}`)!;
+    expect(c.status).toBe("fail");
+    expect(c.detail).toMatch(/not delegated/);
+    expect(c.fix).toMatch(new RegExp(`registrar.*ns1\\.${ZONE.replace(/\./g, "\\.")}`));
+  });
+
+  it("says when the parent points somewhere else", async () => {
+    const c = find(await runDoctor(config()), `delegation of ${MOVED}`)!;
+    expect(c.status).toBe("fail");
+    expect(c.detail).toMatch(/ns1\.someone-else\.example/);
+    expect(c.fix).toMatch(/Make the NS records at your registrar exactly: ns1\.dyn\.example\.com \(remove ns1\.someone-else\.example/);
+  });
+
+  it("warns (does not fail) when the resolver does not answer", async () => {
+    const silent = await fakeDns(() => null);
+    const checks = await runDoctor(config({ resolver: `127.0.0.1:${silent.port}` }));
+    await silent.close();
+    expect(find(checks, `delegation of ${ZONE}`)).toMatchObject({ status: "warn", detail: expect.stringMatching(/could not ask/) });
+  });
+
+  it("compares the SOA serials of the secondaries with ours", async () => {
+    const checks = await runDoctor(config({ notify: [`127.0.0.1:${goodSecondary.port}`, `127.0.0.1:${staleSecondary.port} somekey`] }));
+    expect(find(checks, `secondary 127.0.0.1:${goodSecondary.port} for ${ZONE}`)).toMatchObject({ status: "ok", detail: `serial ${serial}, in sync` });
+    const stale = find(checks, `secondary 127.0.0.1:${staleSecondary.port} for ${ZONE}`)!;
+    expect(stale.status).toBe("fail");
+    expect(stale.detail).toBe(`it has serial 1, we have ${serial}`);
+    expect(stale.fix).toMatch(/TCP port 53.*NOTIFY.*TSIG/);
+  });
+
+  it("flags a clock that is obviously wrong", async () => {
+    const c = find(await runDoctor(config(), { now: Date.UTC(2001, 0, 1) }), "clock")!;
+    expect(c.status).toBe("fail");
+    expect(c.fix).toMatch(/NTP/);
+  });
+
+  it("flags a database and data directory others can read, with the chmod to run", async () => {
+    chmodSync(join(dir, "ipkeep.db"), 0o644);
+    chmodSync(dir, 0o755);
+    try {
+      const checks = await runDoctor(config());
+      expect(find(checks, "database permissions")).toMatchObject({ status: "fail", fix: `chmod 600 ${join(dir, "ipkeep.db")}` });
+      expect(find(checks, "data directory")).toMatchObject({ status: "fail", fix: `chmod 700 ${dir}` });
+    } finally {
+      chmodSync(join(dir, "ipkeep.db"), 0o600);
+      chmodSync(dir, 0o700);
+    }
+  });
+});
+
+describe("ipkeep doctor without a running server", () => {
+  it("says a port is taken and by what kind of program, and exits 1 with --json", async () => {
+    const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
+    const blocker = net.createServer();
+    const port = await new Promise<number>((r) => blocker.listen(0, "127.0.0.1", () => r((blocker.address() as net.AddressInfo).port)));
+    const init = await runExe(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]);
+    expect(init.code).toBe(0);
+    const r = await runExe(["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", `127.0.0.1:${port}`, "--dns", "127.0.0.1:0"]);
+    blocker.close();
+    rmSync(data, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
+    expect(out.ok).toBe(false);
+    expect(find(out.checks, "server")?.status).toBe("warn");
+    expect(find(out.checks, `HTTP port 127.0.0.1:${port}`)).toMatchObject({ status: "fail", detail: "cannot bind (EADDRINUSE)" });
+    // The parent also lists ns2.example.net, which this data directory does not serve.
+    expect(find(out.checks, `delegation of ${ZONE}`)).toMatchObject({ status: "fail", fix: expect.stringMatching(/remove ns2.example.net/) });
+    expect(find(out.checks, "database permissions")?.status).toBe("ok"); // a fresh database is private
+  });
+
+  it("says to run init in an empty data directory", async () => {
+    const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
+    const r = await runExe(["--data", data, "doctor", "--resolver", `127.0.0.1:${parent.port}`, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"]);
+    rmSync(data, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL {2}database: no database/);
+    expect(r.stdout).toMatch(/fix: Run "ipkeep init/);
+  });
+});
+
+/** The executable, without blocking this process (the fake parent answers from here). */
+function runExe(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(EXE, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
