@@ -5,17 +5,15 @@
  */
 import { Elysia, t } from "elysia";
 import { cleanupChallenge, dns01Value, presentChallenge, registerAcmeDnsAccount } from "../core/acme";
-import { parseCidr } from "../core/addresses";
 import { fail, IpkeepError } from "../core/errors";
 import { UpdateLimits } from "../core/limits";
 import type { UpdateTokenRow } from "../core/ports";
 import { looksLikeToken } from "../core/tokens";
 import { authenticateUpdateToken } from "../core/update";
 import { authenticate } from "./auth";
-import type { ApiDeps } from "./context";
+import { type ApiDeps, clientOf } from "./context";
 import { parseBasic, parseBearer } from "./credentials";
 import { jsonError } from "./errors";
-import { clientOf } from "./update";
 
 // Without a server-wide set (in-process tests), one set per deps for these routes.
 const ownLimits = new WeakMap<ApiDeps, UpdateLimits>();
@@ -31,8 +29,7 @@ export function acmeRoutes(deps: ApiDeps) {
   let limits = deps.updateLimits ?? ownLimits.get(deps);
   if (!limits) ownLimits.set(deps, (limits = new UpdateLimits(deps.platform.clock)));
   const gate = limits;
-  const trusted = (deps.trustedProxies ?? []).map((c) => parseCidr(c) ?? fail("invalid_input", `Invalid trusted proxy "${c}"`));
-  const source = (request: Request) => clientOf(request, trusted);
+  const source = (request: Request) => clientOf(deps, request);
   const meta = (request: Request) => ({ source: source(request) });
 
   /** Runs a handler behind the source gate; bad credentials count toward the lockout. */

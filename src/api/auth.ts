@@ -14,7 +14,7 @@ import { smtpSettings } from "../core/settings";
 import { looksLikeToken } from "../core/tokens";
 import { log } from "../log";
 import { createMailer } from "../mail";
-import { type ApiDeps, peerOf } from "./context";
+import { type ApiDeps, clientOf } from "./context";
 import { parseBearer } from "./credentials";
 
 export interface Principal {
@@ -84,5 +84,5 @@ export function requestMeta(deps: ApiDeps, request: Request) {
     const u = new URL(request.url);
     base = `${u.protocol}//${u.host}`;
   }
-  return { address: peerOf(request), userAgent: request.headers.get("user-agent"), baseUrl: base.replace(/\/+$/, "") };
+  return { address: clientOf(deps, request), userAgent: request.headers.get("user-agent"), baseUrl: base.replace(/\/+$/, "") };
 }

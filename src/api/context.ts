@@ -8,7 +8,9 @@ import type { MailerFactory } from "../core/mail";
 import type { DelegationLookup } from "../core/domains";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
-import type { Cidr } from "../core/addresses";
+import { type Cidr, parseCidr } from "../core/addresses";
+import { fail } from "../core/errors";
+import { resolveClientAddress } from "../core/update";
 import type { TransportPolicy } from "../core/transport-policy";
 import type { Store } from "../store";
 
@@ -61,4 +63,25 @@ export function rememberTransport(req: Request, transport: "http" | "https"): vo
 
 export function transportOf(req: Request): "http" | "https" {
   return transports.get(req) ?? "http";
+}
+
+// Trusted proxies parsed once per app.
+const trustedByDeps = new WeakMap<ApiDeps, Cidr[]>();
+
+export function trustedCidrs(deps: ApiDeps): Cidr[] {
+  let cidrs = trustedByDeps.get(deps);
+  if (!cidrs) {
+    cidrs = (deps.trustedProxies ?? []).map((c) => parseCidr(c) ?? fail("invalid_input", `Invalid trusted proxy "${c}"`));
+    trustedByDeps.set(deps, cidrs);
+  }
+  return cidrs;
+}
+
+/**
+ * The client's address for every route (limits, logs, audit, what-is-my-IP): the socket's, or
+ * what a configured trusted proxy says it forwarded. peerOf() stays the socket itself, for
+ * rules about the connection (HTTPS policy, /metrics access).
+ */
+export function clientOf(deps: ApiDeps, req: Request): string | null {
+  return resolveClientAddress(peerOf(req), req.headers.get("x-forwarded-for"), req.headers.get("x-real-ip"), trustedCidrs(deps));
 }

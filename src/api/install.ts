@@ -25,7 +25,7 @@ import {
 } from "../core/install";
 import { log } from "../log";
 import { authenticate, requireAdmin } from "./auth";
-import { type ApiDeps, peerOf } from "./context";
+import { type ApiDeps, clientOf } from "./context";
 import { parseBearer } from "./credentials";
 
 /** Install requests are a handful of short fields; anything bigger is a mistake or an attack. */
@@ -129,7 +129,7 @@ export function installRoutes(deps: ApiDeps) {
           const c = issueCode(deps, { role: body.role ?? "agent", hostname: body.hostname, ttl: body.ttl_seconds ?? body.ttl }, {
             ownerId: p.user.id,
             actorKey: `user:${p.user.id}`,
-            address: peerOf(request),
+            address: clientOf(deps, request),
           });
           return ok(
             { install_code: c.code, install_code_hint: c.hint, role: c.row.role, hostname: c.row.hostname, expires_at: c.expiresAt, ttl_seconds: c.ttlSeconds },
@@ -178,7 +178,7 @@ export function installRoutes(deps: ApiDeps) {
               hostname: r.hostname,
               zones: r.zones,
               // What the installer proposes as this machine's public IP, for the operator to confirm.
-              detected_public_ip: peerOf(request),
+              detected_public_ip: clientOf(deps, request),
             },
             "Install code validated",
           );
@@ -189,7 +189,7 @@ export function installRoutes(deps: ApiDeps) {
       "/api/v2/install/activate",
       ({ request }) =>
         enveloped(async () => {
-          const r = activate(deps, await jsonBody(request), { address: peerOf(request) }, catalog);
+          const r = activate(deps, await jsonBody(request), { address: clientOf(deps, request) }, catalog);
           const base = deps.publicUrl ?? new URL(request.url).origin;
           return ok(
             {
@@ -257,7 +257,7 @@ export function installRoutes(deps: ApiDeps) {
           const r = checkin(deps, n, await jsonBody(request));
           const s = nodeStatus(deps, r.node);
           return ok(
-            { node: nodeJson(r.node), hostname: s.hostname, zones: s.zones, checkin_interval_seconds: r.nextCheckinSeconds, seen_address: peerOf(request) },
+            { node: nodeJson(r.node), hostname: s.hostname, zones: s.zones, checkin_interval_seconds: r.nextCheckinSeconds, seen_address: clientOf(deps, request) },
             "Node registered",
           );
         })(),
@@ -269,7 +269,7 @@ export function installRoutes(deps: ApiDeps) {
         enveloped(async () => {
           const n = node(request);
           const r = checkin(deps, n, await jsonBody(request));
-          return ok({ node: nodeJson(r.node), next_checkin_seconds: r.nextCheckinSeconds, seen_address: peerOf(request) }, "Check-in recorded");
+          return ok({ node: nodeJson(r.node), next_checkin_seconds: r.nextCheckinSeconds, seen_address: clientOf(deps, request) }, "Check-in recorded");
         })(),
       none,
     )

@@ -6,7 +6,7 @@ import { Elysia, t } from "elysia";
 import { apiKeyView, createApiKey, revokeApiKey } from "../core/auth";
 import { authenticate } from "./auth";
 import type { ApiDeps } from "./context";
-import { peerOf } from "./context";
+import { clientOf } from "./context";
 import { idParams, parseId, strictBody, wholeNumber } from "./http";
 
 const detail = (summary: string) => ({ tags: ["keys"], summary, security: [{ bearer: [] }] });
@@ -25,7 +25,7 @@ export function keyRoutes(deps: ApiDeps) {
       "/api/keys",
       async ({ request, body, set }) => {
         const p = await authenticate(deps, request);
-        const r = createApiKey(deps, p.user, body, peerOf(request));
+        const r = createApiKey(deps, p.user, body, clientOf(deps, request));
         set.status = 201;
         return r;
       },
@@ -41,7 +41,7 @@ export function keyRoutes(deps: ApiDeps) {
       "/api/keys/:id",
       async ({ request, params, set }) => {
         const p = await authenticate(deps, request);
-        revokeApiKey(deps, p.user, parseId(params.id), peerOf(request));
+        revokeApiKey(deps, p.user, parseId(params.id), clientOf(deps, request));
         set.status = 204;
       },
       { params: idParams, detail: detail("Revoke an API key") },

@@ -3,9 +3,9 @@
  * 20/min, everything else a standard rate; X-RateLimit-Limit / X-RateLimit-Remaining /
  * Retry-After on every response. The update endpoints have their own per-token limits.
  */
-import { RateLimiter } from "../core/ratelimit";
+import { WindowLimiter } from "../core/limits";
 import type { ApiDeps } from "./context";
-import { peerOf } from "./context";
+import { clientOf } from "./context";
 
 export type RateClass = "login" | "register" | "standard";
 
@@ -43,12 +43,12 @@ export interface RateOutcome {
 }
 
 export function createRateGate(deps: ApiDeps) {
-  const limiter = new RateLimiter(deps.platform.clock);
+  const limiter = new WindowLimiter(deps.platform.clock);
   const limits = { ...RATE_LIMITS, ...deps.rateLimits };
   return (request: Request, path: string): RateOutcome | null => {
     const cls = rateClass(request.method, path);
     if (!cls) return null;
-    const address = peerOf(request) ?? "local";
+    const address = clientOf(deps, request) ?? "local";
     // Standard traffic is counted per caller (address + credential) so household members
     // behind one NAT do not share one budget; credential routes are counted per address.
     let who = address;

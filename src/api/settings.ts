@@ -6,7 +6,7 @@ import { readSettings, writeSettings } from "../core/settings";
 import { nowSeconds } from "../core/platform";
 import { authenticate, requireAdmin } from "./auth";
 import type { ApiDeps } from "./context";
-import { peerOf } from "./context";
+import { clientOf } from "./context";
 import { strictBody, wholeNumber } from "./http";
 
 const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
@@ -29,7 +29,7 @@ export function settingsRoutes(deps: ApiDeps) {
         requireAdmin(p);
         const r = deps.store.transaction(() => writeSettings(deps.store.settings, body));
         deps.store.logs.audit(
-          { actorId: p.user.id, actor: `user:${p.user.id}`, action: "settings.update", address: peerOf(request), detail: Object.keys(body).join(",") },
+          { actorId: p.user.id, actor: `user:${p.user.id}`, action: "settings.update", address: clientOf(deps, request), detail: Object.keys(body).join(",") },
           nowSeconds(deps.platform.clock),
         );
         return r;

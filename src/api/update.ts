@@ -5,11 +5,11 @@
  * nothing here decides what an update means.
  */
 import { Elysia } from "elysia";
-import { type Cidr, parseCidr, parseIP } from "../core/addresses";
+import { parseIP } from "../core/addresses";
 import { IpkeepError } from "../core/errors";
 import { sourceKey, UpdateLimits, type Verdict } from "../core/limits";
-import { type HostLine, performUpdate, resolveClientAddress, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
-import { type ApiDeps, peerOf, rememberPeer, rememberTransport, transportOf } from "./context";
+import { type HostLine, performUpdate, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
+import { type ApiDeps, clientOf, peerOf, rememberPeer, rememberTransport, transportOf } from "./context";
 import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
 
 /** Every path a dyndns2 client may be configured with (ddclient, inadyn, IPv64, Dyn's v3). */
@@ -50,24 +50,14 @@ function rateHeaders(rate: Verdict | null, retryAfter: number): Record<string, s
 
 export interface UpdateRouteOptions {
   limits: UpdateLimits;
-  trusted: Cidr[];
 }
 
 function options(deps: ApiDeps): UpdateRouteOptions {
-  const trusted = (deps.trustedProxies ?? []).map((c) => {
-    const cidr = parseCidr(c);
-    if (!cidr) throw new IpkeepError("invalid_input", `Invalid trusted proxy "${c}"`);
-    return cidr;
-  });
-  return { limits: deps.updateLimits ?? new UpdateLimits(deps.platform.clock), trusted };
+  return { limits: deps.updateLimits ?? new UpdateLimits(deps.platform.clock) };
 }
 
-/** The client's address: the socket's, or what a trusted proxy says. */
-export function clientOf(request: Request, trusted: Cidr[]): string | null {
-  return resolveClientAddress(peerOf(request), request.headers.get("x-forwarded-for"), request.headers.get("x-real-ip"), trusted);
-}
 
-async function readCall(request: Request, trusted: Cidr[]): Promise<{ call: UpdateCall; params: ParamBag }> {
+async function readCall(deps: ApiDeps, request: Request): Promise<{ call: UpdateCall; params: ParamBag }> {
   const auth = request.headers.get("authorization");
   const basic = parseBasic(auth);
   const bearer = basic ? null : parseBearer(auth);
@@ -79,7 +69,7 @@ async function readCall(request: Request, trusted: Cidr[]): Promise<{ call: Upda
       basic,
       bearer,
       malformedAuthorization: !!auth && !basic && !bearer,
-      client: clientOf(request, trusted),
+      client: clientOf(deps, request),
       userAgent: request.headers.get("user-agent"),
     },
   };
@@ -152,10 +142,10 @@ function myIpText(client: string | null): string {
 export function dyndnsHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
   return async (request: Request): Promise<Response> => {
     if (request.method !== "GET" && request.method !== "POST") {
-      const client = clientOf(request, opts.trusted);
+      const client = clientOf(deps, request);
       return text(new IpkeepError("bad_agent").dyndns, 200, { allow: "GET, POST", ...rateHeaders(opts.limits.sourceBurst.peek(sourceKey(client)), 0) });
     }
-    const { call, params } = await readCall(request, opts.trusted);
+    const { call, params } = await readCall(deps, request);
     if (params.has("howismyip")) return myIp(opts, call.client);
     const output = outputOf(params);
     let answer: UpdateAnswer;
@@ -204,7 +194,7 @@ function formatIpdock(answer: UpdateAnswer): Response {
 
 export function ipdockHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
   return async (request: Request): Promise<Response> => {
-    const { call, params } = await readCall(request, opts.trusted);
+    const { call, params } = await readCall(deps, request);
     if (params.has("howismyip")) return myIp(opts, call.client);
     try {
       return formatIpdock(performUpdate({ ...deps, limits: opts.limits }, call));
@@ -228,9 +218,9 @@ export function updateRoutes(deps: ApiDeps) {
   return app
     .get("/api/update", ({ request }) => ipdock(request), { parse: "none" })
     .post("/api/update", ({ request }) => ipdock(request), { parse: "none" })
-    .get("/api/myip", ({ request }) => myIp(opts, clientOf(request, opts.trusted)))
+    .get("/api/myip", ({ request }) => myIp(opts, clientOf(deps, request)))
     .get("/nic/checkip.html", ({ request }) => {
-      const client = clientOf(request, opts.trusted);
+      const client = clientOf(deps, request);
       const v = opts.limits.admitSource(client);
       if (!v.verdict.allowed) return text("abuse", 429, rateHeaders(v.verdict, v.verdict.retryAfter));
       const body = new TextEncoder().encode(CHECKIP_HTML(myIpText(client)));

@@ -171,6 +171,42 @@ export class RateLimiter {
   }
 }
 
+/** What a fixed window says about one request. */
+export interface WindowDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Whole seconds until the window resets. */
+  resetIn: number;
+}
+
+/**
+ * Fixed windows per key ("10 per minute", as ipdock documents its API limits): the count
+ * starts again when the window ends. Same bounded table as the buckets above.
+ */
+export class WindowLimiter {
+  private table: BoundedTable<{ start: number; count: number }>;
+  constructor(
+    private clock: Clock,
+    private windowMs = 60_000,
+    maxKeys = DEFAULT_LIMITS.maxKeys,
+  ) {
+    this.table = new BoundedTable(maxKeys, (w) => this.clock.now() - w.start >= this.windowMs);
+  }
+  hit(key: string, limit: number): WindowDecision {
+    const now = this.clock.now();
+    let w = this.table.get(key);
+    if (!w || now - w.start >= this.windowMs) w = { start: now, count: 0 };
+    w.count++;
+    this.table.set(key, w);
+    const resetIn = Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000));
+    return { allowed: w.count <= limit, limit, remaining: Math.max(0, limit - w.count), resetIn };
+  }
+  get size(): number {
+    return this.table.size;
+  }
+}
+
 interface Failures {
   count: number;
   windowStart: number;

@@ -109,6 +109,20 @@ describe("rate limits (ipdock: login 10/min, register 20/min, others standard)",
     expect((await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" })).status).toBe(401);
   });
 
+  it("behind a trusted proxy, counts each forwarded client, and never believes an untrusted X-Forwarded-For", async () => {
+    h = await apiHarness({ rateLimits: {}, trustedProxies: ["10.0.0.0/8"] });
+    const body = { email: "a@example.test", password: "wrong password" };
+    const viaProxy = (client: string) => h.call("POST", "/api/auth/login", { body, peer: "10.0.0.2", headers: { "x-forwarded-for": client } });
+    for (let i = 0; i < 10; i++) expect((await viaProxy("198.51.100.7")).status).toBe(401);
+    expect((await viaProxy("198.51.100.7")).status).toBe(429);
+    // Another household behind the same proxy keeps its own budget.
+    expect((await viaProxy("198.51.100.8")).status).toBe(401);
+    // A direct client cannot pick a fresh budget by forging the header.
+    const direct = (forged: string) => h.call("POST", "/api/auth/login", { body, peer: "203.0.113.9", headers: { "x-forwarded-for": forged } });
+    for (let i = 0; i < 10; i++) expect((await direct(`192.0.2.${i}`)).status).toBe(401);
+    expect((await direct("192.0.2.200")).status).toBe(429);
+  });
+
   it("allows 20 registrations a minute", async () => {
     h = await apiHarness({ rateLimits: {} });
     const statuses: number[] = [];

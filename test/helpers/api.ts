@@ -58,7 +58,9 @@ export interface ApiHarness {
   close(): void;
 }
 
-export async function apiHarness(opts: { mailer?: MailerFactory; rateLimits?: ApiDeps["rateLimits"]; publicUrl?: string } = {}): Promise<ApiHarness> {
+export async function apiHarness(
+  opts: { mailer?: MailerFactory; rateLimits?: ApiDeps["rateLimits"]; publicUrl?: string; trustedProxies?: string[] } = {},
+): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), "ipkeep-api-"));
   const store = await Store.open(join(dir, "ipkeep.db"));
   const clock = new TestClock();
@@ -71,6 +73,7 @@ export async function apiHarness(opts: { mailer?: MailerFactory; rateLimits?: Ap
     mailer: opts.mailer,
     // Route tests make many calls within one frozen minute; the limits have their own tests.
     rateLimits: opts.rateLimits ?? { login: 100_000, register: 100_000, standard: 100_000 },
+    trustedProxies: opts.trustedProxies,
   };
   const app = createApp(deps);
   const h: ApiHarness = {

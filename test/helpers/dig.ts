@@ -13,8 +13,8 @@ export interface DigResult {
   raw: string;
 }
 
-const args = (port: number, name: string, type: string, extra: string[]) => [`@127.0.0.1`, "-p", String(port), name, type, "+norec", "+time=2", "+tries=1", ...extra];
-const shortArgs = (port: number, name: string, type: string, extra: string[]) => [`@127.0.0.1`, "-p", String(port), name, type, "+short", "+time=2", "+tries=1", ...extra];
+const args = (port: number, name: string, type: string, extra: string[]) => [`@127.0.0.1`, "-p", String(port), name, type, "+norec", "+time=2", "+tries=3", ...extra];
+const shortArgs = (port: number, name: string, type: string, extra: string[]) => [`@127.0.0.1`, "-p", String(port), name, type, "+short", "+time=2", "+tries=3", ...extra];
 
 function parse(raw: string): DigResult {
   const status = /status: (\w+)/.exec(raw)?.[1] ?? "NONE";

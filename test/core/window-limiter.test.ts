@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../../src/core/ratelimit";
+import { WindowLimiter } from "../../src/core/limits";
 import { TestClock } from "../helpers/platform";
 
-describe("RateLimiter", () => {
+describe("WindowLimiter", () => {
   it("allows the limit per window, then refuses until the window ends", () => {
     const clock = new TestClock();
-    const r = new RateLimiter(clock);
+    const r = new WindowLimiter(clock);
     const seen = Array.from({ length: 11 }, () => r.hit("login|1.2.3.4", 10));
     expect(seen.slice(0, 10).every((d) => d.allowed)).toBe(true);
     expect(seen[9]!.remaining).toBe(0);
@@ -17,7 +17,7 @@ describe("RateLimiter", () => {
   });
 
   it("counts keys apart", () => {
-    const r = new RateLimiter(new TestClock());
+    const r = new WindowLimiter(new TestClock());
     r.hit("a", 1);
     expect(r.hit("a", 1).allowed).toBe(false);
     expect(r.hit("b", 1).allowed).toBe(true);
@@ -25,7 +25,7 @@ describe("RateLimiter", () => {
 
   it("keeps memory bounded: never more keys than its maximum", () => {
     const clock = new TestClock();
-    const r = new RateLimiter(clock, 60_000, 100);
+    const r = new WindowLimiter(clock, 60_000, 100);
     for (let i = 0; i < 10_000; i++) r.hit(`k${i}`, 5);
     expect(r.size).toBeLessThanOrEqual(100);
     clock.advance(61);
