@@ -10,16 +10,50 @@ const V4_OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
 
 /** Canonical dotted quad or null. "010.1.1.1", "1.1.1", "0x1.1.1.1" are all refused. */
 export function parseIPv4(input: string): string | null {
-  const parts = input.split(".");
-  if (parts.length !== 4) return null;
-  for (const p of parts) {
-    if (!V4_OCTET.test(p) || Number(p) > 255) return null;
+  // By hand rather than split + regex: zones load a stored address per host at start-up.
+  // Four dot-separated decimal octets, no leading zeros, each at most 255: such input is
+  // already its own canonical form.
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= input.length; i++) {
+    const c = i < input.length ? input.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || ++parts > 4) return null;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if ((digits === 1 && value === 0) || ++digits > 3) return null;
+      value = value * 10 + (c - 0x30);
+    } else {
+      return null;
+    }
   }
-  return parts.map(Number).join(".");
+  return parts === 4 ? input : null;
 }
 
 export function ipv4ToBytes(addr: string): Uint8Array {
-  return Uint8Array.from(addr.split(".").map(Number));
+  // A dotted quad by hand (start-up converts one per host); anything else as it always was.
+  const out = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < addr.length; i++) {
+    const c = addr.charCodeAt(i);
+    if (c === 0x2e && digits > 0 && part < 3) {
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      value = value * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return Uint8Array.from(addr.split(".").map(Number));
+    }
+  }
+  if (part !== 3 || digits === 0) return Uint8Array.from(addr.split(".").map(Number));
+  out[3] = value;
+  return out;
 }
 
 /** 16 bytes or null. Accepts "::", embedded IPv4 tails, upper case; refuses zone ids. */
@@ -38,28 +72,48 @@ export function ipv6ToBytes(input: string): Uint8Array | null {
   }
   const halves = s.split("::");
   if (halves.length > 2) return null;
-  const parseGroups = (h: string): number[] | null => {
-    if (h === "") return [];
-    const groups = h.split(":");
-    const vals: number[] = [];
-    for (const g of groups) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      vals.push(parseInt(g, 16));
-    }
-    return vals;
-  };
-  const head = parseGroups(halves[0]!);
-  const rest = halves.length === 2 ? parseGroups(halves[1]!) : [];
+  const head = hexGroups(halves[0]!);
+  const rest = halves.length === 2 ? hexGroups(halves[1]!) : [];
   if (!head || !rest) return null;
   if (halves.length === 1 && head.length !== 8) return null;
   if (halves.length === 2 && head.length + rest.length > 7) return null;
-  const groups = [...head, ...new Array(8 - head.length - rest.length).fill(0), ...rest];
-  for (let i = 0; i < 8; i++) {
-    out[i * 2] = groups[i]! >> 8;
-    out[i * 2 + 1] = groups[i]! & 0xff;
+  // The groups left out by "::" are zero, as the new array already is.
+  for (let i = 0; i < head.length; i++) {
+    out[i * 2] = head[i]! >> 8;
+    out[i * 2 + 1] = head[i]! & 0xff;
+  }
+  for (let i = 0, at = 8 - rest.length; i < rest.length; i++, at++) {
+    out[at * 2] = rest[i]! >> 8;
+    out[at * 2 + 1] = rest[i]! & 0xff;
   }
   if (tail) out.set(tail, 12);
   return out;
+}
+
+/** Values of colon-separated groups of one to four hex digits; [] for ""; null if malformed. */
+function hexGroups(h: string): number[] | null {
+  const vals: number[] = [];
+  if (h === "") return vals;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= h.length; i++) {
+    const c = i < h.length ? h.charCodeAt(i) : 0x3a;
+    if (c === 0x3a) {
+      if (digits === 0) return null;
+      vals.push(value);
+      digits = 0;
+      value = 0;
+      continue;
+    }
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+    else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+    else return null;
+    if (++digits > 4) return null;
+    value = value * 16 + d;
+  }
+  return vals;
 }
 
 /** RFC 5952 text: lower case, no leading zeros, longest run (>= 2) of zero groups as "::". */

@@ -204,17 +204,154 @@ function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions)
     // Transfers are the transfer code's (TCP); over UDP NSD says NOTIMP to AXFR, REFUSED to IXFR.
     result = empty(q.qtype === TYPE_AXFR ? RCODE.NOTIMP : RCODE.REFUSED);
   } else {
+    if (q.qclass === CLASS_IN && fastNegative) {
+      const fast = fastNxdomain(raw, q, zones, limit(q, opts));
+      if (fast) return fast;
+    }
     result = lookup(zones, q.suffixes, q.qtype, q.qclass === CLASS_ANY);
     // NSD answers class ANY from the IN data but not authoritatively.
     if (q.qclass === CLASS_ANY) result.aa = false;
   }
-  const limit =
-    opts.transport === "tcp" ? 65535 : q.opt ? Math.max(PLAIN_UDP_LIMIT, Math.min(q.opt.payload, EDNS_PAYLOAD)) : PLAIN_UDP_LIMIT;
-  return encode(raw, q, result, limit, extended, noQuestion);
+  return encode(raw, q, result, limit(q, opts), extended, noQuestion);
+}
+
+function limit(q: Query, opts: AnswerOptions): number {
+  return opts.transport === "tcp" ? 65535 : q.opt ? Math.max(PLAIN_UDP_LIMIT, Math.min(q.opt.payload, EDNS_PAYLOAD)) : PLAIN_UDP_LIMIT;
+}
+
+/**
+ * A zone's negative SOA (authority of NXDOMAIN) encoded once, as encode() writes it after a
+ * question naming the apex. Its compression pointers are kept as offsets from the apex in the
+ * question ("q") or from the record's own start ("self"), patched per answer.
+ */
+interface NegativeTemplate {
+  bytes: Uint8Array;
+  fixups: { at: number; q: boolean; delta: number }[];
+  /** Every suffix of the SOA's names: a question spelling one of them out below the apex
+   * gives the general encoder other compression targets, so the template does not apply. */
+  names: Set<string>;
+}
+
+let fastNegative = true;
+/** Tests compare the fast NXDOMAIN path with the general encoder byte for byte. */
+export function setFastNegative(on: boolean): void {
+  fastNegative = on;
+}
+
+const negativeTemplates = new WeakMap<Zone, NegativeTemplate | null>();
+
+function negativeTemplate(zone: Zone): NegativeTemplate | null {
+  let t = negativeTemplates.get(zone);
+  if (t !== undefined) return t;
+  t = null;
+  const soa = zone.negativeSoa;
+  if (zone.name !== "" && soa.targets.length === 2) {
+    const apex = nameInfo(zone.name);
+    const w = new Writer(65535);
+    w.copy(new Uint8Array(HEADER), 0, HEADER);
+    w.copy(apex.wire, 0, apex.wire.length);
+    w.pos += 4;
+    for (let i = 0; i < apex.suffixes.length; i++) w.remember(apex.suffixes[i]!, HEADER + apex.offsets[i]!);
+    const qEnd = w.pos;
+    writeRR(w, zone.name, soa);
+    const bytes = w.buf.slice(qEnd, w.pos);
+    const fixups: NegativeTemplate["fixups"] = [];
+    const pointer = (at: number) => {
+      const p = ((bytes[at]! & 0x3f) << 8) | bytes[at + 1]!;
+      fixups.push(p < qEnd ? { at, q: true, delta: p - HEADER } : { at, q: false, delta: p - qEnd });
+    };
+    // Owner (a pointer to the apex), then the two names of the RDATA.
+    let off = 0;
+    let ok = (bytes[0]! & 0xc0) === 0xc0;
+    if (ok) pointer(0);
+    off = 12;
+    for (let n = 0; n < 2 && ok; n++) {
+      for (;;) {
+        const len = bytes[off]!;
+        if (len === 0) {
+          off++;
+          break;
+        }
+        if ((len & 0xc0) === 0xc0) {
+          pointer(off);
+          off += 2;
+          break;
+        }
+        off += 1 + len;
+      }
+    }
+    ok = ok && off + 20 === bytes.length;
+    if (ok) {
+      const names = new Set<string>();
+      for (const target of soa.targets) for (const sfx of nameInfo(target).suffixes) names.add(sfx);
+      t = { bytes, fixups, names };
+    }
+  }
+  negativeTemplates.set(zone, t);
+  return t;
+}
+
+/**
+ * NXDOMAIN for a plain IN question, without building a Result: header, the question as
+ * received, the zone's precomputed SOA, OPT. Null whenever anything is out of the ordinary
+ * (the general path then answers), so the bytes are exactly what encode() would write.
+ */
+function fastNxdomain(raw: Uint8Array, q: Query, zones: ZoneSet, limit: number): Uint8Array | null {
+  const suffixes = q.suffixes;
+  const apexIdx = zoneIndex(zones, suffixes, 0);
+  if (apexIdx <= 0) return null;
+  const zone = zones.byKey(suffixes[apexIdx]!)!;
+  let ce = apexIdx;
+  for (let i = apexIdx - 1; i >= 0; i--) {
+    const n = suffixes[i]!;
+    if (zone.cuts.has(n)) return null;
+    if (!zone.nodes.has(n) && !zone.ents.has(n)) break;
+    ce = i;
+  }
+  if (ce === 0 || hasWildcard(zone, suffixes[ce]!)) return null;
+  const t = negativeTemplate(zone);
+  if (!t) return null;
+  for (let i = 0; i < apexIdx; i++) if (t.names.has(suffixes[i]!)) return null;
+  const size = q.qEnd + t.bytes.length;
+  if (size > limit - (q.opt ? OPT_SIZE : 0)) return null;
+  const out = new Uint8Array(size + (q.opt ? OPT_SIZE : 0));
+  for (let i = 0; i < q.qEnd; i++) out[i] = raw[i]!;
+  out.set(t.bytes, q.qEnd);
+  const apexOff = q.labelOffsets[apexIdx]!;
+  for (const f of t.fixups) {
+    const p = 0xc000 | (f.delta + (f.q ? apexOff : q.qEnd));
+    out[q.qEnd + f.at] = p >> 8;
+    out[q.qEnd + f.at + 1] = p & 0xff;
+  }
+  const flags = QR | (q.flags & 0x7800) | (q.flags & RD) | AA | RCODE.NXDOMAIN;
+  out[2] = flags >> 8;
+  out[3] = flags & 0xff;
+  out[4] = 0;
+  out[5] = 1;
+  out[6] = 0;
+  out[7] = 0;
+  out[8] = 0;
+  out[9] = 1;
+  out[10] = 0;
+  out[11] = q.opt ? 1 : 0;
+  if (q.opt) {
+    // As encode(): root owner, type OPT, our payload size, no extended rcode, DO echoed.
+    const p = size;
+    out[p + 2] = TYPE_OPT;
+    out[p + 3] = EDNS_PAYLOAD >> 8;
+    out[p + 4] = EDNS_PAYLOAD & 0xff;
+    out[p + 7] = q.opt.do ? 0x80 : 0;
+  }
+  return out;
 }
 
 function empty(rcode: number): Result {
   return { rcode, aa: false, answer: [], authority: [], optionalAuthority: [], additionalA: [], additionalAAAA: [], delegation: false };
+}
+
+function withAA(r: Result): Result {
+  r.aa = true;
+  return r;
 }
 
 function typeKey(code: number): string {
@@ -257,8 +394,23 @@ function zoneIndex(zones: ZoneSet, suffixes: string[], from: number): number {
   return found;
 }
 
+/**
+ * Per zone, the names that have a wildcard child ("b.c" when "*.b.c" exists): a negative
+ * answer then costs no "*." string per query. Zones are rebuilt, never changed, once served.
+ */
+const wildParents = new WeakMap<Zone, Set<string>>();
+function hasWildcard(zone: Zone, key: string): boolean {
+  let set = wildParents.get(zone);
+  if (!set) {
+    set = new Set();
+    for (const name of zone.nodes.keys()) if (name.startsWith("*.")) set.add(name.slice(2));
+    wildParents.set(zone, set);
+  }
+  return set.has(key);
+}
+
 class Builder {
-  r: Result = { ...empty(RCODE.NOERROR), aa: true };
+  r: Result = withAA(empty(RCODE.NOERROR));
   private seen: RR[][] = [];
   private cnames = 0;
 
@@ -324,7 +476,7 @@ class Builder {
       return;
     }
     // RFC 4592: only the closest encloser's wildcard, and never past an existing name.
-    const wild = zone.nodes.get(`*.${suffixes[ce]}`);
+    const wild = hasWildcard(zone, suffixes[ce]!) ? zone.nodes.get(`*.${suffixes[ce]}`) : undefined;
     if (wild) {
       this.exact(zones, zone, wild, suffixes[0]!, qtype, owner);
       return;
@@ -532,6 +684,15 @@ function writeRR(w: Writer, owner: string | null, rr: RR): boolean {
   return w.pos <= w.limit;
 }
 
+/** [records, counted in, optional], in the order they are written. */
+const SECTIONS: readonly (readonly ["answer" | "authority" | "optionalAuthority" | "additionalA" | "additionalAAAA", number, boolean])[] = [
+  ["answer", 0, false],
+  ["authority", 1, false],
+  ["optionalAuthority", 1, true],
+  ["additionalA", 2, true],
+  ["additionalAAAA", 2, true],
+];
+
 function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: number, noQuestion: boolean): Uint8Array {
   const room = limit - (q.opt ? OPT_SIZE : 0);
   const w = new Writer(room);
@@ -544,17 +705,11 @@ function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: n
     w.copy(raw, HEADER, q.qEnd);
     for (let i = 0; i < q.labelOffsets.length; i++) w.remember(q.suffixes[i]!, q.labelOffsets[i]!);
   }
-  // [records, counted in, optional]
-  const sections: [Placed[], number, boolean][] = [
-    [r.answer, 0, false],
-    [r.authority, 1, false],
-    [r.optionalAuthority, 1, true],
-    [r.additionalA, 2, true],
-    [r.additionalAAAA, 2, true],
-  ];
   let truncated = false;
-  for (let s = 0; s < sections.length && !truncated; s++) {
-    const [list, count, optional] = sections[s]!;
+  for (let s = 0; s < SECTIONS.length && !truncated; s++) {
+    const [field, count, optional] = SECTIONS[s]!;
+    const list = r[field];
+    if (list.length === 0) continue;
     let done = false;
     let added = 0;
     for (const placed of list) {

@@ -136,12 +136,26 @@ export function buildZone(z: ZoneData): Zone {
       if (ns.ipv6) put(rr(ns.name, "AAAA", z.nsTtl, ns.ipv6));
     }
   }
+  // The bulk of a big zone: the owner key is worked out once per host, not per record.
   for (const h of z.hosts) {
-    if (h.ipv4) put(rr(h.name, "A", h.ttl, h.ipv4));
-    if (h.ipv6) put(rr(h.name, "AAAA", h.ttl, h.ipv6));
-    // A host without addresses still exists (NODATA, not NXDOMAIN).
     const hk = key(h.name);
-    if (!nodes.has(hk) && keyInZone(hk, apex)) nodes.set(hk, new Map());
+    if (!keyInZone(hk, apex)) continue;
+    const v4 = h.ipv4 ? parseIPv4(h.ipv4) : null;
+    const a = v4 ? makeRR(hk, TYPE.A, h.ttl, { code: 0, wire: ipv4ToBytes(v4), names: [] }) : null;
+    const v6 = h.ipv6 ? ipv6ToBytes(h.ipv6) : null;
+    const aaaa = v6 ? makeRR(hk, TYPE.AAAA, h.ttl, { code: 0, wire: v6, names: [] }) : null;
+    const node = nodes.get(hk);
+    if (node) {
+      if (a) add(nodes, a);
+      if (aaaa) add(nodes, aaaa);
+    } else {
+      // The usual case, a name of its own: no merging. A host without addresses still
+      // exists (NODATA, not NXDOMAIN).
+      const fresh: RRsets = new Map();
+      if (a) fresh.set(a.type, [a]);
+      if (aaaa) fresh.set(aaaa.type, [aaaa]);
+      nodes.set(hk, fresh);
+    }
   }
   for (const r of z.records) put(rr(r.name, r.type, r.ttl, r.content));
   const negativeTtl = Math.min(z.soa.ttl, z.soa.minimum);
