@@ -6,6 +6,7 @@
  */
 import { keyInZone, labelKey, nameInfo } from "./dname";
 import { TYPE } from "./rdata";
+import { skipName, u16 } from "./wire";
 import type { RR, RRsets, Zone, ZoneSet } from "./zone";
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -56,20 +57,6 @@ interface Query {
 }
 
 type Bad = { bad: number };
-
-const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
-
-function skipName(b: Uint8Array, off: number): number {
-  for (let n = 0; n < 128; n++) {
-    if (off >= b.length) return -1;
-    const len = b[off]!;
-    if (len === 0) return off + 1;
-    if ((len & 0xc0) === 0xc0) return off + 2 <= b.length ? off + 2 : -1;
-    if (len & 0xc0) return -1;
-    off += 1 + len;
-  }
-  return -1;
-}
 
 function parse(b: Uint8Array): Query | Bad {
   const flags = u16(b, 2);
