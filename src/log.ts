@@ -2,6 +2,7 @@
  * Structured logs: one logfmt line per event on stdout. Values that look like secrets are
  * never passed in; redact() is for text that might carry one (URLs, headers).
  */
+import { maskTokens } from "./core/tokens";
 
 export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -36,9 +37,8 @@ const SECRET_PARAMS = /((?:[?&;]|%26|%3F)(?:token|key|password|pass|pwd|passwd|s
 // Header lines or JSON/logfmt fields naming a credential: "Authorization: Basic x", "x-api-key=…".
 const SECRET_FIELDS = /\b(authorization|proxy-authorization|x-api-key|x-api-user|api[-_]?key|password)(["']?\s*[:=]\s*["']?)(?:(?:basic|bearer|token|digest)\s+)?[^\s"',;}&]+/gi;
 // Our own secrets by their prefix (update tokens, API keys, one-time and node credentials).
-const TOKEN_LIKE = /\bipk[a-z]?_[A-Za-z0-9_-]{8,}/g;
 
 /** Replaces secrets in free text (URLs with token parameters, credential headers, our token format) by ***. */
 export function redact(text: string): string {
-  return text.replace(SECRET_PARAMS, "$1***").replace(SECRET_FIELDS, "$1$2***").replace(TOKEN_LIKE, "***");
+  return maskTokens(text.replace(SECRET_PARAMS, "$1***").replace(SECRET_FIELDS, "$1$2***"));
 }

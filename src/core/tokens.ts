@@ -69,3 +69,11 @@ export function constantTimeEqual(a: string, b: string): boolean {
   for (let i = 0; i < n; i++) diff |= (ea[i] ?? 0) ^ (eb[i] ?? 0);
   return diff === 0;
 }
+
+/** Anything shaped like one of our secrets, wherever it stands in a text. */
+const TOKEN_LIKE = /\bipk[a-z]?_[A-Za-z0-9_-]{8,}/g;
+
+/** Replaces every token-shaped part of a text by "***": for logs and stored history. */
+export function maskTokens(text: string): string {
+  return text.replace(TOKEN_LIKE, "***");
+}

@@ -20,7 +20,7 @@ import { normalizeHostname, tryName } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChangeSink, HostRow, UpdateLogEntry, UpdateStore, UpdateTokenRow } from "./ports";
-import { hashToken, looksLikeToken } from "./tokens";
+import { hashToken, looksLikeToken, maskTokens } from "./tokens";
 
 /** Per address family, independently: leave it, set it, or remove the record. */
 export type FamilyChange = { kind: "keep" } | { kind: "set"; address: string } | { kind: "delete" };
@@ -391,7 +391,8 @@ export interface PerformDeps extends UpdateDeps {
 }
 
 const MAX_LOGGED_TEXT = 255;
-const clip = (s: string | null) => (s === null ? null : s.replace(/[\x00-\x1f\x7f]/g, "?").slice(0, MAX_LOGGED_TEXT));
+// A token pasted where a hostname goes must not end up in the stored history.
+const clip = (s: string | null) => (s === null ? null : maskTokens(s.replace(/[\x00-\x1f\x7f]/g, "?")).slice(0, MAX_LOGGED_TEXT));
 
 /**
  * Runs one update request end to end: limits, credentials, hostnames, addresses, then every

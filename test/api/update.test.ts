@@ -431,3 +431,15 @@ describe("history", () => {
     expect(bad).toEqual([{ hostname: H, result: "badauth", token_id: null }]);
   });
 });
+
+describe("history never keeps a secret", () => {
+  it("a token pasted where the hostname goes is stored as *** in the update log", async () => {
+    const { token } = f.host(H);
+    const other = f.host("other.dyn.example.com").token;
+    const r = await get(`/nic/update?hostname=${other}&myip=192.0.2.1`, { authorization: basic("x", token) });
+    expect(r.body).toBe("notfqdn");
+    const dump = JSON.stringify(f.store.db.prepare("SELECT * FROM update_log").all());
+    expect(dump).not.toContain(other);
+    expect(dump).not.toContain(token);
+  });
+});
