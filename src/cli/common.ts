@@ -9,7 +9,7 @@ import { type Config, resolveConfig } from "../config";
 import { asIpkeepError, IpkeepError } from "../core/errors";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
-import { redact } from "../log";
+import { log, redact } from "../log";
 import { createPlatform } from "../platform";
 import { Store } from "../store";
 
@@ -83,4 +83,34 @@ export function baseUrl(config: Config): string {
   if (config.url) return config.url;
   const first = config.http[0] ?? "127.0.0.1:8080";
   return `http://${first}`;
+}
+
+/**
+ * Signals of a long-running command (serve, secondary): SIGTERM and SIGINT are caught from the
+ * very start, because listeners are announced (and supervisors or tests may signal) before
+ * start-up returns, and an unhandled SIGTERM exits with 143. A signal during start-up is held
+ * until there is something to stop; then the service stops and the process exits 0.
+ */
+export function stopOnSignal(): { running(stop: () => Promise<void>): void } {
+  let stopFn: (() => Promise<void>) | null = null;
+  let pending: string | null = null;
+  const shutdown = (signal: string) => {
+    if (!stopFn) {
+      pending = signal;
+      return;
+    }
+    log("info", "shutting down", { signal });
+    stopFn().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  return {
+    running(stop) {
+      stopFn = stop;
+      if (pending) shutdown(pending);
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { formatListen, parseListen } from "../dns/server";
 import { parseKeySpec } from "../dns/tsig";
 import { log, setLogLevel } from "../log";
 import { Secondary } from "../secondary/secondary";
-import { collect, configFrom } from "./common";
+import { collect, configFrom, reportError, stopOnSignal } from "./common";
 
 export function registerSecondary(program: Command): void {
   program
@@ -22,6 +22,7 @@ export function registerSecondary(program: Command): void {
     .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
     .option("--log-level <level>", "debug, info, warn or error")
     .action(async (_opts: unknown, cmd: Command) => {
+      const signals = stopOnSignal();
       try {
         const config = configFrom(cmd);
         setLogLevel(config.logLevel);
@@ -41,19 +42,10 @@ export function registerSecondary(program: Command): void {
         await secondary.start();
         for (const l of secondary.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
         log("info", "ipkeep secondary started", { primary: formatListen(primary), zones: config.zone.join(","), tsig: key ? key.name : "none" });
-        const shutdown = (signal: string) => {
-          log("info", "shutting down", { signal });
-          secondary.stop().then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
-        };
-        process.once("SIGTERM", () => shutdown("SIGTERM"));
-        process.once("SIGINT", () => shutdown("SIGINT"));
+        signals.running(() => secondary.stop());
       } catch (e) {
-        const err = e instanceof IpkeepError ? e : new IpkeepError("internal", (e as Error)?.message ?? String(e));
-        process.stderr.write(`ipkeep: ${err.message}\n`);
-        process.exit(err.exitCode);
+        reportError(e);
+        process.exit();
       }
     });
 }

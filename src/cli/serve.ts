@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { asIpkeepError, IpkeepError } from "../core/errors";
-import { log, redact, setLogLevel } from "../log";
+import { log, setLogLevel } from "../log";
 import { startServer } from "../server";
-import { collect, configFrom } from "./common";
+import { collect, configFrom, reportError, stopOnSignal } from "./common";
 
 export function registerServe(program: Command): void {
   program
@@ -26,36 +25,20 @@ export function registerServe(program: Command): void {
     .option("--tsig-key <name:secret>", "TSIG key accepted for transfers, NAME:BASE64 (HMAC-SHA256; repeatable)", collect)
     .option("--resolver <addr:port>", "resolver asked for custom-domain delegation checks (default: /etc/resolv.conf)")
     .action(async (_opts: unknown, cmd: Command) => {
-      // Handlers go in before start-up: the listeners are announced (and supervisors or tests
-      // may signal) before startServer returns, and an unhandled SIGTERM kills with status 143.
+      const signals = stopOnSignal();
       let server: Awaited<ReturnType<typeof startServer>> | null = null;
-      let pending: string | null = null;
-      const shutdown = (signal: string) => {
-        if (!server) {
-          pending = signal;
-          return;
-        }
-        log("info", "shutting down", { signal });
-        server.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
-      process.once("SIGINT", () => shutdown("SIGINT"));
       // Certificates renewed on disk; before start-up there is nothing to reload (and SIGHUP must not kill).
       process.on("SIGHUP", () => server?.reloadTls());
       try {
         const config = configFrom(cmd);
         setLogLevel(config.logLevel);
-        server = await startServer(config);
+        const started = await startServer(config);
+        server = started;
         log("info", "ipkeep started", { data: config.data, version: program.version() });
-        if (pending) shutdown(pending);
+        signals.running(() => started.stop());
       } catch (e) {
-        const err = asIpkeepError(e);
-        const message = e instanceof IpkeepError ? e.message : (e as Error)?.message ?? String(e);
-        process.stderr.write(`ipkeep: ${redact(message)}\n`);
-        process.exit(err.exitCode);
+        reportError(e);
+        process.exit();
       }
     });
 }
