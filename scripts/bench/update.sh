@@ -5,6 +5,8 @@
 # Usage: scripts/bench/update.sh [SECONDS=5] [CONCURRENCY=8]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/serve.sh
+source scripts/lib/serve.sh
 SECONDS_PER_PHASE="${1:-5}"
 CONCURRENCY="${2:-8}"
 BUN="node_modules/.bin/bun"
@@ -37,19 +39,7 @@ EXTRA=()
 if "$EXE" serve --help | grep -q -- "--update-burst"; then EXTRA+=(--update-burst 0); fi
 if "$EXE" serve --help | grep -q -- "--update-daily"; then EXTRA+=(--update-daily 0); fi
 
-"$EXE" --data "$WORK/data" serve --http 127.0.0.1:0 --dns 127.0.0.1:0 "${EXTRA[@]}" >"$WORK/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  if grep -q 'msg="http listening"' "$WORK/serve.log" && grep -q 'msg="dns listening"' "$WORK/serve.log"; then break; fi
-  sleep 0.1
-done
-HTTP_PORT="$(sed -n 's/.*msg="http listening" addr=127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/serve.log" | head -1)"
-DNS_PORT="$(sed -n 's/.*msg="dns listening" addr=127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/serve.log" | head -1)"
-if [ -z "$HTTP_PORT" ] || [ -z "$DNS_PORT" ]; then
-  cat "$WORK/serve.log" >&2
-  echo "bench: server did not start" >&2
-  exit 1
-fi
+start_serve "$EXE" "$WORK/data" "$WORK/serve.log" "${EXTRA[@]}"
 
 echo "ipkeep $("$EXE" --version), $(nproc) CPUs, $(uname -m), SQLite WAL + synchronous=FULL on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
 "$BUN" scripts/bench/update-load.ts "http://127.0.0.1:$HTTP_PORT" "$DNS_PORT" "$TOKEN" "$SECONDS_PER_PHASE" "$CONCURRENCY" "${HOSTS[@]}"
