@@ -4,7 +4,7 @@
  * its 0x20 case survives); lookup() decides what goes in which section, the way NSD does;
  * encode() writes it with name compression and NSD's truncation rules.
  */
-import { keyInZone, labelKey, nameInfo } from "./dname";
+import { keyHash, keyInZone, nameInfo, suffixHashes, suffixKeys } from "./dname";
 import { TYPE } from "./rdata";
 import { skipName, u16 } from "./wire";
 import type { RR, RRsets, Zone, ZoneSet } from "./zone";
@@ -47,8 +47,8 @@ interface Query {
   flags: number;
   /** End of the question (name, type, class). */
   qEnd: number;
-  /** Key of the question name and of each suffix ("a.b.c", "b.c", "c", ""). */
-  suffixes: string[];
+  /** Key of the question name and of each suffix ("a.b.c", "b.c", "c", ""); see keysOf. */
+  suffixes: string[] | null;
   /** Offset in the message of each label of the question name. */
   labelOffsets: number[];
   qtype: number;
@@ -64,7 +64,6 @@ function parse(b: Uint8Array): Query | Bad {
   if (opcode !== OPCODE_QUERY && opcode !== OPCODE_NOTIFY && opcode !== OPCODE_UPDATE) return { bad: RCODE.NOTIMP };
   if (u16(b, 4) !== 1) return { bad: RCODE.FORMERR };
   // Question name: plain labels only (a pointer here could only point into the header).
-  const keys: string[] = [];
   const labelOffsets: number[] = [];
   let off = HEADER;
   let wireLen = 1;
@@ -76,7 +75,6 @@ function parse(b: Uint8Array): Query | Bad {
     wireLen += len + 1;
     if (wireLen > 255 || off + 1 + len > b.length) return { bad: RCODE.FORMERR };
     labelOffsets.push(off);
-    keys.push(labelKey(b, off + 1, len));
     off += 1 + len;
   }
   off++;
@@ -84,9 +82,6 @@ function parse(b: Uint8Array): Query | Bad {
   const qtype = u16(b, off);
   const qclass = u16(b, off + 2);
   const qEnd = off + 4;
-  const suffixes: string[] = new Array(keys.length + 1);
-  suffixes[keys.length] = "";
-  for (let i = keys.length - 1; i >= 0; i--) suffixes[i] = i === keys.length - 1 ? keys[i]! : `${keys[i]}.${suffixes[i + 1]}`;
   // Answer and authority records (NOTIFY and UPDATE carry some) are skipped; OPT is read.
   off = qEnd;
   const skip = u16(b, 6) + u16(b, 8);
@@ -110,7 +105,13 @@ function parse(b: Uint8Array): Query | Bad {
     off = end + 10 + u16(b, end + 8);
     if (off > b.length) return { bad: RCODE.FORMERR };
   }
-  return { id: u16(b, 0), flags, qEnd, suffixes, labelOffsets, qtype, qclass, opt };
+  return { id: u16(b, 0), flags, qEnd, suffixes: null, labelOffsets, qtype, qclass, opt };
+}
+
+/** The question's suffix keys, built on first use: the hashed NXDOMAIN path needs none. */
+function keysOf(raw: Uint8Array, q: Query): string[] {
+  if (!q.suffixes) q.suffixes = suffixKeys(raw, q.labelOffsets);
+  return q.suffixes;
 }
 
 /** A header-only reply (FORMERR/NOTIMP for packets we do not process further). */
@@ -179,7 +180,7 @@ function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions)
   } else if (opcode === OPCODE_NOTIFY) {
     // answer() serves as a primary: NOTIFY is refused for our zones (as NSD without
     // allow-notify) and NXDOMAIN for names that are not a zone we serve.
-    return headerOnly(raw, zones.byKey(q.suffixes[0]!) ? RCODE.REFUSED : RCODE.NXDOMAIN)!;
+    return headerOnly(raw, zones.byKey(keysOf(raw, q)[0]!) ? RCODE.REFUSED : RCODE.NXDOMAIN)!;
   } else if (q.qclass === CLASS_CH) {
     // CHAOS (version.bind, id.server, ...) as NSD with hide-version and hide-identity.
     result = empty(RCODE.REFUSED);
@@ -192,10 +193,10 @@ function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions)
     result = empty(q.qtype === TYPE_AXFR ? RCODE.NOTIMP : RCODE.REFUSED);
   } else {
     if (q.qclass === CLASS_IN && fastNegative) {
-      const fast = fastNxdomain(raw, q, zones, limit(q, opts));
+      const fast = hashedNxdomain(raw, q, zones, limit(q, opts)) ?? fastNxdomain(raw, q, zones, limit(q, opts));
       if (fast) return fast;
     }
-    result = lookup(zones, q.suffixes, q.qtype, q.qclass === CLASS_ANY);
+    result = lookup(zones, keysOf(raw, q), q.qtype, q.qclass === CLASS_ANY);
     // NSD answers class ANY from the IN data but not authoritatively.
     if (q.qclass === CLASS_ANY) result.aa = false;
   }
@@ -217,6 +218,8 @@ interface NegativeTemplate {
   /** Every suffix of the SOA's names: a question spelling one of them out below the apex
    * gives the general encoder other compression targets, so the template does not apply. */
   names: Set<string>;
+  /** Their hashes (keyHash), for the path that has no keys. */
+  hashes: Set<number>;
 }
 
 let fastNegative = true;
@@ -271,11 +274,59 @@ function negativeTemplate(zone: Zone): NegativeTemplate | null {
     if (ok) {
       const names = new Set<string>();
       for (const target of soa.targets) for (const sfx of nameInfo(target).suffixes) names.add(sfx);
-      t = { bytes, fixups, names };
+      t = { bytes, fixups, names, hashes: new Set([...names].map(keyHash)) };
     }
   }
   negativeTemplates.set(zone, t);
   return t;
+}
+
+/**
+ * Per zone, the hashes (keyHash) of every name that exists in it, empty non-terminals
+ * included: a question whose first label below the apex is not among them is NXDOMAIN for
+ * certain. Zones are rebuilt, never changed, once served.
+ */
+const existingHashes = new WeakMap<Zone, Set<number>>();
+function existing(zone: Zone): Set<number> {
+  let set = existingHashes.get(zone);
+  if (!set) {
+    set = new Set();
+    for (const name of zone.nodes.keys()) set.add(keyHash(name));
+    for (const name of zone.ents) set.add(keyHash(name));
+    existingHashes.set(zone, set);
+  }
+  return set;
+}
+
+// The longest name has 127 labels; one more slot for the root.
+const hashScratch = new Int32Array(128);
+
+/**
+ * NXDOMAIN for a random-subdomain flood without building a single string: the zone and the
+ * name's absence are decided on hashes of the wire labels. Whenever a hash says "maybe" (a
+ * name that may exist, a wildcard, a name the SOA spells), null: the keyed paths decide.
+ */
+function hashedNxdomain(raw: Uint8Array, q: Query, zones: ZoneSet, limit: number): Uint8Array | null {
+  const offsets = q.labelOffsets;
+  const n = offsets.length;
+  const h = hashScratch;
+  suffixHashes(raw, offsets, h);
+  // The apex: the longest suffix that is a zone (as zoneIndex, shortest first).
+  let apexIdx = -1;
+  let zone: Zone | undefined;
+  for (let i = n, stop = Math.max(0, n - zones.maxLabels); i >= stop; i--) {
+    const z = zones.byWire(h[i]!, raw, i === n ? q.qEnd - 5 : offsets[i]!);
+    if (z) {
+      apexIdx = i;
+      zone = z;
+    }
+  }
+  if (apexIdx <= 0 || !zone || hasWildcard(zone, zone.name)) return null;
+  if (existing(zone).has(h[apexIdx - 1]!)) return null;
+  const t = negativeTemplate(zone);
+  if (!t) return null;
+  for (let i = 0; i < apexIdx; i++) if (t.hashes.has(h[i]!)) return null;
+  return writeNxdomain(raw, q, t, apexIdx, limit);
 }
 
 /**
@@ -284,7 +335,7 @@ function negativeTemplate(zone: Zone): NegativeTemplate | null {
  * (the general path then answers), so the bytes are exactly what encode() would write.
  */
 function fastNxdomain(raw: Uint8Array, q: Query, zones: ZoneSet, limit: number): Uint8Array | null {
-  const suffixes = q.suffixes;
+  const suffixes = keysOf(raw, q);
   const apexIdx = zoneIndex(zones, suffixes, 0);
   if (apexIdx <= 0) return null;
   const zone = zones.byKey(suffixes[apexIdx]!)!;
@@ -299,6 +350,11 @@ function fastNxdomain(raw: Uint8Array, q: Query, zones: ZoneSet, limit: number):
   const t = negativeTemplate(zone);
   if (!t) return null;
   for (let i = 0; i < apexIdx; i++) if (t.names.has(suffixes[i]!)) return null;
+  return writeNxdomain(raw, q, t, apexIdx, limit);
+}
+
+/** The NXDOMAIN answer from the zone's template, the apex at label apexIdx of the question. */
+function writeNxdomain(raw: Uint8Array, q: Query, t: NegativeTemplate, apexIdx: number, limit: number): Uint8Array | null {
   const size = q.qEnd + t.bytes.length;
   if (size > limit - (q.opt ? OPT_SIZE : 0)) return null;
   const out = new Uint8Array(size + (q.opt ? OPT_SIZE : 0));
@@ -690,7 +746,8 @@ function encode(raw: Uint8Array, q: Query, r: Result, limit: number, extended: n
   if (!noQuestion) {
     // The question exactly as received: its case is what 0x20-randomising resolvers check.
     w.copy(raw, HEADER, q.qEnd);
-    for (let i = 0; i < q.labelOffsets.length; i++) w.remember(q.suffixes[i]!, q.labelOffsets[i]!);
+    const keys = keysOf(raw, q);
+    for (let i = 0; i < q.labelOffsets.length; i++) w.remember(keys[i]!, q.labelOffsets[i]!);
   }
   let truncated = false;
   for (let s = 0; s < SECTIONS.length && !truncated; s++) {

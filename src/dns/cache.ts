@@ -102,8 +102,11 @@ export class AnswerCache {
 
   private store(h: number, query: Uint8Array, qEnd: number, t: number, out: Uint8Array): void {
     if (out.length > MAX_CACHED_RESPONSE || out.length < qEnd) return;
-    // SERVFAIL is a passing failure, not an answer worth repeating.
-    if ((out[3]! & 0x0f) === 2) return;
+    // SERVFAIL is a passing failure, not an answer worth repeating. NXDOMAIN comes from a
+    // template in answer() about as fast as a hit, and a random-subdomain flood is nothing
+    // but unique names: storing them would only churn memory and evict the names that repeat.
+    const rcode = out[3]! & 0x0f;
+    if (rcode === 2 || rcode === 3) return;
     const nameLen = qEnd - 4 - HEADER;
     // The response must carry our question, spelled the same way up to case, where we patch it.
     if (u16(out, 4) !== 1 || !sameNameBytes(out, HEADER, query, HEADER, nameLen)) return;

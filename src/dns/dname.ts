@@ -8,18 +8,124 @@
 const DOT = 0x2e;
 const BACKSLASH = 0x5c;
 
+/**
+ * How a byte appears in a key: 0 as itself (lower-cased), 1 behind a backslash ("\\."),
+ * 2 as a decimal escape ("\\032"). One table for every key built from wire bytes.
+ */
+const KEY_FORM = new Uint8Array(256);
+for (let c = 0; c < 256; c++) KEY_FORM[c] = c <= 0x20 || c >= 0x7f ? 2 : 0;
+for (const c of [DOT, BACKSLASH, 0x22, 0x28, 0x29, 0x3b, 0x40, 0x24]) KEY_FORM[c] = 1;
+
 /** Key text of one label's bytes (lower-cased; escaped where presentation form needs it). */
 export function labelKey(b: Uint8Array, start: number, len: number): string {
   let s = "";
   for (let i = start; i < start + len; i++) {
     let c = b[i]!;
     if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    if (c === DOT || c === BACKSLASH || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24) {
-      s += `\\${String.fromCharCode(c)}`;
-    } else if (c <= 0x20 || c >= 0x7f) s += `\\${String(c).padStart(3, "0")}`;
-    else s += String.fromCharCode(c);
+    const form = KEY_FORM[c]!;
+    if (form === 0) s += String.fromCharCode(c);
+    else if (form === 1) s += `\\${String.fromCharCode(c)}`;
+    else s += `\\${String(c).padStart(3, "0")}`;
   }
   return s;
+}
+
+const scratch = new Uint8Array(256);
+// Only ever given bytes 0x21-0x7e, where every single-byte decoding agrees.
+const ascii = new TextDecoder("latin1");
+
+/**
+ * Keys of a wire name given the offset of each of its labels (uncompressed, already checked
+ * to lie within b): the whole name, then each suffix, then the root "". The usual name, all
+ * plain text, is lower-cased into one string whose tails are the suffixes; a name needing
+ * escapes is built label by label.
+ */
+export function suffixKeys(b: Uint8Array, labelOffsets: number[]): string[] {
+  const count = labelOffsets.length;
+  const out: string[] = new Array(count + 1);
+  out[count] = "";
+  if (count === 0) return out;
+  let n = 0;
+  let plain = true;
+  for (let l = 0; l < count && plain; l++) {
+    const off = labelOffsets[l]!;
+    const end = off + 1 + b[off]!;
+    if (l > 0) scratch[n++] = DOT;
+    for (let i = off + 1; i < end; i++) {
+      let c = b[i]!;
+      if (KEY_FORM[c] !== 0) {
+        plain = false;
+        break;
+      }
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      scratch[n++] = c;
+    }
+  }
+  if (plain) {
+    const key = ascii.decode(scratch.subarray(0, n));
+    let start = 0;
+    for (let l = 0; l < count; l++) {
+      out[l] = l === 0 ? key : key.slice(start);
+      start += b[labelOffsets[l]!]! + 1;
+    }
+    return out;
+  }
+  for (let l = count - 1; l >= 0; l--) {
+    const off = labelOffsets[l]!;
+    const label = labelKey(b, off + 1, b[off]!);
+    out[l] = l === count - 1 ? label : `${label}.${out[l + 1]}`;
+  }
+  return out;
+}
+
+/**
+ * 32-bit hashes of names for filters that must not build strings (the negative-answer fast
+ * path): labels folded from the root down, ASCII case folded, so a suffix of a query's wire
+ * name (suffixHashes) and a key (keyHash) hash alike. Equal hashes prove nothing; a hash
+ * missing from a set of names' hashes proves the name is not among them.
+ */
+const HASH_SEED = 0x811c9dc5;
+function foldLabel(h: number, b: ArrayLike<number>, start: number, len: number): number {
+  h = Math.imul(h ^ len, 0x01000193);
+  for (let i = start; i < start + len; i++) {
+    const c = b[i]!;
+    h = Math.imul(h ^ (c >= 0x41 && c <= 0x5a ? c | 0x20 : c), 0x01000193);
+  }
+  return h;
+}
+
+/** out[i]: hash of the name from label i (at labelOffsets[i] in b); out[count]: the root's. */
+export function suffixHashes(b: Uint8Array, labelOffsets: number[], out: Int32Array): void {
+  let h = HASH_SEED | 0;
+  out[labelOffsets.length] = h;
+  for (let l = labelOffsets.length - 1; l >= 0; l--) {
+    const off = labelOffsets[l]!;
+    h = foldLabel(h, b, off + 1, b[off]!);
+    out[l] = h;
+  }
+}
+
+/** The hash suffixHashes gives the same name. */
+export function keyHash(key: string): number {
+  let h = HASH_SEED | 0;
+  if (key === "") return h;
+  if (key.includes("\\")) {
+    const labels = textLabels(key);
+    for (let l = labels.length - 1; l >= 0; l--) h = foldLabel(h, labels[l]!, 0, labels[l]!.length);
+    return h;
+  }
+  // Plain keys (the usual case) are folded from their characters: no arrays per name.
+  let end = key.length;
+  for (let i = key.length - 1; i >= -1; i--) {
+    if (i >= 0 && key.charCodeAt(i) !== DOT) continue;
+    h = Math.imul(h ^ (end - i - 1), 0x01000193);
+    for (let j = i + 1; j < end; j++) {
+      const c = key.charCodeAt(j);
+      h = Math.imul(h ^ (c >= 0x41 && c <= 0x5a ? c | 0x20 : c), 0x01000193);
+    }
+    end = i;
+  }
+  return h;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
 import type { ZoneData } from "../core/ports";
-import { keyInZone, nameInfo, nameKey, parentKey } from "./dname";
+import { keyHash, keyInZone, nameInfo, nameKey, parentKey } from "./dname";
 import { packetData, packetType, parseRdataText, type Rdata, TYPE, typeCode } from "./rdata";
 
 /**
@@ -192,6 +192,8 @@ export function zoneRecords(zone: Zone): RR[] {
 export class ZoneSet {
   private byName = new Map<string, Zone>();
   private byId = new Map<number, Zone>();
+  /** Apex hash (keyHash) -> zone; null where two apexes share a hash. */
+  private byHash = new Map<number, { zone: Zone; wire: Uint8Array } | null>();
   /** Bumped on every change so answer caches know to drop entries. */
   generation = 0;
   /** Labels in the longest zone name: no longer suffix of a question can be a zone. */
@@ -199,7 +201,12 @@ export class ZoneSet {
 
   private recount(): void {
     let m = 0;
-    for (const z of this.byId.values()) m = Math.max(m, z.name === "" ? 0 : nameInfo(z.name).suffixes.length);
+    this.byHash.clear();
+    for (const z of this.byId.values()) {
+      m = Math.max(m, z.name === "" ? 0 : nameInfo(z.name).suffixes.length);
+      const h = keyHash(z.name);
+      this.byHash.set(h, this.byHash.has(h) ? null : { zone: z, wire: nameInfo(z.name).wire });
+    }
     this.maxLabels = m;
   }
 
@@ -231,6 +238,21 @@ export class ZoneSet {
   /** The zone named exactly key. */
   byKey(key: string): Zone | undefined {
     return this.byName.get(key);
+  }
+  /**
+   * The zone whose apex is the wire name at off in b (uncompressed, within b), found by hash
+   * and confirmed byte for byte; undefined when there is none or the hash is ambiguous.
+   */
+  byWire(hash: number, b: Uint8Array, off: number): Zone | undefined {
+    const entry = this.byHash.get(hash);
+    if (!entry) return undefined;
+    const wire = entry.wire;
+    if (off + wire.length > b.length) return undefined;
+    for (let i = 0; i < wire.length; i++) {
+      const c = b[off + i]!;
+      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== wire[i]) return undefined;
+    }
+    return entry.zone;
   }
   /** The zone holding a canonical (lower-case) name. */
   find(name: string): Zone | null {

@@ -8,9 +8,9 @@ import { buildZone, ZoneSet } from "../../src/dns/zone";
 import { parseZoneFile, zoneDataOf } from "../../src/dns/zonefile";
 import { buildQuery, type QueryOptions } from "../helpers/wire-query";
 
-function zonesOf(text: string): ZoneSet {
+function zonesOf(...texts: string[]): ZoneSet {
   const z = new ZoneSet();
-  z.set(buildZone(zoneDataOf(parseZoneFile(text))));
+  for (const text of texts) z.set(buildZone(zoneDataOf(parseZoneFile(text))));
   return z;
 }
 
@@ -41,7 +41,16 @@ $TTL 3600
          IN NS  ns.elsewhere.example.
 `);
 
+// A parent and a child zone served together, and a zone with a wildcard at its apex.
+const NESTED = zonesOf(
+  `$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster 1 2 3 4 5\n@ 3600 IN NS ns1\nns1 3600 IN A 192.0.2.1\n`,
+  `$ORIGIN sub.example.test.\n@ 3600 IN SOA ns.example.test. admin.example.test. 1 2 3 4 60\n@ 3600 IN NS ns.example.test.\n`,
+  `$ORIGIN wildapex.test.\n@ 3600 IN SOA ns.wildapex.test. h.wildapex.test. 1 2 3 4 5\n@ 3600 IN NS ns\n* 3600 IN A 192.0.2.7\n`,
+);
+
 const NAMES: [ZoneSet, string][] = [];
+for (const n of ["nope.example.test", "nope.SUB.example.test", "sub.example.test", "x.ns1.example.test", "nope.wildapex.test", "a.b.wildapex.test", "test", "nope.test"])
+  NAMES.push([NESTED, n]);
 for (const n of [
   "nope.example.test",
   "NoPe.ExAmPlE.tEsT",
