@@ -3,18 +3,23 @@
 # zone (NSD gets it by AXFR from ipkeep, so both serve identical data), one after the other,
 # each server pinned to the same core (taskset), dnsperf on another.
 #
-# Prints, per query mix, queries per second, server CPU seconds, loss and the ratio of
-# queries per server CPU-second (ipkeep / NSD). Then ipkeep alone: the highest open-loop
-# rate (dnsperf -Q) served with under 1% loss, p50/p99 latency at 10,000 qps, and start-up
-# with 100,000 hostnames (time to first answer, memory).
+# Prints, per query mix and round, queries per second, server CPU seconds, loss and the ratio
+# of queries per server CPU-second (ipkeep / NSD); the rounds alternate the two servers so a
+# neighbour's load on a shared machine falls on both, and the median ratio is the figure.
+# Then the runtime's floor (a Bun UDP server doing no DNS work, scripts/bench/udp-floor.ts)
+# against NSD on the hot mix, and ipkeep alone: the highest open-loop rate (dnsperf -Q)
+# served with under 1% loss, p50/p99 latency at 10,000 qps, and start-up with 100,000
+# hostnames (time to first answer, memory).
 #
 # Usage: scripts/bench/dns.sh [SECONDS_PER_RUN=10]
-# Env: SERVER_CPU (default 1), CLIENT_CPU (default 0), SKIP_STARTUP=1, SKIP_OPEN_LOOP=1.
+# Env: ROUNDS (default 3), SERVER_CPU (default 1), CLIENT_CPU (default 0), SKIP_STARTUP=1,
+# SKIP_OPEN_LOOP=1, SKIP_FLOOR=1.
 # Loopback only; every process started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION="${1:-10}"
+ROUNDS="${ROUNDS:-3}"
 SERVER_CPU="${SERVER_CPU:-1}"
 CLIENT_CPU="${CLIENT_CPU:-0}"
 ZONE=bench.example.com
@@ -149,10 +154,16 @@ run_perf() {
   echo "$completed $qps $(awk -v t=$((after - before)) -v hz="$TICK" 'BEGIN {printf "%.2f", t / hz}') $lost"
 }
 
+ratio_of() { # completed_a cpu_a completed_b cpu_b
+  awk -v ic="$1" -v icpu="$2" -v nc="$3" -v ncpu="$4" 'BEGIN { if (icpu > 0 && ncpu > 0 && nc > 0) printf "%.2f", (ic / icpu) / (nc / ncpu); else print "n/a" }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "n/a") }'; }
+
 echo
 echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-echo "ipkeep $("$EXE" --version) vs $(nsd -v 2>&1 | head -1), ${DURATION}s per run, servers on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU (closed loop, 500 outstanding)"
-printf '%-10s | %-26s | %-26s | %s\n' mix "ipkeep qps / cpu s / loss%" "NSD qps / cpu s / loss%" "ratio (queries per CPU-s)"
+echo "ipkeep $("$EXE" --version) vs $(nsd -v 2>&1 | head -1), ${DURATION}s per run, $ROUNDS rounds, servers on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU (closed loop, 500 outstanding)"
+printf '%-10s | %-26s | %-26s | %s\n' "mix/round" "ipkeep qps / cpu s / loss%" "NSD qps / cpu s / loss%" "ratio (queries per CPU-s)"
+SUMMARY=()
 for mix in hot hosts nx; do
   if [ "$mix" != nx ]; then
     # Steady state: one pass over the mix first (the answer cache is warm, as it is for
@@ -161,11 +172,38 @@ for mix in hot hosts nx; do
       taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/$mix.txt" -n 1 -c 8 -q 500 -t 2 >/dev/null 2>&1
     done
   fi
-  read -r ic iq icpu il <<<"$(run_perf "$IPK_PID" "$IPK_PORT" "$WORK/$mix.txt")"
-  read -r nc nq ncpu nl <<<"$(run_perf "$NSD_PID" "$NSD_PORT" "$WORK/$mix.txt")"
-  ratio="$(awk -v ic="$ic" -v icpu="$icpu" -v nc="$nc" -v ncpu="$ncpu" 'BEGIN { if (icpu > 0 && ncpu > 0 && nc > 0) printf "%.2f", (ic / icpu) / (nc / ncpu); else print "n/a" }')"
-  printf '%-10s | %7s / %6s / %6s%%   | %7s / %6s / %6s%%   | %s\n' "$mix" "$iq" "$icpu" "$il" "$nq" "$ncpu" "$nl" "$ratio"
+  ratios=()
+  worst_loss=0
+  for ((round = 1; round <= ROUNDS; round++)); do
+    read -r ic iq icpu il <<<"$(run_perf "$IPK_PID" "$IPK_PORT" "$WORK/$mix.txt")"
+    read -r nc nq ncpu nl <<<"$(run_perf "$NSD_PID" "$NSD_PORT" "$WORK/$mix.txt")"
+    ratio="$(ratio_of "$ic" "$icpu" "$nc" "$ncpu")"
+    ratios+=("$ratio")
+    worst_loss="$(awk -v a="$worst_loss" -v b="$il" 'BEGIN { print (b > a ? b : a) }')"
+    printf '%-10s | %7s / %6s / %6s%%   | %7s / %6s / %6s%%   | %s\n' "$mix $round" "$iq" "$icpu" "$il" "$nq" "$ncpu" "$nl" "$ratio"
+  done
+  SUMMARY+=("$(printf '%-10s median ratio %s (rounds: %s), worst ipkeep loss %s%%' "$mix" "$(printf '%s\n' "${ratios[@]}" | median)" "${ratios[*]}" "$worst_loss")")
 done
+echo
+printf '%s\n' "${SUMMARY[@]}"
+
+# --- the runtime's floor -------------------------------------------------------------------
+if [ "${SKIP_FLOOR:-}" != 1 ]; then
+  FLOOR_PORT="$(free_port)"
+  taskset -c "$SERVER_CPU" "$BUN" scripts/bench/udp-floor.ts "$FLOOR_PORT" >"$WORK/floor.log" 2>&1 &
+  FLOOR_PID=$!
+  PIDS+=("$FLOOR_PID")
+  for _ in $(seq 1 100); do grep -q listening "$WORK/floor.log" && break; sleep 0.1; done
+  ratios=()
+  for ((round = 1; round <= ROUNDS; round++)); do
+    read -r fc _fq fcpu _fl <<<"$(run_perf "$FLOOR_PID" "$FLOOR_PORT" "$WORK/hot.txt")"
+    read -r nc _nq ncpu _nl <<<"$(run_perf "$NSD_PID" "$NSD_PORT" "$WORK/hot.txt")"
+    ratios+=("$(ratio_of "$fc" "$fcpu" "$nc" "$ncpu")")
+  done
+  kill "$FLOOR_PID"
+  wait "$FLOOR_PID" 2>/dev/null || true
+  echo "runtime floor (Bun UDP echo, no DNS work) / NSD, hot mix: median ratio $(printf '%s\n' "${ratios[@]}" | median) (rounds: ${ratios[*]})"
+fi
 
 # --- open loop (ipkeep) ------------------------------------------------------------------
 if [ "${SKIP_OPEN_LOOP:-}" != 1 ]; then
