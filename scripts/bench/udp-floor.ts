@@ -4,6 +4,8 @@
  * src/dns/server.ts does). Whatever CPU this costs per packet, ipkeep cannot go below it.
  * Usage: node_modules/.bin/bun scripts/bench/udp-floor.ts PORT
  */
+export {};
+
 const port = Number(process.argv[2]);
 let batch: (Uint8Array | number | string)[] = [];
 let scheduled = false;
