@@ -12,14 +12,15 @@
 # hostnames (time to first answer, memory).
 #
 # Usage: scripts/bench/dns.sh [SECONDS_PER_RUN=10]
-# Env: ROUNDS (default 3), SERVER_CPU (default 1), CLIENT_CPU (default 0), SKIP_STARTUP=1,
-# SKIP_OPEN_LOOP=1, SKIP_FLOOR=1.
+# Env: ROUNDS (default 5), WARMUP (seconds per server and mix, default 3), SERVER_CPU
+# (default 1), CLIENT_CPU (default 0), SKIP_STARTUP=1, SKIP_OPEN_LOOP=1, SKIP_FLOOR=1.
 # Loopback only; every process started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION="${1:-10}"
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-5}"
+WARMUP="${WARMUP:-3}"
 SERVER_CPU="${SERVER_CPU:-1}"
 CLIENT_CPU="${CLIENT_CPU:-0}"
 ZONE=bench.example.com
@@ -137,6 +138,9 @@ done | shuf --random-source=<(yes) >"$WORK/hosts.txt"
   const n = 1500000, out = [];
   for (let i = 0; i < n; i++) out.push('x' + Math.random().toString(36).slice(2, 12) + '.$ZONE A');
   await Bun.write('$WORK/nx.txt', out.join('\n') + '\n');
+  const warm = [];
+  for (let i = 0; i < 500000; i++) warm.push('w' + Math.random().toString(36).slice(2, 12) + '.$ZONE A');
+  await Bun.write('$WORK/nx-warm.txt', warm.join('\n') + '\n');
 "
 
 # run_perf SERVER_PID PORT FILE [dnsperf args...] -> "completed qps cpu_s lost_pct"
@@ -165,13 +169,15 @@ echo "ipkeep $("$EXE" --version) vs $(nsd -v 2>&1 | head -1), ${DURATION}s per r
 printf '%-10s | %-26s | %-26s | %s\n' "mix/round" "ipkeep qps / cpu s / loss%" "NSD qps / cpu s / loss%" "ratio (queries per CPU-s)"
 SUMMARY=()
 for mix in hot hosts nx; do
-  if [ "$mix" != nx ]; then
-    # Steady state: one pass over the mix first (the answer cache is warm, as it is for
-    # names a server is asked again and again). The random names get no warm-up.
-    for port in "$IPK_PORT" "$NSD_PORT"; do
-      taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/$mix.txt" -n 1 -c 8 -q 500 -t 2 >/dev/null 2>&1
-    done
-  fi
+  # Steady state, as a server is after minutes of service: a few seconds of the mix first
+  # for both servers (the JIT has compiled the paths the mix takes, the answer cache holds
+  # the names asked again and again). The random names warm up on names of their own, so
+  # none of the measured ones was ever asked before.
+  warm="$WORK/$mix.txt"
+  if [ "$mix" = nx ]; then warm="$WORK/nx-warm.txt"; fi
+  for port in "$IPK_PORT" "$NSD_PORT"; do
+    taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$warm" -l "$WARMUP" -c 8 -q 500 -t 2 >/dev/null 2>&1
+  done
   ratios=()
   worst_loss=0
   for ((round = 1; round <= ROUNDS; round++)); do
@@ -194,6 +200,7 @@ if [ "${SKIP_FLOOR:-}" != 1 ]; then
   FLOOR_PID=$!
   PIDS+=("$FLOOR_PID")
   for _ in $(seq 1 100); do grep -q listening "$WORK/floor.log" && break; sleep 0.1; done
+  taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$FLOOR_PORT" -d "$WORK/hot.txt" -l "$WARMUP" -c 8 -q 500 -t 2 >/dev/null 2>&1
   ratios=()
   for ((round = 1; round <= ROUNDS; round++)); do
     read -r fc _fq fcpu _fl <<<"$(run_perf "$FLOOR_PID" "$FLOOR_PORT" "$WORK/hot.txt")"
