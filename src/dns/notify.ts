@@ -5,7 +5,7 @@
  */
 import dgram from "node:dgram";
 import * as packet from "dns-packet";
-import { signRequest, type TsigKey } from "./tsig";
+import { ResponseVerifier, signRequest, type TsigKey } from "./tsig";
 import { u16 } from "./wire";
 import type { ZoneSet } from "./zone";
 
@@ -26,7 +26,14 @@ interface Pending {
   target: NotifyTarget;
   attempt: number;
   timer: ReturnType<typeof setTimeout> | null;
+  /** MACs of the signed attempts still in flight (an answer may be to an earlier one). */
+  macs: Uint8Array[];
+  /** Why the last answer was not taken (logged once per reason). */
+  rejected: string | null;
 }
+
+/** Signed attempts whose answers we still accept; older ones are as good as lost. */
+const MACS_KEPT = 4;
 
 export interface NotifierOptions {
   zones: () => ZoneSet;
@@ -72,7 +79,7 @@ export class Notifier {
       const key = `${zone.name}|${target.host}|${target.port}`;
       const old = this.pending.get(key);
       if (old) this.drop(key, old);
-      const p: Pending = { id: this.freeId(), zone: zone.name, serial: zone.serial, target, attempt: 0, timer: null };
+      const p: Pending = { id: this.freeId(), zone: zone.name, serial: zone.serial, target, attempt: 0, timer: null, macs: [], rejected: null };
       this.pending.set(key, p);
       this.byId.set(p.id, p);
       this.send(key, p);
@@ -127,7 +134,12 @@ export class Notifier {
     p.timer.unref?.();
     try {
       let msg = notifyMessage(p.id, zone.name, zone.soa as packet.Answer);
-      if (p.target.key) msg = signRequest(msg, p.target.key, this.opts.now()).message;
+      if (p.target.key) {
+        const signed = signRequest(msg, p.target.key, this.opts.now());
+        msg = signed.message;
+        p.macs.push(signed.mac);
+        if (p.macs.length > MACS_KEPT) p.macs.shift();
+      }
       this.socket(p.target.host).send(msg, p.target.port, p.target.host, () => {});
     } catch {
       /* the timer retries */
@@ -138,6 +150,23 @@ export class Notifier {
     if (msg.length < 12 || !(msg[2]! & 0x80) || ((msg[2]! >> 3) & 0xf) !== OPCODE_NOTIFY) return;
     const p = this.byId.get(u16(msg, 0));
     if (!p || from.replace(/^::ffff:/, "") !== p.target.host.replace(/^\[|\]$/g, "")) return;
+    // A signed NOTIFY is acknowledged only by an answer signed with the same key over our
+    // request (RFC 8945 §5.3): anyone else's answer, forged or stale, leaves the retries on.
+    const key = p.target.key;
+    if (key) {
+      const now = this.opts.now();
+      let reason = "";
+      for (const mac of p.macs) {
+        const r = new ResponseVerifier(key, mac).verify(msg, now);
+        reason = r.ok ? "" : r.reason;
+        if (!reason) break;
+      }
+      if (reason) {
+        if (p.rejected !== reason) this.opts.log("warn", "notify answer failed its TSIG check", { zone: p.zone, target: `${p.target.host}:${p.target.port}`, reason });
+        p.rejected = reason;
+        return;
+      }
+    }
     const rcode = msg[3]! & 0x0f;
     this.drop(`${p.zone}|${p.target.host}|${p.target.port}`, p);
     // Any answer ends the retries: a secondary that refuses will refuse again.

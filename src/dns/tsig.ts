@@ -9,7 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { IpkeepError } from "../core/errors";
-import { CLASS_ANY, concat, encodeName, HEADER, put16, readName, skipName, skipRR, TYPE_TSIG, u16 } from "./wire";
+import { CLASS_ANY, concat, copyBytes, encodeName, HEADER, put16, readName, skipName, skipRR, TYPE_TSIG, u16 } from "./wire";
 
 /** RFC 8945 §5.2.3: the commonly used 5 minutes of clock skew. */
 export const DEFAULT_FUDGE = 300;
@@ -116,14 +116,14 @@ export function findTsig(msg: Uint8Array): TsigRecord | null | "malformed" {
   const macLen = u16(msg, p + 8);
   p += 10;
   if (p + macLen + 6 > rdEnd) return "malformed";
-  const mac = msg.slice(p, p + macLen);
+  const mac = copyBytes(msg, p, p + macLen);
   p += macLen;
   const originalId = u16(msg, p);
   const error = u16(msg, p + 2);
   const otherLen = u16(msg, p + 4);
   p += 6;
   if (p + otherLen !== rdEnd) return "malformed";
-  const other = msg.slice(p, p + otherLen);
+  const other = copyBytes(msg, p, p + otherLen);
   return { start, keyName, algorithm, timeSigned, fudge, mac, originalId, error, other };
 }
 
@@ -176,7 +176,7 @@ function appendRecord(msg: Uint8Array, rr: Uint8Array): Uint8Array {
 
 /** The message as it was before the TSIG was added: record removed, ARCOUNT and id restored. */
 function stripped(msg: Uint8Array, t: TsigRecord): Uint8Array {
-  const out = msg.slice(0, t.start);
+  const out = copyBytes(msg, 0, t.start);
   put16(out, 10, u16(msg, 10) - 1);
   put16(out, 0, t.originalId);
   return out;
@@ -229,7 +229,7 @@ export function errorResponse(request: Uint8Array, check: Extract<RequestCheck, 
   if (request.length < HEADER) return null;
   const t = check.record;
   const qEnd = questionSectionEnd(request, t?.start ?? request.length);
-  const head = request.slice(0, qEnd < 0 ? HEADER : qEnd);
+  const head = copyBytes(request, 0, qEnd < 0 ? HEADER : qEnd);
   if (qEnd < 0) put16(head, 4, 0);
   const opcodeRd = (u16(request, 2) & 0x7900) | 0x8000;
   put16(head, 2, opcodeRd | (check.error === -1 || !t ? 1 : RCODE_NOTAUTH));

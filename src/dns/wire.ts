@@ -15,6 +15,16 @@ export const CLASS_ANY = 255;
 export const u16 = (b: Uint8Array, off: number): number => (b[off]! << 8) | b[off + 1]!;
 export const u32 = (b: Uint8Array, off: number): number => ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
 
+/**
+ * A copy of b[start, end) as a plain Uint8Array. Messages arrive as Node Buffers, whose
+ * slice() is a view: writing into a "slice" of one would change the caller's message.
+ */
+export function copyBytes(b: Uint8Array, start: number, end: number = b.length): Uint8Array {
+  const out = new Uint8Array(Math.max(0, Math.min(end, b.length) - start));
+  out.set(b.subarray(start, start + out.length));
+  return out;
+}
+
 export function put16(b: Uint8Array, off: number, v: number): void {
   b[off] = (v >> 8) & 0xff;
   b[off + 1] = v & 0xff;

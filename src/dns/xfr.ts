@@ -5,7 +5,7 @@
  */
 import { type Cidr, cidrContains } from "../core/addresses";
 import { errorResponse, type KeyLookup, ResponseSigner, type RequestCheck, verifyRequest } from "./tsig";
-import { HEADER, put16, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16, u32, skipName } from "./wire";
+import { copyBytes, HEADER, put16, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16, u32, skipName } from "./wire";
 import { rrWire, type Zone, type ZoneSet, zoneRecords } from "./zone";
 
 const QR = 0x8000;
@@ -67,7 +67,7 @@ function transferQuestion(q: Uint8Array): Parsed | null {
 
 /** A reply with the question (as received) and no records. */
 function bare(q: Uint8Array, qEnd: number, flags: number): Uint8Array {
-  const out = q.slice(0, qEnd);
+  const out = copyBytes(q, 0, qEnd);
   put16(out, 2, QR | (u16(q, 2) & 0x7900) | flags);
   put16(out, 4, 1);
   put16(out, 6, 0);

@@ -16,7 +16,7 @@ import { answer } from "../dns/answer";
 import { queryDns } from "../dns/client";
 import { type DnsServer, type Listen, startDns } from "../dns/server";
 import { errorResponse, keyLookup, ResponseSigner, type TsigKey, verifyRequest } from "../dns/tsig";
-import { questionEnd } from "../dns/wire";
+import { copyBytes, questionEnd } from "../dns/wire";
 import { buildZone, ZoneSet } from "../dns/zone";
 import { countDns } from "../metrics";
 import { primarySerial, transferZone } from "./axfr";
@@ -197,7 +197,7 @@ export class Secondary {
     }
     // The reply: the header and question, QR and AA set, no records (RFC 1996 §4.7).
     const reply = (rcode: number) => {
-      const out = query.slice(0, end);
+      const out = copyBytes(query, 0, end);
       out[2] = (out[2]! | QR | AA) & ~0x02;
       out[3] = rcode;
       out.fill(0, 6, 12);

@@ -18,7 +18,7 @@ const zoneData = (addr: string): ZoneData => ({
   nsTtl: 3600,
   nameservers: [{ name: "ns1.dyn.example.com", ipv4: "192.0.2.53", ipv6: null }],
   hosts: [{ name: "home.dyn.example.com", ipv4: addr, ipv6: null, ttl: 60 }],
-  records: [],
+  records: [{ name: "*.wild.dyn.example.com", type: "A", ttl: 60, content: "192.0.2.7" }],
 });
 
 function setup(maxEntries?: number) {
@@ -74,13 +74,27 @@ describe("answer cache", () => {
   it("stays bounded under a flood of unique names, and a hot name survives it", () => {
     const { cache, ask } = setup(1000);
     for (let i = 0; i < 20_000; i++) {
-      ask(query(`r${i.toString(36)}${Math.random().toString(36).slice(2, 8)}.dyn.example.com`, "A"), "udp");
+      // Under a wildcard: every name has an answer, and every answer could be stored.
+      ask(query(`r${i.toString(36)}${Math.random().toString(36).slice(2, 8)}.wild.dyn.example.com`, "A"), "udp");
       if (i % 100 === 0) ask(query("home.dyn.example.com", "A"), "udp");
       expect(cache.size).toBeLessThanOrEqual(2000);
     }
     const before = cache.hits;
     ask(query("home.dyn.example.com", "A"), "udp");
     expect(cache.hits).toBe(before + 1);
+  });
+
+  it("does not store NXDOMAIN (a random-subdomain flood would only churn it), yet answers it right", () => {
+    const { cache, ask, direct } = setup();
+    for (let i = 0; i < 3; i++) {
+      const q = query(`nope${i}.dyn.example.com`, "A", { id: 9 + i });
+      const out = ask(q, "udp")!;
+      expect(Buffer.from(out)).toEqual(Buffer.from(direct(q, "udp")!));
+      expect(out[3]! & 0x0f).toBe(3); // NXDOMAIN
+      ask(q, "udp");
+    }
+    expect(cache.size).toBe(0);
+    expect(cache.hits).toBe(0);
   });
 
   it("does not cache what must be fresh or is not a plain query", () => {

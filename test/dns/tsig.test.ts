@@ -62,6 +62,15 @@ describe("TSIG requests", () => {
     expect(packet.decode(Buffer.from(message)).questions![0]!.name).toBe("dyn.example.com");
   });
 
+  it("leaves the message it is given untouched, a Node Buffer (whose slice is a view) included", () => {
+    const { message } = signRequest(query("dyn.example.com", "AXFR", { id: 321 }), key, NOW);
+    const received = Buffer.from(message);
+    const before = Buffer.from(received);
+    expect(verifyRequest(received, keys, NOW).kind).toBe("ok");
+    expect(verifyRequest(received, keys, NOW + 100_000).kind).toBe("error");
+    expect(received).toEqual(before);
+  });
+
   it("an unsigned request is reported as such", () => {
     expect(verifyRequest(query("dyn.example.com", "AXFR"), keys, NOW).kind).toBe("unsigned");
   });

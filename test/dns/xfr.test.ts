@@ -12,7 +12,7 @@ import { answer } from "../../src/dns/answer";
 import { AnswerCache } from "../../src/dns/cache";
 import { Notifier } from "../../src/dns/notify";
 import { type DnsServer, startDns } from "../../src/dns/server";
-import { keyLookup, makeKey, verifyRequest } from "../../src/dns/tsig";
+import { keyLookup, makeKey, ResponseSigner, verifyRequest } from "../../src/dns/tsig";
 import { createTransfers } from "../../src/dns/xfr";
 import { buildZone, ZoneSet } from "../../src/dns/zone";
 import { query, udpAsk } from "../helpers/dns-client";
@@ -156,34 +156,41 @@ describe("NOTIFY", () => {
     const secondary = createSocket("udp4");
     await new Promise<void>((r) => secondary.bind(0, "127.0.0.1", () => r()));
     const got: Buffer[] = [];
+    const now = () => Math.floor(Date.now() / 1000);
+    const other = makeKey("xfr-key", Buffer.alloc(32, 9).toString("base64"));
     secondary.on("message", (msg, rinfo) => {
       got.push(msg);
-      // Ignore the first two; acknowledge the third.
-      if (got.length === 3) {
-        const r = packet.decode(msg);
-        const reply = packet.encode({ id: r.id, type: "response", flags: packet.AUTHORITATIVE_ANSWER, questions: r.questions });
-        reply[2] = (reply[2]! & 0x87) | (4 << 3);
-        secondary.send(reply, rinfo.port, rinfo.address);
-      }
+      const check = verifyRequest(msg, keyLookup([key]), now());
+      if (check.kind !== "ok") return;
+      const r = packet.decode(Buffer.from(check.message));
+      const reply = new Uint8Array(packet.encode({ id: r.id, type: "response", flags: packet.AUTHORITATIVE_ANSWER, questions: r.questions }));
+      reply[2] = (reply[2]! & 0x87) | (4 << 3);
+      // Ignore the first; answer the second unsigned, the third signed with another secret
+      // (neither may end the retries); acknowledge the fourth as NSD does, signed.
+      if (got.length === 2) secondary.send(reply, rinfo.port, rinfo.address);
+      if (got.length === 3) secondary.send(new ResponseSigner(other, check.mac).sign(reply, now()), rinfo.port, rinfo.address);
+      if (got.length === 4) secondary.send(new ResponseSigner(key, check.mac).sign(reply, now()), rinfo.port, rinfo.address);
     });
     const logs: string[] = [];
     const notifier = new Notifier({
       zones: () => zones,
       targets: () => [{ host: "127.0.0.1", port: secondary.address().port, key }],
-      now: () => Math.floor(Date.now() / 1000),
-      log: (_l, msg) => logs.push(msg),
-      retryMs: [50],
+      now,
+      log: (_l, msg, fields) => logs.push(fields.reason ? `${msg}: ${fields.reason}` : msg),
+      retryMs: [100],
     });
     zones.set(buildZone(zoneData(101, "203.0.113.2")));
     notifier.zoneChanged(1);
     const deadline = Date.now() + 5000;
     while (!logs.includes("notify acknowledged") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 300));
     notifier.close();
     secondary.close();
+    expect(logs).toContain("notify answer failed its TSIG check: the first response is not signed");
+    expect(logs).toContain("notify answer failed its TSIG check: bad TSIG signature");
     expect(logs).toContain("notify acknowledged");
-    expect(got.length).toBe(3); // no more after the acknowledgement
-    const check = verifyRequest(got[0]!, keyLookup([key]), Math.floor(Date.now() / 1000));
+    expect(got.length).toBe(4); // no more after the acknowledgement
+    const check = verifyRequest(got[0]!, keyLookup([key]), now());
     expect(check.kind).toBe("ok");
     if (check.kind !== "ok") return;
     const n = packet.decode(Buffer.from(check.message));
@@ -191,6 +198,32 @@ describe("NOTIFY", () => {
     expect(n.flag_aa).toBe(true);
     expect(n.questions).toEqual([{ name: ZONE, type: "SOA", class: "IN" }]);
     expect((n.answers![0] as { data: { serial: number } }).data.serial).toBe(101);
+  });
+
+  it("an unsigned NOTIFY is acknowledged by any answer from the target", async () => {
+    const secondary = createSocket("udp4");
+    await new Promise<void>((r) => secondary.bind(0, "127.0.0.1", () => r()));
+    secondary.on("message", (msg, rinfo) => {
+      const reply = Buffer.from(msg.subarray(0, 12));
+      reply[2] = reply[2]! | 0x80;
+      reply.writeUInt16BE(0, 4);
+      reply.writeUInt16BE(0, 6);
+      secondary.send(reply, rinfo.port, rinfo.address);
+    });
+    const logs: string[] = [];
+    const notifier = new Notifier({
+      zones: () => zones,
+      targets: () => [{ host: "127.0.0.1", port: secondary.address().port }],
+      now: () => Math.floor(Date.now() / 1000),
+      log: (_l, msg) => logs.push(msg),
+      retryMs: [100],
+    });
+    notifier.zoneChanged(1);
+    const deadline = Date.now() + 5000;
+    while (!logs.includes("notify acknowledged") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    notifier.close();
+    secondary.close();
+    expect(logs).toEqual(["notify acknowledged"]);
   });
 
   it("a newer change replaces a pending NOTIFY; close() stops the retries", async () => {
