@@ -5,11 +5,11 @@
  * encode() writes it with name compression and NSD's truncation rules.
  */
 import { keyHash, keyInZone, nameInfo, suffixHashes, suffixKeys } from "./dname";
-import { TYPE } from "./rdata";
+import { packetType, TYPE } from "./rdata";
 import { skipName, u16 } from "./wire";
-import type { RR, RRsets, Zone, ZoneSet } from "./zone";
+import { makeRR, type RR, type RRsets, type Zone, type ZoneSet } from "./zone";
 
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6 } as const;
 /** Our EDNS(0) UDP payload size: the 2020 DNS flag day value, avoids IP fragmentation. */
 export const EDNS_PAYLOAD = 1232;
 /** RFC 1035 limit for UDP without EDNS. */
@@ -321,7 +321,7 @@ function hashedNxdomain(raw: Uint8Array, q: Query, zones: ZoneSet, limit: number
       zone = z;
     }
   }
-  if (apexIdx <= 0 || !zone || hasWildcard(zone, zone.name)) return null;
+  if (apexIdx <= 0 || !zone || zone.dnames.size || hasWildcard(zone, zone.name)) return null;
   if (existing(zone).has(h[apexIdx - 1]!)) return null;
   const t = negativeTemplate(zone);
   if (!t) return null;
@@ -339,6 +339,7 @@ function fastNxdomain(raw: Uint8Array, q: Query, zones: ZoneSet, limit: number):
   const apexIdx = zoneIndex(zones, suffixes, 0);
   if (apexIdx <= 0) return null;
   const zone = zones.byKey(suffixes[apexIdx]!)!;
+  if (zone.dnames.size) return null; // a DNAME above the name redirects it: the general path
   let ce = apexIdx;
   for (let i = apexIdx - 1; i >= 0; i--) {
     const n = suffixes[i]!;
@@ -452,6 +453,8 @@ function hasWildcard(zone: Zone, key: string): boolean {
   return set.has(key);
 }
 
+const DNAME_KEY = packetType(TYPE.DNAME);
+
 class Builder {
   r: Result = withAA(empty(RCODE.NOERROR));
   private seen: RR[][] = [];
@@ -506,6 +509,12 @@ class Builder {
   resolve(zones: ZoneSet, zone: Zone, suffixes: string[], apexIdx: number, qtype: number, owner: string | null): void {
     let ce = apexIdx;
     for (let i = apexIdx - 1; i >= 0; i--) {
+      // RFC 6672: a DNAME on a name above the question (the apex included) redirects it.
+      const dname = zone.dnames.size ? zone.nodes.get(suffixes[i + 1]!)?.get(DNAME_KEY) : undefined;
+      if (dname) {
+        this.dname(zones, suffixes, i + 1, dname, qtype, owner);
+        return;
+      }
       const n = suffixes[i]!;
       if (zone.cuts.has(n) && !(i === 0 && qtype === TYPE.DS)) {
         this.referral(zone, n);
@@ -548,16 +557,42 @@ class Builder {
     const cname = node.get("CNAME");
     if (cname && qtype !== TYPE.CNAME) {
       if (!this.place(this.r.answer, owner, cname)) return; // a loop: stop where NSD stops
-      if (++this.cnames > MAX_CNAME) return;
-      const target = cname[0]!.targets[0]!;
-      const info = nameInfo(target);
-      const suffixes = [...info.suffixes, ""];
-      const apexIdx = zoneIndex(zones, suffixes, 0);
-      if (apexIdx < 0) return;
-      this.resolve(zones, zones.byKey(suffixes[apexIdx]!)!, suffixes, apexIdx, qtype, target);
+      this.follow(zones, cname[0]!.targets[0]!, qtype);
       return;
     }
     this.negative(zone, RCODE.NOERROR);
+  }
+
+  /** Goes on with a CNAME's target, when one of our zones holds it. */
+  follow(zones: ZoneSet, target: string, qtype: number): void {
+    if (++this.cnames > MAX_CNAME) return;
+    const suffixes = [...nameInfo(target).suffixes, ""];
+    const apexIdx = zoneIndex(zones, suffixes, 0);
+    if (apexIdx < 0) return;
+    this.resolve(zones, zones.byKey(suffixes[apexIdx]!)!, suffixes, apexIdx, qtype, target);
+  }
+
+  /**
+   * The name suffixes[0] lies below the DNAME owned by suffixes[at]: the DNAME, a CNAME from
+   * the name to the same labels under the DNAME's target (with the DNAME's TTL), then that
+   * target as for any CNAME; YXDOMAIN when the new name would be too long (RFC 6672 §2.2).
+   */
+  dname(zones: ZoneSet, suffixes: string[], at: number, dname: RR[], qtype: number, owner: string | null): void {
+    const d = dname[0]!;
+    if (!this.place(this.r.answer, suffixes[at]!, dname)) return;
+    const name = suffixes[0]!;
+    const prefix = name.slice(0, name.length - suffixes[at]!.length - (suffixes[at] === "" ? 0 : 1));
+    const base = d.targets[0]!;
+    const target = base === "" ? prefix : `${prefix}.${base}`;
+    let wire: Uint8Array;
+    try {
+      wire = nameInfo(target).wire;
+    } catch {
+      this.r.rcode = RCODE.YXDOMAIN;
+      return;
+    }
+    this.place(this.r.answer, owner, [makeRR(name, TYPE.CNAME, d.ttl, { code: TYPE.CNAME, wire, names: [target] })]);
+    if (qtype !== TYPE.CNAME) this.follow(zones, target, qtype);
   }
 }
 

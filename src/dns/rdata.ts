@@ -21,6 +21,7 @@ const DEFS: TypeDef[] = [
   { code: 5, name: "CNAME", fields: ["name"] },
   { code: 6, name: "SOA", fields: ["name", "name", "u32", "period", "period", "period", "period"] },
   { code: 12, name: "PTR", fields: ["name"] },
+  { code: 39, name: "DNAME", fields: ["name"] },
   { code: 13, name: "HINFO", fields: ["str", "str"] },
   { code: 15, name: "MX", fields: ["u16", "name"] },
   { code: 16, name: "TXT", fields: ["strs"] },
@@ -51,13 +52,11 @@ const OPAQUE_NAMES: Record<string, number> = {
 };
 
 /**
- * Types an import refuses: meta types that cannot be stored, DNAME (its synthesis is not
- * implemented) and DNSSEC signatures/denial (a signed zone cannot be served without them
+ * Types an import refuses: meta types that cannot be stored and DNSSEC signatures/denial (a signed zone cannot be served without them
  * being answered by DO-aware logic we do not have).
  */
 const REFUSED: Record<number, string> = {
   0: "type 0 is reserved",
-  39: "DNAME is not supported",
   41: "OPT is not a record type",
   46: "signed zones are not supported (RRSIG)",
   47: "signed zones are not supported (NSEC)",
@@ -76,7 +75,7 @@ const BY_CODE = new Map(DEFS.map((d) => [d.code, d]));
 const BY_NAME = new Map(DEFS.map((d) => [d.name, d]));
 
 /** Types served with structured data (and dns-packet objects) rather than opaque bytes. */
-export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DS: 43, CAA: 257, ANY: 255 } as const;
+export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DNAME: 39, DS: 43, CAA: 257, ANY: 255 } as const;
 const PACKET_NAMES: Record<number, string> = { 1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV", 257: "CAA" };
 
 /** Type code of a mnemonic or `TYPEnnn`; null when unknown. */

@@ -46,6 +46,8 @@ export interface Zone {
   ents: Set<string>;
   /** Delegation points: names below the apex that own NS records. */
   cuts: Set<string>;
+  /** Names that own a DNAME (RFC 6672): the names below them are redirected. */
+  dnames: Set<string>;
 }
 
 /** RR with dns-packet's `data` made on first use: only transfers read it, answers never do. */
@@ -160,15 +162,17 @@ export function buildZone(z: ZoneData): Zone {
   for (const r of z.records) put(rr(r.name, r.type, r.ttl, r.content));
   const negativeTtl = Math.min(z.soa.ttl, z.soa.minimum);
   const negativeSoa = makeRR(apex, TYPE.SOA, negativeTtl, soaRdata);
-  return finishZone({ id: z.id, name: apex, serial: z.serial, soa, negativeTtl, negativeSoa, nodes, ents: new Set(), cuts: new Set() });
+  return finishZone({ id: z.id, name: apex, serial: z.serial, soa, negativeTtl, negativeSoa, nodes, ents: new Set(), cuts: new Set(), dnames: new Set() });
 }
 
 /** Derives the empty non-terminals and delegation points from the nodes. */
 export function finishZone(zone: Zone): Zone {
   zone.ents.clear();
   zone.cuts.clear();
+  zone.dnames.clear();
   for (const [name, node] of zone.nodes) {
     if (name !== zone.name && node.has("NS")) zone.cuts.add(name);
+    if (node.has(packetType(TYPE.DNAME))) zone.dnames.add(name);
     let n = name;
     while (n !== zone.name && n !== "") {
       n = parentKey(n);

@@ -10,7 +10,8 @@ import { buildQuery, type QueryOptions } from "../helpers/wire-query";
 
 function zonesOf(...texts: string[]): ZoneSet {
   const z = new ZoneSet();
-  for (const text of texts) z.set(buildZone(zoneDataOf(parseZoneFile(text))));
+  texts.forEach((text, i) => z.set(buildZone(zoneDataOf(parseZoneFile(text), i + 1))));
+  expect(z.size).toBe(texts.length);
   return z;
 }
 
@@ -46,10 +47,13 @@ const NESTED = zonesOf(
   `$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster 1 2 3 4 5\n@ 3600 IN NS ns1\nns1 3600 IN A 192.0.2.1\n`,
   `$ORIGIN sub.example.test.\n@ 3600 IN SOA ns.example.test. admin.example.test. 1 2 3 4 60\n@ 3600 IN NS ns.example.test.\n`,
   `$ORIGIN wildapex.test.\n@ 3600 IN SOA ns.wildapex.test. h.wildapex.test. 1 2 3 4 5\n@ 3600 IN NS ns\n* 3600 IN A 192.0.2.7\n`,
+  // DNAMEs redirect what lies below them: nothing there is NXDOMAIN by absence alone.
+  `$ORIGIN dnapex.test.\n@ 3600 IN SOA ns.example.test. h.example.test. 1 2 3 4 5\n@ 3600 IN NS ns.example.test.\n@ 3600 IN DNAME example.test.\n`,
+  `$ORIGIN dnbelow.test.\n@ 3600 IN SOA ns.example.test. h.example.test. 1 2 3 4 5\n@ 3600 IN NS ns.example.test.\nd 3600 IN DNAME sub.example.test.\n`,
 );
 
 const NAMES: [ZoneSet, string][] = [];
-for (const n of ["nope.example.test", "nope.SUB.example.test", "sub.example.test", "x.ns1.example.test", "nope.wildapex.test", "a.b.wildapex.test", "test", "nope.test"])
+for (const n of ["nope.example.test", "nope.SUB.example.test", "sub.example.test", "x.ns1.example.test", "nope.wildapex.test", "a.b.wildapex.test", "test", "nope.test", "nope.dnapex.test", "ns1.dnapex.test", "x.d.dnbelow.test", "nope.dnbelow.test", "d.dnbelow.test"])
   NAMES.push([NESTED, n]);
 for (const n of [
   "nope.example.test",

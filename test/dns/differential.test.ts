@@ -29,7 +29,7 @@ const ZONES: [string, string][] = [
   [KID, join(import.meta.dirname, "fixtures", "kid.zone")],
 ];
 
-const T = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, DS: 43, SSHFP: 44, RRSIG: 46, TLSA: 52, HTTPS: 65, CAA: 257, ANY: 255 } as const;
+const T = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, DNAME: 39, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, DS: 43, SSHFP: 44, RRSIG: 46, TLSA: 52, HTTPS: 65, CAA: 257, ANY: 255 } as const;
 
 interface Case {
   label: string;
@@ -52,6 +52,8 @@ function corpus(): Case[] {
     "sub.exists.wild", "wild", "*.wild", "x.cnwild", "nowild", "zz.nowild", "deleg", "x.deleg", "ns.deleg", "nods", "x.nods",
     "hinfo", "sshfp", "tlsa._443._tcp", "naptr", "generic", "https", "ptr", "upper", "UPPER", "esc\\.dot", "ttl5", "big", "mid",
     "mixed", "mxwild", "mxdeleg", "cndeleg", "srvonly", "nx", "deep.nx.name", "ns1", "ns2", "mail",
+    "dn", "www.dn", "WwW.dN", "mail.dn", "nx.dn", "a.b.dn", "target", "www.target", "a.b.dnout", "www.dnkid", "nx.dnkid", "y.dnself",
+    "short.dnlong", "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd.dnlong",
   ];
   const fq = (r: string) => (r ? `${r}.${ZONE}` : ZONE);
   for (const r of rel) for (const t of [T.A, T.AAAA, T.TXT, T.MX, T.ANY]) add(`${fq(r)} ${t}`, q(fq(r), t));
@@ -61,6 +63,7 @@ function corpus(): Case[] {
     ["ptr", T.PTR], ["hinfo", T.HINFO], ["sshfp", T.SSHFP], ["tlsa._443._tcp", T.TLSA], ["naptr", T.NAPTR], ["generic", 65534],
     ["https", T.HTTPS], ["svc", T.HTTPS], ["svcb", 64], ["www", T.RRSIG], ["www", 1000], ["www", 0], ["foo.wild", T.NS], ["srvonly", T.SRV],
     ["MiXeD.DiFf", T.A], ["ALIAS", T.A], ["x.CNWILD", T.A], ["X.DELEG", T.A], ["Foo.Wild", T.TXT],
+    ["dn", T.DNAME], ["www.dn", T.DNAME], ["www.dn", T.CNAME], ["www.dn", T.DS], ["dnout", T.DNAME], ["www.dnkid", T.DS],
   ];
   for (const [r, t] of extra) add(`${fq(r)} ${t}`, q(fq(r), t));
   // Two served zones, parent and child: DS from the parent, the rest from the child, CNAMEs across.
