@@ -77,7 +77,8 @@ export function createApp(deps: ApiDeps) {
       })
       .use(
         openapi({
-          path: "/api/docs",
+          // The reference page is ours (src/api/pages.ts): the plugin's loads its UI from a CDN.
+          provider: null,
           specPath: "/api/openapi.json",
           documentation: {
             info: { title: "ipkeep", version: pkg.version, description: "Management and update API of an ipkeep server" },

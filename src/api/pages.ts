@@ -1,7 +1,9 @@
 /**
  * The minimal pages that invitation, reset and confirmation links open: a form that calls the
  * JSON route with the token from the link. Server-rendered, no external assets; the token in
- * the URL never leaves through a Referer header.
+ * the URL never leaves through a Referer header. And the API reference at /api/docs, drawn
+ * in the browser from /api/openapi.json by an inline script: no CDN, nothing fetched from
+ * anywhere but this server (a third-party script on a page of the API would see its tokens).
  */
 import { Elysia, t } from "elysia";
 import { looksLikeToken } from "../core/tokens";
@@ -43,6 +45,40 @@ f.addEventListener("submit", async (ev) => {
   f.querySelector("button").disabled = false;
 });`;
 
+const DOCS_SCRIPT = `
+const main = document.getElementById("ops");
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; };
+const json = (v) => el("pre", JSON.stringify(v, null, 2));
+fetch("/api/openapi.json").then((r) => r.json()).then((spec) => {
+  const schemes = Object.keys((spec.components && spec.components.securitySchemes) || {});
+  const byTag = new Map();
+  for (const [path, item] of Object.entries(spec.paths || {})) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!METHODS.includes(method) || !op || typeof op !== "object") continue;
+      const tag = (op.tags && op.tags[0]) || "other";
+      if (!byTag.has(tag)) byTag.set(tag, []);
+      byTag.get(tag).push([method, path, op]);
+    }
+  }
+  for (const [tag, ops] of [...byTag].sort((a, b) => a[0].localeCompare(b[0]))) {
+    main.append(el("h2", tag));
+    for (const [method, path, op] of ops) {
+      const d = el("details");
+      const s = el("summary");
+      s.append(el("code", method.toUpperCase(), "m " + method), " ", el("code", path), op.summary ? " " + op.summary : "");
+      d.append(s);
+      if (op.description) d.append(el("p", op.description));
+      if (op.security && op.security.length) d.append(el("p", "Authorization: " + (schemes.join(", ") || "required")));
+      if (op.parameters && op.parameters.length) { d.append(el("h3", "Parameters")); d.append(json(op.parameters.map((p) => ({ name: p.name, in: p.in, required: !!p.required, schema: p.schema })))); }
+      const body = op.requestBody && op.requestBody.content && op.requestBody.content["application/json"];
+      if (body) { d.append(el("h3", "Request body (JSON)")); d.append(json(body.schema)); }
+      if (op.responses) { d.append(el("h3", "Responses")); d.append(json(op.responses)); }
+      main.append(d);
+    }
+  }
+}).catch(() => { main.textContent = "The API description could not be loaded."; });`;
+
 async function sha256Base64(text: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   return btoa(String.fromCharCode(...d));
@@ -69,8 +105,20 @@ function render(spec: PageSpec, token: string): string {
 </body></html>`;
 }
 
+const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ipkeep API</title>
+<style>body{font:15px system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}summary{cursor:pointer;padding:.3rem 0}pre{background:#f4f4f4;padding:.5rem;overflow:auto;font-size:13px}code.m{display:inline-block;min-width:4.5rem;font-weight:bold}h2{margin-top:2rem;text-transform:capitalize}h3{font-size:14px}</style>
+</head><body>
+<h1>ipkeep API</h1>
+<p>Every route of this server, from <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3). Send a session token from <code>POST /api/auth/login</code> or an API key as <code>Authorization: Bearer …</code>.</p>
+<main id="ops"></main>
+<script>${DOCS_SCRIPT}</script>
+</body></html>`;
+
 export function pageRoutes(_deps: ApiDeps) {
   const scriptHash = sha256Base64(SCRIPT);
+  const docsHash = sha256Base64(DOCS_SCRIPT);
   const page = async (kind: keyof typeof PAGES, token: string) => {
     const ok = looksLikeToken(token, "oneTime");
     const html = ok
@@ -92,5 +140,18 @@ export function pageRoutes(_deps: ApiDeps) {
   return new Elysia()
     .get("/invite/:token", ({ params: p }) => page("invite", p.token), { params, detail })
     .get("/reset/:token", ({ params: p }) => page("reset", p.token), { params, detail })
-    .get("/confirm/:token", ({ params: p }) => page("confirm", p.token), { params, detail });
+    .get("/confirm/:token", ({ params: p }) => page("confirm", p.token), { params, detail })
+    .get(
+      "/api/docs",
+      async () =>
+        new Response(DOCS_HTML, {
+          headers: {
+            "content-type": "text/html; charset=utf-8",
+            "cache-control": "no-cache",
+            "x-frame-options": "DENY",
+            "content-security-policy": `default-src 'none'; script-src 'sha256-${await docsHash}'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'`,
+          },
+        }),
+      { detail: { tags: ["pages"], hide: true } },
+    );
 }

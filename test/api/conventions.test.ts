@@ -2,6 +2,7 @@
  * Conventions of the whole JSON API: error shape, bad input per route, body size, rate
  * limits with their headers, OpenAPI.
  */
+import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { issueSetupCode } from "../../src/core/setup";
 import { type ApiHarness, apiHarness } from "../helpers/api";
@@ -157,6 +158,28 @@ describe("OpenAPI", () => {
     const docs = await h.call("GET", "/api/docs");
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toMatch(/text\/html/);
+    // Self-contained: no script or style from anywhere else, and the CSP says so.
+    const html = docs.text;
+    expect(html).toContain("/api/openapi.json");
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+    // The inline script is the one the CSP allows (else the browser would refuse to run it).
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
+    const hash = createHash("sha256").update(script).digest("base64");
+    expect(docs.headers.get("content-security-policy")).toContain(`default-src 'none'; script-src 'sha256-${hash}'`);
+    // And it draws every operation of the document (run here over a minimal DOM).
+    type Node = { tag: string; kids: (Node | string)[]; textContent: string; className: string; append: (...k: (Node | string)[]) => void };
+    const make = (tag: string): Node => {
+      const n: Node = { tag, kids: [], textContent: "", className: "", append: (...k) => n.kids.push(...k) };
+      return n;
+    };
+    const root = make("main");
+    const dom = { getElementById: () => root, createElement: make };
+    await new Function("document", "fetch", `return (async () => { ${script} })()`)(dom, async () => ({ json: async () => doc.body }));
+    await new Promise((r) => setTimeout(r, 10));
+    const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    const operations = Object.values(doc.body.paths as Record<string, Record<string, unknown>>).flatMap((item) => Object.keys(item).filter((m) => methods.includes(m)));
+    expect(root.kids.filter((k) => typeof k !== "string" && k.tag === "details").length).toBe(operations.length);
+    expect(operations.length).toBeGreaterThan(40);
   });
 
   it("keeps working when the first admin is created through it (smoke)", async () => {
