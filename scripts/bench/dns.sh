@@ -6,14 +6,16 @@
 # Prints, per query mix and round, queries per second, server CPU seconds, loss and the ratio
 # of queries per server CPU-second (ipkeep / NSD); the rounds alternate the two servers so a
 # neighbour's load on a shared machine falls on both, and the median ratio is the figure.
-# Then the runtime's floor (a Bun UDP server doing no DNS work, scripts/bench/udp-floor.ts)
-# against NSD on the hot mix, and ipkeep alone: the highest open-loop rate (dnsperf -Q)
-# served with under 1% loss, p50/p99 latency at 10,000 qps, and start-up with 100,000
-# hostnames (time to first answer, memory).
+# Then two floors against NSD on the hot mix (UDP servers doing no DNS work,
+# scripts/bench/udp-floor.ts: Bun's own UDP socket, and recvmmsg/sendmmsg through bun:ffi),
+# and ipkeep alone: the highest open-loop rate (dnsperf -Q) served with under 1% loss,
+# p50/p99 latency at 10,000 qps, and start-up with 100,000 hostnames (time to first answer,
+# memory).
 #
 # Usage: scripts/bench/dns.sh [SECONDS_PER_RUN=10]
-# Env: ROUNDS (default 5), WARMUP (seconds per server and mix, default 3), SERVER_CPU
-# (default 1), CLIENT_CPU (default 0), SKIP_STARTUP=1, SKIP_OPEN_LOOP=1, SKIP_FLOOR=1.
+# Env: MIXES (default "hot hosts nx"), ROUNDS (default 5), WARMUP (seconds per server and
+# mix, default 3), SERVER_CPU (default 1), CLIENT_CPU (default 0), SKIP_STARTUP=1,
+# SKIP_OPEN_LOOP=1, SKIP_FLOOR=1.
 # Loopback only; every process started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -168,7 +170,7 @@ echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc)
 echo "ipkeep $("$EXE" --version) vs $(nsd -v 2>&1 | head -1), ${DURATION}s per run, $ROUNDS rounds, servers on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU (closed loop, 500 outstanding)"
 printf '%-10s | %-26s | %-26s | %s\n' "mix/round" "ipkeep qps / cpu s / loss%" "NSD qps / cpu s / loss%" "ratio (queries per CPU-s)"
 SUMMARY=()
-for mix in hot hosts nx; do
+for mix in ${MIXES-hot hosts nx}; do
   # Steady state, as a server is after minutes of service: a few seconds of the mix first
   # for both servers (the JIT has compiled the paths the mix takes, the answer cache holds
   # the names asked again and again). The random names warm up on names of their own, so
@@ -193,23 +195,25 @@ done
 echo
 printf '%s\n' "${SUMMARY[@]}"
 
-# --- the runtime's floor -------------------------------------------------------------------
+# --- the runtime's floors ------------------------------------------------------------------
 if [ "${SKIP_FLOOR:-}" != 1 ]; then
-  FLOOR_PORT="$(free_port)"
-  taskset -c "$SERVER_CPU" "$BUN" scripts/bench/udp-floor.ts "$FLOOR_PORT" >"$WORK/floor.log" 2>&1 &
-  FLOOR_PID=$!
-  PIDS+=("$FLOOR_PID")
-  for _ in $(seq 1 100); do grep -q listening "$WORK/floor.log" && break; sleep 0.1; done
-  taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$FLOOR_PORT" -d "$WORK/hot.txt" -l "$WARMUP" -c 8 -q 500 -t 2 >/dev/null 2>&1
-  ratios=()
-  for ((round = 1; round <= ROUNDS; round++)); do
-    read -r fc _fq fcpu _fl <<<"$(run_perf "$FLOOR_PID" "$FLOOR_PORT" "$WORK/hot.txt")"
-    read -r nc _nq ncpu _nl <<<"$(run_perf "$NSD_PID" "$NSD_PORT" "$WORK/hot.txt")"
-    ratios+=("$(ratio_of "$fc" "$fcpu" "$nc" "$ncpu")")
+  for floor in bun ffi; do
+    FLOOR_PORT="$(free_port)"
+    taskset -c "$SERVER_CPU" "$BUN" scripts/bench/udp-floor.ts "$FLOOR_PORT" "$floor" >"$WORK/floor.log" 2>&1 &
+    FLOOR_PID=$!
+    PIDS+=("$FLOOR_PID")
+    for _ in $(seq 1 100); do grep -q listening "$WORK/floor.log" && break; sleep 0.1; done
+    taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$FLOOR_PORT" -d "$WORK/hot.txt" -l "$WARMUP" -c 8 -q 500 -t 2 >/dev/null 2>&1
+    ratios=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+      read -r fc _fq fcpu _fl <<<"$(run_perf "$FLOOR_PID" "$FLOOR_PORT" "$WORK/hot.txt")"
+      read -r nc _nq ncpu _nl <<<"$(run_perf "$NSD_PID" "$NSD_PORT" "$WORK/hot.txt")"
+      ratios+=("$(ratio_of "$fc" "$fcpu" "$nc" "$ncpu")")
+    done
+    kill "$FLOOR_PID"
+    wait "$FLOOR_PID" 2>/dev/null || true
+    echo "floor: UDP echo without DNS work over the $floor path / NSD, hot mix: median ratio $(printf '%s\n' "${ratios[@]}" | median) (rounds: ${ratios[*]})"
   done
-  kill "$FLOOR_PID"
-  wait "$FLOOR_PID" 2>/dev/null || true
-  echo "runtime floor (Bun UDP echo, no DNS work) / NSD, hot mix: median ratio $(printf '%s\n' "${ratios[@]}" | median) (rounds: ${ratios[*]})"
 fi
 
 # --- open loop (ipkeep) ------------------------------------------------------------------
