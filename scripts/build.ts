@@ -21,6 +21,8 @@ function compile(outfile: string, target?: string): boolean {
   const args = [
     "build",
     "src/main.ts",
+    // The DNS thread's entry (new Worker(new URL("./udp-worker.ts", import.meta.url))).
+    "src/dns/udp-worker.ts",
     "--compile",
     "--minify",
     "--sourcemap=none",

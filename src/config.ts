@@ -39,6 +39,7 @@ export const OPTIONS = {
   notify: { kind: "list", default: [] },
   "tsig-key": { kind: "list", default: [] },
   resolver: { kind: "string", default: null },
+  "dns-thread": { kind: "boolean", default: true },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -72,6 +73,8 @@ export interface Config {
   tsigKey: string[];
   /** host:port of the resolver asked for delegation checks; null: the system's (/etc/resolv.conf). */
   resolver: string | null;
+  /** Answer UDP in a thread of its own (where Bun and Linux allow; the default). */
+  dnsThread: boolean;
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -172,6 +175,7 @@ export function resolveConfig(
     notify: out.notify as string[],
     tsigKey: out.tsigKey as string[],
     resolver: (out.resolver as string | null) ?? null,
+    dnsThread: out.dnsThread as boolean,
     configFile,
   };
 }

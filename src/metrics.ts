@@ -24,11 +24,28 @@ export const RCODES = [
 export const UPDATE_RESULTS = ["good", "nochg", "badauth", "notfqdn", "nohost", "numhost", "abuse", "badagent", "dnserr", "911", "other"] as const;
 const HTTP_STATUSES = [200, 201, 204, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 429, 500, 502, 503];
 
+const DNS_CELLS = RCODES.length * DNS_TYPES.length;
+
 export class DnsCounters {
+  /** Bytes of the shared memory a counter set for another thread needs. */
+  static readonly BYTES = (DNS_CELLS + 1) * 8;
   /** [rcode * DNS_TYPES.length + typeIndex] */
-  readonly responses = new Float64Array(RCODES.length * DNS_TYPES.length);
+  readonly responses: Float64Array;
+  private readonly cells: Float64Array;
+
+  /** `shared`: memory another thread counts into (the DNS thread's counters, read here). */
+  constructor(shared?: SharedArrayBuffer) {
+    this.cells = new Float64Array(shared ?? new ArrayBuffer(DnsCounters.BYTES));
+    this.responses = this.cells.subarray(0, DNS_CELLS);
+  }
+
   /** Packets we did not answer at all (too short to reply to, responses, handler dropped). */
-  dropped = 0;
+  get dropped(): number {
+    return this.cells[DNS_CELLS]!;
+  }
+  set dropped(v: number) {
+    this.cells[DNS_CELLS] = v;
+  }
 
   /**
    * Counts one handled query from its wire bytes and our reply. Reads the question type by
@@ -88,6 +105,8 @@ export const HTTP_STATUS_LABELS = [...HTTP_STATUSES.map(String), "other"];
 /** The process-wide registry: one per process is what Prometheus expects from a target. */
 export const metrics = {
   dns: new DnsCounters(),
+  /** Counters the DNS threads write (each thread alone writes its own); summed when read. */
+  dnsThreads: [] as DnsCounters[],
   updates: new LabeledCounter<string>(UPDATE_RESULTS, "other"),
   http: new LabeledCounter<string>(HTTP_STATUS_LABELS, "other"),
   /** Zone transfers served, by outcome (the AXFR path may count here). */
@@ -136,7 +155,12 @@ export class Exposition {
 /** The process counters; route code adds gauges read from the live state. */
 export function writeCounters(out: Exposition): void {
   out.family("ipkeep_dns_responses_total", "counter", "DNS responses sent, by response code and query type.");
-  const d = metrics.dns.responses;
+  const d = Float64Array.from(metrics.dns.responses);
+  let dropped = metrics.dns.dropped;
+  for (const c of metrics.dnsThreads) {
+    for (let i = 0; i < d.length; i++) d[i]! += c.responses[i]!;
+    dropped += c.dropped;
+  }
   for (let r = 0; r < RCODES.length; r++) {
     for (let t = 0; t < DNS_TYPES.length; t++) {
       const v = d[r * DNS_TYPES.length + t]!;
@@ -145,7 +169,7 @@ export function writeCounters(out: Exposition): void {
     }
   }
   out.family("ipkeep_dns_dropped_total", "counter", "DNS packets not answered (not a query, or too short to answer).");
-  out.sample("ipkeep_dns_dropped_total", {}, metrics.dns.dropped);
+  out.sample("ipkeep_dns_dropped_total", {}, dropped);
   out.family("ipkeep_updates_total", "counter", "Dynamic DNS update results, by result word.");
   for (const [k, v] of metrics.updates.entries()) out.sample("ipkeep_updates_total", { result: k }, v);
   out.family("ipkeep_http_responses_total", "counter", "HTTP responses, by status code.");

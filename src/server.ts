@@ -16,6 +16,7 @@ import { IpkeepError } from "./core/errors";
 import { UpdateLimits, updateLimitConfig } from "./core/limits";
 import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
+import type { ZoneData } from "./core/ports";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
 import { ResolverDelegationLookup } from "./dns/delegation";
@@ -28,7 +29,7 @@ import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
 import { log, redact } from "./log";
 import { writePidFile } from "./pidfile";
-import { countDns } from "./metrics";
+import { countDns, metrics } from "./metrics";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
 
@@ -125,7 +126,15 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     });
     const cache = new AnswerCache(() => live.zones.generation);
     const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
-    dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), { stream: transfers.stream });
+    // Changes made while the DNS thread starts reach it after its snapshot, latest per zone.
+    const early = new Map<number, ZoneData | null>();
+    live.onData = (id, data) => (dns ? dns.zoneChanged(id, data) : early.set(id, data));
+    dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), {
+      stream: transfers.stream,
+      thread: config.dnsThread ? { snapshot: () => live.snapshot(), onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
+    });
+    for (const [id, data] of early) dns.zoneChanged(id, data);
+    if (dns.threadCounters) metrics.dnsThreads.push(dns.threadCounters);
     notifier = new Notifier({
       zones: () => live.zones,
       targets: () => [...xfrConfig.notify, ...secondaryPeers(store).targets],
@@ -193,7 +202,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   const pruneTimer = setInterval(prune, HISTORY_PRUNE_MS);
   pruneTimer.unref?.();
 
-  for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
+  for (const l of dns.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp", udp: dns.threaded ? "thread" : "main" });
   for (const l of listeners) log("info", "http listening", { addr: formatListen(l.address) });
   for (const l of httpsListeners) log("info", "https listening", { addr: formatListen(l.address) });
   log("info", "zones loaded", { count: live.zones.size });
@@ -224,6 +233,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       notifier?.close();
       for (const l of [...listeners, ...httpsListeners]) l.stop();
       await dns!.close();
+      metrics.dnsThreads = metrics.dnsThreads.filter((c) => c !== dns!.threadCounters);
       store.close();
       removePidFile();
     },

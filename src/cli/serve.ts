@@ -24,6 +24,7 @@ export function registerServe(program: Command): void {
     .option("--notify <addr:port>", 'secondary to NOTIFY on every change, optionally "ADDR:PORT KEYNAME" to sign (repeatable)', collect)
     .option("--tsig-key <name:secret>", "TSIG key accepted for transfers, NAME:BASE64 (HMAC-SHA256; repeatable)", collect)
     .option("--resolver <addr:port>", "resolver asked for custom-domain delegation checks (default: /etc/resolv.conf)")
+    .option("--dns-thread <yes|no>", "answer UDP in a thread of its own (default yes; no: on the main thread, half the memory for zones)")
     .action(async (_opts: unknown, cmd: Command) => {
       const signals = stopOnSignal();
       let server: Awaited<ReturnType<typeof startServer>> | null = null;

@@ -17,6 +17,8 @@ export class LiveZones implements ChangeSink {
   readonly zones = new ZoneSet();
   /** Called after a zone was (re)loaded or dropped, e.g. to send NOTIFY. */
   onChange: (zoneId: number) => void = () => {};
+  /** Called with what was loaded (null: dropped) before onChange, e.g. for the DNS thread. */
+  onData: (zoneId: number, data: ZoneData | null) => void = () => {};
 
   constructor(
     private source: ZoneSource,
@@ -27,16 +29,26 @@ export class LiveZones implements ChangeSink {
     const data = this.source.zoneData(id, nowSeconds(this.clock));
     if (data) this.zones.set(buildZone(data));
     else this.zones.removeId(id);
+    this.onData(id, data);
+    this.onChange(id);
+  }
+
+  private drop(id: number): void {
+    this.zones.removeId(id);
+    this.onData(id, null);
     this.onChange(id);
   }
 
   zoneChanged(domainId: number): void {
     const row = this.source.serials().find((z) => z.id === domainId);
     if (row && row.served) this.load(domainId);
-    else if (this.zones.get(domainId)) {
-      this.zones.removeId(domainId);
-      this.onChange(domainId);
-    }
+    else if (this.zones.get(domainId)) this.drop(domainId);
+  }
+
+  /** What the served zones were built from, read afresh (to start the DNS thread with). */
+  snapshot(): ZoneData[] {
+    const now = nowSeconds(this.clock);
+    return this.zones.ids().flatMap((id) => this.source.zoneData(id, now) ?? []);
   }
 
   /** Loads what is new or changed and drops what is gone; returns the ids touched. */
@@ -54,8 +66,7 @@ export class LiveZones implements ChangeSink {
     }
     for (const id of this.zones.ids()) {
       if (!seen.has(id)) {
-        this.zones.removeId(id);
-        this.onChange(id);
+        this.drop(id);
         touched.push(id);
       }
     }

@@ -7,6 +7,9 @@
  */
 import dgram from "node:dgram";
 import net from "node:net";
+import type { ZoneData } from "../core/ports";
+import type { DnsCounters } from "../metrics";
+import type { UdpThread } from "./udp-thread";
 
 export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
 
@@ -26,6 +29,12 @@ export interface DnsServer {
   addresses: Listen[];
   /** Open TCP connections right now (for tests and metrics). */
   tcpConnections(): number;
+  /** UDP is answered by the DNS thread (options.thread), not by the handler on this thread. */
+  threaded: boolean;
+  /** What the DNS thread has answered (null without one). */
+  threadCounters: DnsCounters | null;
+  /** Hands a zone change to the DNS thread (a no-op without one). */
+  zoneChanged(id: number, data: ZoneData | null): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +46,13 @@ export interface DnsServerOptions {
   tcpMaxConnections?: number;
   /** Use node:dgram's own events even under Bun (tests of the Node path). */
   plainDgram?: boolean;
+  /**
+   * Answer UDP in a thread of its own (udp-worker.ts) from its own copy of the zones, where
+   * Bun and Linux allow it; the handler still answers what the thread hands back (signed
+   * queries, transfers) and all of TCP. Without it, or where it cannot run, the handler
+   * answers UDP on this thread.
+   */
+  thread?: { snapshot: () => ZoneData[]; onError?: (message: string) => void };
 }
 
 // Like NSD's socket buffers: a burst of queries waits in the kernel instead of dropping.
@@ -251,37 +267,85 @@ function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>, opts: Dn
   });
 }
 
+type FfiModule = typeof import("./ffi");
+
+/** The bun:ffi socket layer, when this runtime and platform have it. */
+async function loadFfi(): Promise<{ ffi: FfiModule; libc: NonNullable<ReturnType<FfiModule["loadLibc"]>> } | null> {
+  if (!process.versions.bun) return null;
+  try {
+    const ffi: FfiModule = await import("./ffi");
+    const libc = ffi.loadLibc();
+    return libc ? { ffi, libc } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Binds UDP and TCP on the same port for each listen address (port 0: one free port for both). */
 export async function startDns(listens: Listen[], handler: DnsHandler, opts: DnsServerOptions = {}): Promise<DnsServer> {
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];
   const addresses: Listen[] = [];
   const open = new Set<net.Socket>();
+  const native = opts.thread ? await loadFfi() : null;
+  /** Sockets bound through ffi, for the DNS thread: fd and listen address. */
+  const raw: { fd: number; listen: Listen }[] = [];
+  const bindRaw = (l: Listen): { fd: number; port: number } | null => {
+    const name = native?.ffi.sockaddr(l.host, l.port);
+    return native && name ? native.ffi.bindUdpSocket(native.libc, name, UDP_RECV_BUFFER) : null;
+  };
   for (const l of listens) {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const u = await bindUdp(l, handler, !!opts.plainDgram);
-      const port = u.address().port;
+      const r = bindRaw(l);
+      const u = r ? null : await bindUdp(l, handler, !!opts.plainDgram);
+      const port = r ? r.port : u!.address().port;
       try {
         const t = await bindTcp({ host: l.host, port }, handler, open, opts);
-        udp.push(u);
+        if (r) raw.push({ fd: r.fd, listen: { host: l.host, port } });
+        else udp.push(u!);
         tcp.push(t);
         addresses.push({ host: l.host, port });
         lastErr = undefined;
         break;
       } catch (e) {
-        u.close();
+        if (r) native!.libc.close(r.fd);
+        else u!.close();
         lastErr = e;
         if (l.port !== 0) break; // a fixed port taken by TCP: report it
       }
     }
     if (lastErr) throw lastErr;
   }
+  let thread: UdpThread | null = null;
+  if (raw.length && native && opts.thread) {
+    const { UdpThread } = await import("./udp-thread");
+    thread = await UdpThread.start({
+      libc: native.libc,
+      fds: raw.map((r) => r.fd),
+      snapshot: opts.thread.snapshot,
+      forward: (q, peer) => safeCall(handler, q, "udp", peer),
+      onError: opts.thread.onError,
+    });
+    if (!thread) {
+      // Served here after all, on the same ports.
+      for (const r of raw) {
+        native.libc.close(r.fd);
+        udp.push(await bindUdp(r.listen, handler, !!opts.plainDgram));
+      }
+      raw.length = 0;
+    }
+  }
   return {
     addresses,
     tcpConnections: () => open.size,
+    threaded: thread !== null,
+    threadCounters: thread?.counters ?? null,
+    zoneChanged: (id, data) => thread?.zoneChanged(id, data),
     close: async () => {
       for (const c of open) c.destroy();
+      await thread?.close();
+      for (const r of raw) native!.libc.close(r.fd);
       await Promise.all([
         ...udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
         ...tcp.map((s) => new Promise<void>((r) => s.close(() => r()))),

@@ -1,0 +1,129 @@
+/**
+ * The DNS thread: answers UDP queries on sockets the main thread bound, through
+ * recvmmsg/sendmmsg (ffi.ts), from its own copy of the zones. It blocks in poll() rather than
+ * in an event loop, so it reads zone changes synchronously: the main thread posts each one on
+ * a MessagePort and then bumps a shared counter; after every receive, before answering, the
+ * thread takes what the counter says is waiting. A query that arrives after an update was
+ * acknowledged over HTTP is therefore answered from the updated zone.
+ *
+ * What needs the main thread's state (TSIG keys, transfer ACLs) is not answered here: signed
+ * queries and AXFR/IXFR questions go to the main thread, which answers them on the same socket.
+ */
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { ptr } from "bun:ffi";
+import type { ZoneData } from "../core/ports";
+import { DnsCounters } from "../metrics";
+import { answer } from "./answer";
+import { AnswerCache } from "./cache";
+import { loadLibc, MmsgRing, MSG_DONTWAIT, POLLIN } from "./ffi";
+import { findTsig } from "./tsig";
+import { HEADER, questionEnd, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
+import { buildZone, ZoneSet } from "./zone";
+import { CTRL_CHANGES, CTRL_STOP, type ThreadInit, type ThreadEvent, type ZoneMessage } from "./udp-thread";
+
+/** How long the thread sleeps in poll() before it looks at the stop flag again. */
+const POLL_MS = 200;
+
+const init = workerData as ThreadInit;
+const post = (e: ThreadEvent, transfer?: ArrayBuffer[]) => parentPort!.postMessage(e, transfer ?? []);
+
+/** Signed queries and zone transfers: the main thread holds the keys and the ACLs. */
+function forMainThread(q: Uint8Array): boolean {
+  if (q.length < HEADER) return false;
+  if ((q[10]! | q[11]!) !== 0 && findTsig(q) !== null) return true;
+  if (u16(q, 4) !== 1) return false;
+  const qEnd = questionEnd(q);
+  if (qEnd < 0) return false;
+  const qtype = u16(q, qEnd - 4);
+  return qtype === TYPE_AXFR || qtype === TYPE_IXFR;
+}
+
+function run(): void {
+  const libc = loadLibc();
+  if (!libc) {
+    post({ kind: "failed", reason: "libc not available" });
+    return;
+  }
+  const ctrl = new Int32Array(init.ctrl);
+  const port = init.zones as MessagePort;
+  const zones = new ZoneSet();
+  const cache = new AnswerCache(() => zones.generation);
+  const answerUdp = cache.wrap((q) => answer(q, zones, { transport: "udp" }));
+  const counters = new DnsCounters(init.counters);
+  let applied = 0;
+
+  /** Takes every zone change the main thread has posted so far. */
+  const applyChanges = () => {
+    while (applied !== Atomics.load(ctrl, CTRL_CHANGES)) {
+      const m = receiveMessageOnPort(port);
+      if (!m) break; // posted but not yet visible: the next round takes it
+      applied++;
+      const { id, data } = m.message as ZoneMessage;
+      try {
+        if (data) zones.set(buildZone(data as ZoneData));
+        else zones.removeId(id);
+      } catch (e) {
+        // The main thread built the same data without error; keep serving what we have.
+        post({ kind: "error", message: `zone ${id}: ${(e as Error).message}` });
+      }
+    }
+  };
+
+  const fds = init.fds;
+  const rings = fds.map(() => new MmsgRing(libc));
+  // struct pollfd[]: fd, then events (low half) and revents (high half) of one 32-bit word.
+  const pollfds = new Int32Array(fds.length * 2);
+  fds.forEach((fd, i) => {
+    pollfds[2 * i] = fd;
+    pollfds[2 * i + 1] = POLLIN;
+  });
+  const pollAt = ptr(pollfds);
+
+  applyChanges();
+  post({ kind: "ready" });
+
+  let busy = false;
+  while (Atomics.load(ctrl, CTRL_STOP) === 0) {
+    // Under load the sockets are read back to back; poll() only when the last round was empty.
+    if (!busy) libc.poll(pollAt, fds.length, POLL_MS);
+    busy = false;
+    for (let s = 0; s < fds.length; s++) {
+      const ring = rings[s]!;
+      const fd = fds[s]!;
+      const n = ring.receive(fd, MSG_DONTWAIT);
+      if (n === 0) continue;
+      busy = true;
+      applyChanges();
+      for (let i = 0; i < n; i++) {
+        const len = ring.length(i);
+        if (len < 0) {
+          counters.dropped++;
+          continue;
+        }
+        const q = ring.recvData.subarray(i * MmsgRing.RECV_SLOT, i * MmsgRing.RECV_SLOT + len);
+        if (forMainThread(q)) {
+          const copy = q.slice();
+          const name = ring.name(i);
+          post({ kind: "query", fd, query: copy, name }, [copy.buffer as ArrayBuffer, name.buffer as ArrayBuffer]);
+          continue;
+        }
+        let reply: Uint8Array | null = null;
+        try {
+          reply = answerUdp(q, "udp", "");
+        } catch {
+          reply = null;
+        }
+        counters.count(q, reply);
+        if (reply) ring.queue(i, reply);
+      }
+      ring.flush(fd);
+    }
+  }
+  post({ kind: "stopped" });
+}
+
+try {
+  run();
+} catch (e) {
+  post({ kind: "failed", reason: (e as Error).message });
+}
