@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ZoneData } from "../../src/core/ports";
 import { answer } from "../../src/dns/answer";
 import { type DnsServer, type DnsServerOptions, startDns } from "../../src/dns/server";
+import { makeKey, signRequest } from "../../src/dns/tsig";
 import { buildZone, ZoneSet } from "../../src/dns/zone";
 import { frame, query, tcpAsk, tcpConnect, type TcpReader, udpAsk } from "../helpers/dns-client";
 
@@ -41,10 +42,13 @@ afterEach(async () => {
 const addressOf = (m: Buffer) => (packet.decode(m).answers ?? []).map((a) => (a as { data: unknown }).data);
 
 describe.each([
-  ["Bun's native socket, batched sends", false],
-  ["plain node:dgram", true],
-])("UDP (%s)", (_name, plainDgram) => {
-  const start = (opts: DnsServerOptions = {}, handler?: Handler) => startServer({ ...opts, plainDgram }, handler);
+  ["Bun's native socket, batched sends", "native"],
+  ["plain node:dgram", "plain"],
+  ["the DNS thread, recvmmsg/sendmmsg through bun:ffi", "thread"],
+])("UDP (%s)", (_name, mode) => {
+  // The thread answers from its own zones; the handler only gets what it hands back.
+  const thread = mode === "thread" ? { snapshot: () => [zoneData] } : undefined;
+  const start = (opts: DnsServerOptions = {}, handler?: Handler) => startServer({ ...opts, plainDgram: mode === "plain", thread }, handler);
 
   it("answers a query", async () => {
     const port = await start();
@@ -195,5 +199,90 @@ describe("TCP", () => {
       expect(addressOf(await udpAsk(port, query("home.dyn.example.com", "A", { id: i })))).toEqual(["203.0.113.10"]);
     }
     expect(server!.tcpConnections()).toBeLessThanOrEqual(200);
+  });
+});
+
+describe("the DNS thread", () => {
+  const withAddress = (ip: string, serial: number): ZoneData => ({ ...zoneData, serial, hosts: [{ ...zoneData.hosts[0]!, ipv4: ip }] });
+  const handed: { query: Uint8Array; transport: string; peer: string }[] = [];
+  const mainThread = (q: Uint8Array, t: "udp" | "tcp", peer: string) => {
+    handed.push({ query: q, transport: t, peer });
+    return answer(q, zones, { transport: t });
+  };
+  const startThreaded = async (host = "127.0.0.1") => {
+    handed.length = 0;
+    server = await startDns([{ host, port: 0 }], mainThread, { thread: { snapshot: () => [zoneData] } });
+    expect(server.threaded).toBe(true);
+    return server.addresses[0]!.port;
+  };
+
+  it("answers every query after a zone change from the changed zone", async () => {
+    const port = await startThreaded();
+    expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
+    for (let i = 1; i <= 50; i++) {
+      server!.zoneChanged(1, withAddress(`198.51.100.${i}`, 7 + i));
+      expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual([`198.51.100.${i}`]);
+    }
+    server!.zoneChanged(1, null);
+    expect((await udpAsk(port, query("home.dyn.example.com")))[3]! & 0x0f).toBe(5); // REFUSED
+    expect(handed).toEqual([]);
+  });
+
+  it("hands signed queries and transfers to the main thread, which answers on the same socket", async () => {
+    const port = await startThreaded();
+    const key = makeKey("k.example.", Buffer.alloc(32, 1).toString("base64"));
+    const signed = signRequest(query("dyn.example.com", "SOA"), key, Math.floor(Date.now() / 1000)).message;
+    const reply = await udpAsk(port, signed);
+    expect(reply.readUInt16BE(0)).toBe(4242);
+    await udpAsk(port, query("dyn.example.com", "AXFR"));
+    expect(handed.map((h) => [h.transport, h.peer])).toEqual([
+      ["udp", "127.0.0.1"],
+      ["udp", "127.0.0.1"],
+    ]);
+    expect(Buffer.from(handed[0]!.query)).toEqual(Buffer.from(signed));
+  });
+
+  it("serves IPv6 and gives the main thread the client's address", async () => {
+    server = await startDns([{ host: "::1", port: 0 }], mainThread, { thread: { snapshot: () => [zoneData] } });
+    expect(server.threaded).toBe(true);
+    const port = server.addresses[0]!.port;
+    const ask = (msg: Uint8Array) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const s = createSocket("udp6");
+        const t = setTimeout(() => (s.close(), reject(new Error("udp6 timeout"))), 2000);
+        s.on("message", (m) => (clearTimeout(t), s.close(), resolve(m)));
+        s.send(msg, port, "::1");
+      });
+    expect(addressOf(await ask(query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
+    handed.length = 0;
+    await ask(query("dyn.example.com", "AXFR"));
+    expect(handed.map((h) => h.peer)).toEqual(["::1"]);
+  });
+
+  it("counts what it answers, and survives garbage and datagrams of every size", async () => {
+    const port = await startThreaded();
+    const junk = [new Uint8Array(0), new Uint8Array(5), new Uint8Array(12), new Uint8Array(4000).fill(0xc0), new Uint8Array(60_000).fill(7)];
+    for (const b of junk) {
+      const s = createSocket("udp4");
+      await new Promise<void>((r) => s.send(b, port, "127.0.0.1", () => r()));
+      s.close();
+    }
+    const big = Buffer.concat([query("home.dyn.example.com"), Buffer.alloc(30_000)]);
+    await udpAsk(port, big).catch(() => null);
+    for (let i = 0; i < 3; i++) await udpAsk(port, query("home.dyn.example.com"));
+    expect(server!.threadCounters!.get("NOERROR", "A")).toBeGreaterThanOrEqual(3);
+    expect(server!.threadCounters!.dropped).toBeGreaterThanOrEqual(3);
+  });
+
+  it("lets its port go when closed", async () => {
+    const port = await startThreaded();
+    await server!.close();
+    server = null;
+    const s = createSocket("udp4");
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.bind(port, "127.0.0.1", () => resolve());
+    });
+    s.close();
   });
 });
