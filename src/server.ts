@@ -80,6 +80,8 @@ export interface RunningServer {
   http: Listen[];
   https: Listen[];
   dns: Listen[];
+  /** UDP is answered by the DNS thread (false: on the main thread, --dns-thread no or fallback). */
+  udpThread: boolean;
   store: Store;
   live: LiveZones;
   /** Re-reads TLS certificates (SIGHUP); a failure keeps the old ones and is logged. */
@@ -100,6 +102,11 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     throw e;
   }
 
+  let dns: DnsServer | null = null;
+  // Every zone as loaded, until the DNS thread has it (see below).
+  const early = new Map<number, ZoneData | null>();
+  live.onData = (id, data) => (dns ? dns.zoneChanged(id, data) : early.set(id, data));
+
   if (config.demo && store.domains.list().length === 0) {
     createZone({ store, platform, changes: live }, { name: DEMO_ZONE, nameservers: [{ name: `ns1.${DEMO_ZONE}`, ipv4: "127.0.0.1", ipv6: null }] });
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
@@ -114,7 +121,6 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   expiry.reschedule();
   const changes = { zoneChanged: (id: number) => live.zoneChanged(id), expiresAt: (at: number) => expiry.consider(at) };
 
-  let dns: DnsServer | null = null;
   let notifier: Notifier | null = null;
   const listeners: Listener[] = [];
   const httpsListeners: HttpsListener[] = [];
@@ -126,14 +132,19 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     });
     const cache = new AnswerCache(() => live.zones.generation);
     const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
-    // Changes made while the DNS thread starts reach it after its snapshot, latest per zone.
-    const early = new Map<number, ZoneData | null>();
-    live.onData = (id, data) => (dns ? dns.zoneChanged(id, data) : early.set(id, data));
+    // The DNS thread starts from what was loaded above (handed over, not read twice); what
+    // changes while it starts reaches it afterwards, latest per zone.
+    const handOver = () => {
+      const data = [...early.values()].filter((d) => d !== null);
+      early.clear();
+      return data;
+    };
     dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), {
       stream: transfers.stream,
-      thread: config.dnsThread ? { snapshot: () => live.snapshot(), onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
+      thread: config.dnsThread ? { snapshot: handOver, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
     });
     for (const [id, data] of early) dns.zoneChanged(id, data);
+    early.clear();
     if (dns.threadCounters) metrics.dnsThreads.push(dns.threadCounters);
     notifier = new Notifier({
       zones: () => live.zones,
@@ -212,6 +223,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     http: listeners.map((l) => l.address),
     https: httpsListeners.map((l) => l.address),
     dns: dns.addresses,
+    udpThread: dns.threaded,
     store,
     live,
     reloadTls() {
