@@ -56,7 +56,7 @@ export interface Listener {
 }
 
 export function listenHttp(l: Listen, app: AppLike): Listener {
-  const server = Bun.serve({ hostname: l.host, port: l.port, maxRequestBodySize: MAX_BODY, fetch: fetchFor(app, "http") });
+  const server = Bun.serve({ hostname: l.host, port: l.port, ipv6Only: l.host.includes(":"), maxRequestBodySize: MAX_BODY, fetch: fetchFor(app, "http") });
   return { address: { host: l.host, port: server.port ?? l.port }, stop: () => server.stop(true) };
 }
 
@@ -77,7 +77,7 @@ function readTls(files: TlsFiles): { cert: string; key: string } {
 export function listenHttps(l: Listen, app: AppLike, files: TlsFiles): HttpsListener {
   const fetch = fetchFor(app, "https");
   const bind = (port: number) =>
-    Bun.serve({ hostname: l.host, port, reusePort: true, maxRequestBodySize: MAX_BODY, tls: readTls(files), fetch });
+    Bun.serve({ hostname: l.host, port, ipv6Only: l.host.includes(":"), reusePort: true, maxRequestBodySize: MAX_BODY, tls: readTls(files), fetch });
   let server = bind(l.port);
   const address = { host: l.host, port: server.port ?? l.port };
   return {

@@ -132,16 +132,19 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     });
     const cache = new AnswerCache(() => live.zones.generation);
     const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
-    // The DNS thread starts from what was loaded above (handed over, not read twice); what
-    // changes while it starts reaches it afterwards, latest per zone.
-    const handOver = () => {
+    // The DNS thread starts from what was loaded above (handed over, not read twice; a
+    // restarted thread reads afresh); what changes while it starts reaches it afterwards.
+    let handedOver = false;
+    const snapshot = () => {
+      if (handedOver) return live.snapshot();
+      handedOver = true;
       const data = [...early.values()].filter((d) => d !== null);
       early.clear();
       return data;
     };
     dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), {
       stream: transfers.stream,
-      thread: config.dnsThread ? { snapshot: handOver, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
+      thread: config.dnsThread ? { snapshot, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
     });
     for (const [id, data] of early) dns.zoneChanged(id, data);
     early.clear();

@@ -3,12 +3,11 @@
  * of a query and sends it back). Whatever CPU one costs per packet, a server on the same I/O
  * path cannot go below it.
  *   bun: Bun's UDP socket, replies batched with sendMany as src/dns/server.ts does.
- *   ffi: the socket driven through bun:ffi, 64 datagrams per recvmmsg and per sendmmsg, no
- *        JavaScript object per packet; it blocks in recvmmsg (no event loop), so it shows what
- *        a DNS worker thread on this path could reach, not something ipkeep does today.
+ *   ffi: ipkeep's DNS thread's I/O (src/dns/ffi.ts): poll, then recvmmsg/sendmmsg through
+ *        bun:ffi, 64 datagrams per call, one JavaScript view per packet.
  * Usage: node_modules/.bin/bun scripts/bench/udp-floor.ts PORT [bun|ffi]   (ffi: Linux x86-64)
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { bindUdpSocket, loadLibc, MmsgRing, serveSockets, sockaddr } from "../../src/dns/ffi";
 
 const port = Number(process.argv[2]);
 const mode = process.argv[3] ?? "bun";
@@ -38,49 +37,18 @@ if (mode === "bun") {
   });
   console.log(`listening on 127.0.0.1:${socket.port}`);
 } else {
-  const { symbols: libc } = dlopen("libc.so.6", {
-    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-    recvmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-    sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
-  });
-  const N = 64;
-  const SIZE = 1232;
-  const MSG_WAITFORONE = 0x10000;
-  const fd = libc.socket(2, 2, 0); // AF_INET, SOCK_DGRAM
-  const sin = new Uint8Array(16); // sockaddr_in 127.0.0.1:port
-  sin.set([2, 0, port >> 8, port & 0xff, 127, 0, 0, 1]);
-  if (fd < 0 || libc.bind(fd, ptr(sin), 16) !== 0) throw new Error(`cannot bind 127.0.0.1:${port}`);
-  // struct mmsghdr[N] (64 bytes each: msghdr + msg_len), one iovec and one sockaddr each.
-  const data = new Uint8Array(N * SIZE);
-  const names = new Uint8Array(N * 16);
-  const iov = new BigUint64Array(N * 2);
-  const hdr = new BigUint64Array(N * 8);
-  const hdr32 = new Uint32Array(hdr.buffer);
-  const dataAt = BigInt(ptr(data));
-  const namesAt = BigInt(ptr(names));
-  const iovAt = BigInt(ptr(iov));
-  for (let i = 0; i < N; i++) {
-    iov[2 * i] = dataAt + BigInt(i * SIZE);
-    iov[2 * i + 1] = BigInt(SIZE);
-    hdr[8 * i] = namesAt + BigInt(i * 16); // msg_name
-    hdr32[16 * i + 2] = 16; // msg_namelen
-    hdr[8 * i + 2] = iovAt + BigInt(i * 16); // msg_iov
-    hdr[8 * i + 3] = 1n; // msg_iovlen
-  }
-  const hdrAt = ptr(hdr);
+  // ipkeep's own UDP layer (src/dns/ffi.ts), as the DNS thread runs it, minus the DNS work.
+  const libc = loadLibc();
+  if (!libc) throw new Error("bun:ffi socket layer not available here");
+  const { fd } = bindUdpSocket(libc, sockaddr("127.0.0.1", port)!, 2 * 1024 * 1024);
   console.log(`listening on 127.0.0.1:${port}`);
-  for (;;) {
-    const n = libc.recvmmsg(fd, hdrAt, N, MSG_WAITFORONE, null);
-    if (n <= 0) continue;
+  serveSockets(libc, [fd], () => false, (ring, n) => {
     for (let i = 0; i < n; i++) {
-      data[i * SIZE + 2] = data[i * SIZE + 2]! | 0x80;
-      iov[2 * i + 1] = BigInt(hdr32[16 * i + 14]!); // reply length = msg_len
+      const len = ring.length(i);
+      if (len < 0) continue;
+      const q = ring.recvData.subarray(i * MmsgRing.RECV_SLOT, i * MmsgRing.RECV_SLOT + len);
+      q[2] = q[2]! | 0x80;
+      ring.queue(i, q);
     }
-    libc.sendmmsg(fd, hdrAt, n, 0);
-    for (let i = 0; i < n; i++) {
-      iov[2 * i + 1] = BigInt(SIZE);
-      hdr32[16 * i + 2] = 16;
-    }
-  }
+  });
 }

@@ -21,6 +21,9 @@ export const AF_INET6 = 10;
 const SOCK_DGRAM = 2;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
+const IPPROTO_IPV6 = 41;
+const IPV6_V6ONLY = 26;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_TRUNC = 0x20;
 export const POLLIN = 1;
@@ -96,8 +99,11 @@ export interface BoundSocket {
 export function bindUdpSocket(libc: Libc, name: Uint8Array, recvBuffer: number): BoundSocket {
   const fd = libc.socket(name[0]!, SOCK_DGRAM, 0);
   if (fd < 0) throw new Error("socket() failed");
+  // As NSD does: past net.core.rmem_max where we may (CAP_NET_ADMIN), else up to it.
   const int = new Int32Array([recvBuffer]);
-  libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, ptr(int), 4);
+  if (libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, ptr(int), 4) !== 0) libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, ptr(int), 4);
+  // IPv6 alone on an IPv6 address, as node:dgram is asked to (see parseListen in server.ts).
+  if (name[0] === AF_INET6) libc.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ptr(new Int32Array([1])), 4);
   if (libc.bind(fd, ptr(name), name.length) !== 0) {
     libc.close(fd);
     const e = new Error("bind: address in use or not available") as Error & { code: string };
@@ -211,6 +217,42 @@ export class MmsgRing {
     while (i < total) {
       const sent = this.libc.sendmmsg(fd, (this.sendHdrAt + 64 * i) as Pointer, total - i, 0);
       i += sent > 0 ? sent : 1;
+    }
+  }
+}
+
+/**
+ * Serves bound sockets until `stop()` says so: sleeps in poll() while every socket is idle
+ * (waking every pollMs to ask stop()), reads them back to back while any is busy. For each
+ * receive, `batch(ring, n, fd)` handles the n datagrams and queues answers on the ring, which
+ * are then sent in one sendmmsg. Used by the DNS thread and by the benchmark's floor.
+ */
+export function serveSockets(
+  libc: Libc,
+  fds: number[],
+  stop: () => boolean,
+  batch: (ring: MmsgRing, n: number, fd: number) => void,
+  pollMs = 200,
+): void {
+  const rings = fds.map(() => new MmsgRing(libc));
+  // struct pollfd[]: fd, then events (low half) and revents (high half) of one 32-bit word.
+  const pollfds = new Int32Array(fds.length * 2);
+  fds.forEach((fd, i) => {
+    pollfds[2 * i] = fd;
+    pollfds[2 * i + 1] = POLLIN;
+  });
+  const pollAt = ptr(pollfds);
+  let busy = false;
+  while (!stop()) {
+    if (!busy) libc.poll(pollAt, fds.length, pollMs);
+    busy = false;
+    for (let s = 0; s < fds.length; s++) {
+      const ring = rings[s]!;
+      const n = ring.receive(fds[s]!, MSG_DONTWAIT);
+      if (n === 0) continue;
+      busy = true;
+      batch(ring, n, fds[s]!);
+      ring.flush(fds[s]!);
     }
   }
 }

@@ -45,6 +45,12 @@ export class LiveZones implements ChangeSink {
     else if (this.zones.get(domainId)) this.drop(domainId);
   }
 
+  /** What the served zones are built from, read afresh (to restart the DNS thread with). */
+  snapshot(): ZoneData[] {
+    const now = nowSeconds(this.clock);
+    return this.zones.ids().flatMap((id) => this.source.zoneData(id, now) ?? []);
+  }
+
   /** Loads what is new or changed and drops what is gone; returns the ids touched. */
   sync(): number[] {
     const touched: number[] = [];

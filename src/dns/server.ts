@@ -8,7 +8,7 @@
 import dgram from "node:dgram";
 import net from "node:net";
 import type { ZoneData } from "../core/ports";
-import type { DnsCounters } from "../metrics";
+import type { DnsCounters } from "./counters";
 import type { UdpThread } from "./udp-thread";
 
 export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
@@ -66,6 +66,10 @@ const TCP_MAX_CONNECTIONS = 200;
 // so one connection cannot make us buffer without limit (an AXFR may exceed this once).
 const TCP_WRITE_HIGH_WATER = 1024 * 1024;
 
+/**
+ * An IPv6 address listens for IPv6 alone (IPV6_V6ONLY, as NSD binds): "0.0.0.0:53" and
+ * "[::]:53" side by side is how both families are served, and neither takes the other's port.
+ */
 export function parseListen(spec: string, defaultPort: number): Listen {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:]+):(\d+)$/.exec(spec);
   if (m) return { host: m[1]!, port: Number(m[2]) };
@@ -151,7 +155,8 @@ function serveNative(native: NativeUdp, handler: DnsHandler): void {
 
 function bindUdp(l: Listen, handler: DnsHandler, plain: boolean): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket({ type: l.host.includes(":") ? "udp6" : "udp4", reuseAddr: false, recvBufferSize: UDP_RECV_BUFFER });
+    const v6 = l.host.includes(":");
+    const sock = dgram.createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: false, recvBufferSize: UDP_RECV_BUFFER });
     let bound = false;
     // After binding, socket errors (ICMP port unreachable surfacing as ECONNREFUSED, ...) are
     // about one client: never fatal.
@@ -259,7 +264,7 @@ function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>, opts: Dn
       }
     });
     server.once("error", reject);
-    server.listen(l.port, l.host, () => {
+    server.listen({ port: l.port, host: l.host, ipv6Only: l.host.includes(":") }, () => {
       server.removeListener("error", reject);
       server.on("error", () => {});
       resolve(server);

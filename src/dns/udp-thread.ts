@@ -5,7 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ZoneData } from "../core/ports";
-import { DnsCounters } from "../metrics";
+import { DnsCounters } from "./counters";
 import type { Libc } from "./ffi";
 import { peerOf, sendTo } from "./ffi";
 
@@ -46,7 +46,7 @@ const START_TIMEOUT_MS = 15_000;
 export interface UdpThreadOptions {
   libc: Libc;
   fds: number[];
-  /** The zones to start with (read when the thread is ready for them). */
+  /** The zones to start with, read again whenever the thread is restarted. */
   snapshot: () => ZoneData[];
   /** Answers a query the thread handed back; the reply goes out on the same socket. */
   forward: (query: Uint8Array, peer: string) => Uint8Array | null;
@@ -54,98 +54,130 @@ export interface UdpThreadOptions {
   onError?: (message: string) => void;
 }
 
+/** One run of the thread: a worker, its control block and the port its zones come by. */
+interface Run {
+  worker: Worker;
+  ctrl: Int32Array;
+  zonePort: MessagePort;
+  exited: Promise<void>;
+}
+
+/** A thread that stops on its own is started again after this long (doubling up to the cap). */
+const RESTART_MS = 500;
+const RESTART_MAX_MS = 30_000;
+
 export class UdpThread {
   readonly counters: DnsCounters;
-  private readonly ctrl: Int32Array;
-  private readonly zonePort: MessagePort;
-  private exited: Promise<void>;
+  private readonly countersMemory = new SharedArrayBuffer(DnsCounters.BYTES);
+  private run: Run | null = null;
+  private closing = false;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private restartMs = RESTART_MS;
 
-  private constructor(
-    private readonly worker: Worker,
-    ctrl: SharedArrayBuffer,
-    counters: SharedArrayBuffer,
-    zonePort: MessagePort,
-  ) {
-    this.ctrl = new Int32Array(ctrl);
-    this.counters = new DnsCounters(counters);
-    this.zonePort = zonePort;
-    this.exited = new Promise((resolve) => worker.once("exit", () => resolve()));
+  private constructor(private readonly opts: UdpThreadOptions) {
+    this.counters = new DnsCounters(this.countersMemory);
   }
 
   /** The thread serving `fds`, or null when it could not start (the caller serves UDP itself). */
   static async start(opts: UdpThreadOptions): Promise<UdpThread | null> {
+    const thread = new UdpThread(opts);
+    if (await thread.launch()) return thread;
+    await thread.close();
+    return null;
+  }
+
+  /** Starts a worker on the sockets with the zones as they are now; true once it serves. */
+  private launch(): Promise<boolean> {
+    const { opts } = this;
     const ctrl = new SharedArrayBuffer(8);
-    const counters = new SharedArrayBuffer(DnsCounters.BYTES);
     const channel = new MessageChannel();
-    const init: ThreadInit = { fds: opts.fds, ctrl, counters, zones: channel.port2 };
+    const init: ThreadInit = { fds: opts.fds, ctrl, counters: this.countersMemory, zones: channel.port2 };
     let worker: Worker;
     try {
       worker = new Worker(workerEntry(), { workerData: init, transferList: [channel.port2 as never] });
     } catch (e) {
       opts.onError?.(`cannot start the DNS thread: ${(e as Error).message}`);
-      return null;
+      return Promise.resolve(false);
     }
-    const thread = new UdpThread(worker, ctrl, counters, channel.port1);
+    const run: Run = { worker, ctrl: new Int32Array(ctrl), zonePort: channel.port1, exited: new Promise((r) => worker.once("exit", () => r())) };
+    this.run = run;
     // Zones posted before the thread runs wait on the port; it takes them before its first answer.
-    for (const data of opts.snapshot()) thread.zoneChanged(data.id, data);
-    const ok = await new Promise<boolean>((resolve) => {
+    for (const data of opts.snapshot()) this.zoneChanged(data.id, data);
+    return new Promise<boolean>((resolve) => {
+      let ready = false;
       const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
       worker.on("message", (e: ThreadEvent) => {
         switch (e.kind) {
           case "ready":
             clearTimeout(timer);
+            ready = true;
             resolve(true);
             break;
           case "failed":
-            clearTimeout(timer);
             opts.onError?.(`the DNS thread failed: ${e.reason}`);
-            resolve(false);
             break;
           case "error":
             opts.onError?.(e.message);
             break;
           case "query":
-            thread.answerForwarded(opts, e);
+            this.answerForwarded(e);
             break;
         }
       });
-      worker.once("error", (err: Error) => {
+      worker.once("error", (err: Error) => opts.onError?.(`the DNS thread failed: ${err.message}`));
+      worker.once("exit", () => {
         clearTimeout(timer);
-        opts.onError?.(`the DNS thread failed: ${err.message}`);
-        resolve(false);
+        run.zonePort.close();
+        if (!ready) resolve(false);
+        else if (!this.closing && this.run === run) this.restart();
       });
-      worker.once("exit", () => resolve(false));
     });
-    if (!ok) {
-      await thread.close();
-      return null;
-    }
-    return thread;
   }
 
-  private answerForwarded(opts: UdpThreadOptions, e: Extract<ThreadEvent, { kind: "query" }>): void {
+  /** The thread stopped without being asked: queries wait in the socket until it is back. */
+  private restart(): void {
+    this.run = null;
+    this.opts.onError?.(`the DNS thread stopped; starting it again in ${this.restartMs} ms`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      void this.launch().then((ok) => {
+        if (ok) this.restartMs = RESTART_MS;
+        else if (!this.closing) {
+          this.restartMs = Math.min(this.restartMs * 2, RESTART_MAX_MS);
+          this.restart();
+        }
+      });
+    }, this.restartMs);
+  }
+
+  private answerForwarded(e: Extract<ThreadEvent, { kind: "query" }>): void {
     let reply: Uint8Array | null = null;
     try {
-      reply = opts.forward(e.query, peerOf(e.name));
+      reply = this.opts.forward(e.query, peerOf(e.name));
     } catch {
       reply = null;
     }
-    if (reply) sendTo(opts.libc, e.fd, reply, e.name);
+    if (reply) sendTo(this.opts.libc, e.fd, reply, e.name);
   }
 
   /** A zone was (re)loaded (data) or dropped (null): the thread takes it before its next answer. */
   zoneChanged(id: number, data: ZoneData | null): void {
+    const run = this.run;
+    if (!run) return; // restarting: the next run starts from a fresh snapshot
     const m: ZoneMessage = { id, data };
-    this.zonePort.postMessage(m);
-    Atomics.add(this.ctrl, CTRL_CHANGES, 1);
+    run.zonePort.postMessage(m);
+    Atomics.add(run.ctrl, CTRL_CHANGES, 1);
   }
 
   /** Stops the thread (it notices within its poll interval); the sockets stay the caller's. */
   async close(): Promise<void> {
-    Atomics.store(this.ctrl, CTRL_STOP, 1);
-    const late = setTimeout(() => void this.worker.terminate(), 2_000);
-    await this.exited;
+    this.closing = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const run = this.run;
+    if (!run) return;
+    Atomics.store(run.ctrl, CTRL_STOP, 1);
+    const late = setTimeout(() => void run.worker.terminate(), 2_000);
+    await run.exited;
     clearTimeout(late);
-    this.zonePort.close();
   }
 }

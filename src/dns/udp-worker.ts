@@ -10,12 +10,11 @@
  * queries and AXFR/IXFR questions go to the main thread, which answers them on the same socket.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { ptr } from "bun:ffi";
 import type { ZoneData } from "../core/ports";
-import { DnsCounters } from "../metrics";
+import { DnsCounters } from "./counters";
 import { answer } from "./answer";
 import { AnswerCache } from "./cache";
-import { loadLibc, MmsgRing, MSG_DONTWAIT, POLLIN } from "./ffi";
+import { loadLibc, MmsgRing, serveSockets } from "./ffi";
 import { findTsig } from "./tsig";
 import { HEADER, questionEnd, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
 import { buildZone, ZoneSet } from "./zone";
@@ -69,30 +68,15 @@ function run(): void {
     }
   };
 
-  const fds = init.fds;
-  const rings = fds.map(() => new MmsgRing(libc));
-  // struct pollfd[]: fd, then events (low half) and revents (high half) of one 32-bit word.
-  const pollfds = new Int32Array(fds.length * 2);
-  fds.forEach((fd, i) => {
-    pollfds[2 * i] = fd;
-    pollfds[2 * i + 1] = POLLIN;
-  });
-  const pollAt = ptr(pollfds);
-
   applyChanges();
   post({ kind: "ready" });
 
-  let busy = false;
-  while (Atomics.load(ctrl, CTRL_STOP) === 0) {
-    // Under load the sockets are read back to back; poll() only when the last round was empty.
-    if (!busy) libc.poll(pollAt, fds.length, POLL_MS);
-    busy = false;
-    for (let s = 0; s < fds.length; s++) {
-      const ring = rings[s]!;
-      const fd = fds[s]!;
-      const n = ring.receive(fd, MSG_DONTWAIT);
-      if (n === 0) continue;
-      busy = true;
+  serveSockets(
+    libc,
+    init.fds,
+    () => Atomics.load(ctrl, CTRL_STOP) !== 0,
+    (ring, n, fd) => {
+      // Changes posted before these queries arrived are served to them.
       applyChanges();
       for (let i = 0; i < n; i++) {
         const len = ring.length(i);
@@ -116,9 +100,9 @@ function run(): void {
         counters.count(q, reply);
         if (reply) ring.queue(i, reply);
       }
-      ring.flush(fd);
-    }
-  }
+    },
+    POLL_MS,
+  );
   post({ kind: "stopped" });
 }
 

@@ -274,6 +274,27 @@ describe("the DNS thread", () => {
     expect(server!.threadCounters!.dropped).toBeGreaterThanOrEqual(3);
   });
 
+  it("is started again when it stops on its own, from the zones as they are then", async () => {
+    const { bindUdpSocket, loadLibc, sockaddr } = await import("../../src/dns/ffi");
+    const { UdpThread } = await import("../../src/dns/udp-thread");
+    const libc = loadLibc()!;
+    const { fd, port } = bindUdpSocket(libc, sockaddr("127.0.0.1", 0)!, 1 << 20);
+    let current = zoneData;
+    const errors: string[] = [];
+    const thread = (await UdpThread.start({ libc, fds: [fd], snapshot: () => [current], forward: () => null, onError: (m) => errors.push(m) }))!;
+    try {
+      expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
+      current = withAddress("198.51.100.99", 99); // what the database says while the thread is down
+      await (thread as unknown as { run: { worker: { terminate(): Promise<number> } } }).run.worker.terminate();
+      // Asked while it is down: the query waits in the socket and is answered after the restart.
+      expect(addressOf(await udpAsk(port, query("home.dyn.example.com"), 5000))).toEqual(["198.51.100.99"]);
+      expect(errors.join("\n")).toMatch(/stopped; starting it again/);
+    } finally {
+      await thread.close();
+      libc.close(fd);
+    }
+  });
+
   it("lets its port go when closed", async () => {
     const port = await startThreaded();
     await server!.close();
@@ -284,5 +305,31 @@ describe("the DNS thread", () => {
       s.bind(port, "127.0.0.1", () => resolve());
     });
     s.close();
+  });
+});
+
+describe("IPv4 and IPv6 wildcards side by side (as the README's config has them)", () => {
+  it.each([
+    ["the DNS thread", { thread: { snapshot: () => [zoneData] } }],
+    ["the main thread", {}],
+  ])("0.0.0.0:P and [::]:P both bind and both answer (%s)", async (_name, opts: DnsServerOptions) => {
+    const handler = (q: Uint8Array, t: "udp" | "tcp") => answer(q, zones, { transport: t });
+    const v4 = await startDns([{ host: "0.0.0.0", port: 0 }], handler, opts);
+    const port = v4.addresses[0]!.port;
+    let v6: DnsServer | null = null;
+    try {
+      v6 = await startDns([{ host: "::", port }], handler, opts);
+      expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
+      const six = await new Promise<Buffer>((resolve, reject) => {
+        const s = createSocket("udp6");
+        const t = setTimeout(() => (s.close(), reject(new Error("udp6 timeout"))), 2000);
+        s.on("message", (m) => (clearTimeout(t), s.close(), resolve(m)));
+        s.send(query("home.dyn.example.com"), port, "::1");
+      });
+      expect(addressOf(six)).toEqual(["203.0.113.10"]);
+    } finally {
+      await v6?.close();
+      await v4.close();
+    }
   });
 });

@@ -57,3 +57,14 @@ describe("--dns-thread", () => {
     expect(nx).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("listening on 0.0.0.0 and [::] together", () => {
+  it("binds HTTP and DNS on both wildcards with the same ports", async () => {
+    const probe = await startServer(config({}));
+    const [http, dns] = [probe.http[0]!.port, probe.dns[0]!.port];
+    await probe.stop();
+    server = await startServer(config({ http: [`0.0.0.0:${http}`, `[::]:${http}`], dns: [`0.0.0.0:${dns}`, `[::]:${dns}`] }));
+    expect(server.dns.map((l) => l.port)).toEqual([dns, dns]);
+    for (const host of ["127.0.0.1", "[::1]"]) expect((await fetch(`http://${host}:${http}/metrics`)).status).toBe(200);
+  });
+});
