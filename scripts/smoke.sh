@@ -29,6 +29,12 @@ if [ "$ANSWER" != "203.0.113.77" ]; then
   echo "smoke: dig answered '$ANSWER'" >&2
   exit 1
 fi
+# UDP came from the DNS thread (its entry point is inside the executable).
+if ! grep -q 'msg="dns listening".*udp=thread' "$WORK/serve.log"; then
+  echo "smoke: UDP is not served by the DNS thread:" >&2
+  cat "$WORK/serve.log" >&2
+  exit 1
+fi
 HEALTH="$(curl -sS "http://127.0.0.1:$HTTP_PORT/api/v2/healthz")"
 case "$HEALTH" in
   *'"status":"ok"'*) ;;
@@ -37,4 +43,4 @@ esac
 kill -TERM "$PID"
 wait "$PID"
 PID=""
-echo "smoke: update answered '$BODY', dig answered '$ANSWER', clean shutdown"
+echo "smoke: update answered '$BODY', dig answered '$ANSWER' (DNS thread), clean shutdown"
