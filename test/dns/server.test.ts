@@ -296,7 +296,7 @@ describe("the DNS thread", () => {
     }
   });
 
-  it("answers while the main thread is busy (a long write, a password hash)", async () => {
+  it("answers while the main thread is busy (a commit and its fsync, say)", async () => {
     const port = await startThreaded();
     const dig = spawn("dig", ["@127.0.0.1", "-p", String(port), "home.dyn.example.com", "A", "+short", "+time=1", "+tries=1"]);
     let out = "";
