@@ -13,6 +13,13 @@ import { peerOf, sendTo } from "./ffi";
 export const CTRL_STOP = 0;
 /** Zone messages posted so far (bumped after each post). */
 export const CTRL_CHANGES = 1;
+/** Queries handed to the main thread and not answered yet. */
+export const CTRL_HANDED = 2;
+/**
+ * Beyond this many, further queries for the main thread are dropped, as a full socket buffer
+ * would drop them: a flood of (fake) signed queries must not queue messages without bound.
+ */
+export const MAX_HANDED = 256;
 
 export interface ThreadInit {
   fds: number[];
@@ -89,7 +96,7 @@ export class UdpThread {
   /** Starts a worker on the sockets with the zones as they are now; true once it serves. */
   private launch(): Promise<boolean> {
     const { opts } = this;
-    const ctrl = new SharedArrayBuffer(8);
+    const ctrl = new SharedArrayBuffer(16);
     const channel = new MessageChannel();
     const init: ThreadInit = { fds: opts.fds, ctrl, counters: this.countersMemory, zones: channel.port2 };
     let worker: Worker;
@@ -121,6 +128,7 @@ export class UdpThread {
             break;
           case "query":
             this.answerForwarded(e);
+            Atomics.sub(run.ctrl, CTRL_HANDED, 1);
             break;
         }
       });

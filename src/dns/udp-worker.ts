@@ -18,7 +18,7 @@ import { loadLibc, MmsgRing, serveSockets } from "./ffi";
 import { findTsig } from "./tsig";
 import { HEADER, questionEnd, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
 import { buildZone, ZoneSet } from "./zone";
-import { CTRL_CHANGES, CTRL_STOP, type ThreadInit, type ThreadEvent, type ZoneMessage } from "./udp-thread";
+import { CTRL_CHANGES, CTRL_HANDED, CTRL_STOP, MAX_HANDED, type ThreadInit, type ThreadEvent, type ZoneMessage } from "./udp-thread";
 
 /** How long the thread sleeps in poll() before it looks at the stop flag again. */
 const POLL_MS = 200;
@@ -86,6 +86,11 @@ function run(): void {
         }
         const q = ring.recvData.subarray(i * MmsgRing.RECV_SLOT, i * MmsgRing.RECV_SLOT + len);
         if (forMainThread(q)) {
+          if (Atomics.load(ctrl, CTRL_HANDED) >= MAX_HANDED) {
+            counters.dropped++;
+            continue;
+          }
+          Atomics.add(ctrl, CTRL_HANDED, 1);
           const copy = q.slice();
           const name = ring.name(i);
           post({ kind: "query", fd, query: copy, name }, [copy.buffer as ArrayBuffer, name.buffer as ArrayBuffer]);

@@ -310,6 +310,31 @@ describe("the DNS thread", () => {
     expect(out.trim()).toBe("203.0.113.10");
   });
 
+  it("drops what it would hand over beyond a bound while the main thread is behind", async () => {
+    const port = await startThreaded();
+    const key = makeKey("k.example.", Buffer.alloc(32, 1).toString("base64"));
+    const signed = signRequest(query("dyn.example.com", "SOA"), key, Math.floor(Date.now() / 1000)).message;
+    // A separate process floods while this thread is blocked and cannot take what is handed over.
+    const flood = spawn(process.execPath, [
+      "-e",
+      `const s=require("dgram").createSocket("udp4");const m=Buffer.from("${Buffer.from(signed).toString("hex")}","hex");let n=0;const go=()=>{for(let i=0;i<100;i++)s.send(m,${port},"127.0.0.1");if(++n<20)setTimeout(go,5);else setTimeout(()=>s.close(),50)};go();`,
+    ]);
+    const exited = new Promise((r) => flood.once("exit", r));
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      /* behind: 2,000 signed queries arrive meanwhile */
+    }
+    await exited;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(handed.length).toBeGreaterThan(0);
+    expect(handed.length).toBeLessThanOrEqual(256);
+    expect(server!.threadCounters!.dropped).toBeGreaterThanOrEqual(2000 - 256 - 200);
+    // Once caught up, signed queries are handed over again.
+    handed.length = 0;
+    await udpAsk(port, signed);
+    expect(handed).toHaveLength(1);
+  });
+
   it("lets its port go when closed", async () => {
     const port = await startThreaded();
     await server!.close();
