@@ -20,6 +20,7 @@ export function registerSecondary(program: Command): void {
     .option("--tsig-key <name:base64>", "TSIG key for transfers and NOTIFY (HMAC-SHA256)", collect)
     .option("--zone <zone>", "zone to pull (repeatable)", collect)
     .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
+    .option("--dns-thread <yes|no>", "answer UDP in a thread of its own (default yes)")
     .option("--log-level <level>", "debug, info, warn or error")
     .action(async (_opts: unknown, cmd: Command) => {
       const signals = stopOnSignal();
@@ -37,10 +38,11 @@ export function registerSecondary(program: Command): void {
           zones: config.zone,
           dns: config.dns.map((s) => parseListen(s, 53)),
           dataDir: config.data,
+          thread: config.dnsThread,
           log,
         });
         await secondary.start();
-        for (const l of secondary.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp" });
+        for (const l of secondary.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp", udp: secondary.udpThread ? "thread" : "main" });
         log("info", "ipkeep secondary started", { primary: formatListen(primary), zones: config.zone.join(","), tsig: key ? key.name : "none" });
         signals.running(() => secondary.stop());
       } catch (e) {

@@ -52,7 +52,12 @@ export interface DnsServerOptions {
    * queries, transfers) and all of TCP. Without it, or where it cannot run, the handler
    * answers UDP on this thread.
    */
-  thread?: { snapshot: () => ZoneData[]; onError?: (message: string) => void };
+  thread?: {
+    snapshot: () => ZoneData[];
+    onError?: (message: string) => void;
+    /** NOTIFY messages go to the handler too (a secondary acts on them). */
+    notify?: boolean;
+  };
 }
 
 // Like NSD's socket buffers: a burst of queries waits in the kernel instead of dropping.
@@ -329,6 +334,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
       libc: native.libc,
       fds: raw.map((r) => r.fd),
       snapshot: opts.thread.snapshot,
+      notify: !!opts.thread.notify,
       forward: (q, peer) => safeCall(handler, q, "udp", peer),
       onError: opts.thread.onError,
     });

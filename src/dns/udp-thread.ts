@@ -23,6 +23,8 @@ export const MAX_HANDED = 256;
 
 export interface ThreadInit {
   fds: number[];
+  /** Hand NOTIFY messages to the main thread too. */
+  notify: boolean;
   ctrl: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   zones: unknown;
@@ -55,6 +57,8 @@ export interface UdpThreadOptions {
   fds: number[];
   /** The zones to start with, read again whenever the thread is restarted. */
   snapshot: () => ZoneData[];
+  /** NOTIFY messages are handed back too (a secondary acts on them). */
+  notify?: boolean;
   /** Answers a query the thread handed back; the reply goes out on the same socket. */
   forward: (query: Uint8Array, peer: string) => Uint8Array | null;
   /** Problems inside the thread (it keeps serving). */
@@ -98,7 +102,7 @@ export class UdpThread {
     const { opts } = this;
     const ctrl = new SharedArrayBuffer(16);
     const channel = new MessageChannel();
-    const init: ThreadInit = { fds: opts.fds, ctrl, counters: this.countersMemory, zones: channel.port2 };
+    const init: ThreadInit = { fds: opts.fds, notify: !!opts.notify, ctrl, counters: this.countersMemory, zones: channel.port2 };
     let worker: Worker;
     try {
       worker = new Worker(workerEntry(), { workerData: init, transferList: [channel.port2 as never] });

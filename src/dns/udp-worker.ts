@@ -26,9 +26,15 @@ const POLL_MS = 200;
 const init = workerData as ThreadInit;
 const post = (e: ThreadEvent, transfer?: ArrayBuffer[]) => parentPort!.postMessage(e, transfer ?? []);
 
-/** Signed queries and zone transfers: the main thread holds the keys and the ACLs. */
+const OPCODE_NOTIFY = 4;
+
+/**
+ * Signed queries and zone transfers: the main thread holds the keys and the ACLs. NOTIFY too
+ * when asked (a secondary refreshes on it).
+ */
 function forMainThread(q: Uint8Array): boolean {
   if (q.length < HEADER) return false;
+  if (init.notify && ((q[2]! >> 3) & 0x0f) === OPCODE_NOTIFY && !(q[2]! & 0x80)) return true;
   if ((q[10]! | q[11]!) !== 0 && findTsig(q) !== null) return true;
   if (u16(q, 4) !== 1) return false;
   const qEnd = questionEnd(q);

@@ -38,6 +38,8 @@ export interface SecondaryOptions {
   dns: Listen[];
   dataDir: string;
   clock?: Clock;
+  /** Answer UDP from the DNS thread (the default; false: on the main thread). */
+  thread?: boolean;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -86,6 +88,11 @@ export class Secondary {
     return this.dns?.addresses ?? [];
   }
 
+  /** UDP is answered by the DNS thread. */
+  get udpThread(): boolean {
+    return this.dns?.threaded ?? false;
+  }
+
   /** Zones we hold a copy of (and serve). */
   held(): { zone: string; serial: number }[] {
     return [...this.states.values()].filter((s) => this.zones.get(s.id)).map((s) => ({ zone: s.name, serial: this.zones.get(s.id)!.serial }));
@@ -98,7 +105,18 @@ export class Secondary {
   async start(): Promise<void> {
     mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
     this.loadCache();
-    this.dns = await startDns(this.opts.dns, (q, t, peer) => countDns(q, this.handle(q, t, peer)));
+    this.dns = await startDns(this.opts.dns, (q, t, peer) => countDns(q, this.handle(q, t, peer)), {
+      thread:
+        this.opts.thread === false
+          ? undefined
+          : {
+              // What is served now; a restarted thread asks again.
+              snapshot: () => [...this.states.values()].flatMap((s) => (s.data && this.zones.get(s.id) ? [s.data] : [])),
+              onError: (message) => this.log("error", "dns thread", { error: message }),
+              // NOTIFY makes us pull from the primary: that is the main thread's work.
+              notify: true,
+            },
+    });
     for (const s of this.states.values()) void this.refresh(s.name, "start");
   }
 
@@ -150,8 +168,8 @@ export class Secondary {
         this.schedule(s, s.data!.soa.retry);
         return;
       }
-      this.zones.set(buildZone(data));
       s.data = data;
+      this.serve(s.id, data);
       s.confirmedAt = this.now();
       s.failures = 0;
       this.saveCache();
@@ -163,11 +181,18 @@ export class Secondary {
       if (s.data && this.now() - s.confirmedAt > s.data.soa.expire) {
         // RFC 1035 §4.3.5: past expire the data is no longer authoritative.
         if (this.zones.get(s.id)) this.log("error", "zone expired: no longer served until the primary answers", { zone: s.name });
-        this.zones.removeId(s.id);
+        this.serve(s.id, null);
       }
       const delay = s.data ? s.data.soa.retry : Math.min(FIRST_RETRY_S[Math.min(s.failures - 1, FIRST_RETRY_S.length - 1)]!, 600);
       this.schedule(s, delay);
     }
+  }
+
+  /** Serves a zone's new copy (null: stops serving it), here and in the DNS thread. */
+  private serve(id: number, data: ZoneData | null): void {
+    if (data) this.zones.set(buildZone(data));
+    else this.zones.removeId(id);
+    this.dns?.zoneChanged(id, data);
   }
 
   private schedule(s: ZoneState, seconds: number): void {

@@ -243,6 +243,18 @@ describe("the DNS thread", () => {
     expect(Buffer.from(handed[0]!.query)).toEqual(Buffer.from(signed));
   });
 
+  it("hands NOTIFY over only when asked to (a secondary acts on it; a primary answers it as NSD)", async () => {
+    const notify = Buffer.from(query("dyn.example.com", "SOA"));
+    notify[2] = 4 << 3; // opcode NOTIFY
+    const port = await startThreaded();
+    await udpAsk(port, notify);
+    expect(handed).toEqual([]);
+    await server!.close();
+    server = await startDns([{ host: "127.0.0.1", port: 0 }], mainThread, { thread: { snapshot: () => [zoneData], notify: true } });
+    await udpAsk(server.addresses[0]!.port, notify);
+    expect(handed.map((h) => h.query[2]! >> 3)).toEqual([4]);
+  });
+
   it("serves IPv6 and gives the main thread the client's address", async () => {
     server = await startDns([{ host: "::1", port: 0 }], mainThread, { thread: { snapshot: () => [zoneData] } });
     expect(server.threaded).toBe(true);

@@ -106,6 +106,8 @@ describe("ipkeep secondary", () => {
     expect(digShort(secondaryPort, `ns2.${ZONE}`)).toEqual(["192.0.2.54"]);
     expect(dig(secondaryPort, `nope.${ZONE}`).status).toBe("NXDOMAIN");
     expect(dig(secondaryPort, "example.org").status).toBe("REFUSED");
+    // UDP from the DNS thread; NOTIFY (next case) is handed from it to the main thread.
+    expect(sec.logs()).toMatch(/msg="dns listening".*udp=thread/);
   });
 
   it("answers an update made on the primary within seconds (NOTIFY)", async () => {
