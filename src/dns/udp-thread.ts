@@ -131,8 +131,11 @@ export class UdpThread {
             opts.onError?.(e.message);
             break;
           case "query":
-            this.answerForwarded(e);
-            Atomics.sub(run.ctrl, CTRL_HANDED, 1);
+            try {
+              this.answerForwarded(e);
+            } finally {
+              Atomics.sub(run.ctrl, CTRL_HANDED, 1);
+            }
             break;
         }
       });
