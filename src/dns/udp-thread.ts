@@ -34,7 +34,6 @@ export type ZoneMessage = { id: number; data: ZoneData | null };
 
 export type ThreadEvent =
   | { kind: "ready" }
-  | { kind: "stopped" }
   | { kind: "failed"; reason: string }
   | { kind: "error"; message: string }
   | { kind: "query"; fd: number; query: Uint8Array; name: Uint8Array };

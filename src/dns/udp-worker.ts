@@ -114,7 +114,6 @@ function run(): void {
     },
     POLL_MS,
   );
-  post({ kind: "stopped" });
 }
 
 try {
