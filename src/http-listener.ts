@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { rememberPeer, rememberTransport } from "./api/context";
-import type { Listen } from "./dns/server";
+import { ipv6Only, type Listen } from "./dns/server";
 import { log, redact } from "./log";
 import { metrics } from "./metrics";
 
@@ -56,7 +56,7 @@ export interface Listener {
 }
 
 export function listenHttp(l: Listen, app: AppLike): Listener {
-  const server = Bun.serve({ hostname: l.host, port: l.port, ipv6Only: l.host.includes(":"), maxRequestBodySize: MAX_BODY, fetch: fetchFor(app, "http") });
+  const server = Bun.serve({ hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), maxRequestBodySize: MAX_BODY, fetch: fetchFor(app, "http") });
   return { address: { host: l.host, port: server.port ?? l.port }, stop: () => server.stop(true) };
 }
 
@@ -77,7 +77,7 @@ function readTls(files: TlsFiles): { cert: string; key: string } {
 export function listenHttps(l: Listen, app: AppLike, files: TlsFiles): HttpsListener {
   const fetch = fetchFor(app, "https");
   const bind = (port: number) =>
-    Bun.serve({ hostname: l.host, port, ipv6Only: l.host.includes(":"), reusePort: true, maxRequestBodySize: MAX_BODY, tls: readTls(files), fetch });
+    Bun.serve({ hostname: l.host, port, ipv6Only: ipv6Only(l), reusePort: true, maxRequestBodySize: MAX_BODY, tls: readTls(files), fetch });
   let server = bind(l.port);
   const address = { host: l.host, port: server.port ?? l.port };
   return {

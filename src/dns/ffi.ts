@@ -102,7 +102,7 @@ export function bindUdpSocket(libc: Libc, name: Uint8Array, recvBuffer: number):
   // As NSD does: past net.core.rmem_max where we may (CAP_NET_ADMIN), else up to it.
   const int = new Int32Array([recvBuffer]);
   if (libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, ptr(int), 4) !== 0) libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, ptr(int), 4);
-  // IPv6 alone on an IPv6 address, as node:dgram is asked to (see parseListen in server.ts).
+  // IPv6 alone on an IPv6 address (ipv6Only in server.ts).
   if (name[0] === AF_INET6) libc.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ptr(new Int32Array([1])), 4);
   if (libc.bind(fd, ptr(name), name.length) !== 0) {
     libc.close(fd);

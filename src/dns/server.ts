@@ -74,7 +74,12 @@ const TCP_WRITE_HIGH_WATER = 1024 * 1024;
 /**
  * An IPv6 address listens for IPv6 alone (IPV6_V6ONLY, as NSD binds): "0.0.0.0:53" and
  * "[::]:53" side by side is how both families are served, and neither takes the other's port.
+ * For every listener: DNS over UDP (both paths) and TCP, HTTP and HTTPS.
  */
+export function ipv6Only(l: Listen): boolean {
+  return l.host.includes(":");
+}
+
 export function parseListen(spec: string, defaultPort: number): Listen {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:]+):(\d+)$/.exec(spec);
   if (m) return { host: m[1]!, port: Number(m[2]) };
@@ -160,7 +165,7 @@ function serveNative(native: NativeUdp, handler: DnsHandler): void {
 
 function bindUdp(l: Listen, handler: DnsHandler, plain: boolean): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const v6 = l.host.includes(":");
+    const v6 = ipv6Only(l);
     const sock = dgram.createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: false, recvBufferSize: UDP_RECV_BUFFER });
     let bound = false;
     // After binding, socket errors (ICMP port unreachable surfacing as ECONNREFUSED, ...) are
@@ -269,7 +274,7 @@ function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>, opts: Dn
       }
     });
     server.once("error", reject);
-    server.listen({ port: l.port, host: l.host, ipv6Only: l.host.includes(":") }, () => {
+    server.listen({ port: l.port, host: l.host, ipv6Only: ipv6Only(l) }, () => {
       server.removeListener("error", reject);
       server.on("error", () => {});
       resolve(server);
