@@ -27,6 +27,8 @@ const IPV6_V6ONLY = 26;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_TRUNC = 0x20;
 export const POLLIN = 1;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
 /** sockaddr_in6 is the larger of the two address structs. */
 export const NAME_SIZE = 28;
 
@@ -40,6 +42,9 @@ const libcSymbols = {
   sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
+  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
 } as const;
 
 export type Libc = ReturnType<typeof dlopen<typeof libcSymbols>>["symbols"];
@@ -222,8 +227,35 @@ export class MmsgRing {
 }
 
 /**
+ * A pipe that wakes a thread sleeping in serveSockets: `wake()` from any thread makes its
+ * poll() return at once. Non-blocking both ends: wakes while one is pending coalesce.
+ */
+export class Waker {
+  readonly readFd: number;
+  private readonly writeFd: number;
+  private readonly one = new Uint8Array([1]);
+
+  constructor(private readonly libc: Libc) {
+    const fds = new Int32Array(2);
+    if (libc.pipe2(ptr(fds), O_NONBLOCK | O_CLOEXEC) !== 0) throw new Error("pipe2() failed");
+    this.readFd = fds[0]!;
+    this.writeFd = fds[1]!;
+  }
+
+  wake(): void {
+    this.libc.write(this.writeFd, ptr(this.one), 1);
+  }
+
+  close(): void {
+    this.libc.close(this.readFd);
+    this.libc.close(this.writeFd);
+  }
+}
+
+/**
  * Serves bound sockets until `stop()` says so: sleeps in poll() while every socket is idle
- * (waking every pollMs to ask stop()), reads them back to back while any is busy. For each
+ * (waking every pollMs to ask stop(), or at once when `wake.fd` becomes readable: then
+ * `wake.run()` after draining it), reads them back to back while any is busy. For each
  * receive, `batch(ring, n, fd)` handles the n datagrams and queues answers on the ring, which
  * are then sent in one sendmmsg. Used by the DNS thread and by the benchmark's floor.
  */
@@ -233,18 +265,30 @@ export function serveSockets(
   stop: () => boolean,
   batch: (ring: MmsgRing, n: number, fd: number) => void,
   pollMs = 200,
+  wake?: { fd: number; run: () => void },
 ): void {
   const rings = fds.map(() => new MmsgRing(libc));
+  const all = wake ? [...fds, wake.fd] : fds;
   // struct pollfd[]: fd, then events (low half) and revents (high half) of one 32-bit word.
-  const pollfds = new Int32Array(fds.length * 2);
-  fds.forEach((fd, i) => {
+  const pollfds = new Int32Array(all.length * 2);
+  all.forEach((fd, i) => {
     pollfds[2 * i] = fd;
     pollfds[2 * i + 1] = POLLIN;
   });
   const pollAt = ptr(pollfds);
+  const drain = new Uint8Array(64);
+  const drainAt = ptr(drain);
   let busy = false;
   while (!stop()) {
-    if (!busy) libc.poll(pollAt, fds.length, pollMs);
+    if (!busy) {
+      libc.poll(pollAt, all.length, pollMs);
+      if (wake && pollfds[2 * fds.length + 1]! >>> 16) {
+        while (Number(libc.read(wake.fd, drainAt, drain.length)) > 0) {
+          /* empty the pipe */
+        }
+        wake.run();
+      }
+    }
     busy = false;
     for (let s = 0; s < fds.length; s++) {
       const ring = rings[s]!;

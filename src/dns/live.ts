@@ -27,9 +27,10 @@ export class LiveZones implements ChangeSink {
 
   private load(id: number): void {
     const data = this.source.zoneData(id, nowSeconds(this.clock));
+    // First to the DNS thread, so that it builds its copy while this thread builds ours.
+    this.onData(id, data);
     if (data) this.zones.set(buildZone(data));
     else this.zones.removeId(id);
-    this.onData(id, data);
     this.onChange(id);
   }
 

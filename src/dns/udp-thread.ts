@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import type { ZoneData } from "../core/ports";
 import { DnsCounters } from "./counters";
 import type { Libc } from "./ffi";
-import { peerOf, sendTo } from "./ffi";
+import { peerOf, sendTo, Waker } from "./ffi";
 
 /** Int32 slots of the shared control block. */
 export const CTRL_STOP = 0;
@@ -25,6 +25,8 @@ export interface ThreadInit {
   fds: number[];
   /** Hand NOTIFY messages to the main thread too. */
   notify: boolean;
+  /** Readable when a zone change was posted: the thread takes it even while idle. */
+  wakeFd: number;
   ctrl: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   zones: unknown;
@@ -67,6 +69,7 @@ export interface UdpThreadOptions {
 /** One run of the thread: a worker, its control block and the port its zones come by. */
 interface Run {
   worker: Worker;
+  waker: Waker;
   ctrl: Int32Array;
   zonePort: MessagePort;
   exited: Promise<void>;
@@ -101,15 +104,24 @@ export class UdpThread {
     const { opts } = this;
     const ctrl = new SharedArrayBuffer(16);
     const channel = new MessageChannel();
-    const init: ThreadInit = { fds: opts.fds, notify: !!opts.notify, ctrl, counters: this.countersMemory, zones: channel.port2 };
     let worker: Worker;
+    let waker: Waker;
     try {
-      worker = new Worker(workerEntry(), { workerData: init, transferList: [channel.port2 as never] });
+      waker = new Waker(opts.libc);
     } catch (e) {
       opts.onError?.(`cannot start the DNS thread: ${(e as Error).message}`);
       return Promise.resolve(false);
     }
-    const run: Run = { worker, ctrl: new Int32Array(ctrl), zonePort: channel.port1, exited: new Promise((r) => worker.once("exit", () => r())) };
+    const init: ThreadInit = { fds: opts.fds, notify: !!opts.notify, wakeFd: waker.readFd, ctrl, counters: this.countersMemory, zones: channel.port2 };
+    try {
+      worker = new Worker(workerEntry(), { workerData: init, transferList: [channel.port2 as never] });
+    } catch (e) {
+      waker.close();
+      opts.onError?.(`cannot start the DNS thread: ${(e as Error).message}`);
+      return Promise.resolve(false);
+    }
+    const exited = new Promise<void>((r) => worker.once("exit", () => r()));
+    const run: Run = { worker, waker, ctrl: new Int32Array(ctrl), zonePort: channel.port1, exited };
     this.run = run;
     // Zones posted before the thread runs wait on the port; it takes them before its first answer.
     for (const data of opts.snapshot()) this.zoneChanged(data.id, data);
@@ -141,16 +153,19 @@ export class UdpThread {
       worker.once("error", (err: Error) => opts.onError?.(`the DNS thread failed: ${err.message}`));
       worker.once("exit", () => {
         clearTimeout(timer);
+        // Nothing is posted or written to this run any more (its pipe's numbers may be reused).
+        const current = this.run === run;
+        if (current) this.run = null;
         run.zonePort.close();
+        run.waker.close();
         if (!ready) resolve(false);
-        else if (!this.closing && this.run === run) this.restart();
+        else if (!this.closing && current) this.restart();
       });
     });
   }
 
   /** The thread stopped without being asked: queries wait in the socket until it is back. */
   private restart(): void {
-    this.run = null;
     this.opts.onError?.(`the DNS thread stopped; starting it again in ${this.restartMs} ms`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
@@ -165,6 +180,8 @@ export class UdpThread {
   }
 
   private answerForwarded(e: Extract<ThreadEvent, { kind: "query" }>): void {
+    // Closing: the caller closes the sockets next, and a number may then name another file.
+    if (this.closing) return;
     let reply: Uint8Array | null = null;
     try {
       reply = this.opts.forward(e.query, peerOf(e.name));
@@ -181,15 +198,17 @@ export class UdpThread {
     const m: ZoneMessage = { id, data };
     run.zonePort.postMessage(m);
     Atomics.add(run.ctrl, CTRL_CHANGES, 1);
+    run.waker.wake();
   }
 
-  /** Stops the thread (it notices within its poll interval); the sockets stay the caller's. */
+  /** Stops the thread (woken to see it at once); the sockets stay the caller's. */
   async close(): Promise<void> {
     this.closing = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const run = this.run;
     if (!run) return;
     Atomics.store(run.ctrl, CTRL_STOP, 1);
+    run.waker.wake();
     const late = setTimeout(() => void run.worker.terminate(), 2_000);
     await run.exited;
     clearTimeout(late);

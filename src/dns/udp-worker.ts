@@ -113,6 +113,8 @@ function run(): void {
       }
     },
     POLL_MS,
+    // A change while idle is taken at once, so the next query does not wait for its build.
+    { fd: init.wakeFd, run: applyChanges },
   );
 }
 
