@@ -13,7 +13,7 @@
  * Anything else (another OS, a 32-bit target, a libc we cannot open) makes `loadLibc` return
  * null and the caller keeps Bun's socket.
  */
-import { dlopen, FFIType, type Pointer, ptr } from "bun:ffi";
+import { dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
 import { bytesToIPv6, ipv6ToBytes } from "../core/addresses";
 
 export const AF_INET = 2;
@@ -45,6 +45,7 @@ const libcSymbols = {
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  __errno_location: { args: [], returns: FFIType.ptr },
 } as const;
 
 export type Libc = ReturnType<typeof dlopen<typeof libcSymbols>>["symbols"];
@@ -97,11 +98,22 @@ export interface BoundSocket {
   port: number;
 }
 
+/** The errno values a bind reports to users (Linux numbering, the same on x86-64 and arm64). */
+const ERRNO_CODES: Record<number, string> = { 1: "EPERM", 13: "EACCES", 22: "EINVAL", 97: "EAFNOSUPPORT", 98: "EADDRINUSE", 99: "EADDRNOTAVAIL" };
+
+/** This thread's errno right after a failed call. */
+function errnoCode(libc: Libc): string {
+  const at = libc.__errno_location();
+  const n = at ? read.i32(at, 0) : 0;
+  return ERRNO_CODES[n] ?? `errno ${n}`;
+}
+
 /**
  * A UDP socket bound to the address in `name` (port 0: the kernel picks one), with the given
- * receive buffer. A failed bind throws an error with code EADDRINUSE, as node:dgram would.
+ * receive buffer. A failed bind throws as node:dgram's would: code EADDRINUSE, EACCES, ...
+ * and the message "bind CODE HOST" (what `serve` prints and `doctor` explains).
  */
-export function bindUdpSocket(libc: Libc, name: Uint8Array, recvBuffer: number): BoundSocket {
+export function bindUdpSocket(libc: Libc, name: Uint8Array, recvBuffer: number, host = ""): BoundSocket {
   const fd = libc.socket(name[0]!, SOCK_DGRAM, 0);
   if (fd < 0) throw new Error("socket() failed");
   // As NSD does: past net.core.rmem_max where we may (CAP_NET_ADMIN), else up to it.
@@ -110,10 +122,9 @@ export function bindUdpSocket(libc: Libc, name: Uint8Array, recvBuffer: number):
   // IPv6 alone on an IPv6 address (ipv6Only in server.ts).
   if (name[0] === AF_INET6) libc.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ptr(new Int32Array([1])), 4);
   if (libc.bind(fd, ptr(name), name.length) !== 0) {
+    const code = errnoCode(libc);
     libc.close(fd);
-    const e = new Error("bind: address in use or not available") as Error & { code: string };
-    e.code = "EADDRINUSE";
-    throw e;
+    throw Object.assign(new Error(`bind ${code} ${host}`.trim()), { code });
   }
   const got = new Uint8Array(NAME_SIZE);
   const len = new Uint32Array([NAME_SIZE]);

@@ -307,7 +307,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
   const raw: { fd: number; listen: Listen }[] = [];
   const bindRaw = (l: Listen): { fd: number; port: number } | null => {
     const name = native?.ffi.sockaddr(l.host, l.port);
-    return native && name ? native.ffi.bindUdpSocket(native.libc, name, UDP_RECV_BUFFER) : null;
+    return native && name ? native.ffi.bindUdpSocket(native.libc, name, UDP_RECV_BUFFER, l.host) : null;
   };
   for (const l of listens) {
     let lastErr: unknown;

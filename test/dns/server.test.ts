@@ -3,6 +3,7 @@
  */
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { readFileSync } from "node:fs";
 import * as packet from "dns-packet";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ZoneData } from "../../src/core/ports";
@@ -383,5 +384,30 @@ describe("IPv4 and IPv6 wildcards side by side (as the README's config has them)
       await v6?.close();
       await v4.close();
     }
+  });
+});
+
+describe("binding errors (DNS thread's socket) read as node:dgram's", () => {
+  const opts: DnsServerOptions = { thread: { snapshot: () => [zoneData] } };
+  const handler = (q: Uint8Array, t: "udp" | "tcp") => answer(q, zones, { transport: t });
+
+  it("a port already taken: EADDRINUSE", async () => {
+    const first = await startDns([{ host: "127.0.0.1", port: 0 }], handler, opts);
+    try {
+      const port = first.addresses[0]!.port;
+      await expect(startDns([{ host: "127.0.0.1", port }], handler, opts)).rejects.toMatchObject({ code: "EADDRINUSE", message: "bind EADDRINUSE 127.0.0.1" });
+    } finally {
+      await first.close();
+    }
+  });
+
+  it("an address not on this machine: EADDRNOTAVAIL", async () => {
+    await expect(startDns([{ host: "192.0.2.1", port: 0 }], handler, opts)).rejects.toMatchObject({ code: "EADDRNOTAVAIL" });
+  });
+
+  // Only where port 53 really is privileged for us (not root, and not opened up by the sysctl).
+  const unprivilegedFrom = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+  it.skipIf(process.getuid?.() === 0 || unprivilegedFrom <= 53)("a privileged port without the privilege: EACCES", async () => {
+    await expect(startDns([{ host: "127.0.0.1", port: 53 }], handler, opts)).rejects.toMatchObject({ code: "EACCES" });
   });
 });
