@@ -14,23 +14,23 @@
  * null and the caller keeps Bun's socket.
  */
 import { dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
-import { bytesToIPv6, ipv6ToBytes } from "../core/addresses";
+import { bytesToIPv6, ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+const AF_INET = 2;
+const AF_INET6 = 10;
 const SOCK_DGRAM = 2;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
 const IPPROTO_IPV6 = 41;
 const IPV6_V6ONLY = 26;
-export const MSG_DONTWAIT = 0x40;
-export const MSG_TRUNC = 0x20;
-export const POLLIN = 1;
+const MSG_DONTWAIT = 0x40;
+const MSG_TRUNC = 0x20;
+const POLLIN = 1;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 /** sockaddr_in6 is the larger of the two address structs. */
-export const NAME_SIZE = 28;
+const NAME_SIZE = 28;
 
 const libcSymbols = {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -70,19 +70,14 @@ export function loadLibc(): Libc | null {
 
 /** The sockaddr for host:port (host an IPv4 or IPv6 literal), or null. */
 export function sockaddr(host: string, port: number): Uint8Array | null {
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  if (v4) {
-    const b = new Uint8Array(16);
-    b.set([AF_INET, 0, port >> 8, port & 0xff, Number(v4[1]), Number(v4[2]), Number(v4[3]), Number(v4[4])]);
-    return b;
-  }
-  const a6 = ipv6ToBytes(host);
-  if (!a6) return null;
-  const b = new Uint8Array(NAME_SIZE);
-  b[0] = AF_INET6;
+  const v4 = parseIPv4(host);
+  const addr = v4 ? ipv4ToBytes(v4) : ipv6ToBytes(host);
+  if (!addr) return null;
+  const b = new Uint8Array(v4 ? 16 : NAME_SIZE);
+  b[0] = v4 ? AF_INET : AF_INET6;
   b[2] = port >> 8;
   b[3] = port & 0xff;
-  b.set(a6, 8);
+  b.set(addr, v4 ? 4 : 8);
   return b;
 }
 
@@ -93,7 +88,7 @@ export function peerOf(name: Uint8Array): string {
   return "";
 }
 
-export interface BoundSocket {
+interface BoundSocket {
   fd: number;
   port: number;
 }

@@ -411,3 +411,15 @@ describe("binding errors (DNS thread's socket) read as node:dgram's", () => {
     await expect(startDns([{ host: "127.0.0.1", port: 53 }], handler, opts)).rejects.toMatchObject({ code: "EACCES" });
   });
 });
+
+describe("sockaddr for the DNS thread's socket", () => {
+  it("is written for IPv4 and IPv6 literals, and refused for anything else", async () => {
+    const { sockaddr } = await import("../../src/dns/ffi");
+    expect([...sockaddr("127.0.0.1", 5300)!]).toEqual([2, 0, 0x14, 0xb4, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const six = sockaddr("::1", 53)!;
+    expect(six.length).toBe(28);
+    expect([six[0], six[2], six[3], six[23]]).toEqual([10, 0, 53, 1]);
+    // Not an address: no socket through ffi (node:dgram then reports the error as it would).
+    for (const bad of ["999.0.0.1", "1.2.3", "01.2.3.4", "localhost", "::1%lo", ""]) expect(sockaddr(bad, 53)).toBeNull();
+  });
+});
