@@ -103,9 +103,10 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   }
 
   let dns: DnsServer | null = null;
-  // Every zone as loaded, until the DNS thread has it (see below).
+  // Every zone as loaded, until the DNS thread has it (see below); without a thread, nothing
+  // is kept (the point of --dns-thread no is the memory).
   const early = new Map<number, ZoneData | null>();
-  live.onData = (id, data) => (dns ? dns.zoneChanged(id, data) : early.set(id, data));
+  if (config.dnsThread) live.onData = (id, data) => (dns ? dns.zoneChanged(id, data) : early.set(id, data));
 
   if (config.demo && store.domains.list().length === 0) {
     createZone({ store, platform, changes: live }, { name: DEMO_ZONE, nameservers: [{ name: `ns1.${DEMO_ZONE}`, ipv4: "127.0.0.1", ipv6: null }] });

@@ -5,7 +5,7 @@
  *   bun: Bun's UDP socket, replies batched with sendMany as src/dns/server.ts does.
  *   ffi: ipkeep's DNS thread's I/O (src/dns/ffi.ts): poll, then recvmmsg/sendmmsg through
  *        bun:ffi, 64 datagrams per call, one JavaScript view per packet.
- * Usage: node_modules/.bin/bun scripts/bench/udp-floor.ts PORT [bun|ffi]   (ffi: Linux x86-64)
+ * Usage: node_modules/.bin/bun scripts/bench/udp-floor.ts PORT [bun|ffi]   (ffi: Linux on x86-64 or arm64)
  */
 import { bindUdpSocket, loadLibc, MmsgRing, serveSockets, sockaddr } from "../../src/dns/ffi";
 

@@ -52,8 +52,8 @@ const OPAQUE_NAMES: Record<string, number> = {
 };
 
 /**
- * Types an import refuses: meta types that cannot be stored and DNSSEC signatures/denial (a signed zone cannot be served without them
- * being answered by DO-aware logic we do not have).
+ * Types an import refuses: meta types that cannot be stored, and DNSSEC signatures/denial (a
+ * signed zone cannot be served without them being answered by DO-aware logic we do not have).
  */
 const REFUSED: Record<number, string> = {
   0: "type 0 is reserved",
