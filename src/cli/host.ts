@@ -21,10 +21,13 @@ export function registerHost(program: Command): void {
     .option("--json", "machine-readable output")
     .action(
       resourceAction(async (rc, name: string, opts: { owner?: string; ttl?: number; description?: string; snippets?: boolean }) => {
-        const { hostname: h, token } = await rc.res.createHost({ name, ttl: opts.ttl, owner: opts.owner, description: opts.description });
+        const { hostname: h, token, createdOwner } = await rc.res.createHost({ name, ttl: opts.ttl, owner: opts.owner, description: opts.description });
         const value = token.tokenValue;
         const updateUrl = `${rc.base}/nic/update?hostname=${h.hostname}&token=${value}`;
-        print(rc, { hostname: h, token, updateUrl }, [
+        print(rc, { hostname: h, token, updateUrl, ...(createdOwner ? { createdOwner } : {}) }, [
+          ...(createdOwner
+            ? [`Created user ${createdOwner} (no password yet: the admin setup code, or "ipkeep user invite ${createdOwner}", lets them set one).`]
+            : []),
           `Created ${h.hostname}.`,
           `Update token (shown once, keep it secret):`,
           `  ${value}`,

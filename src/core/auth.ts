@@ -264,11 +264,32 @@ export async function setupAdmin(d: AuthDeps, input: { code: string; email: stri
   const userId = d.store.transaction(() => {
     if (d.store.users.firstAdmin()) fail("forbidden", "An admin already exists");
     if (!consumeOneTime(d, "setup", input.code)) fail("unauthorized", "Setup code is invalid, used or expired");
-    const u = d.store.users.create({ email, role: "admin", passwordHash: hash }, now(d));
-    d.store.logs.audit({ actorId: u.id, actor: `user:${u.id}`, action: "admin.setup", target: `user:${u.id}`, address: meta.address }, now(d));
-    return u.id;
+    const t = now(d);
+    // `ipkeep host add --owner EMAIL` makes password-less users; the first admin may be one.
+    const existing = claimableUser(d, email);
+    let id: number;
+    if (existing) {
+      id = existing.id;
+      d.store.accounts.setPassword(id, hash, t);
+      d.store.accounts.setRole(id, "admin", t);
+    } else id = d.store.users.create({ email, role: "admin", passwordHash: hash }, t).id;
+    d.store.logs.audit({ actorId: id, actor: `user:${id}`, action: "admin.setup", target: `user:${id}`, address: meta.address, detail: existing ? "existing user" : undefined }, t);
+    return id;
   });
   return startSession(d, userId, meta);
+}
+
+/**
+ * The account an e-mail address already has, when it is one that a password may still be set
+ * on (made password-less by the CLI: `host add --owner`); null when the address is free. An
+ * account with a password, or a disabled one, is a conflict: nobody takes it over this way.
+ */
+function claimableUser(d: Pick<AuthDeps, "store">, email: string): UserRow | null {
+  const u = d.store.users.byEmail(email);
+  if (!u) return null;
+  if (d.store.accounts.credentials(u.id)?.passwordHash) fail("conflict", "An account with this e-mail already exists");
+  if (u.disabled) fail("conflict", "An account with this e-mail already exists and is disabled (ipkeep user enable EMAIL first)");
+  return u;
 }
 
 export async function register(d: AuthDeps, input: { email: string; password: string }, meta: RequestMeta): Promise<SessionAnswer> {
@@ -293,7 +314,8 @@ export function issueInvite(
   actor: { id: number | null; name: string; address: string | null },
 ): { email: string; token: string; url: string; expiresAt: number } {
   const email = normalizeEmail(emailIn);
-  if (d.store.users.byEmail(email)) fail("conflict", "An account with this e-mail already exists");
+  // A password-less account (made by `host add --owner`) may be invited to set its password.
+  claimableUser(d, email);
   const minted = mintToken(d.platform, "oneTime");
   const expiresAt = now(d) + INVITE_TTL;
   d.store.oneTime.create({ purpose: "invite", hash: minted.hash, email, expiresAt }, now(d));
@@ -312,12 +334,13 @@ export async function acceptInvite(d: AuthDeps, input: { token: string; password
   const userId = d.store.transaction(() => {
     const t = consumeOneTime(d, "invite", input.token);
     if (!t?.email) fail("unauthorized", "Invitation is invalid, used or expired");
-    if (d.store.users.byEmail(t.email)) fail("conflict", "An account with this e-mail already exists");
-    const u = d.store.users.create({ email: t.email, role: "user", passwordHash: hash }, now(d));
+    const existing = claimableUser(d, t.email);
+    const id = existing ? existing.id : d.store.users.create({ email: t.email, role: "user", passwordHash: hash }, now(d)).id;
+    if (existing) d.store.accounts.setPassword(id, hash, now(d));
     // The invitation reached this address, which confirms it.
-    d.store.accounts.setEmailConfirmed(u.id, now(d));
-    d.store.logs.audit({ actorId: u.id, actor: `user:${u.id}`, action: "user.accept_invite", target: `user:${u.id}`, address: meta.address }, now(d));
-    return u.id;
+    d.store.accounts.setEmailConfirmed(id, now(d));
+    d.store.logs.audit({ actorId: id, actor: `user:${id}`, action: "user.accept_invite", target: `user:${id}`, address: meta.address }, now(d));
+    return id;
   });
   return startSession(d, userId, meta);
 }

@@ -338,6 +338,7 @@ export interface AccountStore {
     setEmail(id: number, email: string, now: number): void;
     setEmailConfirmed(id: number, now: number): void;
     setDisabled(id: number, disabled: boolean, now: number): void;
+    setRole(id: number, role: Role, now: number): void;
     setQuota(id: number, q: Partial<Quota>, now: number): void;
     setTotp(id: number, secret: string | null, enabled: boolean, now: number): void;
     useTotpStep(id: number, step: number): boolean;

@@ -14,6 +14,7 @@
  *   records only at or below one of their own hostnames (nearest enclosing hostname is
  *   theirs), and no NS records there.
  */
+import { normalizeEmail } from "./auth";
 import { fail } from "./errors";
 import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, domainVisible, judgeDelegation, serverNameservers } from "./domains";
 import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost } from "./hosts";
@@ -107,7 +108,8 @@ export interface Resources {
   /** owner: an e-mail, to list one owner's hostnames (admins, local CLI). */
   listHosts(filter?: { owner?: string }): Promise<HostView[]>;
   getHost(id: number): Promise<HostView>;
-  createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView }>;
+  /** createdOwner: the e-mail of the password-less user that --owner created for it. */
+  createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView; createdOwner?: string }>;
   updateHost(id: number, patch: HostPatch): Promise<HostView>;
   removeHost(id: number): Promise<void>;
   hostLog(id: number): Promise<UpdateLogView[]>;
@@ -177,18 +179,33 @@ export class LocalResources implements Resources {
     if (!this.actor.admin) checkQuota(this.store, ownerId, kind);
   }
 
-  /** The owner of something new: the acting user, or for the operator --owner / the first admin. */
-  private ownerFor(email: string | undefined): number {
+  /**
+   * The owner of something new: the acting user, or for the operator --owner / the first
+   * admin. id is null when --owner names an address without an account: the caller creates
+   * it (password-less) in the same transaction as the thing it will own.
+   */
+  private resolveOwner(email: string | undefined): { id: number | null; email: string | null } {
     if (email !== undefined) {
       if (!this.actor.admin) fail("forbidden", "Only an admin can act for another owner");
-      const normalized = email.trim().toLowerCase();
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized) || normalized.length > 254) fail("invalid_input", `Invalid e-mail address "${email.slice(0, 60)}"`);
-      return (this.store.users.byEmail(normalized) ?? this.store.users.create({ email: normalized, role: "user", passwordHash: null }, this.now())).id;
+      const normalized = normalizeEmail(email);
+      return { id: this.store.users.byEmail(normalized)?.id ?? null, email: normalized };
     }
-    if (this.actor.userId !== null) return this.actor.userId;
+    if (this.actor.userId !== null) return { id: this.actor.userId, email: null };
     const admin = this.store.users.firstAdmin();
     if (!admin) fail("invalid_input", "No admin exists yet: pass --owner EMAIL (or create the admin with the setup code first)");
-    return admin.id;
+    return { id: admin.id, email: null };
+  }
+
+  /** The owner's id, creating the password-less user --owner named when it is new. */
+  private ownerId(owner: { id: number | null; email: string | null }): number {
+    if (owner.id !== null) return owner.id;
+    const u = this.store.users.create({ email: owner.email!, role: "user", passwordHash: null }, this.now());
+    this.audit("user.create", `user:${u.id}`, "owner of a new object, no password");
+    return u.id;
+  }
+
+  private ownerFor(email: string | undefined): number {
+    return this.store.transaction(() => this.ownerId(this.resolveOwner(email)));
   }
 
   // ---- visibility: another user's object is reported exactly like a missing one ----
@@ -251,8 +268,8 @@ export class LocalResources implements Resources {
     return hostView(this.host(id));
   }
 
-  async createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView }> {
-    const ownerId = this.ownerFor(input.owner);
+  async createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView; createdOwner?: string }> {
+    const owner = this.resolveOwner(input.owner);
     let name: string;
     if (input.domainId !== undefined) {
       const d = this.domain(input.domainId);
@@ -266,16 +283,18 @@ export class LocalResources implements Resources {
     const zone = zoneName ? this.store.domains.byName(zoneName) : null;
     if (zone && zone.name !== name) {
       const above = this.enclosingHost(zone, name.slice(name.indexOf(".") + 1));
-      if (above && above.ownerId !== ownerId) fail("conflict", `${name} is inside another user's hostname ${above.name}`);
+      if (above && above.ownerId !== owner.id) fail("conflict", `${name} is inside another user's hostname ${above.name}`);
       const shadowed = this.store.records.atName(zone.id, name, this.now()).filter((r) => ["A", "AAAA", "CNAME", "NS"].includes(r.type));
       if (shadowed.length) fail("conflict", `${name} already has ${shadowed[0]!.type} records; a hostname there would contradict them`);
     }
     return this.tx((changes) => {
+      const ownerId = this.ownerId(owner);
       this.quota(ownerId, "hostnames");
       const { host, token, value } = createHost({ ...this.deps, changes }, { name, ownerId, ttl: input.ttl });
       if (description) this.store.hosts.update(host.id, { description }, this.now());
       this.audit("hostname.create", `hostname:${host.id} ${host.name}`);
-      return { hostname: hostView(this.store.hosts.byId(host.id)!), token: { ...this.views.token(token), tokenValue: value } };
+      const created = owner.id === null ? { createdOwner: owner.email! } : {};
+      return { hostname: hostView(this.store.hosts.byId(host.id)!), token: { ...this.views.token(token), tokenValue: value }, ...created };
     });
   }
 

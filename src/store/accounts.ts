@@ -66,6 +66,9 @@ export class Accounts {
   setDisabled(id: number, disabled: boolean, now: number): void {
     this.db.prepare("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?").run(disabled ? 1 : 0, now, id);
   }
+  setRole(id: number, role: "admin" | "user", now: number): void {
+    this.db.prepare("UPDATE users SET role = ?, updated_at = ? WHERE id = ?").run(role, now, id);
+  }
   setQuota(id: number, q: Partial<Quota>, now: number): void {
     const cols: [keyof Quota, string][] = [
       ["hostnames", "quota_hostnames"],

@@ -1,3 +1,4 @@
+import { IpkeepError } from "../core/errors";
 import type { Role, UserRow } from "../core/ports";
 import type { Driver } from "./driver";
 
@@ -16,6 +17,9 @@ export class Users {
   constructor(private db: Driver) {}
 
   create(u: { email: string; role: Role; passwordHash: string | null }, now: number): UserRow {
+    // Callers check the address first; this is the backstop for any path that does not, so a
+    // duplicate is a conflict (409, exit 5) and never an internal error.
+    if (this.byEmail(u.email)) throw new IpkeepError("conflict", "An account with this e-mail already exists");
     const r = this.db
       .prepare("INSERT INTO users (email, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
       .run(u.email, u.role, u.passwordHash, now, now);

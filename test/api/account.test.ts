@@ -60,6 +60,47 @@ describe("createAdmin: POST /api/auth/setup", () => {
   });
 });
 
+describe("createAdmin over a password-less user (host add --owner made it)", () => {
+  it("makes that user the admin, keeping what it owns, instead of a 500", async () => {
+    const pending = h.store.users.create({ email: "me@example.test", role: "user", passwordHash: null }, 0);
+    const { setupCode } = issueSetupCode(h.deps);
+    const r = await h.call("POST", "/api/auth/setup", { body: { code: setupCode, email: "Me@Example.test", password: PASSWORD } });
+    expect(r.status, r.text).toBe(201);
+    expect(r.body.user).toMatchObject({ id: pending.id, email: "me@example.test", role: "admin" });
+    expect(h.store.users.list()).toHaveLength(1);
+    expect((await h.call("POST", "/api/auth/login", { body: { email: "me@example.test", password: PASSWORD } })).status).toBe(200);
+  });
+
+  it("answers 409 (never 500) for an address that already has a password, and keeps the code", async () => {
+    await h.user("taken@example.test");
+    const { setupCode } = issueSetupCode(h.deps);
+    const r = await h.call("POST", "/api/auth/setup", { body: { code: setupCode, email: "taken@example.test", password: PASSWORD } });
+    expect(r.status).toBe(409);
+    expect(r.body.code).toBe("conflict");
+    expect((await h.call("POST", "/api/auth/setup", { body: { code: setupCode, email: "other@example.test", password: PASSWORD } })).status).toBe(201);
+  });
+
+  it("an invitation to a password-less user sets that user's password (no duplicate, no 500)", async () => {
+    const admin = await h.user("admin@example.test", { role: "admin" });
+    const pending = h.store.users.create({ email: "later@example.test", role: "user", passwordHash: null }, 0);
+    const inv = await h.call("POST", "/api/users/invitations", { token: admin.jwt, body: { email: "later@example.test" } });
+    expect(inv.status, inv.text).toBe(201);
+    const acc = await h.call("POST", "/api/auth/accept-invite", { body: { token: inv.body.token, password: PASSWORD } });
+    expect(acc.status, acc.text).toBe(201);
+    expect(acc.body.user).toMatchObject({ id: pending.id, email: "later@example.test", role: "user" });
+    // Once it has a password, a second invitation (or accepting an older one) is a conflict.
+    expect((await h.call("POST", "/api/users/invitations", { token: admin.jwt, body: { email: "later@example.test" } })).status).toBe(409);
+  });
+
+  it("an invitation accepted after the address got a password answers 409", async () => {
+    const admin = await h.user("admin@example.test", { role: "admin" });
+    const inv = await h.call("POST", "/api/users/invitations", { token: admin.jwt, body: { email: "race@example.test" } });
+    await h.user("race@example.test");
+    const acc = await h.call("POST", "/api/auth/accept-invite", { body: { token: inv.body.token, password: PASSWORD } });
+    expect(acc.status).toBe(409);
+  });
+});
+
 describe("login / get / logout", () => {
   let u: TestUser;
   beforeEach(async () => {

@@ -35,6 +35,10 @@ describe(`account store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     expect(store.db.prepare("SELECT id FROM sessions").all()).toEqual([{ id: "s2" }]);
   });
 
+  it("refuses a second user with the same address as a conflict, not a constraint failure", () => {
+    expect(() => store.users.create({ email: "u@example.test", role: "admin", passwordHash: null }, 100)).toThrow(expect.objectContaining({ code: "conflict" }));
+  });
+
   it("revokes all of a user's sessions but one", () => {
     for (const id of ["a", "b", "c"]) store.sessions.create({ id, userId: uid, expiresAt: 999, address: null, userAgent: null }, 100);
     expect(store.sessions.revokeAllFor(uid, 150, "b")).toBe(2);
