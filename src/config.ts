@@ -40,6 +40,8 @@ export const OPTIONS = {
   "tsig-key": { kind: "list", default: [] },
   resolver: { kind: "string", default: null },
   "dns-thread": { kind: "boolean", default: true },
+  "dns-tcp-max": { kind: "number", default: 200 },
+  "dns-tcp-per-source": { kind: "number", default: 20 },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -75,6 +77,9 @@ export interface Config {
   resolver: string | null;
   /** Answer UDP in a thread of its own (where Bun and Linux allow; the default). */
   dnsThread: boolean;
+  /** DNS over TCP: open connections in all, and per source (IPv4 address, IPv6 /64). */
+  dnsTcpMax: number;
+  dnsTcpPerSource: number;
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -153,6 +158,10 @@ export function resolveConfig(
   }
   updateLimitConfig(out.updateBurst as string, out.updateDaily as number);
   for (const c of out.trustedProxy as string[]) if (!parseCidr(c)) fail("invalid_input", `trusted-proxy: "${c}" is not an address or CIDR`);
+  for (const key of ["dns-tcp-max", "dns-tcp-per-source"] as const) {
+    const v = out[camel(key)] as number;
+    if (!Number.isInteger(v) || v < 1 || v > 100_000) fail("invalid_input", `${key} must be a whole number from 1 to 100000, not ${v}`);
+  }
   const data = (out.data as string | null) ?? (fileExists(INSTALLED_DATA_DIR) ? INSTALLED_DATA_DIR : "./data");
   return {
     data: resolve(data),
@@ -176,6 +185,8 @@ export function resolveConfig(
     tsigKey: out.tsigKey as string[],
     resolver: (out.resolver as string | null) ?? null,
     dnsThread: out.dnsThread as boolean,
+    dnsTcpMax: out.dnsTcpMax as number,
+    dnsTcpPerSource: out.dnsTcpPerSource as number,
     configFile,
   };
 }

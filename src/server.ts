@@ -145,6 +145,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     };
     dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), {
       stream: transfers.stream,
+      tcpMaxConnections: config.dnsTcpMax,
+      tcpMaxPerSource: config.dnsTcpPerSource,
       thread: config.dnsThread ? { snapshot, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
     });
     for (const [id, data] of early) dns.zoneChanged(id, data);

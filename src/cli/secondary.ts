@@ -21,6 +21,8 @@ export function registerSecondary(program: Command): void {
     .option("--zone <zone>", "zone to pull (repeatable)", collect)
     .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
     .option("--dns-thread <yes|no>", "answer UDP in a thread of its own (default yes)")
+    .option("--dns-tcp-max <count>", "DNS over TCP: open connections in all (default 200)")
+    .option("--dns-tcp-per-source <count>", "DNS over TCP: open connections per IPv4 address or IPv6 /64 (default 20)")
     .option("--log-level <level>", "debug, info, warn or error")
     .action(async (_opts: unknown, cmd: Command) => {
       const signals = stopOnSignal();
@@ -39,6 +41,7 @@ export function registerSecondary(program: Command): void {
           dns: config.dns.map((s) => parseListen(s, 53)),
           dataDir: config.data,
           thread: config.dnsThread,
+          limits: { tcpMaxConnections: config.dnsTcpMax, tcpMaxPerSource: config.dnsTcpPerSource },
           log,
         });
         await secondary.start();

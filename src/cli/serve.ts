@@ -25,6 +25,8 @@ export function registerServe(program: Command): void {
     .option("--tsig-key <name:secret>", "TSIG key accepted for transfers, NAME:BASE64 (HMAC-SHA256; repeatable)", collect)
     .option("--resolver <addr:port>", "resolver asked for custom-domain delegation checks (default: /etc/resolv.conf)")
     .option("--dns-thread <yes|no>", "answer UDP in a thread of its own (default yes; no: on the main thread, half the memory for zones)")
+    .option("--dns-tcp-max <count>", "DNS over TCP: open connections in all (default 200)")
+    .option("--dns-tcp-per-source <count>", "DNS over TCP: open connections per IPv4 address or IPv6 /64 (default 20)")
     .action(async (_opts: unknown, cmd: Command) => {
       const signals = stopOnSignal();
       let server: Awaited<ReturnType<typeof startServer>> | null = null;

@@ -167,6 +167,27 @@ export function unmapIPv4(address: string): string {
   return m ? m[1]! : address;
 }
 
+/**
+ * The network a client address belongs to, as a short key: the first v4Bits of an IPv4
+ * address (IPv4-mapped IPv6 counts as IPv4), the first v6Bits of an IPv6 one. Per-source
+ * limits (DNS over TCP, response rate limiting) count by it, so one host with many IPv6
+ * addresses (a /64 is one customer) is one source. "" for text that is no address.
+ */
+export function sourcePrefix(address: string, v4Bits: number, v6Bits: number): string {
+  const plain = unmapIPv4(address);
+  const v4 = parseIPv4(plain);
+  const bytes = v4 ? ipv4ToBytes(v4) : ipv6ToBytes(plain);
+  if (!bytes) return "";
+  const bits = v4 ? v4Bits : v6Bits;
+  let key = v4 ? "4:" : "6:";
+  for (let i = 0; i * 8 < bits; i++) {
+    const keep = bits - i * 8;
+    const b = keep >= 8 ? bytes[i]! : bytes[i]! & ((0xff << (8 - keep)) & 0xff);
+    key += b.toString(16).padStart(2, "0");
+  }
+  return key;
+}
+
 export interface Cidr {
   family: Family;
   bytes: Uint8Array;

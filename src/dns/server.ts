@@ -7,6 +7,7 @@
  */
 import dgram from "node:dgram";
 import net from "node:net";
+import { sourcePrefix } from "../core/addresses";
 import type { ZoneData } from "../core/ports";
 import type { DnsCounters } from "./counters";
 import type { UdpThread } from "./udp-thread";
@@ -38,12 +39,17 @@ export interface DnsServer {
   close(): Promise<void>;
 }
 
+/** What a server admits per client; the rest of DnsServerOptions is how it is wired. */
+export type DnsLimits = Pick<DnsServerOptions, "tcpMaxConnections" | "tcpMaxPerSource">;
+
 export interface DnsServerOptions {
   stream?: StreamHandler;
   /** Close a TCP connection after this long without a complete query. */
   tcpIdleMs?: number;
-  /** Further connections are closed at once (UDP is unaffected). */
+  /** Open connections in all (UDP is unaffected); see TcpSlots for who gives way when full. */
   tcpMaxConnections?: number;
+  /** Open connections per source (an IPv4 address, an IPv6 /64). */
+  tcpMaxPerSource?: number;
   /** Use node:dgram's own events even under Bun (tests of the Node path). */
   plainDgram?: boolean;
   /**
@@ -66,7 +72,10 @@ const UDP_RECV_BUFFER = 2 * 1024 * 1024;
 // gone or hostile, and its slot is worth more to the next one.
 const TCP_IDLE_MS = 10_000;
 // NSD's tcp-count default is 100; twice that is still far below file-descriptor limits.
-const TCP_MAX_CONNECTIONS = 200;
+export const TCP_MAX_CONNECTIONS = 200;
+// A tenth of all: one address (or one IPv6 /64) can never hold more, so at least ten sources
+// share the slots, and a resolver's few parallel connections fit with room to spare.
+export const TCP_MAX_PER_SOURCE = 20;
 // A client that does not read its answers: stop reading its queries until it catches up,
 // so one connection cannot make us buffer without limit (an AXFR may exceed this once).
 const TCP_WRITE_HIGH_WATER = 1024 * 1024;
@@ -193,7 +202,79 @@ function bindUdp(l: Listen, handler: DnsHandler, plain: boolean): Promise<dgram.
   });
 }
 
-function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerOptions): void {
+/** One TCP connection as TcpSlots sees it. */
+interface TcpConn {
+  sock: net.Socket;
+  /** sourcePrefix of the peer: the IPv4 address, or the IPv6 /64. */
+  source: string;
+  /** When it was accepted or last had a query answered (ms). */
+  lastActive: number;
+  /** Part of a query has arrived: it is mid-query, not idle. */
+  partial: boolean;
+}
+
+/**
+ * Who holds the TCP slots. A source (an IPv4 address, an IPv6 /64) holds at most perSource;
+ * a source at its limit that connects again gives up its own idlest connection for the new
+ * one. When all max slots are taken, a newcomer gets one from the heaviest source holding
+ * more than it does: that source's idlest connection (nothing half-read, nothing unsent, the
+ * longest without a query) is closed. A connection in the middle of a query or an answer is
+ * never closed for another; when no idle one can go, the newcomer is closed instead.
+ */
+export class TcpSlots {
+  private readonly bySource = new Map<string, Set<TcpConn>>();
+  private count = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly perSource: number,
+  ) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The new connection's record, or null: close it. */
+  admit(sock: net.Socket, now: number): TcpConn | null {
+    const source = sourcePrefix(sock.remoteAddress ?? "", 32, 64);
+    const mine = this.bySource.get(source);
+    const held = mine?.size ?? 0;
+    if (held >= this.perSource) {
+      if (!this.evictIdlest(mine!)) return null;
+    } else if (this.count >= this.max) {
+      const heavier = [...this.bySource.values()].filter((s) => s.size > held).sort((a, b) => b.size - a.size);
+      if (!heavier.some((s) => this.evictIdlest(s))) return null;
+    }
+    const conn: TcpConn = { sock, source, lastActive: now, partial: false };
+    let set = this.bySource.get(source);
+    if (!set) this.bySource.set(source, (set = new Set()));
+    set.add(conn);
+    this.count++;
+    return conn;
+  }
+
+  /** The connection closed (or was closed here): its slot is free. Safe to call twice. */
+  release(conn: TcpConn): void {
+    const set = this.bySource.get(conn.source);
+    if (!set?.delete(conn)) return;
+    this.count--;
+    if (set.size === 0) this.bySource.delete(conn.source);
+  }
+
+  private evictIdlest(set: Set<TcpConn>): boolean {
+    let idlest: TcpConn | null = null;
+    for (const c of set) {
+      if (c.partial || c.sock.writableLength > 0) continue;
+      if (!idlest || c.lastActive < idlest.lastActive) idlest = c;
+    }
+    if (!idlest) return false;
+    this.release(idlest);
+    idlest.sock.destroy();
+    return true;
+  }
+}
+
+function serveConnection(conn: net.Socket, slot: TcpConn, handler: DnsHandler, opts: DnsServerOptions): void {
   let buf: Buffer = Buffer.alloc(0);
   const peer = conn.remoteAddress ?? "";
   const idleMs = opts.tcpIdleMs ?? TCP_IDLE_MS;
@@ -246,6 +327,8 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
       send(out);
     }
     if (!conn.destroyed) conn.uncork();
+    slot.partial = buf.length > 0;
+    if (answered > 0) slot.lastActive = Date.now();
     // The clock for a partial query starts at its first byte (a complete one restarts it).
     if (partial && (answered > 0 || buf.length === 0)) {
       clearTimeout(partial);
@@ -256,19 +339,22 @@ function serveConnection(conn: net.Socket, handler: DnsHandler, opts: DnsServerO
   });
 }
 
-function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>, opts: DnsServerOptions): Promise<net.Server> {
-  const max = opts.tcpMaxConnections ?? TCP_MAX_CONNECTIONS;
+function bindTcp(l: Listen, handler: DnsHandler, open: Set<net.Socket>, slots: TcpSlots, opts: DnsServerOptions): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer((conn) => {
-      if (open.size >= max) {
+      const slot = slots.admit(conn, Date.now());
+      if (!slot) {
         conn.on("error", () => {});
         conn.destroy();
         return;
       }
       open.add(conn);
-      conn.on("close", () => open.delete(conn));
+      conn.on("close", () => {
+        open.delete(conn);
+        slots.release(slot);
+      });
       try {
-        serveConnection(conn, handler, opts);
+        serveConnection(conn, slot, handler, opts);
       } catch {
         conn.destroy();
       }
@@ -302,6 +388,8 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
   const tcp: net.Server[] = [];
   const addresses: Listen[] = [];
   const open = new Set<net.Socket>();
+  // One set of slots for every listen address: the limits are the server's, not a socket's.
+  const slots = new TcpSlots(opts.tcpMaxConnections ?? TCP_MAX_CONNECTIONS, opts.tcpMaxPerSource ?? TCP_MAX_PER_SOURCE);
   const native = opts.thread ? await loadFfi() : null;
   /** Sockets bound through ffi, for the DNS thread: fd and listen address. */
   const raw: { fd: number; listen: Listen }[] = [];
@@ -316,7 +404,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
       const u = r ? null : await bindUdp(l, handler, !!opts.plainDgram);
       const port = r ? r.port : u!.address().port;
       try {
-        const t = await bindTcp({ host: l.host, port }, handler, open, opts);
+        const t = await bindTcp({ host: l.host, port }, handler, open, slots, opts);
         if (r) raw.push({ fd: r.fd, listen: { host: l.host, port } });
         else udp.push(u!);
         tcp.push(t);
@@ -354,7 +442,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
   }
   return {
     addresses,
-    tcpConnections: () => open.size,
+    tcpConnections: () => slots.size,
     threaded: thread !== null,
     threadCounters: thread?.counters ?? null,
     zoneChanged: (id, data) => thread?.zoneChanged(id, data),

@@ -14,7 +14,7 @@ import { nowSeconds, systemClock } from "../core/platform";
 import type { ZoneData } from "../core/ports";
 import { answer } from "../dns/answer";
 import { queryDns } from "../dns/client";
-import { type DnsServer, type Listen, startDns } from "../dns/server";
+import { type DnsLimits, type DnsServer, type Listen, startDns } from "../dns/server";
 import { errorResponse, keyLookup, ResponseSigner, type TsigKey, verifyRequest } from "../dns/tsig";
 import { copyBytes, questionEnd } from "../dns/wire";
 import { buildZone, ZoneSet } from "../dns/zone";
@@ -40,6 +40,8 @@ export interface SecondaryOptions {
   clock?: Clock;
   /** Answer UDP from the DNS thread (the default; false: on the main thread). */
   thread?: boolean;
+  /** TCP connection limits (the server's defaults when left out). */
+  limits?: DnsLimits;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -106,6 +108,7 @@ export class Secondary {
     mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
     this.loadCache();
     this.dns = await startDns(this.opts.dns, (q, t, peer) => countDns(q, this.handle(q, t, peer)), {
+      ...this.opts.limits,
       thread:
         this.opts.thread === false
           ? undefined

@@ -8,6 +8,7 @@ import {
   parseIP,
   parseIPv4,
   parseIPv6,
+  sourcePrefix,
   unmapIPv4,
 } from "../../src/core/addresses";
 
@@ -54,6 +55,19 @@ describe("helpers", () => {
     expect(cidrContains(parseCidr("2001:db8::/32")!, "2001:db8:ffff::1")).toBe(true);
     expect(parseCidr("1.2.3.4/33")).toBeNull();
     expect(parseCidr("1.2.3.4/x")).toBeNull();
+  });
+  it("keys a client by its source prefix: IPv4 address (or /24), IPv6 /64 (or /56)", () => {
+    expect(sourcePrefix("192.0.2.7", 32, 64)).toBe("4:c0000207");
+    expect(sourcePrefix("::ffff:192.0.2.7", 32, 64)).toBe("4:c0000207");
+    expect(sourcePrefix("192.0.2.7", 24, 56)).toBe(sourcePrefix("192.0.2.200", 24, 56));
+    expect(sourcePrefix("192.0.2.7", 24, 56)).not.toBe(sourcePrefix("192.0.3.7", 24, 56));
+    // One customer's /64, whatever interface ids it uses, is one source.
+    expect(sourcePrefix("2001:db8:1:2::1", 32, 64)).toBe(sourcePrefix("2001:db8:1:2:ffff:1:2:3", 32, 64));
+    expect(sourcePrefix("2001:db8:1:2::1", 32, 64)).not.toBe(sourcePrefix("2001:db8:1:3::1", 32, 64));
+    expect(sourcePrefix("2001:db8:1:2::1", 32, 56)).toBe(sourcePrefix("2001:db8:1:ff::1", 32, 56));
+    expect(sourcePrefix("2001:db8:1:2::1", 32, 56)).not.toBe(sourcePrefix("2001:db8:1:100::1", 32, 56));
+    expect(sourcePrefix("1.2.3.4", 32, 64)).not.toBe(sourcePrefix("::102:304", 32, 32));
+    expect(sourcePrefix("nope", 32, 64)).toBe("");
   });
   it("composes an IPv6 prefix with an interface id", () => {
     expect(composeIPv6("2001:db8:1:2::", 64, "::abcd")).toBe("2001:db8:1:2::abcd");

@@ -11,6 +11,7 @@ import { answer } from "../../src/dns/answer";
 import { type DnsServer, type DnsServerOptions, startDns } from "../../src/dns/server";
 import { makeKey, signRequest } from "../../src/dns/tsig";
 import { buildZone, ZoneSet } from "../../src/dns/zone";
+import { digAsync } from "../helpers/dig";
 import { frame, query, tcpAsk, tcpConnect, type TcpReader, udpAsk } from "../helpers/dns-client";
 
 const zoneData: ZoneData = {
@@ -189,6 +190,71 @@ describe("TCP", () => {
     await new Promise((r) => setTimeout(r, 50));
     const out = await tcpAsk(port, [query("home.dyn.example.com")]);
     expect(addressOf(out[0]!)).toEqual(["203.0.113.10"]);
+  });
+
+  // The attacker is 127.0.0.2, the user 127.0.0.3 (both reach the server on 127.0.0.1).
+  it("one source cannot take every slot: 210 idle connections from 127.0.0.2, and 127.0.0.3's query is answered", async () => {
+    const port = await start();
+    const flood = await Promise.all(Array.from({ length: 210 }, () => tcpConnect(port, "127.0.0.2").catch(() => null)));
+    for (const r of flood) if (r) readers.push(r);
+    await new Promise((r) => setTimeout(r, 100));
+    // At most a tenth of the slots for one source: the rest were closed.
+    expect(server!.tcpConnections()).toBe(20);
+    expect(flood.filter((r) => r && !r.closed).length).toBe(20);
+    const out = await tcpAsk(port, [query("home.dyn.example.com")], "127.0.0.3");
+    expect(addressOf(out[0]!)).toEqual(["203.0.113.10"]);
+    // And a real resolver's TCP retry from its own address.
+    const dig = await digAsync(port, "home.dyn.example.com", "A", ["+tcp", "-b", "127.0.0.3"]);
+    expect(dig.answer).toEqual(["home.dyn.example.com. 60 IN A 203.0.113.10"]);
+  });
+
+  it("a source at its limit that connects again gives up its own idlest connection", async () => {
+    const port = await start({ tcpMaxConnections: 10, tcpMaxPerSource: 3 });
+    const mine: TcpReader[] = [];
+    for (let i = 0; i < 3; i++) mine.push(await tcpConnect(port, "127.0.0.2"));
+    readers.push(...mine);
+    await new Promise((r) => setTimeout(r, 20));
+    // The first is busy (half a query), the second answered a query last.
+    mine[0]!.sock.write(frame(query("home.dyn.example.com")).subarray(0, 7));
+    mine[1]!.sock.write(frame(query("home.dyn.example.com")));
+    await mine[1]!.waitFor(1);
+    const fourth = await tcpConnect(port, "127.0.0.2");
+    readers.push(fourth);
+    expect(await mine[2]!.waitClosed(2000)).toBe(true);
+    expect(mine[0]!.closed || mine[1]!.closed).toBe(false);
+    fourth.sock.write(frame(query("home.dyn.example.com")));
+    expect(addressOf((await fourth.waitFor(1))[0]!)).toEqual(["203.0.113.10"]);
+    expect(server!.tcpConnections()).toBe(3);
+  });
+
+  it("when every slot is taken, the heaviest source's idle connections give way to a new source", async () => {
+    const port = await start({ tcpMaxConnections: 6, tcpMaxPerSource: 3 });
+    const heavy: TcpReader[] = [];
+    const middle: TcpReader[] = [];
+    for (let i = 0; i < 3; i++) heavy.push(await tcpConnect(port, "127.0.0.2"));
+    for (let i = 0; i < 2; i++) middle.push(await tcpConnect(port, "127.0.0.4"));
+    const light = await tcpConnect(port, "127.0.0.5");
+    readers.push(...heavy, ...middle, light);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server!.tcpConnections()).toBe(6);
+    // A new source: the heaviest (127.0.0.2) loses its oldest idle connection.
+    const newcomer = await tcpConnect(port, "127.0.0.3");
+    readers.push(newcomer);
+    newcomer.sock.write(frame(query("home.dyn.example.com")));
+    expect(addressOf((await newcomer.waitFor(1))[0]!)).toEqual(["203.0.113.10"]);
+    expect(await heavy[0]!.waitClosed(2000)).toBe(true);
+    expect([...heavy.slice(1), ...middle, light].some((r) => r.closed)).toBe(false);
+    // Connections in the middle of a query are never closed for another: with the heaviest
+    // source's two left both mid-query, the next heaviest (127.0.0.4) gives way.
+    for (const r of heavy.slice(1)) r.sock.write(frame(query("home.dyn.example.com")).subarray(0, 7));
+    await new Promise((r) => setTimeout(r, 50));
+    const user = await tcpConnect(port, "127.0.0.6");
+    readers.push(user);
+    user.sock.write(frame(query("home.dyn.example.com")));
+    expect(addressOf((await user.waitFor(1))[0]!)).toEqual(["203.0.113.10"]);
+    expect(await middle[0]!.waitClosed(2000)).toBe(true);
+    expect(heavy[1]!.closed || heavy[2]!.closed || light.closed || newcomer.closed).toBe(false);
+    expect(server!.tcpConnections()).toBe(6);
   });
 
   it("a flood of stalled and slow connections does not block UDP service", async () => {

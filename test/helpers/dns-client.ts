@@ -89,15 +89,16 @@ export class TcpReader {
   }
 }
 
-export function tcpConnect(port: number): Promise<TcpReader> {
+/** localAddress: the client's own address (127.0.0.2, 127.0.0.3 ... act as other machines). */
+export function tcpConnect(port: number, localAddress?: string): Promise<TcpReader> {
   return new Promise((resolve, reject) => {
-    const s = net.connect(port, "127.0.0.1", () => resolve(new TcpReader(s)));
+    const s = net.connect({ port, host: "127.0.0.1", localAddress }, () => resolve(new TcpReader(s)));
     s.once("error", reject);
   });
 }
 
-export async function tcpAsk(port: number, msgs: Uint8Array[]): Promise<Buffer[]> {
-  const r = await tcpConnect(port);
+export async function tcpAsk(port: number, msgs: Uint8Array[], localAddress?: string): Promise<Buffer[]> {
+  const r = await tcpConnect(port, localAddress);
   r.sock.write(Buffer.concat(msgs.map(frame)));
   const out = await r.waitFor(msgs.length);
   r.sock.destroy();
