@@ -29,6 +29,7 @@ import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
 import { log, redact } from "./log";
 import { writePidFile } from "./pidfile";
+import { lockDataDir } from "./datalock";
 import { countDns, metrics } from "./metrics";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
@@ -91,7 +92,16 @@ export interface RunningServer {
 
 export async function startServer(config: Config, clock: Clock = systemClock, timers?: Timers): Promise<RunningServer> {
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
-  const store = await Store.open(join(config.data, "ipkeep.db"));
+  // Held for the server's whole life: a second serve, a secondary or a restore on this
+  // directory stops at once (exit 5) instead of overwriting what this one serves.
+  const lock = await lockDataDir(config.data, "serve");
+  let store: Store;
+  try {
+    store = await Store.open(join(config.data, "ipkeep.db"));
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const platform = createPlatform(clock);
   const live = new LiveZones(store.domains, clock);
   let xfrConfig: ReturnType<typeof transferConfig>;
@@ -99,6 +109,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     xfrConfig = transferConfig(config);
   } catch (e) {
     store.close();
+    lock.release();
     throw e;
   }
 
@@ -189,6 +200,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     await dns?.close();
     for (const l of [...listeners, ...httpsListeners]) l.stop();
     store.close();
+    lock.release();
     throw e;
   }
 
@@ -254,6 +266,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       metrics.dnsThreads = metrics.dnsThreads.filter((c) => c !== dns!.threadCounters);
       store.close();
       removePidFile();
+      lock.release();
     },
   };
 }

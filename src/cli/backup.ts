@@ -5,10 +5,11 @@
  * database, so it refuses while a server holds it, checks the file first (whole, ipkeep's,
  * a schema this binary knows), and keeps the database it replaces beside it.
  */
-import { chmodSync, copyFileSync, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, chmodSync, copyFileSync, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { IpkeepError } from "../core/errors";
+import { lockDataDir } from "../datalock";
 import { runningServerPid } from "../pidfile";
 import { checkpoint, inspectSnapshot, snapshot } from "../store/backup";
 import { configFrom, DB_FILE, print } from "./common";
@@ -55,6 +56,20 @@ async function runRestore(cmd: Command, file: string) {
   const config = configFrom(cmd);
   const source = resolve(file);
   if (!existsSync(source)) throw new IpkeepError("invalid_input", `${source} does not exist`);
+  // A bad file is refused before anything in the data directory is touched.
+  const info = await inspectSnapshot(source);
+  mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  // Held until the restore is done: no server may open the database half-way through.
+  const lock = await lockDataDir(config.data, "restore", "stop it first (systemctl stop ipkeep), restore, then start it again");
+  try {
+    await restoreLocked(cmd, config, source, info);
+  } finally {
+    lock.release();
+  }
+}
+
+async function restoreLocked(cmd: Command, config: ReturnType<typeof configFrom>, source: string, info: Awaited<ReturnType<typeof inspectSnapshot>>) {
+  // A server from before the lock existed (an older ipkeep still running) left only its pid file.
   const pid = runningServerPid(config.data);
   if (pid !== null) {
     throw new IpkeepError(
@@ -62,7 +77,6 @@ async function runRestore(cmd: Command, file: string) {
       `A server (pid ${pid}) is using ${config.data}: stop it first (systemctl stop ipkeep), restore, then start it again`,
     );
   }
-  const info = await inspectSnapshot(source);
   const db = join(config.data, DB_FILE);
   let keptAs: string | null = null;
   if (existsSync(db)) {

@@ -18,6 +18,7 @@ import { type DnsLimits, type DnsServer, type Listen, startDns } from "../dns/se
 import { errorResponse, keyLookup, ResponseSigner, type TsigKey, verifyRequest } from "../dns/tsig";
 import { copyBytes, questionEnd } from "../dns/wire";
 import { buildZone, ZoneSet } from "../dns/zone";
+import { type DataLock, lockDataDir } from "../datalock";
 import { countDns } from "../metrics";
 import { primarySerial, transferZone } from "./axfr";
 import { zoneDataFromTransfer } from "./records";
@@ -73,6 +74,7 @@ export class Secondary {
   readonly zones = new ZoneSet();
   private states = new Map<string, ZoneState>();
   private dns: DnsServer | null = null;
+  private lock: DataLock | null = null;
   private stopped = false;
   private clock: Clock;
   private log: NonNullable<SecondaryOptions["log"]>;
@@ -106,6 +108,17 @@ export class Secondary {
 
   async start(): Promise<void> {
     mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
+    // Held until stop(): a second secondary, a serve or a restore on this directory stops at once.
+    this.lock = await lockDataDir(this.opts.dataDir, "secondary");
+    try {
+      await this.startServing();
+    } catch (e) {
+      this.lock.release();
+      throw e;
+    }
+  }
+
+  private async startServing(): Promise<void> {
     this.loadCache();
     this.dns = await startDns(this.opts.dns, (q, t, peer) => countDns(q, this.handle(q, t, peer)), {
       ...this.opts.limits,
@@ -128,6 +141,7 @@ export class Secondary {
     for (const s of this.states.values()) if (s.timer) clearTimeout(s.timer);
     await this.dns?.close();
     await Promise.all([...this.states.values()].map((s) => s.running?.catch(() => {})));
+    this.lock?.release();
   }
 
   /** Refreshes one zone now (NOTIFY, timer, start); concurrent calls collapse into one follow-up run. */

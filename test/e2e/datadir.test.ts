@@ -1,0 +1,93 @@
+/**
+ * The data directory's life with the compiled executable: one process at a time holds it
+ * (serve, secondary, restore), the lock goes with a process killed by SIGKILL, and serve
+ * refuses a directory init never prepared or a database that is damaged.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+
+const ZONE = "dyn.example.com";
+const dirs: string[] = [];
+const servers: ServerProcess[] = [];
+
+function freshDir(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+
+function initDir(): string {
+  const d = freshDir();
+  const r = run(["--data", d, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]);
+  expect(r.code, r.stderr).toBe(0);
+  return d;
+}
+
+async function serve(dir: string, extra: string[] = []): Promise<ServerProcess> {
+  const s = await startServe(dir, extra);
+  servers.push(s);
+  return s;
+}
+
+/** A command expected to stop by itself at once; killed after 10 s if it does not. */
+function runShort(args: string[]) {
+  const r = spawnSync(EXE, args, { encoding: "utf8", timeout: 10_000, killSignal: "SIGKILL" });
+  return { code: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+afterAll(() => {
+  for (const d of dirs) cleanup(d);
+});
+
+describe("the data directory lock", () => {
+  let data: string;
+  beforeAll(() => {
+    data = initDir();
+  });
+
+  it("refuses a second serve on the same data directory (other ports) with exit 5 naming the first's PID", async () => {
+    const first = await serve(data);
+    const second = runShort(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"]);
+    expect(second.signal, "the second serve kept running").toBeNull();
+    expect(second.code).toBe(5);
+    expect(second.stderr).toContain(`ipkeep serve (pid ${first.proc.pid})`);
+    expect(second.stderr).toContain(data);
+    // The first is untouched: its pid file is its own and it still answers.
+    expect(readFileSync(join(data, "serve.pid"), "utf8").trim()).toBe(String(first.proc.pid));
+    expect((await fetch(`${first.base}/api/v2/healthz`)).status).toBe(200);
+  });
+
+  it("refuses restore while serve runs (exit 5, the server's PID) and leaves the database alone", async () => {
+    const backup = join(freshDir(), "b.db");
+    expect(run(["--data", data, "backup", backup]).code).toBe(0);
+    const first = await serve(data);
+    const r = runShort(["--data", data, "restore", backup]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(`pid ${first.proc.pid}`);
+    expect(r.stderr).toMatch(/stop it first/);
+    await first.stop();
+    expect(runShort(["--data", data, "restore", backup]).code).toBe(0);
+  });
+
+  it("refuses a secondary on a directory a serve holds", async () => {
+    const first = await serve(data);
+    const r = runShort(["--data", data, "secondary", "--primary", "127.0.0.1:9", "--zone", ZONE, "--dns", "127.0.0.1:0"]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(`ipkeep serve (pid ${first.proc.pid})`);
+  });
+
+  it("is freed when the holder is killed with SIGKILL", async () => {
+    // Not in `servers`: it is gone after this, and stopped by PID here.
+    const first = await startServe(data);
+    expect(await first.stop("SIGKILL")).toBeNull();
+    const again = await serve(data);
+    expect((await fetch(`${again.base}/api/v2/healthz`)).status).toBe(200);
+  });
+});
