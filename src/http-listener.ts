@@ -8,7 +8,7 @@
  * leaves the running listener as it was.
  */
 import { readFileSync } from "node:fs";
-import { rememberPeer, rememberTransport } from "./api/context";
+import { rememberOrigin, rememberPeer, rememberTransport } from "./api/context";
 import { ipv6Only, type Listen } from "./dns/server";
 import { log, redact } from "./log";
 import { metrics } from "./metrics";
@@ -38,9 +38,59 @@ export interface AppLike {
 
 type BunServer = ReturnType<typeof Bun.serve>;
 
-function fetchFor(app: AppLike, transport: "http" | "https") {
-  return async (req: Request, srv: BunServer): Promise<Response> => {
-    const peer = srv.requestIP(req)?.address;
+/** "127.0.0.1:8080", "[::1]:8080": the listener's own address, as a URL authority. */
+const authorityOf = (host: string, port: number) => `${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+// Elysia finds the path at the first "/" from index 11 ("http://" plus a host of four or more
+// characters): behind a Host of "dns" or "x" every route was a 404.
+const ELYSIA_PATH_FROM = 11;
+
+function badHost(): Response {
+  const body = "Bad Request: the Host header is not a valid host name\n";
+  return new Response(body, { status: 400, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", connection: "close" } });
+}
+
+/**
+ * The request as the app must see it: an absolute URL whose path Elysia finds. A request
+ * without a Host, or with an empty one (HTTP/1.0 allows it; the README supports such routers),
+ * gets the listener's own address as its origin; a Host that is present but not a host name
+ * answers 400. The origin the client asked for is remembered for links (api/context.ts).
+ */
+function canonical(req: Request, transport: "http" | "https", self: () => string): Request | Response {
+  let url: URL | null = null;
+  try {
+    url = new URL(req.url);
+  } catch {
+    // Bun leaves req.url relative ("/nic/update?…") when the Host is missing or unusable.
+  }
+  let origin: string;
+  if (url) origin = url.origin;
+  else {
+    const host = req.headers.get("host");
+    if (host !== null && host.trim() !== "") return badHost();
+    origin = `${transport}://${self()}`;
+    try {
+      url = new URL(req.url, origin);
+    } catch {
+      return badHost();
+    }
+  }
+  const pathAt = req.url.indexOf("/", req.url.indexOf("//") + 2);
+  if (req.url.startsWith(`${transport}://`) && pathAt >= ELYSIA_PATH_FROM) return req;
+  const fixed = new Request(`${transport}://${self()}${url.pathname}${url.search}`, req);
+  rememberOrigin(fixed, origin);
+  return fixed;
+}
+
+function fetchFor(app: AppLike, transport: "http" | "https", self: () => string) {
+  return async (raw: Request, srv: BunServer): Promise<Response> => {
+    const peer = srv.requestIP(raw)?.address;
+    const req = canonical(raw, transport, self);
+    if (req instanceof Response) {
+      metrics.http.inc(String(req.status));
+      log("info", "http", { method: raw.method, status: req.status, peer, error: "invalid Host header" });
+      return req;
+    }
     rememberPeer(req, peer);
     rememberTransport(req, transport);
     const res = await app.handle(req);
@@ -50,14 +100,30 @@ function fetchFor(app: AppLike, transport: "http" | "https") {
   };
 }
 
+/**
+ * Bun.serve's own last resort: whatever escapes the app is answered with a plain 500 and one
+ * redacted log line. Without it (and with development mode, Bun's default outside
+ * NODE_ENV=production) Bun serves an HTML debug page with the working directory, the stack,
+ * the bundle's source and the request URL (tokens included), and prints the same to stderr.
+ */
+function lastResort(error: Error): Response {
+  metrics.http.inc("500");
+  log("error", "request failed", { error: redact(String(error?.message ?? error)).slice(0, 200) });
+  return new Response("Internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+}
+
+const SERVE_DEFAULTS = { development: false, maxRequestBodySize: MAX_BODY, error: lastResort } as const;
+
 export interface Listener {
   address: Listen;
   stop(): void;
 }
 
 export function listenHttp(l: Listen, app: AppLike): Listener {
-  const server = Bun.serve({ hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), maxRequestBodySize: MAX_BODY, fetch: fetchFor(app, "http") });
-  return { address: { host: l.host, port: server.port ?? l.port }, stop: () => server.stop(true) };
+  let port = l.port;
+  const server = Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), fetch: fetchFor(app, "http", () => authorityOf(l.host, port)) });
+  port = server.port ?? l.port;
+  return { address: { host: l.host, port }, stop: () => server.stop(true) };
 }
 
 export interface TlsFiles {
@@ -75,11 +141,13 @@ function readTls(files: TlsFiles): { cert: string; key: string } {
 }
 
 export function listenHttps(l: Listen, app: AppLike, files: TlsFiles): HttpsListener {
-  const fetch = fetchFor(app, "https");
+  let bound = l.port;
+  const fetch = fetchFor(app, "https", () => authorityOf(l.host, bound));
   const bind = (port: number) =>
-    Bun.serve({ hostname: l.host, port, ipv6Only: ipv6Only(l), reusePort: true, maxRequestBodySize: MAX_BODY, tls: readTls(files), fetch });
+    Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port, ipv6Only: ipv6Only(l), reusePort: true, tls: readTls(files), fetch });
   let server = bind(l.port);
-  const address = { host: l.host, port: server.port ?? l.port };
+  bound = server.port ?? l.port;
+  const address = { host: l.host, port: bound };
   return {
     address,
     stop: () => server.stop(true),

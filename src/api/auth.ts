@@ -14,7 +14,7 @@ import { smtpSettings } from "../core/settings";
 import { looksLikeToken } from "../core/tokens";
 import { log } from "../log";
 import { createMailer } from "../mail";
-import { type ApiDeps, clientOf } from "./context";
+import { type ApiDeps, clientOf, originOf } from "./context";
 import { parseBearer } from "./credentials";
 
 export interface Principal {
@@ -79,10 +79,6 @@ export function requireAdmin(p: Principal): void {
 
 /** Address, user agent and link base of a request, as core's RequestMeta. */
 export function requestMeta(deps: ApiDeps, request: Request) {
-  let base = deps.publicUrl ?? deps.store.settings.get("public_url");
-  if (!base) {
-    const u = new URL(request.url);
-    base = `${u.protocol}//${u.host}`;
-  }
+  const base = deps.publicUrl ?? deps.store.settings.get("public_url") ?? originOf(request);
   return { address: clientOf(deps, request), userAgent: request.headers.get("user-agent"), baseUrl: base.replace(/\/+$/, "") };
 }

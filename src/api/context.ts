@@ -65,6 +65,19 @@ export function transportOf(req: Request): "http" | "https" {
   return transports.get(req) ?? "http";
 }
 
+// The origin the client asked for, when the listener had to rewrite the request's URL (no Host,
+// or one too short for Elysia's router; see http-listener.ts); absent: the URL's own.
+const origins = new WeakMap<Request, string>();
+
+export function rememberOrigin(req: Request, origin: string): void {
+  origins.set(req, origin);
+}
+
+/** "https://ddns.example.com": the scheme and authority the request was sent to. */
+export function originOf(req: Request): string {
+  return origins.get(req) ?? new URL(req.url).origin;
+}
+
 // Trusted proxies parsed once per app.
 const trustedByDeps = new WeakMap<ApiDeps, Cidr[]>();
 

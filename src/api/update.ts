@@ -9,7 +9,7 @@ import { parseIP } from "../core/addresses";
 import { IpkeepError } from "../core/errors";
 import { sourceKey, UpdateLimits, type Verdict } from "../core/limits";
 import { type HostLine, performUpdate, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
-import { type ApiDeps, clientOf, peerOf, rememberPeer, rememberTransport, transportOf } from "./context";
+import { type ApiDeps, clientOf, originOf, peerOf, rememberOrigin, rememberPeer, rememberTransport, transportOf } from "./context";
 import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
 
 /** Every path a dyndns2 client may be configured with (ddclient, inadyn, IPv64, Dyn's v3). */
@@ -242,6 +242,7 @@ export function preRouting(deps: ApiDeps, handle: (req: Request) => Promise<Resp
       const fixed = new Request(url.toString(), request);
       rememberPeer(fixed, peerOf(request));
       rememberTransport(fixed, transportOf(request));
+      rememberOrigin(fixed, originOf(request));
       return handle(fixed);
     }
     if (url.pathname === "/" && isRootUpdate(request)) {
