@@ -1,9 +1,14 @@
 import type { Command } from "commander";
-import { issueConfirmLink, issueInvite, issueResetLink, normalizeEmail, setUserDisabled } from "../core/auth";
+import { issueConfirmLink, issueInvite, issueResetLink, normalizeEmail, PasswordHasher, setUserDisabled, userView } from "../core/auth";
 import { fail } from "../core/errors";
 import { nowSeconds } from "../core/platform";
 import { issueSetupCode } from "../core/setup";
+import { addUser, removeUser, resetTwoFactor } from "../core/users";
 import { action, baseUrl, type CliContext, print, table } from "./common";
+import { confirmOrRefuse } from "./confirm";
+import { readPassword } from "./password-input";
+
+const OPERATOR = { id: null, name: "cli", address: null } as const;
 
 function userByEmail(ctx: CliContext, email: string) {
   const u = ctx.store.users.byEmail(normalizeEmail(email));
@@ -34,6 +39,57 @@ export function registerUser(program: Command): void {
       action((ctx) => {
         const rows = ctx.store.users.list();
         print(ctx, rows, table([["ID", "EMAIL", "ROLE", "DISABLED"], ...rows.map((u) => [String(u.id), u.email, u.role, u.disabled ? "yes" : "no"])]));
+      }),
+    );
+  user
+    .command("add")
+    .description("create a user with a password (asked on the terminal, or the first line of stdin)")
+    .argument("<email>", "the user's e-mail address")
+    .option("--admin", "an admin (the first admin, without the setup code)")
+    .option("--json", "machine-readable output")
+    .action(
+      action(async (ctx, email: string, opts: { admin?: boolean }) => {
+        // The address is checked before the password is asked for.
+        normalizeEmail(email);
+        const password = await readPassword();
+        const { user: u, existed } = await addUser(
+          { ...ctx, passwords: new PasswordHasher(ctx.platform) },
+          { email, password, role: opts.admin ? "admin" : "user" },
+          OPERATOR,
+        );
+        const view = userView(ctx.store.accounts.byId(u.id)!);
+        print(ctx, view, `${existed ? "Set a password for" : "Created"} ${u.role === "admin" ? "admin" : "user"} ${u.email} (id ${u.id})`);
+      }),
+    );
+  user
+    .command("rm")
+    .description("delete a user with its hostnames, tokens, custom domains and API keys")
+    .argument("<email>", "the user's e-mail address")
+    .option("--yes", "do not ask (required when not on a terminal)")
+    .option("--json", "machine-readable output")
+    .action(
+      action(async (ctx, email: string, opts: { yes?: boolean }) => {
+        const u = userByEmail(ctx, email);
+        const hosts = ctx.store.hosts.list(u.id).length;
+        await confirmOrRefuse(`Delete ${u.email} and its ${hosts} hostname(s), tokens, custom domains and API keys?`, opts);
+        const r = removeUser(ctx, u.id, OPERATOR);
+        print(ctx, { removed: r.email, hostnames: r.hostnames, domains: r.domains }, `Removed ${r.email} (${r.hostnames} hostname(s), ${r.domains} custom domain(s))`);
+      }),
+    );
+  user
+    .command("reset-2fa")
+    .description("turn off a user's two-factor authentication (lost phone); signs the user out everywhere")
+    .argument("<email>", "the user's e-mail address")
+    .option("--json", "machine-readable output")
+    .action(
+      action((ctx, email: string) => {
+        const u = userByEmail(ctx, email);
+        const r = resetTwoFactor(ctx, u.id, OPERATOR);
+        print(
+          ctx,
+          { id: u.id, email: u.email, twoFactorWasEnabled: r.wasEnabled },
+          r.wasEnabled ? `Two-factor authentication of ${u.email} is off; the password alone signs in (turn it on again in the account)` : `${u.email} had no two-factor authentication; sessions signed out`,
+        );
       }),
     );
   user

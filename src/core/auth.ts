@@ -284,7 +284,7 @@ export async function setupAdmin(d: AuthDeps, input: { code: string; email: stri
  * on (made password-less by the CLI: `host add --owner`); null when the address is free. An
  * account with a password, or a disabled one, is a conflict: nobody takes it over this way.
  */
-function claimableUser(d: Pick<AuthDeps, "store">, email: string): UserRow | null {
+export function claimableUser(d: Pick<AuthDeps, "store">, email: string): UserRow | null {
   const u = d.store.users.byEmail(email);
   if (!u) return null;
   if (d.store.accounts.credentials(u.id)?.passwordHash) fail("conflict", "An account with this e-mail already exists");

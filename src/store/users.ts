@@ -44,6 +44,10 @@ export class Users {
       .get<{ hostnames: number | null; domains: number | null; records: number | null }>(id);
     return r ?? { hostnames: null, domains: null, records: null };
   }
+  /** Its sessions, keys, hostnames, tokens and custom domains go with it (ON DELETE CASCADE). */
+  remove(id: number): boolean {
+    return this.db.prepare("DELETE FROM users WHERE id = ?").run(id).changes > 0;
+  }
   count(): number {
     return this.db.prepare("SELECT COUNT(*) AS n FROM users").get<{ n: number }>()!.n;
   }
