@@ -2,7 +2,7 @@
  * The composition root of `ipkeep serve`: opens the store, loads zones, starts DNS and HTTP,
  * and keeps DNS in step with changes from this process and from others (the CLI).
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
@@ -33,6 +33,7 @@ import { lockDataDir } from "./datalock";
 import { countDns, metrics } from "./metrics";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
+import { verifyDatabase } from "./store/db";
 
 /** How often we look for commits by other processes: cheap (one pragma), and well under a second. */
 const DATA_VERSION_POLL_MS = 250;
@@ -97,7 +98,10 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   const lock = await lockDataDir(config.data, "serve");
   let store: Store;
   try {
-    store = await Store.open(join(config.data, "ipkeep.db"));
+    const dbPath = join(config.data, "ipkeep.db");
+    // A damaged or emptied database is refused, never served as a new install.
+    if (existsSync(dbPath)) await verifyDatabase(dbPath, `ipkeep restore FILE --data ${config.data}, then start ipkeep again`);
+    store = await Store.open(dbPath);
   } catch (e) {
     lock.release();
     throw e;

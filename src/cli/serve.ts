@@ -1,7 +1,10 @@
 import type { Command } from "commander";
 import { log, setLogLevel } from "../log";
 import { startServer } from "../server";
-import { collect, configFrom, reportError, stopOnSignal } from "./common";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { IpkeepError } from "../core/errors";
+import { collect, configFrom, DB_FILE, reportError, stopOnSignal } from "./common";
 
 export function registerServe(program: Command): void {
   program
@@ -35,6 +38,10 @@ export function registerServe(program: Command): void {
       try {
         const config = configFrom(cmd);
         setLogLevel(config.logLevel);
+        // A typo in --data must not serve an empty database; --demo is for trying it out.
+        if (!config.demo && !existsSync(join(config.data, DB_FILE))) {
+          throw new IpkeepError("invalid_input", `No ipkeep database in ${config.data}: run ipkeep init --data ${config.data} first (or pass the right --data; --demo serves a demo zone)`);
+        }
         const started = await startServer(config);
         server = started;
         log("info", "ipkeep started", { data: config.data, version: program.version() });

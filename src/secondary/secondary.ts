@@ -5,10 +5,11 @@
  * timers, stops serving a zone the primary has not confirmed for SOA expire seconds, and
  * answers queries with the primary's own answer() and transports.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import * as packet from "dns-packet";
 import { unmapIPv4 } from "../core/addresses";
+import { IpkeepError } from "../core/errors";
 import type { Clock } from "../core/platform";
 import { nowSeconds, systemClock } from "../core/platform";
 import type { ZoneData } from "../core/ports";
@@ -266,14 +267,30 @@ export class Secondary {
     return join(this.opts.dataDir, CACHE_FILE);
   }
 
+  /**
+   * The zones as last transferred. No file: a first start. A file that is not what we write
+   * (cut short, overwritten) is refused at start with what to do, never silently taken as
+   * "no zones" (and a damaged copy never served).
+   */
   private loadCache(): void {
+    const path = this.cachePath();
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw new IpkeepError("database_damaged", `${path} cannot be read (${(e as Error).message}): fix its permissions, or delete it and the secondary transfers every zone from the primary again`);
+    }
+    const damaged = (why: string): never => {
+      throw new IpkeepError("database_damaged", `${path} is damaged (${why}): delete it, and the secondary transfers every zone from the primary again at start`);
+    };
     let cache: CacheFile;
     try {
-      cache = JSON.parse(readFileSync(this.cachePath(), "utf8")) as CacheFile;
-    } catch {
-      return;
+      cache = JSON.parse(text) as CacheFile;
+    } catch (e) {
+      return damaged(text.length === 0 ? "empty file" : `not JSON: ${(e as Error).message}`);
     }
-    if (cache?.version !== 1 || typeof cache.zones !== "object") return;
+    if (cache?.version !== 1 || typeof cache.zones !== "object" || cache.zones === null || Array.isArray(cache.zones)) damaged("not a zone cache of this ipkeep");
     for (const s of this.states.values()) {
       const c = cache.zones[s.name];
       if (!c?.data || c.data.name !== s.name) continue;
@@ -295,7 +312,15 @@ export class Secondary {
     for (const s of this.states.values()) if (s.data) cache.zones[s.name] = { data: s.data, confirmedAt: s.confirmedAt };
     const tmp = `${this.cachePath()}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(cache), { mode: 0o600 });
+      // Flushed before the rename: after a power cut the file is the old copy or the new one,
+      // never an empty one (which start-up would refuse as damaged).
+      const fd = openSync(tmp, "w", 0o600);
+      try {
+        writeSync(fd, JSON.stringify(cache));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(tmp, this.cachePath());
     } catch (e) {
       this.log("warn", "could not write the zone cache", { error: (e as Error).message });

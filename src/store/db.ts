@@ -1,7 +1,7 @@
 /**
  * Opening the database: pragmas and migrations, in one place.
  */
-import { chmodSync, existsSync } from "node:fs";
+import { chmodSync, existsSync, statSync } from "node:fs";
 import { IpkeepError } from "../core/errors";
 import { type Driver, openDriver } from "./driver";
 import { LATEST_VERSION, MIGRATIONS } from "./migrations";
@@ -64,4 +64,42 @@ export async function openDatabase(path: string): Promise<Driver> {
     throw e;
   }
   return db;
+}
+
+/**
+ * Start-up check of an existing database file, before anything writes to it: a zero-length
+ * file, a file that is not SQLite, a damaged page (PRAGMA quick_check) or a database without
+ * ipkeep's schema is refused with database_damaged and what to do, instead of starting as an
+ * empty new install (a zero-length file is a valid empty database to SQLite) or answering 500
+ * later. `restore` names the command that fixes it.
+ */
+export async function verifyDatabase(path: string, restore: string): Promise<void> {
+  const fix = `Restore the last good backup: ${restore}`;
+  const damaged = (what: string): never => {
+    throw new IpkeepError("database_damaged", `${path} ${what}. ${fix}`);
+  };
+  const walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
+  if (statSync(path).size === 0 && walBytes === 0) damaged("is empty (0 bytes): it is not an ipkeep database");
+  let db: Driver;
+  try {
+    db = await openDriver(path);
+  } catch (e) {
+    return damaged(`cannot be opened (${(e as Error).message})`);
+  }
+  try {
+    let rows: string[];
+    try {
+      db.exec("PRAGMA busy_timeout = 5000");
+      rows = db.prepare("PRAGMA quick_check").all<{ quick_check: string }>().map((r) => r.quick_check);
+    } catch (e) {
+      return damaged(`is not a readable SQLite database (${(e as Error).message})`);
+    }
+    if (rows.length !== 1 || rows[0] !== "ok") damaged(`is damaged (integrity check: ${rows.slice(0, 3).join("; ")})`);
+    const migrations = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (!migrations || !db.prepare("SELECT 1 AS x FROM schema_migrations LIMIT 1").get()) {
+      damaged("has no ipkeep schema (no migrations recorded): it is not an ipkeep database");
+    }
+  } finally {
+    db.close();
+  }
 }

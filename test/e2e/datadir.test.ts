@@ -4,7 +4,7 @@
  * refuses a directory init never prepared or a database that is damaged.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
@@ -89,5 +89,65 @@ describe("the data directory lock", () => {
     expect(await first.stop("SIGKILL")).toBeNull();
     const again = await serve(data);
     expect((await fetch(`${again.base}/api/v2/healthz`)).status).toBe(200);
+  });
+});
+
+describe("serve checks the database at start", () => {
+  const serveArgs = (dir: string, extra: string[] = []) => ["--data", dir, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", ...extra];
+
+  it("refuses a directory init never prepared (exit 2, run ipkeep init) and creates nothing there", () => {
+    const dir = join(freshDir(), "typo");
+    const r = runShort(serveArgs(dir));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`run ipkeep init --data ${dir}`);
+    expect(existsSync(join(dir, "ipkeep.db"))).toBe(false);
+  });
+
+  it("serves a fresh directory with --demo (npm start's way)", async () => {
+    const dir = join(freshDir(), "demo");
+    const s = await serve(dir, ["--demo"]);
+    expect((await fetch(`${s.base}/api/v2/healthz`)).status).toBe(200);
+  });
+
+  it("refuses a zero-length ipkeep.db instead of starting an empty install", () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "ipkeep.db"), "");
+    const r = runShort(serveArgs(dir, ["--demo"]));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is empty \(0 bytes\)/);
+    expect(r.stderr).toContain(`ipkeep restore FILE --data ${dir}`);
+    expect(statSync(join(dir, "ipkeep.db")).size).toBe(0);
+  });
+
+  it("refuses a database with a damaged page, saying to restore a backup", () => {
+    const dir = initDir();
+    const db = join(dir, "ipkeep.db");
+    const bytes = readFileSync(db);
+    expect(bytes.length).toBeGreaterThan(4096 * 5);
+    bytes.fill(0x5a, 4096 * 3, 4096 * 4);
+    writeFileSync(db, bytes);
+    const r = runShort(serveArgs(dir));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is damaged \(integrity check/);
+    expect(r.stderr).toMatch(/Restore the last good backup: ipkeep restore FILE/);
+  });
+
+  it("refuses an SQLite database that is not ipkeep's", () => {
+    const dir = freshDir();
+    const sqlite = spawnSync(process.execPath, ["-e", `const { Database } = require("bun:sqlite"); new Database(${JSON.stringify(join(dir, "ipkeep.db"))}).run("CREATE TABLE t (x)")`]);
+    expect(sqlite.status, String(sqlite.stderr)).toBe(0);
+    const r = runShort(serveArgs(dir));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no ipkeep schema/);
+  });
+
+  it("secondary refuses a damaged secondary-zones.json with what to do", () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "secondary-zones.json"), '{"version":1,"zones":{"dyn.example.com":{"da');
+    const r = runShort(["--data", dir, "secondary", "--primary", "127.0.0.1:9", "--zone", ZONE, "--dns", "127.0.0.1:0"]);
+    expect(r.signal, "the secondary kept running").toBeNull();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/secondary-zones\.json is damaged/);
+    expect(r.stderr).toMatch(/delete it/);
   });
 });
