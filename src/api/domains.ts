@@ -22,6 +22,8 @@ const NewDomain = t.Object(
   { additionalProperties: false },
 );
 
+const NewNameservers = t.Object({ nameservers: t.Array(Nameserver, { minItems: 1, maxItems: 13 }) }, { additionalProperties: false });
+
 export function domainRoutes(deps: ApiDeps) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
@@ -43,6 +45,11 @@ export function domainRoutes(deps: ApiDeps) {
         return noContent();
       },
       { detail: doc("domains", "Remove a custom domain (or, admin, a zone) with its hostnames and records"), params: IdParams },
+    )
+    .put(
+      "/api/domains/:id/nameservers",
+      async ({ r, params, body }) => ({ domain: await r.setNameservers(toId(params.id), body.nameservers) }),
+      { detail: doc("domains", "Replace a built-in zone's NS set, glue included (admin)"), params: IdParams, ...jsonBody(NewNameservers) },
     )
     .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { detail: doc("domains", "Check the NS delegation and start serving the domain"), params: IdParams })
     .get(

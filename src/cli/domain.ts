@@ -32,6 +32,17 @@ export function registerDomain(program: Command): void {
       }),
     );
   domain
+    .command("ns <zone>")
+    .description("replace a built-in zone's nameservers (the whole set, in order), glue included")
+    .requiredOption("--ns <name[=ipv4[,ipv6]]>", "nameserver; an address is required for names inside the zone (repeatable)", collect)
+    .option("--json", "machine-readable output")
+    .action(
+      resourceAction(async (rc, name: string, opts: { ns: string[] }) => {
+        const d = await rc.res.setNameservers((await domainByName(rc.res, name)).id, opts.ns);
+        print(rc, { domain: d }, [`${d.name} NS: ${d.nameservers.join(", ")} (serial ${d.serial})`, "Update the delegation (NS and glue) at the parent zone to match."]);
+      }),
+    );
+  domain
     .command("list")
     .description("list zones and domains")
     .option("--json", "machine-readable output")

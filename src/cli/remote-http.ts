@@ -126,6 +126,9 @@ export class HttpResources implements Resources {
     const { owner: _owner, ...body } = input;
     return (await this.call<{ domain: DomainView }>("POST", "/api/domains", body)).domain;
   }
+  async setNameservers(id: number, nameservers: NonNullable<NewDomainInput["nameservers"]>): Promise<DomainView> {
+    return (await this.call<{ domain: DomainView }>("PUT", `/api/domains/${id}/nameservers`, { nameservers })).domain;
+  }
   async removeDomain(id: number): Promise<void> {
     await this.call("DELETE", `/api/domains/${id}`);
   }

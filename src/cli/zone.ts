@@ -60,7 +60,8 @@ export function registerZone(program: Command): void {
         }
         const r = importZone(ctx, parsed);
         if (r.serialNote) process.stderr.write(`ipkeep: note: ${r.serialNote}\n`);
-        print(ctx, r, `${r.replaced ? "Replaced" : "Imported"} zone ${r.name}: ${r.records} records, serial ${r.serial}`);
+        const hosts = r.hostnames ? `; addresses of ${r.hostnames} hostname${r.hostnames === 1 ? "" : "s"} set` : "";
+        print(ctx, r, `${r.replaced ? "Replaced" : "Imported"} zone ${r.name}: ${r.records} records, serial ${r.serial}${hosts}`);
       }),
     );
   zone

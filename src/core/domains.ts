@@ -6,6 +6,7 @@
 import { fail } from "./errors";
 import { inZone, normalizeName } from "./names";
 import type { CoreStore, DomainRow } from "./ports";
+import { checkCustomDomainFree, type NameStore } from "./reserved";
 
 /** Asks DNS which nameservers the parent lists for a domain. */
 export interface DelegationLookup {
@@ -56,13 +57,14 @@ export function serverNameservers(store: Pick<CoreStore, "domains">): { name: st
  * around another zone (inside would take names from that zone's users; around would let a
  * claim over someone else's domain wait for verification and block them).
  */
-export function checkCustomDomainName(store: Pick<CoreStore, "domains">, rawName: string, opts: { admin: boolean }): string {
+export function checkCustomDomainName(store: NameStore, rawName: string, opts: { admin: boolean }): string {
   const name = normalizeName(rawName);
   for (const d of store.domains.list()) {
     if (d.name === name) fail("conflict", `Domain ${name} already exists`);
     if (inZone(name, d.name)) fail("conflict", `${name} is inside the domain ${d.name}; add hostnames or records there instead`);
     if (!opts.admin && inZone(d.name, name)) fail("conflict", `${name} contains the existing domain ${d.name}`);
   }
+  checkCustomDomainFree(store, name);
   return name;
 }
 

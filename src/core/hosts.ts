@@ -6,6 +6,7 @@ import { findZone, normalizeHostname } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChangeSink, CoreStore, HostRow, TokenScope, UpdateTokenRow } from "./ports";
+import { checkHostnameFree } from "./reserved";
 import { mintToken } from "./tokens";
 
 /** 60 s: clients check their update by DNS right away; resolvers must not hold old addresses long. */
@@ -37,6 +38,8 @@ export function createHost(deps: HostDeps, input: { name: string; ownerId: numbe
   if (zone.kind === "custom" && zone.ownerId !== input.ownerId) fail("unknown_zone", `Domain ${zoneName} not found`);
   if (deps.store.hosts.byName(name)) fail("conflict", `Hostname ${name} already exists`);
   const now = nowSeconds(deps.platform.clock);
+  // The one rule for every route that makes a hostname (API, CLI, agent activation).
+  checkHostnameFree(deps.store, zone, name, input.ownerId, now);
   const result = deps.store.transaction(() => {
     const host = deps.store.hosts.create({ name, domainId: zone.id, ownerId: input.ownerId, ttl }, now);
     deps.store.domains.bumpSerial(zone.id, now);

@@ -17,6 +17,7 @@
 import { parseIP } from "./addresses";
 import { fail, IpkeepError } from "./errors";
 import { createHost, issueToken } from "./hosts";
+import { checkNameserverFree } from "./reserved";
 import { findZone, inZone, normalizeHostname, normalizeName, tryName } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
@@ -607,6 +608,7 @@ export function activate(deps: InstallDeps, input: ActivateInput, meta: { addres
       credentials.updateToken = value;
     } else {
       if (zones.some((z) => z.name === hostname)) return new IpkeepError("invalid_hostname", "A nameserver name cannot be a zone apex");
+      checkNameserverFree(deps.store, hostname, now);
       tsigName = `${hostname}.`;
       tsigSecret = btoa(String.fromCharCode(...deps.platform.randomBytes(32)));
       credentials.tsig = { name: tsigName, algorithm: "hmac-sha256", secret: tsigSecret };
@@ -724,6 +726,8 @@ export function release(deps: InstallDeps, input: { activation_id?: unknown }): 
 function addToNsSets(deps: InstallDeps, node: NodeRow, now: number): number[] {
   const ip = node.publicIp ? parseIP(node.publicIp) : null;
   const changed: number[] = [];
+  // Taken since the activation? A nameserver never goes over a name somebody holds.
+  if (servedZones(deps).some((z) => !deps.store.domains.nameservers(z.id).some((n) => n.name === node.name))) checkNameserverFree(deps.store, node.name, now);
   for (const z of servedZones(deps)) {
     const glue = inZone(node.name, z.name);
     const added = deps.store.install.addNameserver(z.id, {

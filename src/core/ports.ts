@@ -3,6 +3,8 @@
  * never sees a driver. Rows are plain data in camelCase; times are epoch seconds.
  */
 
+import type { NameStore } from "./reserved";
+
 export type Role = "admin" | "user";
 
 export interface UserRow {
@@ -187,8 +189,11 @@ export interface ZoneSoaFields {
 }
 
 /** What zone import and SOA settings need from storage. */
-export interface ZoneContentsStore {
-  domains: { byName(name: string): DomainRow | null };
+export interface ZoneContentsStore extends NameStore {
+  transaction<T>(fn: () => T): T;
+  domains: NameStore["domains"] & { byName(name: string): DomainRow | null };
+  hosts: NameStore["hosts"] & { setAddresses(id: number, a: { ipv4: string | null; ipv6: string | null }, now: number): void };
+  records: NameStore["records"] & { list(domainId: number, now?: number): RecordRow[] };
   zoneContents: {
     replace(z: ZoneContents, serial: number, now: number): number;
     setSoa(id: number, f: ZoneSoaFields, now: number): number;
@@ -227,6 +232,8 @@ export interface CoreStore extends UpdateStore {
     bumpSerial(id: number, now: number): number;
     nameservers(id: number): { name: string; ipv4: string | null; ipv6: string | null }[];
     setVerified(id: number, verified: boolean, now: number): void;
+    /** Replaces the NS set (in order, glue included); the SOA MNAME follows when it left the set. */
+    setNameservers(id: number, nameservers: { name: string; ipv4: string | null; ipv6: string | null }[], now: number): void;
     countCustom(ownerId: number): number;
   };
   hosts: {
@@ -234,6 +241,7 @@ export interface CoreStore extends UpdateStore {
     byId(id: number): HostRow | null;
     byName(name: string): HostRow | null;
     list(ownerId?: number): HostRow[];
+    below(name: string, limit: number): HostRow[];
     setAddresses(id: number, a: { ipv4: string | null; ipv6: string | null }, now: number): void;
     update(id: number, p: { ttl?: number; description?: string; ipv6Ifid?: string | null }, now: number): void;
     count(ownerId: number): number;
@@ -255,6 +263,7 @@ export interface CoreStore extends UpdateStore {
     byId(id: number): RecordRow | null;
     list(domainId: number, now?: number): RecordRow[];
     atName(domainId: number, name: string, now: number): RecordRow[];
+    atOrBelow(domainId: number, name: string, now: number, limit: number): RecordRow[];
     update(id: number, r: { name: string; ttl: number; content: string; hostnameId: number | null }, now: number): void;
     remove(id: number): boolean;
     countForUser(userId: number): number;

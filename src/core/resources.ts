@@ -18,11 +18,12 @@ import { normalizeEmail } from "./auth";
 import { fail } from "./errors";
 import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, domainVisible, judgeDelegation, serverNameservers } from "./domains";
 import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost } from "./hosts";
-import { findZone, inZone, normalizeHostname } from "./names";
+import { findZone, normalizeHostname } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChangeSink, CoreStore, DomainRow, HostRow, RecordRow, TokenScope, UpdateTokenRow } from "./ports";
 import { checkQuota, type QuotaKind } from "./quotas";
+import { checkNameserverFree, checkRecordPlace, enclosingHost } from "./reserved";
 import { normalizeInterfaceId } from "./update";
 import { checkPlacement, presentContent, recordContent, recordName, recordTtl, recordType } from "./records";
 import {
@@ -38,7 +39,12 @@ import {
   type UpdateLogView,
   updateLogView,
 } from "./views";
-import { createZone, parseNameserverSpec } from "./zones";
+import { createZone, type NameserverSpec, parseNameserverSpec, validateZone } from "./zones";
+
+/** Nameservers as the API and CLI give them; the object form goes through the same parser, so its addresses are checked alike. */
+function nameserverSpecs(list: NonNullable<NewDomainInput["nameservers"]>): NameserverSpec[] {
+  return list.map((n) => parseNameserverSpec(typeof n === "string" ? n : `${n.name}=${[n.ipv4, n.ipv6].filter(Boolean).join(",")}`));
+}
 
 /** Who is acting: a user of the API, or the operator at the machine ("cli", admin powers). */
 export interface Actor {
@@ -123,6 +129,8 @@ export interface Resources {
   getDomain(id: number): Promise<DomainView>;
   createDomain(input: NewDomainInput): Promise<DomainView>;
   removeDomain(id: number): Promise<void>;
+  /** Replaces a built-in zone's NS set, glue included (admin). */
+  setNameservers(id: number, nameservers: NewDomainInput["nameservers"] & {}): Promise<DomainView>;
   delegationStatus(id: number): Promise<DelegationView>;
   verifyDomain(id: number): Promise<{ domain: DomainView; delegation: DelegationView }>;
 
@@ -242,15 +250,6 @@ export class LocalResources implements Resources {
     domain: (d: DomainRow) => domainView(d, this.store.domains.nameservers(d.id).map((n) => n.name)),
   };
 
-  /** The hostname at name or the closest one above it, within a domain. */
-  private enclosingHost(domain: DomainRow, name: string): HostRow | null {
-    for (let n = name; inZone(n, domain.name) && n !== domain.name; n = n.slice(n.indexOf(".") + 1)) {
-      const h = this.store.hosts.byName(n);
-      if (h && h.domainId === domain.id) return h;
-    }
-    return null;
-  }
-
   // ---- hostnames ----
 
   async listHosts(filter: { owner?: string } = {}): Promise<HostView[]> {
@@ -279,14 +278,6 @@ export class LocalResources implements Resources {
       name = normalizeHostname(input.name);
     }
     const description = this.description(input.description);
-    const zoneName = findZone(name, this.store.domains.list().map((z) => z.name));
-    const zone = zoneName ? this.store.domains.byName(zoneName) : null;
-    if (zone && zone.name !== name) {
-      const above = this.enclosingHost(zone, name.slice(name.indexOf(".") + 1));
-      if (above && above.ownerId !== owner.id) fail("conflict", `${name} is inside another user's hostname ${above.name}`);
-      const shadowed = this.store.records.atName(zone.id, name, this.now()).filter((r) => ["A", "AAAA", "CNAME", "NS"].includes(r.type));
-      if (shadowed.length) fail("conflict", `${name} already has ${shadowed[0]!.type} records; a hostname there would contradict them`);
-    }
     return this.tx((changes) => {
       const ownerId = this.ownerId(owner);
       this.quota(ownerId, "hostnames");
@@ -401,11 +392,9 @@ export class LocalResources implements Resources {
   async createDomain(input: NewDomainInput): Promise<DomainView> {
     if (input.nameservers && input.nameservers.length > 0) {
       if (!this.actor.admin) fail("forbidden", "Only an admin can create a built-in zone (leave out nameservers to add your own domain)");
-      // The object form goes through the same parser, so its addresses are checked alike.
-      const nameservers = input.nameservers.map((n) =>
-        parseNameserverSpec(typeof n === "string" ? n : `${n.name}=${[n.ipv4, n.ipv6].filter(Boolean).join(",")}`),
-      );
+      const nameservers = nameserverSpecs(input.nameservers);
       return this.tx((changes) => {
+        for (const ns of nameservers) checkNameserverFree(this.store, ns.name, this.now());
         const d = createZone({ ...this.deps, changes }, { name: input.name, nameservers });
         this.audit("domain.create", `domain:${d.id} ${d.name}`, "builtin");
         return this.views.domain(d);
@@ -432,6 +421,23 @@ export class LocalResources implements Resources {
       this.store.tokens.removeOrphans();
       changes.zoneChanged(d.id);
       this.audit("domain.delete", `domain:${d.id} ${d.name}`);
+    });
+  }
+
+  async setNameservers(id: number, specs: NonNullable<NewDomainInput["nameservers"]>): Promise<DomainView> {
+    if (!this.actor.admin) fail("forbidden", "Only an admin can change a zone's nameservers");
+    const d = this.domain(id);
+    if (d.kind !== "builtin") fail("invalid_input", `${d.name} is a custom domain: its nameservers are this server's`);
+    const { nameservers } = validateZone({ name: d.name, nameservers: nameserverSpecs(specs) });
+    return this.tx((changes) => {
+      const now = this.now();
+      const current = new Set(this.store.domains.nameservers(d.id).map((n) => n.name));
+      for (const ns of nameservers) if (!current.has(ns.name)) checkNameserverFree(this.store, ns.name, now);
+      this.store.domains.setNameservers(d.id, nameservers, now);
+      this.store.domains.bumpSerial(d.id, now);
+      changes.zoneChanged(d.id);
+      this.audit("domain.nameservers", `domain:${d.id} ${d.name}`, nameservers.map((n) => n.name).join(" "));
+      return this.views.domain(this.store.domains.byId(d.id)!);
     });
   }
 
@@ -489,13 +495,14 @@ export class LocalResources implements Resources {
   private placeRecord(d: DomainRow, type: ReturnType<typeof recordType>, name: string, content: string, selfId: number | null): HostRow | null {
     const owningZone = findZone(name, this.store.domains.list().map((z) => z.name));
     if (owningZone !== d.name) fail("outside_zone", `${name} belongs to the domain ${owningZone}`);
-    const holder = this.enclosingHost(d, name);
+    const holder = enclosingHost(this.store, d, name);
     if (!this.actor.admin && d.kind === "builtin") {
       if (!holder || holder.ownerId !== this.actor.userId) {
         fail("forbidden", `In the shared zone ${d.name} you can add records only at or below your own hostnames`);
       }
       if (type === "NS") fail("forbidden", "NS records in a shared zone can only be added by an admin");
     }
+    checkRecordPlace(this.store, d, name, type);
     checkPlacement({
       zone: d.name,
       name,

@@ -130,10 +130,14 @@ export function buildZone(z: ZoneData): Zone {
     }
   };
   const put = (r: RR | null) => r && add(nodes, r);
+  // A nameserver's glue is the zone's own: no hostname's addresses are ever served there
+  // (core/reserved.ts keeps hostnames off these names; this holds for data from before it).
+  const glueNames = new Set<string>();
   for (const ns of z.nameservers) {
     put(rr(apex, "NS", z.nsTtl, `${key(ns.name)}.`));
     // Glue only for names inside this zone; out-of-zone addresses are not ours to serve.
     if (keyInZone(key(ns.name), apex)) {
+      glueNames.add(key(ns.name));
       if (ns.ipv4) put(rr(ns.name, "A", z.nsTtl, ns.ipv4));
       if (ns.ipv6) put(rr(ns.name, "AAAA", z.nsTtl, ns.ipv6));
     }
@@ -141,7 +145,7 @@ export function buildZone(z: ZoneData): Zone {
   // The bulk of a big zone: the owner key is worked out once per host, not per record.
   for (const h of z.hosts) {
     const hk = key(h.name);
-    if (!keyInZone(hk, apex)) continue;
+    if (!keyInZone(hk, apex) || glueNames.has(hk)) continue;
     const v4 = h.ipv4 ? parseIPv4(h.ipv4) : null;
     const a = v4 ? makeRR(hk, TYPE.A, h.ttl, { code: 0, wire: ipv4ToBytes(v4), names: [] }) : null;
     const v6 = h.ipv6 ? ipv6ToBytes(h.ipv6) : null;

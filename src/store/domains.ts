@@ -63,6 +63,17 @@ export class Domains {
   setVerified(id: number, verified: boolean, now: number): void {
     this.db.prepare("UPDATE domains SET verified = ?, verified_at = ?, updated_at = ? WHERE id = ?").run(verified ? 1 : 0, verified ? now : null, now, id);
   }
+  setNameservers(id: number, nameservers: { name: string; ipv4: string | null; ipv6: string | null }[], now: number): void {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM domain_nameservers WHERE domain_id = ?").run(id);
+      const ins = this.db.prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, ?, ?, ?)");
+      nameservers.forEach((ns, i) => ins.run(id, ns.name, ns.ipv4, ns.ipv6, i));
+      const names = nameservers.map((n) => n.name);
+      const mname = this.db.prepare("SELECT soa_mname FROM domains WHERE id = ?").get<{ soa_mname: string }>(id)?.soa_mname;
+      if (mname !== undefined && !names.includes(mname)) this.db.prepare("UPDATE domains SET soa_mname = ? WHERE id = ?").run(names[0]!, id);
+      this.db.prepare("UPDATE domains SET updated_at = ? WHERE id = ?").run(now, id);
+    });
+  }
   countCustom(ownerId: number): number {
     return this.db.prepare("SELECT COUNT(*) AS n FROM domains WHERE kind = 'custom' AND owner_id = ?").get<{ n: number }>(ownerId)!.n;
   }

@@ -45,6 +45,14 @@ export class Hostnames {
   byName(name: string): HostRow | null {
     return row(this.db.prepare(`SELECT ${COLS} FROM hostnames WHERE name = ?`).get<Raw>(name));
   }
+  /** Hostnames strictly below name, at most limit of them. */
+  below(name: string, limit: number): HostRow[] {
+    const suffix = `.${name}`;
+    return this.db
+      .prepare(`SELECT ${COLS} FROM hostnames WHERE length(name) > ? AND substr(name, -?) = ? LIMIT ?`)
+      .all<Raw>(suffix.length, suffix.length, suffix, limit)
+      .map((r) => row(r)!);
+  }
   list(ownerId?: number): HostRow[] {
     const rows =
       ownerId === undefined

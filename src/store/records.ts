@@ -24,6 +24,13 @@ export class Records {
   atName(domainId: number, name: string, now: number): RecordRow[] {
     return this.db.prepare(`SELECT ${COLS} FROM records WHERE domain_id = ? AND name = ? AND ${LIVE} ORDER BY id`).all<RecordRow>(domainId, name, now);
   }
+  /** The live records at name or below it in a domain, at most limit of them. */
+  atOrBelow(domainId: number, name: string, now: number, limit: number): RecordRow[] {
+    const suffix = `.${name}`;
+    return this.db
+      .prepare(`SELECT ${COLS} FROM records WHERE domain_id = ? AND (name = ? OR (length(name) > ? AND substr(name, -?) = ?)) AND ${LIVE} ORDER BY id LIMIT ?`)
+      .all<RecordRow>(domainId, name, suffix.length, suffix.length, suffix, now, limit);
+  }
   update(id: number, r: { name: string; ttl: number; content: string; hostnameId: number | null }, now: number): void {
     this.db.prepare("UPDATE records SET name = ?, ttl = ?, content = ?, hostname_id = ?, updated_at = ? WHERE id = ?").run(r.name, r.ttl, r.content, r.hostnameId, now, id);
   }

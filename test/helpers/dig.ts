@@ -10,6 +10,7 @@ export interface DigResult {
   flags: string[];
   answer: string[];
   authority: string[];
+  additional: string[];
   raw: string;
 }
 
@@ -23,7 +24,7 @@ function parse(raw: string): DigResult {
     const m = new RegExp(`;; ${title} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(raw);
     return m ? m[1]!.split("\n").filter(Boolean).map((l) => l.split(/\s+/).join(" ")) : [];
   };
-  return { status, flags, answer: section("ANSWER"), authority: section("AUTHORITY"), raw };
+  return { status, flags, answer: section("ANSWER"), authority: section("AUTHORITY"), additional: section("ADDITIONAL"), raw };
 }
 const lines = (out: string) => out.split("\n").filter(Boolean);
 
