@@ -17,7 +17,7 @@
 import { parseIP } from "./addresses";
 import { fail, IpkeepError } from "./errors";
 import { createHost, issueToken } from "./hosts";
-import { checkNameserverFree } from "./reserved";
+import { checkNameserverFree, reservationOf } from "./reserved";
 import { findZone, inZone, normalizeHostname, normalizeName, tryName } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
@@ -371,6 +371,7 @@ export function issueCode(deps: InstallDeps, input: IssueInput, issuer: Issuer):
   if (input.hostname !== undefined && input.hostname !== null && input.hostname !== "") {
     hostname = r === "agent" ? normalizeHostname(input.hostname) : normalizeName(input.hostname);
     if (r === "agent") hostInZone(deps, hostname);
+    else checkNameserverFree(deps.store, hostname, nowSeconds(deps.platform.clock));
   }
   const now = nowSeconds(deps.platform.clock);
   spendLimits(
@@ -394,10 +395,12 @@ export function issueCode(deps: InstallDeps, input: IssueInput, issuer: Issuer):
 }
 
 function hostInZone(deps: InstallDeps, name: string): void {
-  const zones = servedZones(deps).map((z) => z.name);
-  const zone = findZone(name, zones);
-  if (!zone) fail("outside_zone", `${name} is not inside a served domain (${zones.join(", ") || "none yet"})`);
+  const zones = servedZones(deps);
+  const zone = findZone(name, zones.map((z) => z.name));
+  if (!zone) fail("outside_zone", `${name} is not inside a served domain (${zones.map((z) => z.name).join(", ") || "none yet"})`);
   if (zone === name) fail("invalid_hostname", "A hostname cannot be the domain apex");
+  const reserved = reservationOf(deps.store, zones.find((z) => z.name === zone)!, name);
+  if (reserved) fail("conflict", `${name} is reserved for ${reserved.use} and cannot be an agent's hostname`);
 }
 
 export function listCodes(deps: InstallDeps): (InstallCodeRow & { displayState: CodeState })[] {
