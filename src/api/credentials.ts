@@ -37,12 +37,19 @@ const MAX_VALUE = 4096;
 
 export class ParamBag {
   private map = new Map<string, string>();
+  // JSON values that are no text ({"ip": null}, arrays, objects): core refuses them where it
+  // would otherwise fall back to a default (the source address).
+  private other = new Set<string>();
   add(name: string, value: unknown): void {
-    if (this.map.size >= MAX_PARAMS) return;
+    if (this.map.size + this.other.size >= MAX_PARAMS) return;
     const key = name.toLowerCase();
-    if (this.map.has(key)) return;
+    if (this.map.has(key) || this.other.has(key)) return;
     if (typeof value === "string") this.map.set(key, value.slice(0, MAX_VALUE));
     else if (typeof value === "number" || typeof value === "boolean") this.map.set(key, String(value));
+    else this.other.add(key);
+  }
+  notText(name: string): boolean {
+    return this.other.has(name);
   }
   addAll(entries: Iterable<[string, unknown]>): void {
     for (const [k, v] of entries) this.add(k, v);

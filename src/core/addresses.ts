@@ -161,6 +161,29 @@ export function parseIP(input: string): { family: Family; address: string } | nu
   return null;
 }
 
+export type UnusableReason = "unspecified" | "multicast" | "broadcast";
+
+/**
+ * Why an address can never be a host's A or AAAA, or null when it can: the unspecified
+ * address (0.0.0.0, ::), multicast (224.0.0.0/4, ff00::/8) and the limited broadcast
+ * 255.255.255.255, also when written IPv4-mapped. Private, loopback and link-local addresses
+ * are allowed: LAN names are a real use. The one rule for every path that sets an address.
+ */
+export function unusableHostAddress(address: string): UnusableReason | null {
+  let ip = parseIP(address);
+  if (!ip) return null;
+  // "::ffff:224.0.0.1" and "::ffff:e000:1" alike: canonical text first, then the IPv4 inside.
+  if (ip.family === 6 && unmapIPv4(ip.address) !== ip.address) ip = parseIP(unmapIPv4(ip.address))!;
+  if (ip.family === 4) {
+    if (ip.address === "0.0.0.0") return "unspecified";
+    if (ip.address === "255.255.255.255") return "broadcast";
+    const first = Number(ip.address.slice(0, ip.address.indexOf(".")));
+    return first >= 224 && first <= 239 ? "multicast" : null;
+  }
+  if (ip.address === "::") return "unspecified";
+  return ipv6ToBytes(ip.address)![0] === 0xff ? "multicast" : null;
+}
+
 /** Strips an IPv4-mapped IPv6 socket address ("::ffff:1.2.3.4") down to its IPv4 form. */
 export function unmapIPv4(address: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);

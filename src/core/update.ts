@@ -12,7 +12,9 @@ import {
   isNetworkAddress,
   parseIP,
   parseIPv6,
+  type UnusableReason,
   unmapIPv4,
+  unusableHostAddress,
 } from "./addresses";
 import { fail, IpkeepError } from "./errors";
 import type { UpdateLimits, Verdict } from "./limits";
@@ -136,6 +138,8 @@ export function resolveClientAddress(
 /** Parameters of an update request, names lower-case, first value wins. */
 export interface UpdateParams {
   get(name: string): string | undefined;
+  /** True when the parameter was sent but not as text or a number (JSON null, an array, an object). */
+  notText?(name: string): boolean;
 }
 
 /** A transport's update request, translated. */
@@ -268,7 +272,19 @@ const truthy = (v: string | undefined) => v !== undefined && !/^(0|false|no|off)
  * The addresses a request asks for, per family and independently. Throws invalid_address for
  * any value that is not an address: an invalid address is never replaced by the source.
  */
+const ARTICLE: Record<UnusableReason, string> = { unspecified: "the unspecified", multicast: "a multicast", broadcast: "the broadcast" };
+
+/** invalid_address when no host may have this address (core/addresses.ts decides which). */
+function requireUsable(address: string, where: string): void {
+  const why = unusableHostAddress(address);
+  if (why) fail("invalid_address", `${where}: ${address} is ${ARTICLE[why]} address, which no host can have`);
+}
+
 export function planAddresses(params: UpdateParams, client: string | null): AddressPlan {
+  // {"ip": null}, {"myip": ["1.2.3.4"]}: a value was sent, so the source address must not stand in.
+  for (const name of new Set<string>([...V4_PARAMS, ...V6_PARAMS, ...PREFIX_PARAMS])) {
+    if (params.notText?.(name)) fail("invalid_address", `${name} must be an address written as a string`);
+  }
   const pieces = new Map<string, Piece[]>();
   for (const name of new Set<string>([...V4_PARAMS, ...V6_PARAMS])) {
     const v = params.get(name);
@@ -278,6 +294,7 @@ export function planAddresses(params: UpdateParams, client: string | null): Addr
       if (part.trim() === "") continue;
       const p = parseAddressPiece(part);
       if (!p) fail("invalid_address", `Invalid address in ${name}`);
+      if (p.kind === "addr") requireUsable(p.address, name);
       if (V4_ONLY.has(name) && p.kind !== "preserve" && !(p.kind === "addr" && p.family === 4)) fail("invalid_address", `${name} must be an IPv4 address`);
       if (V6_ONLY.has(name) && p.kind === "addr" && p.family !== 6) fail("invalid_address", `${name} must be an IPv6 address`);
       list.push(p);
@@ -300,6 +317,9 @@ export function planAddresses(params: UpdateParams, client: string | null): Addr
     const p = parseAddressPiece(s.includes("/") ? s : `${s}/${DEFAULT_PREFIX_LEN}`);
     if (!p || p.kind === "preserve" || (p.kind === "addr" && p.family === 4)) fail("invalid_address", `${name} must be an IPv6 prefix`);
     prefix = p.kind === "prefix" ? { prefix: p.prefix, len: p.len } : { prefix: networkOf(p.address, DEFAULT_PREFIX_LEN), len: DEFAULT_PREFIX_LEN };
+    // A multicast prefix composes multicast addresses. ("::/64" is left alone: composed with an
+    // interface id it is no unspecified address, and refusing it would fail the IPv4 too.)
+    if (unusableHostAddress(prefix.prefix) === "multicast") requireUsable(prefix.prefix, name);
   }
 
   const family = (names: readonly string[], fam: 4 | 6, only: Set<string>): FamilyPlan => {
@@ -328,6 +348,7 @@ export function planAddresses(params: UpdateParams, client: string | null): Addr
     // Nothing named at all: the connecting address, its family only.
     const c = client ? parseIP(unmapIPv4(client)) : null;
     if (!c) fail("invalid_address", "No address given and none could be detected");
+    requireUsable(c.address, "the request's source address");
     return c.family === 4
       ? { v4: { kind: "set", address: c.address }, v6: { kind: "absent" }, prefix: null, onlyPrefix: false }
       : { v4: { kind: "absent" }, v6: { kind: "set", address: c.address }, prefix: null, onlyPrefix: false };

@@ -8,6 +8,7 @@ import {
   parseIP,
   parseIPv4,
   parseIPv6,
+  unusableHostAddress,
   sourcePrefix,
   unmapIPv4,
 } from "../../src/core/addresses";
@@ -75,5 +76,26 @@ describe("helpers", () => {
     expect(interfaceIdOf("2001:db8:1:2:a:b:c:d")).toBe("::a:b:c:d");
     expect(isNetworkAddress("2001:db8:1:2::", 64)).toBe(true);
     expect(isNetworkAddress("2001:db8:1:2::1", 64)).toBe(false);
+  });
+});
+
+describe("unusableHostAddress: what no A or AAAA may hold", () => {
+  it.each([
+    ["0.0.0.0", "unspecified"],
+    ["::", "unspecified"],
+    ["0:0:0:0:0:0:0:0", "unspecified"],
+    ["::ffff:0.0.0.0", "unspecified"],
+    ["224.0.0.0", "multicast"],
+    ["239.255.255.255", "multicast"],
+    ["ff02::1", "multicast"],
+    ["FF0E::101", "multicast"],
+    ["::ffff:224.0.0.1", "multicast"],
+    ["::ffff:e000:1", "multicast"],
+    ["255.255.255.255", "broadcast"],
+  ])("%s is %s", (addr, why) => {
+    expect(unusableHostAddress(addr)).toBe(why);
+  });
+  it.each(["10.0.0.1", "127.0.0.1", "192.168.0.1", "169.254.0.1", "0.0.0.1", "223.255.255.255", "240.0.0.1", "255.255.255.254", "::1", "fe80::1", "fd00::1", "ff::1", "feff::1", "2001:db8::1"])("%s is allowed", (addr) => {
+    expect(unusableHostAddress(addr)).toBeNull();
   });
 });
