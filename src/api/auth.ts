@@ -12,6 +12,7 @@ import type { Clock } from "../core/platform";
 import type { UserRow } from "../core/ports";
 import { smtpSettings } from "../core/settings";
 import { looksLikeToken } from "../core/tokens";
+import { baseUrlFrom } from "../core/urls";
 import { log } from "../log";
 import { createMailer } from "../mail";
 import { type ApiDeps, clientOf, originOf } from "./context";
@@ -77,8 +78,12 @@ export function requireAdmin(p: Principal): void {
   if (p.user.role !== "admin") fail("forbidden", "Admin only");
 }
 
+/** The base of every link an answer carries (core/urls.ts: --url, stored URL, the request's origin). */
+export function linkBase(deps: ApiDeps, request: Request): string {
+  return baseUrlFrom(deps.store.settings, deps.publicUrl, originOf(request));
+}
+
 /** Address, user agent and link base of a request, as core's RequestMeta. */
 export function requestMeta(deps: ApiDeps, request: Request) {
-  const base = deps.publicUrl ?? deps.store.settings.get("public_url") ?? originOf(request);
-  return { address: clientOf(deps, request), userAgent: request.headers.get("user-agent"), baseUrl: base.replace(/\/+$/, "") };
+  return { address: clientOf(deps, request), userAgent: request.headers.get("user-agent"), baseUrl: linkBase(deps, request) };
 }

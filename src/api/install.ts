@@ -24,8 +24,8 @@ import {
   revokeNode,
 } from "../core/install";
 import { log } from "../log";
-import { authenticate, requireAdmin } from "./auth";
-import { type ApiDeps, clientOf, originOf } from "./context";
+import { authenticate, linkBase, requireAdmin } from "./auth";
+import { type ApiDeps, clientOf } from "./context";
 import { parseBearer } from "./credentials";
 
 /** Install requests are a handful of short fields; anything bigger is a mistake or an attack. */
@@ -190,7 +190,7 @@ export function installRoutes(deps: ApiDeps) {
       ({ request }) =>
         enveloped(async () => {
           const r = activate(deps, await jsonBody(request), { address: clientOf(deps, request) }, catalog);
-          const base = deps.publicUrl ?? originOf(request);
+          const base = linkBase(deps, request);
           return ok(
             {
               activation_id: r.activationId,
@@ -296,7 +296,7 @@ export function installRoutes(deps: ApiDeps) {
       const f = catalog.file("install.sh");
       if (!f) return envelopeError(new IpkeepError("not_found", "This primary keeps no install.sh beside its executable"));
       // So `curl -fsSL https://PRIMARY/install.sh | sudo bash -s -- --code …` needs no --primary.
-      const base = deps.publicUrl ?? originOf(request);
+      const base = linkBase(deps, request);
       const script = readFileSync(f, "utf8").replace("__IPKEEP_PRIMARY_URL__", base.replace(/[^A-Za-z0-9:/.\[\]_-]/g, ""));
       return new Response(script, { headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-store" } });
     })

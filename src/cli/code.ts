@@ -7,7 +7,7 @@ import { fail } from "../core/errors";
 import { issueCode, listCodes, revokeCode } from "../core/install";
 import { nowSeconds } from "../core/platform";
 import type { UserRow } from "../core/ports";
-import { action, baseUrl, type CliContext, print, table } from "./common";
+import { action, type CliContext, linkBase, print, table } from "./common";
 
 /** --owner EMAIL (created as a user without password when new), else the first admin, else none. */
 function ownerOf(ctx: CliContext, email: string | undefined): UserRow | null {
@@ -34,7 +34,7 @@ export function registerCode(program: Command): void {
         const owner = ownerOf(ctx, opts.owner);
         if (!owner && opts.role === "agent") fail("invalid_input", "No admin exists yet: pass --owner EMAIL (the agent's hostname needs an owner)");
         const c = issueCode(ctx, { role: opts.role, hostname: opts.hostname, ttl: opts.ttl }, { ownerId: owner?.id ?? null, actorKey: "cli", address: null });
-        const url = ctx.store.settings.get("public_url") ?? baseUrl(ctx.config);
+        const url = linkBase(ctx);
         print(
           ctx,
           { installCode: c.code, id: c.row.id, hint: c.hint, role: c.row.role, hostname: c.row.hostname, expiresAt: c.expiresAt, ttlSeconds: c.ttlSeconds },

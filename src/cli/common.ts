@@ -9,6 +9,7 @@ import { type Config, resolveConfig } from "../config";
 import { asIpkeepError, IpkeepError } from "../core/errors";
 import type { Platform } from "../core/platform";
 import type { ChangeSink } from "../core/ports";
+import { baseUrlFrom } from "../core/urls";
 import { log, redact } from "../log";
 import { createPlatform } from "../platform";
 import { Store } from "../store";
@@ -79,10 +80,13 @@ export function table(rows: string[][]): string {
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function baseUrl(config: Config): string {
-  if (config.url) return config.url;
-  const first = config.http[0] ?? "127.0.0.1:8080";
-  return `http://${first}`;
+/**
+ * The base of every link the CLI prints (core/urls.ts: --url, the stored public URL, then the
+ * first HTTP listener, as the CLI has no request to take an origin from).
+ */
+export function linkBase(ctx: { config: Config; store: Pick<Store, "settings"> }): string {
+  const first = ctx.config.http[0] ?? "127.0.0.1:8080";
+  return baseUrlFrom(ctx.store.settings, ctx.config.url, `http://${first}`);
 }
 
 /**

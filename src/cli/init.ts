@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { fail } from "../core/errors";
 import { issueSetupCode } from "../core/setup";
 import { mintToken } from "../core/tokens";
+import { PUBLIC_URL_SETTING } from "../core/urls";
 import { createZone, type NameserverSpec, parseNameserverSpec } from "../core/zones";
 import { nowSeconds } from "../core/platform";
 import { action, type CliContext, collect, print } from "./common";
@@ -46,8 +47,8 @@ export function registerInit(program: Command): void {
           const changed = ctx.store.transaction(() => {
             let any = ensureSecrets(ctx);
             if (ctx.config.url) {
-              if (ctx.store.settings.get("public_url") !== ctx.config.url) {
-                ctx.store.settings.set("public_url", ctx.config.url);
+              if (ctx.store.settings.get(PUBLIC_URL_SETTING) !== ctx.config.url) {
+                ctx.store.settings.set(PUBLIC_URL_SETTING, ctx.config.url);
                 any = true;
               }
             }

@@ -9,7 +9,7 @@ import { IpkeepError } from "../core/errors";
 import { LocalResources, type Resources } from "../core/resources";
 import type { DomainView, HostView } from "../core/views";
 import { ResolverDelegationLookup } from "../dns/delegation";
-import { baseUrl, type CliContext, openContext, reportError } from "./common";
+import { type CliContext, linkBase, openContext, reportError } from "./common";
 import { HttpResources } from "./remote-http";
 
 export interface ResourceContext {
@@ -43,7 +43,7 @@ export function resourceAction<A extends unknown[]>(fn: (rc: ResourceContext, ..
         rc = { res: http, json: !!opts.json, remote: true, base: http.url };
       } else {
         local = await openContext(cmd);
-        rc = { res: localResources(local), json: local.json, remote: false, base: baseUrl(local.config) };
+        rc = { res: localResources(local), json: local.json, remote: false, base: linkBase(local) };
       }
       await fn(rc, ...args);
     } catch (e) {

@@ -4,7 +4,7 @@ import { fail } from "../core/errors";
 import { nowSeconds } from "../core/platform";
 import { issueSetupCode } from "../core/setup";
 import { addUser, removeUser, resetTwoFactor } from "../core/users";
-import { action, baseUrl, type CliContext, print, table } from "./common";
+import { action, type CliContext, linkBase, print, table } from "./common";
 import { confirmOrRefuse } from "./confirm";
 import { readPassword } from "./password-input";
 
@@ -16,8 +16,6 @@ function userByEmail(ctx: CliContext, email: string) {
   return u;
 }
 
-/** Links point at the public URL the server was set up with. */
-const linkBase = (ctx: CliContext) => (ctx.store.settings.get("public_url") ?? baseUrl(ctx.config)).replace(/\/+$/, "");
 
 export function registerUser(program: Command): void {
   const user = program.command("user").description("accounts");

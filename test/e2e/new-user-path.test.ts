@@ -51,3 +51,50 @@ describe("Try it, then Accounts", () => {
     expect(hosts.hostnames.map((h: { hostname: string }) => h.hostname).sort()).toEqual([`home.${ZONE}`, `nas.${ZONE}`]);
   });
 });
+
+describe("one base URL for every printed, mailed or answered link", () => {
+  const URL = "https://ddns.example.com";
+  let dir: string;
+  let srv: ServerProcess | undefined;
+  beforeAll(() => {
+    dir = tempDir("ipkeep-e2e-url-");
+    const init = run(["--data", dir, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=203.0.113.53`, "--url", URL]);
+    expect(init.code, init.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    cleanup(dir);
+  });
+
+  it("host add and --snippets print the URL init --url stored", () => {
+    const add = run(["--data", dir, "host", "add", `home.${ZONE}`, "--owner", "me@example.com"]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toContain(`${URL}/nic/update?hostname=home.${ZONE}`);
+    expect(add.stdout).not.toContain("127.0.0.1");
+    const json = JSON.parse(run(["--data", dir, "host", "add", `json.${ZONE}`, "--owner", "me@example.com", "--json"]).stdout);
+    expect(json.updateUrl).toMatch(new RegExp(`^${URL}/nic/update\\?`));
+    const snippets = run(["--data", dir, "host", "add", `nas.${ZONE}`, "--owner", "me@example.com", "--snippets"]);
+    expect(snippets.code, snippets.stderr).toBe(0);
+    expect(snippets.stdout).toContain(`${URL}/nic/update`);
+    expect(snippets.stdout).not.toContain("127.0.0.1");
+    expect(snippets.stdout).not.toContain("http://");
+  });
+
+  it("user links and code issue's install command use it too; the --url flag (IPKEEP_URL) comes first", () => {
+    expect(JSON.parse(run(["--data", dir, "user", "reset-link", "me@example.com", "--json"]).stdout).url).toMatch(new RegExp(`^${URL}/reset/`));
+    expect(JSON.parse(run(["--data", dir, "user", "invite", "friend@example.com", "--json"]).stdout).url).toMatch(new RegExp(`^${URL}/invite/`));
+    const code = run(["--data", dir, "code", "issue", "--role", "secondary"]);
+    expect(code.code, code.stderr).toBe(0);
+    expect(code.stdout).toContain(`curl -fsSL ${URL}/install.sh | sudo bash -s -- --primary ${URL} --code`);
+    const flagged = run(["--data", dir, "host", "add", `flag.${ZONE}`, "--owner", "me@example.com"], { IPKEEP_URL: "https://other.example.com/" });
+    expect(flagged.stdout).toContain(`https://other.example.com/nic/update?hostname=flag.${ZONE}`);
+    const link = run(["--data", dir, "user", "reset-link", "me@example.com", "--json"], { IPKEEP_URL: "https://other.example.com" });
+    expect(JSON.parse(link.stdout).url).toMatch(/^https:\/\/other\.example\.com\/reset\//);
+  });
+
+  it("the API's answers use it (the served install.sh) when serve has no --url", async () => {
+    srv = await startServe(dir);
+    const script = await (await fetch(`${srv.base}/install.sh`)).text();
+    expect(script).toContain(`DEFAULT_PRIMARY="${URL}"`);
+  });
+});
