@@ -58,6 +58,19 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
   return v as Record<string, unknown>;
 }
 
+/**
+ * The body's shape, strictly: only these fields, none of them null (leave a field out to take
+ * its default), each of its JSON type. invalid_input names the first field that is wrong.
+ */
+function strictFields(body: Record<string, unknown>, fields: Record<string, "string" | "number">): void {
+  for (const [name, value] of Object.entries(body)) {
+    const want = fields[name];
+    if (!want) fail("invalid_input", `Unknown field "${name.slice(0, 40)}" (allowed: ${Object.keys(fields).join(", ")})`);
+    if (value === null) fail("invalid_input", `${name} must not be null: leave it out for the default`);
+    if (typeof value !== want) fail("invalid_input", `${name} must be a ${want}`);
+  }
+}
+
 /** Runs a handler and answers failures in the envelope. */
 const enveloped = (fn: () => Promise<Response> | Response) => async (): Promise<Response> => {
   try {
@@ -126,6 +139,8 @@ export function installRoutes(deps: ApiDeps) {
           const p = await authenticate(deps, request);
           requireAdmin(p);
           const body = await jsonBody(request);
+          strictFields(body, { role: "string", hostname: "string", ttl_seconds: "number", ttl: "number" });
+          if ("ttl" in body && "ttl_seconds" in body) fail("invalid_input", "ttl_seconds and ttl are the same field: give one");
           const c = issueCode(deps, { role: body.role ?? "agent", hostname: body.hostname, ttl: body.ttl_seconds ?? body.ttl }, {
             ownerId: p.user.id,
             actorKey: `user:${p.user.id}`,

@@ -79,6 +79,41 @@ describe("POST /api/v2/install/codes (issue)", () => {
     refused(await p.call("POST", "/api/v2/install/codes", { role: "agent", hostname: "x.other.org" }, { auth: p.adminKey }), 400, "outside_zone");
   });
 
+  // Strict shape: each refusal is a 400 in the envelope naming the field, and issues no code.
+  it.each([
+    ["an unknown field", { role: "agent", rol: "admin" }, "rol"],
+    ["role: null", { role: null }, "role"],
+    ["hostname: null", { role: "agent", hostname: null }, "hostname"],
+    ["ttl_seconds: null", { role: "agent", ttl_seconds: null }, "ttl_seconds"],
+    ["a number as role", { role: 1 }, "role"],
+    ["an array as hostname", { role: "agent", hostname: [`a.${ZONE}`] }, "hostname"],
+    ["an object as ttl", { role: "agent", ttl: { seconds: 600 } }, "ttl"],
+    ["ttl and ttl_seconds both", { role: "agent", ttl: 600, ttl_seconds: 600 }, "ttl"],
+    ["junk fields", { role: "agent", "<script>": 1, __proto__x: true }, "<script>"],
+  ])("refuses %s with 400 naming the field", async (_what, body, field) => {
+    const r = await p.call("POST", "/api/v2/install/codes", body, { auth: p.adminKey });
+    refused(r, 400, "invalid_input");
+    expect(r.body.error.message).toContain(field);
+    expect(p.store.db.prepare("SELECT COUNT(*) AS n FROM install_codes").get()).toEqual({ n: 0 });
+  });
+
+  it.each([
+    ["a JSON array", "[]"],
+    ["a JSON string", '"agent"'],
+    ["not JSON", "role=agent"],
+    ["truncated JSON", '{"role":"agent"'],
+  ])("refuses %s as the body with 400", async (_what, raw) => {
+    refused(await p.call("POST", "/api/v2/install/codes", undefined, { auth: p.adminKey, raw }), 400, "invalid_input");
+    expect(p.store.db.prepare("SELECT COUNT(*) AS n FROM install_codes").get()).toEqual({ n: 0 });
+  });
+
+  it("an empty body and a body without role issue an agent code", async () => {
+    expect((await p.call("POST", "/api/v2/install/codes", undefined, { auth: p.adminKey, raw: "" })).status).toBe(201);
+    const r = await p.call("POST", "/api/v2/install/codes", { ttl: 600 }, { auth: p.adminKey });
+    expect(r.status).toBe(201);
+    expect(r.body.data.role).toBe("agent");
+  });
+
   it("is rate limited per admin across addresses, hourly, then allowed again an hour later", async () => {
     const perHour = ISSUE_LIMITS.admin[0].max;
     for (let i = 0; i < perHour; i++) await p.issue({ role: "agent" }, `203.0.113.${i + 1}`);
