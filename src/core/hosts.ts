@@ -2,7 +2,7 @@
  * Dynamic hostnames and their update tokens.
  */
 import { fail } from "./errors";
-import { findZone, normalizeHostname } from "./names";
+import { findZone, mixedScriptLabel, normalizeHostname } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChangeSink, CoreStore, HostRow, TokenScope, UpdateTokenRow } from "./ports";
@@ -36,6 +36,9 @@ export function createHost(deps: HostDeps, input: { name: string; ownerId: numbe
   if (zoneName === name) fail("invalid_hostname", "A hostname cannot be the domain apex");
   const zone = zones.find((z) => z.name === zoneName)!;
   if (zone.kind === "custom" && zone.ownerId !== input.ownerId) fail("unknown_zone", `Domain ${zoneName} not found`);
+  // In a shared zone a look-alike of another user's name (Cyrillic "а" in "аhost1") is refused.
+  const mixed = zone.kind === "builtin" ? mixedScriptLabel(name) : null;
+  if (mixed) fail("invalid_hostname", `Invalid hostname: label "${mixed}" mixes letters of different scripts`);
   if (deps.store.hosts.byName(name)) fail("conflict", `Hostname ${name} already exists`);
   const now = nowSeconds(deps.platform.clock);
   // The one rule for every route that makes a hostname (API, CLI, agent activation).

@@ -36,6 +36,104 @@ function canonicalText(input: string): string {
   return s;
 }
 
+// ---- IDNA A-labels (RFC 5890/5891): "xn--" labels must be real punycode ----
+
+const BASE = 36;
+/** RFC 3492 6.2: decodes the part after "xn--"; null when it is not valid punycode. */
+function punycodeDecode(input: string): string | null {
+  const out: number[] = [];
+  const d = input.lastIndexOf("-");
+  for (let j = 0; j < Math.max(d, 0); j++) {
+    const c = input.charCodeAt(j);
+    if (c >= 0x80) return null;
+    out.push(c);
+  }
+  let n = 128;
+  let i = 0;
+  let bias = 72;
+  for (let pos = d > 0 ? d + 1 : 0; pos < input.length; ) {
+    const oldi = i;
+    let w = 1;
+    for (let k = BASE; ; k += BASE) {
+      if (pos >= input.length) return null;
+      const c = input.charCodeAt(pos++);
+      const digit = c >= 48 && c <= 57 ? c - 22 : c >= 97 && c <= 122 ? c - 97 : -1;
+      if (digit < 0) return null;
+      i += digit * w;
+      if (i > 0x10ffff * 64) return null;
+      const t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+      if (digit < t) break;
+      w *= BASE - t;
+    }
+    const len = out.length + 1;
+    let delta = oldi === 0 ? Math.floor((i - oldi) / 700) : Math.floor((i - oldi) / 2);
+    delta += Math.floor(delta / len);
+    let k = 0;
+    while (delta > 455) {
+      delta = Math.floor(delta / 35);
+      k += BASE;
+    }
+    bias = k + Math.floor((36 * delta) / (delta + 38));
+    n += Math.floor(i / len);
+    i %= len;
+    if (n > 0x10ffff) return null;
+    out.splice(i, 0, n);
+    i++;
+  }
+  try {
+    return String.fromCodePoint(...out);
+  } catch {
+    return null;
+  }
+}
+
+/** The Unicode form of an A-label, or null when the label is not a valid one. */
+function aLabelText(label: string): string | null {
+  const u = punycodeDecode(label.slice(4));
+  if (u === null || !/[^\x00-\x7f]/.test(u)) return null;
+  // Valid only when IDNA (UTS 46, via the URL parser) maps the Unicode form back to this very label.
+  try {
+    return new URL(`http://${u}.invalid/`).hostname === `${label}.invalid` ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+// Scripts that a label may not mix (UTS 39's "single script" for the alphabets look-alikes come
+// from); Han with Hiragana/Katakana (Japanese) or Hangul (Korean) is one writing system.
+const SCRIPTS: [string, RegExp][] = [
+  ["Latin", /\p{Script=Latin}/u],
+  ["Cyrillic", /\p{Script=Cyrillic}/u],
+  ["Greek", /\p{Script=Greek}/u],
+  ["Armenian", /\p{Script=Armenian}/u],
+  ["Georgian", /\p{Script=Georgian}/u],
+  ["Hebrew", /\p{Script=Hebrew}/u],
+  ["Arabic", /\p{Script=Arabic}/u],
+  ["Cherokee", /\p{Script=Cherokee}/u],
+  ["Thai", /\p{Script=Thai}/u],
+  ["CJK", /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u],
+];
+
+/**
+ * A label of name (canonical, A-labels) whose letters come from two scripts (Cyrillic "а"
+ * beside Latin "host"), or null. Digits and hyphens belong to every script.
+ */
+export function mixedScriptLabel(name: string): string | null {
+  for (const label of name.split(".")) {
+    if (!label.startsWith("xn--")) continue;
+    const text = aLabelText(label);
+    if (text === null) return label;
+    const seen = new Set<string>();
+    for (const ch of text) {
+      if (/[\p{Nd}-]/u.test(ch)) continue;
+      const script = SCRIPTS.find(([, re]) => re.test(ch))?.[0] ?? "other";
+      seen.add(script);
+    }
+    if (seen.size > 1) return label;
+  }
+  return null;
+}
+
 /** Returns the reason a (canonical) name is invalid, or null when it is fine. */
 export function nameProblem(name: string, opts: NameOptions = {}): string | null {
   if (name.length === 0) return "name is empty";
@@ -57,6 +155,11 @@ export function nameProblem(name: string, opts: NameOptions = {}): string | null
     }
     prefix = false;
     if (!LDH.test(label)) return `label "${label}" must be letters, digits and inner hyphens`;
+    // RFC 5891 4.2.3.1: "--" in positions 3 and 4 is for A-labels only, and those must decode.
+    if (label.slice(2, 4) === "--") {
+      if (!label.startsWith("xn--")) return `label "${label}" has "--" in the third and fourth place, reserved for IDNA`;
+      if (aLabelText(label) === null) return `label "${label}" is not a valid internationalized (punycode) label`;
+    }
   }
   if (labels.length < 2) return "name must have at least two labels";
   if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return "top-level label may not be all digits";

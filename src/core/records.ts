@@ -120,6 +120,8 @@ export function recordContent(type: RecordType, content: string, priority?: numb
       }
       // A value that starts with a quote is zone-file form ("part1" "part2"): it must be well formed.
       if (c.startsWith('"') && !QUOTED_STRINGS.test(c)) fail("invalid_input", "TXT record content has unbalanced quotes");
+      const escape = badEscape(c);
+      if (escape) fail("invalid_input", `TXT record content has an invalid escape "${escape}" (\\DDD must be three digits from 000 to 255; a lone backslash needs \\\\)`);
       return c;
     }
     case "CAA": {
@@ -134,6 +136,20 @@ export function recordContent(type: RecordType, content: string, priority?: numb
       return `${flags} ${tag} "${value}"`;
     }
   }
+}
+
+/** RFC 1035 5.1: the first escape that is not \\X (X not a digit) or \\DDD with DDD <= 255, or null. */
+function badEscape(text: string): string | null {
+  for (let i = text.indexOf("\\"); i >= 0; i = text.indexOf("\\", i + 2)) {
+    const next = text[i + 1];
+    if (next === undefined) return "\\";
+    if (next >= "0" && next <= "9") {
+      const ddd = text.slice(i + 1, i + 4);
+      if (!/^\d{3}$/.test(ddd) || Number(ddd) > 255) return `\\${text.slice(i + 1, i + 4).replace(/\D.*$/, "")}`;
+      i += 2; // past the three digits (the loop adds two more)
+    }
+  }
+  return null;
 }
 
 /** Stored content split back into what the API shows: MX/SRV priority apart from the rest. */

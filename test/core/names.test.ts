@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { IpkeepError } from "../../src/core/errors";
-import { findZone, inZone, normalizeHostname, normalizeName, relativeName, tryName } from "../../src/core/names";
+import { findZone, inZone, mixedScriptLabel, normalizeHostname, normalizeName, relativeName, tryName } from "../../src/core/names";
 
 describe("normalizeName", () => {
   it.each([
@@ -64,5 +64,29 @@ describe("zone membership", () => {
     expect(findZone("a.example.org", ["example.com"])).toBeNull();
     expect(relativeName("home.dyn.example.com", "dyn.example.com")).toBe("home");
     expect(relativeName("dyn.example.com", "dyn.example.com")).toBe("");
+  });
+});
+
+describe("internationalized names (RFC 5890/5891)", () => {
+  it.each(["xn--zz.example.com", "xn--a.example.com", "xn--.example.com", "xn--bcher-kva9.example.com", "ab--cd.example.com"])("refuses %s: not a valid A-label", (input) => {
+    expect(tryName(input)).toBeNull();
+    expect(() => normalizeHostname(input)).toThrow(expect.objectContaining({ code: "invalid_hostname" }));
+  });
+
+  it.each([
+    ["xn--bcher-kva.example.com", "xn--bcher-kva.example.com"],
+    ["москва.example.com", "xn--80adxhks.example.com"],
+    ["日本語.example.com", "xn--wgv71a119e.example.com"],
+    ["ελλάδα.example.com", "xn--hxakic4aa.example.com"],
+  ])("accepts %s as %s, one script per label", (input, want) => {
+    expect(normalizeHostname(input)).toBe(want);
+    expect(mixedScriptLabel(want)).toBeNull();
+  });
+
+  it("finds a label that mixes scripts (Cyrillic а beside Latin host1)", () => {
+    const name = normalizeHostname("аhost1.dyn.example.com");
+    expect(name).toBe("xn--host1-3ve.dyn.example.com");
+    expect(mixedScriptLabel(name)).toBe("xn--host1-3ve");
+    expect(mixedScriptLabel("plain.dyn.example.com")).toBeNull();
   });
 });

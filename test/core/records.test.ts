@@ -101,3 +101,12 @@ describe("delegation judgement", () => {
     expect(judgeDelegation("example.com", ours, ["ns2.example.net", "ns.elsewhere.net"])).toMatchObject({ delegated: false, unexpected: ["ns.elsewhere.net"] });
   });
 });
+
+describe("TXT escapes (RFC 1035 5.1)", () => {
+  it.each(["\\999", "a\\256b", "\\1", "x\\12", '"\\300"', "trailing\\"])("refuses %j with the record's own message", (content) => {
+    expect(() => recordContent("TXT", content)).toThrow(/TXT record content has an invalid escape/);
+  });
+  it.each(["\\065", "\\255", "a\\;b", '"quote \\" inside"', "\\\\"])("accepts %j", (content) => {
+    expect(recordContent("TXT", content)).toBe(content);
+  });
+});
