@@ -3,7 +3,7 @@ import { fail } from "../core/errors";
 import { issueSetupCode } from "../core/setup";
 import { mintToken } from "../core/tokens";
 import { PUBLIC_URL_SETTING } from "../core/urls";
-import { createZone, type NameserverSpec, parseNameserverSpec } from "../core/zones";
+import { createZone, type NameserverSpec, parentDelegation, parseNameserverSpec } from "../core/zones";
 import { nowSeconds } from "../core/platform";
 import { action, type CliContext, collect, print } from "./common";
 
@@ -75,9 +75,12 @@ export function registerInit(program: Command): void {
           } else if (!ctx.store.users.firstAdmin()) {
             lines.push(`No admin yet: "ipkeep user setup-code" prints a new setup code.`);
           }
-          const delegation = created.flatMap((z) => nameservers.map((n) => `  ${z}. IN NS ${n.name}.`));
-          if (delegation.length) lines.push("", "Create this delegation at your registrar / parent zone:", ...delegation);
-          print(ctx, { changed, zones: created, ...(setup ?? {}) }, lines);
+          const delegation = created.map((zone) => ({ zone, ...parentDelegation(zone, nameservers) }));
+          for (const d of delegation) {
+            lines.push("", `Create this delegation for ${d.zone} at your registrar / parent zone:`, ...d.ns.map((l) => `  ${l}`));
+            if (d.glue.length) lines.push("and the glue (the nameservers inside the zone need their addresses there too):", ...d.glue.map((l) => `  ${l}`));
+          }
+          print(ctx, { changed, zones: created, delegation, ...(setup ?? {}) }, lines);
         },
         { create: true },
       ),

@@ -88,3 +88,16 @@ export function removeZone(deps: ZoneDeps, nameOrId: string): DomainRow {
   deps.changes.zoneChanged(d.id);
   return d;
 }
+
+/**
+ * What the parent zone (the registrar) must publish for a zone to reach this server: its NS
+ * records, and for each nameserver inside the zone itself its glue, the A/AAAA without which
+ * no resolver could find that nameserver (RFC 1034 4.2.1). Lines in master-file form.
+ */
+export function parentDelegation(zone: string, nameservers: NameserverSpec[]): { ns: string[]; glue: string[] } {
+  const ns = nameservers.map((n) => `${zone}. IN NS ${n.name}.`);
+  const glue = nameservers
+    .filter((n) => inZone(n.name, zone))
+    .flatMap((n) => [...(n.ipv4 ? [`${n.name}. IN A ${n.ipv4}`] : []), ...(n.ipv6 ? [`${n.name}. IN AAAA ${n.ipv6}`] : [])]);
+  return { ns, glue };
+}
