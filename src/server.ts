@@ -34,6 +34,7 @@ import { countDns, metrics } from "./metrics";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
 import { verifyDatabase } from "./store/db";
+import { describeLost, unopenable } from "./store/sealed";
 
 /** How often we look for commits by other processes: cheap (one pragma), and well under a second. */
 const DATA_VERSION_POLL_MS = 250;
@@ -128,7 +129,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     log("info", "demo zone created", { zone: DEMO_ZONE, hint: `add a host: ipkeep host add home.${DEMO_ZONE} --owner you@example.com` });
   }
   live.sync();
-  // `ipkeep init` creates it; a database from before init, or restored without it, gets one.
+  logSealing(store);
+  // `ipkeep init` creates it; a database from before init, or restored without its key, gets one.
   const jwtSecret = ensureJwtSecret({ store, platform });
   // ACME TXT values expire: one timer for the earliest, which deletes what is due and reloads.
   const expiry = new ChallengeExpiry({ store, platform, changes: live }, clock, timers, (e) =>
@@ -273,4 +275,14 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       lock.release();
     },
   };
+}
+
+/** What opening the store did with the key file, and what the key cannot open, in the log. */
+function logSealing(store: Store): void {
+  const s = store.sealing;
+  if (s.keyCreated) log("info", "key file created", { file: s.keyFile, hint: "back it up with the database: ipkeep backup copies it" });
+  if (s.sealedNow) log("info", "secrets sealed with the key file", { count: s.sealedNow, file: s.keyFile });
+  for (const lost of describeLost(unopenable(store.db, store.box))) {
+    log("warn", "a secret does not open with this data directory's key file (restored without its key?)", { lost });
+  }
 }

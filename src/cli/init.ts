@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { ensureJwtSecret } from "../core/auth";
 import { fail } from "../core/errors";
 import { issueSetupCode } from "../core/setup";
-import { mintToken } from "../core/tokens";
 import { PUBLIC_URL_SETTING } from "../core/urls";
 import { createZone, type NameserverSpec, parentDelegation, parseNameserverSpec } from "../core/zones";
 import { nowSeconds } from "../core/platform";
@@ -24,9 +24,10 @@ function familyNames(ctx: CliContext, zoneId: number, zone: string, nameservers:
   return made;
 }
 
+/** The install's secrets (core's ensureJwtSecret, the one way it is made); true when made now. */
 export function ensureSecrets(ctx: CliContext): boolean {
   if (ctx.store.settings.get("jwt_secret")) return false;
-  ctx.store.settings.set("jwt_secret", mintToken(ctx.platform, "oneTime").value);
+  ensureJwtSecret(ctx);
   return true;
 }
 

@@ -232,8 +232,10 @@ export async function login(d: AuthDeps, input: { email: string; password: strin
 /** A pin or a recovery code for a user with two-factor enabled; false when neither matches. */
 function secondFactorOk(d: AuthDeps, userId: number, pin: string): boolean {
   const creds = d.store.accounts.credentials(userId);
-  if (!creds?.totpSecret || !creds.totpEnabled) return false;
-  const step = matchTotp(d.platform, creds.totpSecret, pin, d.platform.clock.now(), creds.totpLastStep);
+  if (!creds?.totpEnabled) return false;
+  // No secret with two-factor on: it was sealed with a key this install no longer has (a
+  // database restored without its key file); recovery codes are hashes and still work.
+  const step = creds.totpSecret ? matchTotp(d.platform, creds.totpSecret, pin, d.platform.clock.now(), creds.totpLastStep) : null;
   if (step !== null) return d.store.accounts.useTotpStep(userId, step);
   if (/^[a-z0-9]{5}-[a-z0-9]{5}$/i.test(pin)) return d.store.recoveryCodes.consume(userId, recoveryHash(d.platform, pin), now(d));
   return false;
@@ -571,7 +573,11 @@ export function setUserDisabled(d: Pick<AuthDeps, "store" | "platform">, id: num
   });
 }
 
-/** The per-install JWT signing secret, created on first use (init makes it; serve repairs). */
+/**
+ * The per-install JWT signing secret: the one place it is made (init makes it; serve makes a
+ * new one when there is none, or the stored one was sealed with a key this install lacks).
+ * 256 random bits, base64url. The store keeps it sealed (store/sealed.ts).
+ */
 export function ensureJwtSecret(d: { store: Pick<AccountStore, "settings">; platform: Platform }): string {
   const existing = d.store.settings.get("jwt_secret");
   if (existing) return existing;

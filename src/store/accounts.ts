@@ -1,10 +1,13 @@
 /**
  * Account secrets and state beyond the user row: credentials (password hash, TOTP), quotas,
  * sessions (one row per JWT), API keys and 2FA recovery codes. Secrets are stored as
- * hashes, except the TOTP secret, which is needed in clear to compute pins.
+ * hashes, except the TOTP secret, which is needed in clear to compute pins: it is sealed
+ * with the data directory's key (store/secret-box.ts).
  */
 import type { AccountRow, ApiKeyRow, Credentials, Quota, SessionRow } from "../core/ports";
 import type { Driver } from "./driver";
+import { totpContext } from "./sealed";
+import { isSealed, type SecretBox } from "./secret-box";
 
 interface RawAccount {
   id: number;
@@ -37,7 +40,10 @@ const account = (r: RawAccount | null): AccountRow | null =>
   };
 
 export class Accounts {
-  constructor(private db: Driver) {}
+  constructor(
+    private db: Driver,
+    private box: SecretBox,
+  ) {}
 
   byId(id: number): AccountRow | null {
     return account(this.db.prepare(`SELECT ${ACCOUNT_COLS} FROM users WHERE id = ?`).get<RawAccount>(id));
@@ -45,13 +51,16 @@ export class Accounts {
   list(): AccountRow[] {
     return this.db.prepare(`SELECT ${ACCOUNT_COLS} FROM users ORDER BY id`).all<RawAccount>().map((r) => account(r)!);
   }
+  /** The TOTP secret opened; one that does not open with this directory's key reads as null. */
   credentials(id: number): Credentials | null {
-    return this.db
+    const c = this.db
       .prepare(
         `SELECT password_hash AS passwordHash, totp_secret AS totpSecret, totp_enabled AS totpEnabled, totp_last_step AS totpLastStep
          FROM users WHERE id = ?`,
       )
       .get<Credentials>(id);
+    if (c && isSealed(c.totpSecret)) c.totpSecret = this.box.tryOpen(c.totpSecret, totpContext(id));
+    return c;
   }
   setPassword(id: number, hash: string, now: number): void {
     this.db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?").run(hash, now, id);
@@ -83,7 +92,7 @@ export class Accounts {
   setTotp(id: number, secret: string | null, enabled: boolean, now: number): void {
     this.db
       .prepare("UPDATE users SET totp_secret = ?, totp_enabled = ?, totp_last_step = NULL, updated_at = ? WHERE id = ?")
-      .run(secret, enabled ? 1 : 0, now, id);
+      .run(secret === null ? null : this.box.seal(secret, totpContext(id)), enabled ? 1 : 0, now, id);
   }
   /**
    * Records an accepted TOTP step; false when a step at or after it was already used, so two

@@ -10,12 +10,15 @@ import { LATEST_VERSION, MIGRATIONS } from "./migrations";
  * Order matters: busy_timeout first, so that switching to WAL (which needs a lock) waits for
  * another process (the CLI beside the server) instead of failing at once. synchronous=FULL:
  * an update answered "good" must survive a power cut (WAL + NORMAL may lose the last commits).
+ * secure_delete: what is deleted or replaced (a secret's old value) is zeroed on disk, not
+ * left in free page space for whoever copies the file.
  */
 const PRAGMAS = [
   "PRAGMA busy_timeout = 5000",
   "PRAGMA journal_mode = WAL",
   "PRAGMA synchronous = FULL",
   "PRAGMA foreign_keys = ON",
+  "PRAGMA secure_delete = ON",
 ];
 
 export function applyPragmas(db: Driver): void {

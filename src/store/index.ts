@@ -2,6 +2,8 @@
  * The SQLite store: one object holding the table groups, implementing the interfaces core
  * declares (UpdateStore, ...).
  */
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
 import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
 import { metrics } from "../metrics";
 import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
@@ -15,6 +17,8 @@ import { Logs } from "./logs";
 import { OneTimeTokens } from "./one-time";
 import { Records } from "./records";
 import { Secondaries } from "./secondaries";
+import { sealInClear } from "./sealed";
+import { KEY_BYTES, KEY_FILE, loadOrCreateKey, SecretBox } from "./secret-box";
 import { Settings } from "./settings";
 import { UpdateTokens } from "./tokens";
 import { Updates } from "./updates";
@@ -39,19 +43,25 @@ export class Store implements CoreStore {
   readonly challenges: Challenges;
   readonly secondaries: Secondaries;
   readonly zoneContents: ZoneContentsRepo;
+  /** What opening did about the key file: created it; sealed values left in clear by an older ipkeep. */
+  sealing: { keyFile: string | null; keyCreated: boolean; sealedNow: number } = { keyFile: null, keyCreated: false, sealedNow: 0 };
 
-  constructor(readonly db: Driver) {
+  /** box: seals the values listed in store/sealed.ts with the data directory's key. */
+  constructor(
+    readonly db: Driver,
+    readonly box: SecretBox,
+  ) {
     this.users = new Users(db);
     this.domains = new Domains(db);
     this.hosts = new Hostnames(db);
     this.tokens = new UpdateTokens(db);
     this.logs = new Logs(db);
-    this.settings = new Settings(db);
+    this.settings = new Settings(db, box);
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
     this.updates = new Updates(db);
     this.install = new InstallTables(db);
-    this.accounts = new Accounts(db);
+    this.accounts = new Accounts(db, box);
     this.sessions = new Sessions(db);
     this.apiKeys = new ApiKeys(db);
     this.recoveryCodes = new RecoveryCodes(db);
@@ -60,8 +70,23 @@ export class Store implements CoreStore {
     this.zoneContents = new ZoneContentsRepo(db);
   }
 
-  static async open(path: string): Promise<Store> {
-    return new Store(await openDatabase(path));
+  /**
+   * Opens (migrating) the database, and its key file: `secret.key` beside it unless keyFile
+   * says otherwise, created when missing. What an older ipkeep stored in clear is sealed now.
+   * ":memory:" gets a key of its own that dies with it.
+   */
+  static async open(path: string, opts: { keyFile?: string } = {}): Promise<Store> {
+    const db = await openDatabase(path);
+    try {
+      const keyFile = opts.keyFile ?? (path === ":memory:" ? null : join(dirname(path), KEY_FILE));
+      const k = keyFile ? loadOrCreateKey(keyFile) : { key: new Uint8Array(randomBytes(KEY_BYTES)), created: true };
+      const store = new Store(db, new SecretBox(k.key));
+      store.sealing = { keyFile, keyCreated: k.created, sealedNow: sealInClear(db, store.box) };
+      return store;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   }
 
   transaction<T>(fn: () => T): T {

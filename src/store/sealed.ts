@@ -1,0 +1,82 @@
+/**
+ * Which stored values are sealed (store/secret-box.ts), in one place: the settings below and
+ * users.totp_secret. The table classes seal on write and open on read; this module seals
+ * what an older ipkeep left in clear, and says what a key cannot open (a database restored
+ * without its key file).
+ */
+import type { Driver } from "./driver";
+import { isSealed, type SecretBox } from "./secret-box";
+
+/** Settings whose whole value is sealed: the JWT signing secret; SMTP (it holds the password). */
+export const SEALED_SETTINGS: ReadonlySet<string> = new Set(["jwt_secret", "smtp"]);
+
+export const settingContext = (key: string) => `setting:${key}`;
+export const totpContext = (userId: number) => `users.totp_secret:${userId}`;
+
+/**
+ * Seals every value an older ipkeep stored in clear; returns how many it sealed. The clear
+ * bytes would otherwise linger in freed page space and in the WAL: when anything was sealed,
+ * the file is rebuilt (VACUUM) and the WAL emptied, so the clear values are gone from disk.
+ */
+export function sealInClear(db: Driver, box: SecretBox): number {
+  const n = sealAll(db, box);
+  if (n > 0) {
+    db.exec("VACUUM");
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  return n;
+}
+
+function sealAll(db: Driver, box: SecretBox): number {
+  return db.transaction(() => {
+    let n = 0;
+    for (const key of SEALED_SETTINGS) {
+      const v = db.prepare("SELECT value FROM settings WHERE key = ?").get<{ value: string }>(key)?.value;
+      if (!v || isSealed(v)) continue;
+      db.prepare("UPDATE settings SET value = ? WHERE key = ?").run(box.seal(v, settingContext(key)), key);
+      n++;
+    }
+    const users = db.prepare("SELECT id, totp_secret AS s FROM users WHERE totp_secret IS NOT NULL").all<{ id: number; s: string }>();
+    for (const u of users) {
+      if (isSealed(u.s)) continue;
+      db.prepare("UPDATE users SET totp_secret = ? WHERE id = ?").run(box.seal(u.s, totpContext(u.id)), u.id);
+      n++;
+    }
+    return n;
+  });
+}
+
+export interface Unopenable {
+  jwtSecret: boolean;
+  smtp: boolean;
+  /** E-mail addresses of users whose TOTP secret does not open (two-factor on or being set up). */
+  totpUsers: string[];
+}
+
+/**
+ * What the key cannot open (box null: no key at all). Values in clear open with any key
+ * (they are sealed on the next start).
+ */
+export function unopenable(db: Driver, box: SecretBox | null): Unopenable {
+  const opens = (v: string | null | undefined, context: string) => !v || !isSealed(v) || (box !== null && box.tryOpen(v, context) !== null);
+  const setting = (key: string) => db.prepare("SELECT value FROM settings WHERE key = ?").get<{ value: string }>(key)?.value;
+  const users = db.prepare("SELECT id, email, totp_secret AS s FROM users WHERE totp_secret IS NOT NULL ORDER BY id").all<{ id: number; email: string; s: string }>();
+  return {
+    jwtSecret: !opens(setting("jwt_secret"), settingContext("jwt_secret")),
+    smtp: !opens(setting("smtp"), settingContext("smtp")),
+    totpUsers: users.filter((u) => !opens(u.s, totpContext(u.id))).map((u) => u.email),
+  };
+}
+
+/** Plain words for what is lost, one line each (empty: nothing). */
+export function describeLost(u: Unopenable): string[] {
+  const lines: string[] = [];
+  if (u.jwtSecret) lines.push("the JWT signing secret: a new one is made at start, so everyone signs in again (nothing else is lost)");
+  if (u.totpUsers.length) {
+    lines.push(
+      `the two-factor (TOTP) secrets of ${u.totpUsers.length} user(s) (${u.totpUsers.join(", ")}): their authenticator pins no longer work; they sign in with a recovery code, or an admin turns their two-factor off, and they set it up again`,
+    );
+  }
+  if (u.smtp) lines.push("the SMTP settings (server and password): mail is off until an admin enters them again (PATCH /api/settings)");
+  return lines;
+}
