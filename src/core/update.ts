@@ -495,12 +495,15 @@ export function performUpdate(deps: PerformDeps, call: UpdateCall): UpdateAnswer
     let host: HostRow | null = null;
     try {
       hostname = normalizeHostname(raw);
-      host = deps.store.hostByName(hostname);
-      if (!host || !tokenCovers(token, host)) fail("unknown_host");
+      const found = deps.store.hostByName(hostname);
+      if (!found || !tokenCovers(token, found)) fail("unknown_host");
+      host = found;
       if (planError) throw planError;
     } catch (e) {
       const err = e instanceof IpkeepError ? e : new IpkeepError("internal");
       lines.push({ hostname, error: err });
+      // Only a covered host's history gets the line: a token trying someone else's name is
+      // logged against that token (and so its owner), never in the other user's history.
       logs.push(logEntry({ hostname, hostnameId: host?.id ?? null, tokenId: token.id, result: err.dyndns }));
       continue;
     }
@@ -572,10 +575,12 @@ export function updateHost(
   let host: HostRow | null = null;
   try {
     hostname = normalizeHostname(rawHostname);
-    host = deps.store.hostByName(hostname);
-    if (!host || !tokenCovers(token, host)) fail("unknown_host");
+    const found = deps.store.hostByName(hostname);
+    if (!found || !tokenCovers(token, found)) fail("unknown_host");
+    host = found;
   } catch (e) {
-    if (e instanceof IpkeepError) deps.store.commitUpdate({ now, changes: [], logs: [entry(hostname, host?.id ?? null, e.dyndns, null, null)], tokenId: token.id });
+    // Never in the history of a host the token does not cover (see performUpdate).
+    if (e instanceof IpkeepError) deps.store.commitUpdate({ now, changes: [], logs: [entry(hostname, null, e.dyndns, null, null)], tokenId: token.id });
     throw e;
   }
   const previous = { ipv4: host.ipv4, ipv6: host.ipv6 };
