@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { DelegationView } from "../core/resources";
 import { collect, print, table } from "./common";
+import { confirmOrRefuse } from "./confirm";
 import { domainByName, resourceAction } from "./remote";
 
 const delegationLines = (d: DelegationView) => [
@@ -74,11 +75,13 @@ export function registerDomain(program: Command): void {
     );
   domain
     .command("rm <name>")
-    .description("stop serving a zone and delete its hostnames and records")
+    .description("stop serving a zone and delete its hostnames and records (asks; --yes when not on a terminal)")
+    .option("--yes", "do not ask (required when not on a terminal)")
     .option("--json", "machine-readable output")
     .action(
-      resourceAction(async (rc, name: string) => {
+      resourceAction(async (rc, name: string, opts: { yes?: boolean }) => {
         const d = await domainByName(rc.res, name);
+        await confirmOrRefuse(`Stop serving ${d.name} and delete all its hostnames, their tokens and its records?`, opts);
         await rc.res.removeDomain(d.id);
         print(rc, { removed: d.name }, `Removed zone ${d.name}`);
       }),

@@ -136,7 +136,7 @@ describe("remote mode (--server, IPKEEP_API_KEY)", () => {
     const mx = json(remote(["record", "add", "remote.example", "MX", "@", "mail.remote.example", "--priority", "5", "--json"])).record;
     expect(mx).toMatchObject({ priority: 5, content: "mail.remote.example" });
     expect(await digShort(server.dnsPort, "remote.example", "MX")).toEqual(["5 mail.remote.example."]);
-    expect(remote(["domain", "rm", "remote.example"]).code).toBe(0);
+    expect(remote(["domain", "rm", "remote.example", "--yes"]).code).toBe(0);
     expect(remote(["domain", "list"]).stdout).not.toContain("remote.example");
   });
 
@@ -172,7 +172,7 @@ describe("local mode: the same commands on the database", () => {
     expect(bad.stderr).toContain("A record content must be a valid IPv4 address");
     const d = json(local(["domain", "add", "local.example", "--owner", "me@example.com", "--json"])).domain;
     expect(d).toMatchObject({ kind: "custom", verified: false });
-    expect(local(["domain", "rm", "local.example"]).code).toBe(0);
+    expect(local(["domain", "rm", "local.example", "--yes"]).code).toBe(0);
   });
 
   it("an id or name that is really a pasted token is refused without repeating it", () => {
