@@ -179,12 +179,20 @@ export async function startSession(d: AuthDeps, userId: number, meta: Pick<Reque
   return { token, user: userView(account(d, userId)) };
 }
 
-/** The user behind a session JWT, or a refusal (bad signature, expired, revoked, disabled). */
+/**
+ * The user behind a session JWT, or a refusal (bad signature, expired, revoked, disabled).
+ * The session row decides how long a session lives, not the token: a JWT that claims a
+ * later expiry than its row was never issued here (startSession signs the row's expiry), so
+ * it is refused even while the row is live, and an expired row ends the session whatever
+ * the token says.
+ */
 export async function sessionUser(d: AuthDeps, token: string): Promise<{ user: UserRow; sessionId: string }> {
   const claims = await d.signer.verify(token);
   if (!claims) fail("unauthorized", "Invalid credentials");
-  const s = d.store.sessions.live(claims.jti, now(d));
+  const t = now(d);
+  const s = d.store.sessions.live(claims.jti, t);
   if (!s || String(s.userId) !== claims.sub) fail("unauthorized", "Invalid credentials");
+  if (s.expiresAt <= t || claims.exp > s.expiresAt) fail("unauthorized", "Invalid credentials");
   const user = d.store.users.byId(s.userId);
   if (!user || user.disabled) fail("unauthorized", "Invalid credentials");
   return { user, sessionId: s.id };

@@ -17,8 +17,9 @@
  * For every route it checks that each of these is refused (401), with no owner data in the
  * answer and no change in the database:
  *   no credential; malformed JWTs; a JWT signed with another secret; an expired JWT; a JWT
- *   whose session row expired; a revoked session; a disabled user (JWT and API key); a
- *   revoked API key.
+ *   whose session row expired (whatever exp it claims); a JWT claiming a later expiry than
+ *   its live session row (forged with the real secret); a revoked session; a disabled user
+ *   (JWT and API key); a revoked API key.
  * And, by kind:
  *   object:     the other user's JWT and API key -> 404 (as if it did not exist)
  *   admin:      the other (non-admin) user's JWT and API key -> 403
@@ -30,6 +31,8 @@ import { authDeps, createSessionSigner } from "../../src/api/auth";
 import { SESSION_TTL } from "../../src/core/auth";
 import { nowSeconds } from "../../src/core/platform";
 import { type ApiHarness, apiHarness, type TestUser } from "../helpers/api";
+
+const TEN_YEARS = 10 * 365 * 24 * 60 * 60;
 
 export interface RouteCase {
   method: string;
@@ -145,6 +148,17 @@ export function securitySuite(
       await refused(await signer.sign({ sub: String(owner.id), jti: "expired-jwt", exp: now - 1 }), 401);
       h.store.sessions.create({ id: "expired-row", userId: owner.id, expiresAt: now - 1, address: null, userAgent: null }, now - SESSION_TTL);
       await refused(await d.signer.sign({ sub: String(owner.id), jti: "expired-row", exp: now + 600 }), 401);
+      await refused(await d.signer.sign({ sub: String(owner.id), jti: "expired-row", exp: now + TEN_YEARS }), 401);
+    });
+
+    it("refuses a JWT that claims to outlive its (live) session row, signed with the real secret (401)", async () => {
+      await init();
+      const now = nowSeconds(h.clock);
+      h.store.sessions.create({ id: "long-jwt", userId: owner.id, expiresAt: now + SESSION_TTL, address: null, userAgent: null }, now);
+      const signer = authDeps(h.deps).signer;
+      // The control: the expiry startSession signs is accepted.
+      expect((await h.call("GET", spec.routes.find((r) => r.method === "GET")?.path ?? "/api/auth/me", { token: await signer.sign({ sub: String(owner.id), jti: "long-jwt", exp: now + SESSION_TTL }) })).status).toBeLessThan(300);
+      await refused(await signer.sign({ sub: String(owner.id), jti: "long-jwt", exp: now + TEN_YEARS }), 401);
     });
 
     it("refuses a JWT naming a session of another user (401)", async () => {
