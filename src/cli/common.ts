@@ -48,6 +48,7 @@ export function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) =>
     const cmd = args[args.length - 1] as Command;
     let ctx: CliContext | null = null;
     try {
+      refuseRemote(cmd);
       ctx = await openContext(cmd, opts);
       await fn(ctx, ...args);
     } catch (e) {
@@ -56,6 +57,22 @@ export function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) =>
       ctx?.store.close();
     }
   };
+}
+
+/**
+ * Commands on this machine's database (init, user, key, zone, code) have no remote mode: with
+ * --server (or IPKEEP_SERVER) they refuse, rather than quietly change the local database
+ * while the operator means another server.
+ */
+function refuseRemote(cmd: Command): void {
+  const server = (cmd.optsWithGlobals() as { server?: string }).server ?? process.env.IPKEEP_SERVER;
+  if (!server) return;
+  let group = cmd;
+  while (group.parent?.parent) group = group.parent;
+  throw new IpkeepError(
+    "invalid_input",
+    `"ipkeep ${group.name()}" works on this machine's database only; --server (IPKEEP_SERVER) is for host, domain, token and record. Run it on the server itself, or unset IPKEEP_SERVER`,
+  );
 }
 
 /** Prints a failure as one line and sets the exit code from the error table. */

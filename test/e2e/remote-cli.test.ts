@@ -184,3 +184,19 @@ describe("local mode: the same commands on the database", () => {
     }
   });
 });
+
+describe("commands without a remote mode refuse --server", () => {
+  it("user, key, zone and code exit 2 with --server or IPKEEP_SERVER and change nothing locally", () => {
+    const before = local(["user", "list", "--json"]).stdout;
+    for (const args of [["user", "list"], ["user", "invite", "new@example.com"], ["key", "create", "--user", "remote@example.com"], ["zone", "export", ZONE], ["code", "issue", "--role", "secondary"], ["code", "list"]]) {
+      const r = run(["--data", data, "--server", server.base, ...args], { IPKEEP_API_KEY: apiKey });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toContain(`"ipkeep ${args[0]}" works on this machine's database only`);
+      expect(r.stdout).toBe("");
+      const env = run(["--data", data, ...args], { IPKEEP_SERVER: server.base, IPKEEP_API_KEY: apiKey });
+      expect(env.code, args.join(" ")).toBe(2);
+    }
+    expect(local(["user", "list", "--json"]).stdout).toBe(before);
+    expect(JSON.parse(local(["code", "list", "--json"]).stdout)).toEqual([]);
+  });
+});
