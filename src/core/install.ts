@@ -321,6 +321,31 @@ function servedZones(deps: InstallDeps) {
   return deps.store.domains.list().filter((d) => d.verified);
 }
 
+/**
+ * The zones a node is told about: what its role needs and nothing else. A secondary serves
+ * every zone (it joins every NS set). An agent before it has a hostname gets the zones its
+ * owner may put one in (shared zones first, then the owner's own verified domains), to propose
+ * <short name>.<first zone>; once it has a hostname, only that hostname's zone. Never another
+ * user's custom domains.
+ */
+function zonesForNode(deps: InstallDeps, role: NodeRole, ownerId: number | null, hostname: string | null): string[] {
+  const zones = servedZones(deps);
+  if (role === "secondary") return zones.map((z) => z.name);
+  if (hostname !== null) {
+    const zone = findZone(hostname, zones.map((z) => z.name));
+    return zone ? [zone] : [];
+  }
+  const shared = zones.filter((z) => z.kind === "builtin");
+  const own = ownerId === null ? [] : zones.filter((z) => z.kind === "custom" && z.ownerId === ownerId);
+  return [...shared, ...own].map((z) => z.name);
+}
+
+/** ownerOf without failing: who the agent's hostname will belong to, null when nobody can yet. */
+function likelyOwner(deps: InstallDeps, c: InstallCodeRow): number | null {
+  if (c.issuedBy !== null && deps.store.users.byId(c.issuedBy)) return c.issuedBy;
+  return deps.store.users.firstAdmin()?.id ?? null;
+}
+
 function ownerOf(deps: InstallDeps, c: InstallCodeRow): number {
   if (c.issuedBy !== null && deps.store.users.byId(c.issuedBy)) return c.issuedBy;
   const admin = deps.store.users.firstAdmin();
@@ -482,7 +507,7 @@ export function precheck(deps: InstallDeps, input: PrecheckInput): PrecheckResul
     precheckExpiresAt: iso(now + PRECHECK_TTL),
     machineBinding: { machineId: mid, sshFingerprint: fp },
     hostname: c.hostname,
-    zones: servedZones(deps).map((z) => z.name),
+    zones: zonesForNode(deps, c.role, likelyOwner(deps, c), c.hostname),
   };
 }
 
@@ -658,7 +683,7 @@ export function activate(deps: InstallDeps, input: ActivateInput, meta: { addres
       role: c.role,
       machineBinding: { hostname, publicIp: ip.address, machineId: mid, sshFingerprint: fp },
       credentials,
-      settings: { hostname, zones: zones.map((z) => z.name), checkinInterval: CHECKIN_INTERVAL, binary },
+      settings: { hostname, zones: zonesForNode(deps, c.role, null, hostname), checkinInterval: CHECKIN_INTERVAL, binary },
     };
   });
 }
@@ -816,7 +841,7 @@ export function nodeStatus(deps: InstallDeps, node: NodeRow) {
   return {
     node,
     hostname: host ? { name: host.name, ipv4: host.ipv4, ipv6: host.ipv6 } : null,
-    zones: servedZones(deps).map((z) => z.name),
+    zones: zonesForNode(deps, node.role, null, host?.name ?? (node.role === "agent" ? node.name : null)),
     checkedIn: node.lastCheckinAt !== null,
     nextCheckinSeconds: CHECKIN_INTERVAL,
   };

@@ -459,3 +459,57 @@ describe("agent routes (register, checkin, status, revoke)", () => {
     refused(await p.call("POST", "/register", {}, { auth: p.adminKey }), 401, "unauthorized");
   });
 });
+
+describe("what a node is told about zones: its role's needs, never other users' domains", () => {
+  const ADMIN_OWN = "admin-own.example";
+  const USER_OWN = "user-own.example";
+  const custom = (name: string, email: string) =>
+    p.store.domains.create(
+      { name, kind: "custom", ownerId: p.store.users.byEmail(email)!.id, verified: true, serial: 1, soaMname: `ns1.${ZONE}`, soaRname: `hostmaster.${ZONE}`, nameservers: [{ name: `ns1.${ZONE}`, ipv4: null, ipv6: null }] },
+      0,
+    );
+  beforeEach(() => {
+    custom(ADMIN_OWN, "admin@example.com");
+    custom(USER_OWN, "user@example.com");
+  });
+
+  it("an agent: precheck offers the shared zones and its owner's own, then only its hostname's zone", async () => {
+    const code = await p.issue();
+    const pre = await p.prechecked(code);
+    expect(pre.body.data.zones).toEqual([ZONE, ADMIN_OWN]);
+    const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token));
+    expect(act.status, JSON.stringify(act.body)).toBe(200);
+    expect(act.body.data.settings.zones).toEqual([ZONE]);
+    const nodeToken = act.body.data.credentials.node_token;
+    const reg = await p.call("POST", "/register", { version: "0.1.0" }, { auth: nodeToken });
+    expect(reg.body.data.zones).toEqual([ZONE]);
+    const st = await p.call("GET", "/status", undefined, { auth: nodeToken });
+    expect(st.body.data.zones).toEqual([ZONE]);
+    expect(JSON.stringify([pre.body, act.body, reg.body, st.body])).not.toContain(USER_OWN);
+  });
+
+  it("an agent in its owner's own domain is told that domain only", async () => {
+    const code = await p.issue();
+    const pre = await p.prechecked(code);
+    const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token, { hostname: `nas.${ADMIN_OWN}` }));
+    expect(act.status, JSON.stringify(act.body)).toBe(200);
+    expect(act.body.data.settings.zones).toEqual([ADMIN_OWN]);
+  });
+
+  it("an agent cannot take a hostname in another user's domain", async () => {
+    const code = await p.issue();
+    const pre = await p.prechecked(code);
+    const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token, { hostname: `nas.${USER_OWN}` }));
+    expect(act.status).toBeGreaterThanOrEqual(400);
+    expect(p.store.hosts.byName(`nas.${USER_OWN}`)).toBeNull();
+  });
+
+  it("a secondary is told every zone it will serve (it joins every NS set)", async () => {
+    const code = await p.issue({ role: "secondary" });
+    const pre = await p.prechecked(code, MACHINE, "secondary");
+    expect(pre.body.data.zones.sort()).toEqual([ZONE, ADMIN_OWN, USER_OWN].sort());
+    const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token, { hostname: `ns2.${ZONE}` }));
+    expect(act.status, JSON.stringify(act.body)).toBe(200);
+    expect(act.body.data.settings.zones.sort()).toEqual([ZONE, ADMIN_OWN, USER_OWN].sort());
+  });
+});
