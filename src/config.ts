@@ -42,6 +42,10 @@ export const OPTIONS = {
   "dns-thread": { kind: "boolean", default: true },
   "dns-tcp-max": { kind: "number", default: 200 },
   "dns-tcp-per-source": { kind: "number", default: 20 },
+  "rrl-rate": { kind: "number", default: 200 },
+  "rrl-slip": { kind: "number", default: 2 },
+  "rrl-ipv4-prefix": { kind: "number", default: 24 },
+  "rrl-ipv6-prefix": { kind: "number", default: 56 },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -80,6 +84,13 @@ export interface Config {
   /** DNS over TCP: open connections in all, and per source (IPv4 address, IPv6 /64). */
   dnsTcpMax: number;
   dnsTcpPerSource: number;
+  /** Response rate limiting of UDP answers (src/dns/rrl.ts): per second per bucket, 0 off. */
+  rrlRate: number;
+  /** Every Nth answer over the limit goes out truncated (0: none, 1: all). */
+  rrlSlip: number;
+  /** Prefix lengths that make one source for rate limiting. */
+  rrlIpv4Prefix: number;
+  rrlIpv6Prefix: number;
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -158,9 +169,17 @@ export function resolveConfig(
   }
   updateLimitConfig(out.updateBurst as string, out.updateDaily as number);
   for (const c of out.trustedProxy as string[]) if (!parseCidr(c)) fail("invalid_input", `trusted-proxy: "${c}" is not an address or CIDR`);
-  for (const key of ["dns-tcp-max", "dns-tcp-per-source"] as const) {
+  const ranges: [ConfigKey, number, number][] = [
+    ["dns-tcp-max", 1, 100_000],
+    ["dns-tcp-per-source", 1, 100_000],
+    ["rrl-rate", 0, 1_000_000],
+    ["rrl-slip", 0, 100],
+    ["rrl-ipv4-prefix", 1, 32],
+    ["rrl-ipv6-prefix", 1, 128],
+  ];
+  for (const [key, min, max] of ranges) {
     const v = out[camel(key)] as number;
-    if (!Number.isInteger(v) || v < 1 || v > 100_000) fail("invalid_input", `${key} must be a whole number from 1 to 100000, not ${v}`);
+    if (!Number.isInteger(v) || v < min || v > max) fail("invalid_input", `${key} must be a whole number from ${min} to ${max}, not ${v}`);
   }
   const data = (out.data as string | null) ?? (fileExists(INSTALLED_DATA_DIR) ? INSTALLED_DATA_DIR : "./data");
   return {
@@ -187,6 +206,10 @@ export function resolveConfig(
     dnsThread: out.dnsThread as boolean,
     dnsTcpMax: out.dnsTcpMax as number,
     dnsTcpPerSource: out.dnsTcpPerSource as number,
+    rrlRate: out.rrlRate as number,
+    rrlSlip: out.rrlSlip as number,
+    rrlIpv4Prefix: out.rrlIpv4Prefix as number,
+    rrlIpv6Prefix: out.rrlIpv6Prefix as number,
     configFile,
   };
 }

@@ -54,6 +54,8 @@ export function countDns(query: Uint8Array, reply: Uint8Array | null): Uint8Arra
 export function resetMetrics(): void {
   metrics.dns.responses.fill(0);
   metrics.dns.dropped = 0;
+  metrics.dns.rrlDropped = 0;
+  metrics.dns.rrlSlipped = 0;
   metrics.updates = new LabeledCounter<string>(UPDATE_RESULTS, "other");
   metrics.http = new LabeledCounter<string>(HTTP_STATUS_LABELS, "other");
 }
@@ -86,12 +88,16 @@ export class Exposition {
 
 /** The process counters; route code adds gauges read from the live state. */
 export function writeCounters(out: Exposition): void {
-  out.family("ipkeep_dns_responses_total", "counter", "DNS responses sent, by response code and query type.");
+  out.family("ipkeep_dns_responses_total", "counter", "DNS responses, by response code and query type (UDP ones over the rate limit are then dropped or truncated: ipkeep_dns_rrl_*).");
   const d = Float64Array.from(metrics.dns.responses);
   let dropped = metrics.dns.dropped;
+  let rrlDropped = metrics.dns.rrlDropped;
+  let rrlSlipped = metrics.dns.rrlSlipped;
   for (const c of metrics.dnsThreads) {
     for (let i = 0; i < d.length; i++) d[i]! += c.responses[i]!;
     dropped += c.dropped;
+    rrlDropped += c.rrlDropped;
+    rrlSlipped += c.rrlSlipped;
   }
   for (let r = 0; r < RCODES.length; r++) {
     for (let t = 0; t < DNS_TYPES.length; t++) {
@@ -102,6 +108,10 @@ export function writeCounters(out: Exposition): void {
   }
   out.family("ipkeep_dns_dropped_total", "counter", "DNS packets not answered (not a query, or too short to answer).");
   out.sample("ipkeep_dns_dropped_total", {}, dropped);
+  out.family("ipkeep_dns_rrl_dropped_total", "counter", "UDP answers not sent: over the response rate limit (--rrl-rate).");
+  out.sample("ipkeep_dns_rrl_dropped_total", {}, rrlDropped);
+  out.family("ipkeep_dns_rrl_slipped_total", "counter", "UDP answers over the response rate limit sent truncated instead (TC, question only; --rrl-slip).");
+  out.sample("ipkeep_dns_rrl_slipped_total", {}, rrlSlipped);
   out.family("ipkeep_updates_total", "counter", "Dynamic DNS update results, by result word.");
   for (const [k, v] of metrics.updates.entries()) out.sample("ipkeep_updates_total", { result: k }, v);
   out.family("ipkeep_http_responses_total", "counter", "HTTP responses, by status code.");

@@ -24,7 +24,7 @@ import { LiveZones } from "./dns/live";
 import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { createTransfers } from "./dns/xfr";
-import { type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
+import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
 import { log, redact } from "./log";
@@ -162,8 +162,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     };
     dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), {
       stream: transfers.stream,
-      tcpMaxConnections: config.dnsTcpMax,
-      tcpMaxPerSource: config.dnsTcpPerSource,
+      ...dnsLimits(config),
+      counters: metrics.dns,
       thread: config.dnsThread ? { snapshot, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
     });
     for (const [id, data] of early) dns.zoneChanged(id, data);

@@ -92,8 +92,9 @@ wait_answer() { # port name
 "$BUN" scripts/bench/populate.ts "$WORK/ipkeep" "$ZONE" "$HOSTS" >/dev/null
 
 IPK_PORT="$(free_port)"
+# Response rate limiting off, as for NSD (rrl-ratelimit: 0 below): dnsperf is one source.
 taskset -c "$SERVER_CPU" "$EXE" --data "$WORK/ipkeep" serve --dns "127.0.0.1:$IPK_PORT" --http 127.0.0.1:0 \
-  --xfr-allow 127.0.0.1/32 --log-level warn >"$WORK/ipkeep.log" 2>&1 &
+  --xfr-allow 127.0.0.1/32 --log-level warn --rrl-rate 0 >"$WORK/ipkeep.log" 2>&1 &
 IPK_PID=$!
 PIDS+=("$IPK_PID")
 wait_answer "$IPK_PORT" "h1.$ZONE"
@@ -258,7 +259,7 @@ if [ "${SKIP_STARTUP:-}" != 1 ]; then
     BIG_PORT="$(free_port)"
     t0="$(date +%s%N)"
     taskset -c "$SERVER_CPU" "$EXE" --data "$WORK/big" serve --dns "127.0.0.1:$BIG_PORT" --http 127.0.0.1:0 --log-level warn \
-      --dns-thread "$thread" >"$WORK/big.log" 2>&1 &
+      --dns-thread "$thread" --rrl-rate 0 >"$WORK/big.log" 2>&1 &
     BIG_PID=$!
     PIDS+=("$BIG_PID")
     until dig +short +time=1 +tries=1 @127.0.0.1 -p "$BIG_PORT" "h99999.$ZONE" A 2>/dev/null | grep -q '^[0-9]'; do

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { IpkeepError } from "../core/errors";
 import { parseServer } from "../dns/client";
-import { formatListen, parseListen } from "../dns/server";
+import { dnsLimits, formatListen, parseListen } from "../dns/server";
 import { parseKeySpec } from "../dns/tsig";
 import { log, setLogLevel } from "../log";
 import { Secondary } from "../secondary/secondary";
@@ -23,6 +23,10 @@ export function registerSecondary(program: Command): void {
     .option("--dns-thread <yes|no>", "answer UDP in a thread of its own (default yes)")
     .option("--dns-tcp-max <count>", "DNS over TCP: open connections in all (default 200)")
     .option("--dns-tcp-per-source <count>", "DNS over TCP: open connections per IPv4 address or IPv6 /64 (default 20)")
+    .option("--rrl-rate <count>", "UDP answers per second per source prefix and answer class (default 200; 0: no rate limiting)")
+    .option("--rrl-slip <n>", "every Nth answer over the rate goes out truncated, so resolvers retry over TCP (default 2; 0: none)")
+    .option("--rrl-ipv4-prefix <bits>", "IPv4 prefix length of one source for rate limiting (default 24)")
+    .option("--rrl-ipv6-prefix <bits>", "IPv6 prefix length of one source for rate limiting (default 56)")
     .option("--log-level <level>", "debug, info, warn or error")
     .action(async (_opts: unknown, cmd: Command) => {
       const signals = stopOnSignal();
@@ -41,7 +45,7 @@ export function registerSecondary(program: Command): void {
           dns: config.dns.map((s) => parseListen(s, 53)),
           dataDir: config.data,
           thread: config.dnsThread,
-          limits: { tcpMaxConnections: config.dnsTcpMax, tcpMaxPerSource: config.dnsTcpPerSource },
+          limits: dnsLimits(config),
           log,
         });
         await secondary.start();

@@ -30,6 +30,10 @@ export function registerServe(program: Command): void {
     .option("--dns-thread <yes|no>", "answer UDP in a thread of its own (default yes; no: on the main thread, half the memory for zones)")
     .option("--dns-tcp-max <count>", "DNS over TCP: open connections in all (default 200)")
     .option("--dns-tcp-per-source <count>", "DNS over TCP: open connections per IPv4 address or IPv6 /64 (default 20)")
+    .option("--rrl-rate <count>", "UDP answers per second per source prefix and answer class (default 200; 0: no rate limiting)")
+    .option("--rrl-slip <n>", "every Nth answer over the rate goes out truncated, so resolvers retry over TCP (default 2; 0: none)")
+    .option("--rrl-ipv4-prefix <bits>", "IPv4 prefix length of one source for rate limiting (default 24)")
+    .option("--rrl-ipv6-prefix <bits>", "IPv6 prefix length of one source for rate limiting (default 56)")
     .action(async (_opts: unknown, cmd: Command) => {
       const signals = stopOnSignal();
       let server: Awaited<ReturnType<typeof startServer>> | null = null;

@@ -22,7 +22,7 @@ const DNS_CELLS = RCODES.length * DNS_TYPES.length;
 
 export class DnsCounters {
   /** Bytes of the shared memory a counter set for another thread needs. */
-  static readonly BYTES = (DNS_CELLS + 1) * 8;
+  static readonly BYTES = (DNS_CELLS + 3) * 8;
   /** [rcode * DNS_TYPES.length + typeIndex] */
   readonly responses: Float64Array;
   private readonly cells: Float64Array;
@@ -39,6 +39,22 @@ export class DnsCounters {
   }
   set dropped(v: number) {
     this.cells[DNS_CELLS] = v;
+  }
+
+  /** Answers that response rate limiting dropped (src/dns/rrl.ts). */
+  get rrlDropped(): number {
+    return this.cells[DNS_CELLS + 1]!;
+  }
+  set rrlDropped(v: number) {
+    this.cells[DNS_CELLS + 1] = v;
+  }
+
+  /** Answers that response rate limiting sent truncated instead (TC, question only). */
+  get rrlSlipped(): number {
+    return this.cells[DNS_CELLS + 2]!;
+  }
+  set rrlSlipped(v: number) {
+    this.cells[DNS_CELLS + 2] = v;
   }
 
   /**

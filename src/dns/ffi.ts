@@ -15,9 +15,10 @@
  */
 import { dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
 import { bytesToIPv6, ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
+import { markSlipped } from "./rrl";
 
-const AF_INET = 2;
-const AF_INET6 = 10;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
 const SOCK_DGRAM = 2;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
@@ -29,8 +30,8 @@ const MSG_TRUNC = 0x20;
 const POLLIN = 1;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
-/** sockaddr_in6 is the larger of the two address structs. */
-const NAME_SIZE = 28;
+/** sockaddr_in6 is the larger of the two address structs (MmsgRing.names has one per slot). */
+export const NAME_SIZE = 28;
 
 const libcSymbols = {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -208,13 +209,31 @@ export class MmsgRing {
   /** Queues `reply` to the sender of received datagram i; false when it does not fit a slot. */
   queue(i: number, reply: Uint8Array): boolean {
     if (reply.length > MmsgRing.SEND_SLOT) return false;
+    this.sendData.set(reply, this.enqueue(i, reply.length) * MmsgRing.SEND_SLOT);
+    return true;
+  }
+
+  /**
+   * Queues the first `length` bytes of `reply` (header and question) to the sender of
+   * received datagram i as a slipped answer: TC set, no records (rrl.ts). Copied byte by
+   * byte: no view object per packet on the path a flood takes.
+   */
+  queueSlipped(i: number, reply: Uint8Array, length: number): boolean {
+    if (length > MmsgRing.SEND_SLOT || length > reply.length) return false;
+    const at = this.enqueue(i, length) * MmsgRing.SEND_SLOT;
+    for (let k = 0; k < length; k++) this.sendData[at + k] = reply[k]!;
+    markSlipped(this.sendData, at);
+    return true;
+  }
+
+  /** Takes the next send slot for `length` bytes to the sender of datagram i; its index. */
+  private enqueue(i: number, length: number): number {
     const j = this.pending++;
-    this.sendData.set(reply, j * MmsgRing.SEND_SLOT);
-    this.sendIov[4 * j + 2] = reply.length;
+    this.sendIov[4 * j + 2] = length;
     this.sendHdr[16 * j] = this.nameLo[i]!;
     this.sendHdr[16 * j + 1] = this.nameHi[i]!;
     this.sendHdr[16 * j + 2] = this.recvHdr[16 * i + 2]!;
-    return true;
+    return j;
   }
 
   /**

@@ -9,7 +9,8 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { sourcePrefix } from "../core/addresses";
 import type { ZoneData } from "../core/ports";
-import type { DnsCounters } from "./counters";
+import { DnsCounters } from "./counters";
+import { peerBytes, RRL_DROP, RRL_SEND, type RrlConfig, ResponseRateLimiter, slipped } from "./rrl";
 import type { UdpThread } from "./udp-thread";
 
 export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
@@ -40,7 +41,23 @@ export interface DnsServer {
 }
 
 /** What a server admits per client; the rest of DnsServerOptions is how it is wired. */
-export type DnsLimits = Pick<DnsServerOptions, "tcpMaxConnections" | "tcpMaxPerSource">;
+export type DnsLimits = Pick<DnsServerOptions, "tcpMaxConnections" | "tcpMaxPerSource" | "rrl">;
+
+/** The limits as configured (flags, environment, config file). */
+export function dnsLimits(c: {
+  dnsTcpMax: number;
+  dnsTcpPerSource: number;
+  rrlRate: number;
+  rrlSlip: number;
+  rrlIpv4Prefix: number;
+  rrlIpv6Prefix: number;
+}): DnsLimits {
+  return {
+    tcpMaxConnections: c.dnsTcpMax,
+    tcpMaxPerSource: c.dnsTcpPerSource,
+    rrl: c.rrlRate > 0 ? { rate: c.rrlRate, slip: c.rrlSlip, ipv4Prefix: c.rrlIpv4Prefix, ipv6Prefix: c.rrlIpv6Prefix } : undefined,
+  };
+}
 
 export interface DnsServerOptions {
   stream?: StreamHandler;
@@ -50,6 +67,13 @@ export interface DnsServerOptions {
   tcpMaxConnections?: number;
   /** Open connections per source (an IPv4 address, an IPv6 /64). */
   tcpMaxPerSource?: number;
+  /**
+   * Response rate limiting of UDP answers (rrl.ts), on every path: the DNS thread, the main
+   * thread's sockets, and what the thread hands back. Absent or rate 0: off. Never TCP.
+   */
+  rrl?: RrlConfig;
+  /** Where this thread counts what rate limiting drops and slips (the thread has its own). */
+  counters?: DnsCounters;
   /** Use node:dgram's own events even under Bun (tests of the Node path). */
   plainDgram?: boolean;
   /**
@@ -382,6 +406,29 @@ async function loadFfi(): Promise<{ ffi: FfiModule; libc: NonNullable<ReturnType
   }
 }
 
+/**
+ * The UDP handler with response rate limiting on this thread: the answer is dropped (null),
+ * sent truncated, or sent.
+ */
+function rateLimited(handler: DnsHandler, config: RrlConfig, counters: DnsCounters): DnsHandler {
+  const rrl = new ResponseRateLimiter(config);
+  const src = new Uint8Array(16);
+  return (query, transport, peer) => {
+    const reply = handler(query, transport, peer);
+    if (!reply) return null;
+    const family = peerBytes(peer, src);
+    if (family === 0) return reply;
+    const verdict = rrl.check(reply, src, 0, family === 6, performance.now());
+    if (verdict === RRL_SEND) return reply;
+    if (verdict === RRL_DROP) {
+      counters.rrlDropped++;
+      return null;
+    }
+    counters.rrlSlipped++;
+    return slipped(reply, rrl.questionEnd);
+  };
+}
+
 /** Binds UDP and TCP on the same port for each listen address (port 0: one free port for both). */
 export async function startDns(listens: Listen[], handler: DnsHandler, opts: DnsServerOptions = {}): Promise<DnsServer> {
   const udp: dgram.Socket[] = [];
@@ -391,6 +438,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
   // One set of slots for every listen address: the limits are the server's, not a socket's.
   const slots = new TcpSlots(opts.tcpMaxConnections ?? TCP_MAX_CONNECTIONS, opts.tcpMaxPerSource ?? TCP_MAX_PER_SOURCE);
   const native = opts.thread ? await loadFfi() : null;
+  const udpHandler = opts.rrl?.rate ? rateLimited(handler, opts.rrl, opts.counters ?? new DnsCounters()) : handler;
   /** Sockets bound through ffi, for the DNS thread: fd and listen address. */
   const raw: { fd: number; listen: Listen }[] = [];
   const bindRaw = (l: Listen): { fd: number; port: number } | null => {
@@ -401,7 +449,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
     let lastErr: unknown;
     for (let attempt = 0; attempt < 20; attempt++) {
       const r = bindRaw(l);
-      const u = r ? null : await bindUdp(l, handler, !!opts.plainDgram);
+      const u = r ? null : await bindUdp(l, udpHandler, !!opts.plainDgram);
       const port = r ? r.port : u!.address().port;
       try {
         const t = await bindTcp({ host: l.host, port }, handler, open, slots, opts);
@@ -428,14 +476,15 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
       fds: raw.map((r) => r.fd),
       snapshot: opts.thread.snapshot,
       notify: !!opts.thread.notify,
-      forward: (q, peer) => safeCall(handler, q, "udp", peer),
+      forward: (q, peer) => safeCall(udpHandler, q, "udp", peer),
       onError: opts.thread.onError,
+      rrl: opts.rrl,
     });
     if (!thread) {
       // Served here after all, on the same ports.
       for (const r of raw) {
         native.libc.close(r.fd);
-        udp.push(await bindUdp(r.listen, handler, !!opts.plainDgram));
+        udp.push(await bindUdp(r.listen, udpHandler, !!opts.plainDgram));
       }
       raw.length = 0;
     }

@@ -8,6 +8,7 @@ import type { ZoneData } from "../core/ports";
 import { DnsCounters } from "./counters";
 import type { Libc } from "./ffi";
 import { peerOf, sendTo, Waker } from "./ffi";
+import type { RrlConfig } from "./rrl";
 
 /** Int32 slots of the shared control block. */
 export const CTRL_STOP = 0;
@@ -30,6 +31,8 @@ export interface ThreadInit {
   ctrl: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   zones: unknown;
+  /** Response rate limiting (null: off); the thread keeps its own table. */
+  rrl: RrlConfig | null;
 }
 
 export type ZoneMessage = { id: number; data: ZoneData | null };
@@ -64,6 +67,8 @@ export interface UdpThreadOptions {
   forward: (query: Uint8Array, peer: string) => Uint8Array | null;
   /** Problems inside the thread (it keeps serving). */
   onError?: (message: string) => void;
+  /** Response rate limiting for what the thread answers (absent or rate 0: off). */
+  rrl?: RrlConfig;
 }
 
 /** One run of the thread: a worker, its control block and the port its zones come by. */
@@ -112,7 +117,7 @@ export class UdpThread {
       opts.onError?.(`cannot start the DNS thread: ${(e as Error).message}`);
       return Promise.resolve(false);
     }
-    const init: ThreadInit = { fds: opts.fds, notify: !!opts.notify, wakeFd: waker.readFd, ctrl, counters: this.countersMemory, zones: channel.port2 };
+    const init: ThreadInit = { fds: opts.fds, notify: !!opts.notify, wakeFd: waker.readFd, ctrl, counters: this.countersMemory, zones: channel.port2, rrl: opts.rrl?.rate ? opts.rrl : null };
     try {
       worker = new Worker(workerEntry(), { workerData: init, transferList: [channel.port2 as never] });
     } catch (e) {

@@ -14,7 +14,8 @@ import type { ZoneData } from "../core/ports";
 import { DnsCounters } from "./counters";
 import { answer } from "./answer";
 import { AnswerCache } from "./cache";
-import { loadLibc, MmsgRing, serveSockets } from "./ffi";
+import { AF_INET, AF_INET6, loadLibc, MmsgRing, NAME_SIZE, serveSockets } from "./ffi";
+import { RRL_DROP, RRL_SEND, RRL_SLIP, ResponseRateLimiter } from "./rrl";
 import { findTsig } from "./tsig";
 import { HEADER, questionEnd, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
 import { buildZone, ZoneSet } from "./zone";
@@ -55,6 +56,7 @@ function run(): void {
   const cache = new AnswerCache(() => zones.generation);
   const answerUdp = cache.wrap((q) => answer(q, zones, { transport: "udp" }));
   const counters = new DnsCounters(init.counters);
+  const rrl = init.rrl ? new ResponseRateLimiter(init.rrl) : null;
   let applied = 0;
 
   /** Takes every zone change the main thread has posted so far. */
@@ -84,6 +86,8 @@ function run(): void {
     (ring, n, fd) => {
       // Changes posted before these queries arrived are served to them.
       applyChanges();
+      // One clock reading per batch: the datagrams of one receive arrived together.
+      const now = rrl ? performance.now() : 0;
       for (let i = 0; i < n; i++) {
         const len = ring.length(i);
         if (len < 0) {
@@ -109,7 +113,24 @@ function run(): void {
           reply = null;
         }
         counters.count(q, reply);
-        if (reply) ring.queue(i, reply);
+        if (!reply) continue;
+        if (rrl) {
+          // The sender's address, straight from its sockaddr in the ring.
+          const at = i * NAME_SIZE;
+          const family = ring.names[at]!;
+          const verdict =
+            family === AF_INET ? rrl.check(reply, ring.names, at + 4, false, now) : family === AF_INET6 ? rrl.check(reply, ring.names, at + 8, true, now) : RRL_SEND;
+          if (verdict === RRL_DROP) {
+            counters.rrlDropped++;
+            continue;
+          }
+          if (verdict === RRL_SLIP) {
+            counters.rrlSlipped++;
+            ring.queueSlipped(i, reply, rrl.questionEnd);
+            continue;
+          }
+        }
+        ring.queue(i, reply);
       }
     },
     POLL_MS,

@@ -20,7 +20,7 @@ import { errorResponse, keyLookup, ResponseSigner, type TsigKey, verifyRequest }
 import { copyBytes, questionEnd } from "../dns/wire";
 import { buildZone, ZoneSet } from "../dns/zone";
 import { type DataLock, lockDataDir } from "../datalock";
-import { countDns } from "../metrics";
+import { countDns, metrics } from "../metrics";
 import { primarySerial, transferZone } from "./axfr";
 import { zoneDataFromTransfer } from "./records";
 
@@ -123,6 +123,7 @@ export class Secondary {
     this.loadCache();
     this.dns = await startDns(this.opts.dns, (q, t, peer) => countDns(q, this.handle(q, t, peer)), {
       ...this.opts.limits,
+      counters: metrics.dns,
       thread:
         this.opts.thread === false
           ? undefined

@@ -19,7 +19,8 @@ export async function startIpkeep(zones: [string, string][]): Promise<Ipkeep> {
   // init needs a zone of its own; .invalid (RFC 6761) cannot collide with the corpus.
   step(["init", "--zone", "init.invalid", "--ns", "ns1.init.invalid=192.0.2.9"]);
   for (const [zone, file] of zones) step(["zone", "import", file, "--zone", zone]);
-  const srv = await startServe(dir);
+  // Response rate limiting off, as for NSD (test/helpers/nsd.ts: rrl-ratelimit: 0).
+  const srv = await startServe(dir, ["--rrl-rate", "0"]);
   return {
     port: srv.dnsPort,
     stop: async () => {

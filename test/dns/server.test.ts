@@ -8,11 +8,13 @@ import * as packet from "dns-packet";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ZoneData } from "../../src/core/ports";
 import { answer } from "../../src/dns/answer";
+import { DnsCounters } from "../../src/dns/counters";
+import { RRL_DEFAULTS } from "../../src/dns/rrl";
 import { type DnsServer, type DnsServerOptions, startDns } from "../../src/dns/server";
 import { makeKey, signRequest } from "../../src/dns/tsig";
 import { buildZone, ZoneSet } from "../../src/dns/zone";
 import { digAsync } from "../helpers/dig";
-import { frame, query, tcpAsk, tcpConnect, type TcpReader, udpAsk } from "../helpers/dns-client";
+import { frame, query, tcpAsk, tcpConnect, type TcpReader, udpAsk, udpFlood } from "../helpers/dns-client";
 
 const zoneData: ZoneData = {
   id: 1,
@@ -114,6 +116,41 @@ describe.each([
     let ok = 0;
     for (let i = 0; i < 4; i++) ok += await udpAsk(port, query("home.dyn.example.com"), 500).then(() => 1, () => 0);
     expect(ok).toBeGreaterThan(0);
+  });
+
+  // The attacker is 127.0.0.2; 127.1.0.3 is another /24, so another source.
+  it("rate limits one source's flood of identical queries: most dropped, some slipped with TC; others answered", async () => {
+    const counters = new DnsCounters();
+    const port = await start({ rrl: { ...RRL_DEFAULTS, rate: 100 }, counters });
+    const flood = await udpFlood(port, query("home.dyn.example.com"), 5000, "127.0.0.2");
+    // A second's budget at once, then 100 a second: never much more than that.
+    expect(flood.full).toBeGreaterThanOrEqual(100);
+    expect(flood.full).toBeLessThanOrEqual(100 + (flood.elapsedMs / 1000) * 100 + 10);
+    // Every 2nd answer over the limit slipped out truncated, the others dropped.
+    const over = 5000 - flood.full;
+    expect(flood.truncated).toBeGreaterThanOrEqual(Math.floor(over / 2) - 5);
+    expect(flood.unanswered).toBeGreaterThanOrEqual(Math.floor(over / 2) - 5);
+    // A slipped answer: the query's own size, TC set, no records, so a resolver asks over TCP.
+    const q = query("home.dyn.example.com");
+    const slip = flood.truncatedReply!;
+    expect(slip.length).toBe(q.length);
+    expect([...slip.subarray(0, 2), ...slip.subarray(4, 12)]).toEqual([...q.subarray(0, 2), 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(slip[2]! & 0x82).toBe(0x82); // QR and TC
+    expect([...slip.subarray(12)]).toEqual([...q.subarray(12)]);
+    const counted = server!.threadCounters ?? counters;
+    expect(counted.rrlSlipped).toBe(flood.truncated);
+    expect(counted.rrlDropped).toBe(over - counted.rrlSlipped);
+    // Another source, and the same source's other questions and TCP, are answered.
+    expect(addressOf(await udpAsk(port, query("home.dyn.example.com"), 2000, "127.1.0.3"))).toEqual(["203.0.113.10"]);
+    expect(addressOf(await udpAsk(port, query("home.dyn.example.com", "AAAA"), 2000, "127.0.0.2"))).toEqual(["2001:db8::10"]);
+    const [viaTcp] = await tcpAsk(port, [query("home.dyn.example.com")], "127.0.0.2");
+    expect(addressOf(viaTcp!)).toEqual(["203.0.113.10"]);
+  });
+
+  it("answers every query without rate limiting (rate 0)", async () => {
+    const port = await start({ rrl: { ...RRL_DEFAULTS, rate: 0 } });
+    const flood = await udpFlood(port, query("home.dyn.example.com"), 2000, "127.0.0.2");
+    expect(flood).toMatchObject({ full: 2000, truncated: 0, unanswered: 0 });
   });
 
   it("answers a burst from many clients, each exactly once at least", async () => {

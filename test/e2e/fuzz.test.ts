@@ -30,13 +30,21 @@ afterAll(async () => {
   cleanup(data);
 });
 
+/**
+ * The server answers. It runs with response rate limiting on (the default), and the fuzz
+ * batch before may have used up the zone's negative-answer budget from 127.0.0.1: a dropped
+ * answer is retried after a pause in which the budget refills (200 a second).
+ */
 async function alive(): Promise<boolean> {
-  try {
-    const r = packet.decode(await udpAsk(server.dnsPort, query(`home.${ZONE}`, "SOA"), 3000));
-    return r.type === "response";
-  } catch {
-    return false;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const r = packet.decode(await udpAsk(server.dnsPort, query(`home.${ZONE}`, "SOA"), 1500));
+      if (r.type === "response") return true;
+    } catch {
+      await new Promise((res) => setTimeout(res, 100));
+    }
   }
+  return false;
 }
 
 describe(`fuzzing (seed ${SEED})`, () => {

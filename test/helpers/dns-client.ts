@@ -15,7 +15,8 @@ export function query(name: string, type = "A", opts: { id?: number; edns?: bool
   });
 }
 
-export function udpAsk(port: number, msg: Uint8Array, timeoutMs = 2000): Promise<Buffer> {
+/** localAddress: the client's own address (127.0.0.2, 127.1.0.3 ... act as other machines). */
+export function udpAsk(port: number, msg: Uint8Array, timeoutMs = 2000, localAddress?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const s = createSocket("udp4");
     const t = setTimeout(() => {
@@ -32,7 +33,8 @@ export function udpAsk(port: number, msg: Uint8Array, timeoutMs = 2000): Promise
       s.close();
       reject(e);
     });
-    s.send(msg, port, "127.0.0.1");
+    if (localAddress) s.bind(0, localAddress, () => s.send(msg, port, "127.0.0.1"));
+    else s.send(msg, port, "127.0.0.1");
   });
 }
 
@@ -103,4 +105,47 @@ export async function tcpAsk(port: number, msgs: Uint8Array[], localAddress?: st
   const out = await r.waitFor(msgs.length);
   r.sock.destroy();
   return out;
+}
+
+export interface FloodResult {
+  /** Replies without TC, with TC, and queries never answered. */
+  full: number;
+  truncated: number;
+  unanswered: number;
+  /** From the first query sent to the last reply (ms). */
+  elapsedMs: number;
+  /** One of the truncated replies, if any came. */
+  truncatedReply: Buffer | null;
+}
+
+/**
+ * Sends `count` copies of msg over UDP from localAddress in bursts, each burst's replies
+ * awaited before the next (so the client's own buffer never overflows), and sorts the replies.
+ */
+export async function udpFlood(port: number, msg: Uint8Array, count: number, localAddress = "127.0.0.1", burst = 250): Promise<FloodResult> {
+  const s = createSocket({ type: "udp4", recvBufferSize: 4 * 1024 * 1024 });
+  await new Promise<void>((r) => s.bind(0, localAddress, () => r()));
+  let full = 0;
+  let truncated = 0;
+  let last = Date.now();
+  let truncatedReply: Buffer | null = null;
+  s.on("message", (m) => {
+    last = Date.now();
+    if (m[2]! & 0x02) {
+      truncated++;
+      truncatedReply ??= m;
+    } else full++;
+  });
+  const start = Date.now();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (let sent = 0; sent < count; sent += burst) {
+    const n = Math.min(burst, count - sent);
+    await Promise.all(Array.from({ length: n }, () => new Promise<void>((r) => s.send(msg, port, "127.0.0.1", () => r()))));
+    // Until replies stop coming (they may all be dropped: then after a short wait).
+    await sleep(15);
+    while (Date.now() - last < 40 && full + truncated < sent + n) await sleep(5);
+  }
+  await sleep(100);
+  s.close();
+  return { full, truncated, unanswered: count - full - truncated, elapsedMs: last - start, truncatedReply };
 }
