@@ -70,7 +70,7 @@ Options:
   --dns ADDR:PORT      primary/secondary: DNS listen address (default 0.0.0.0:53)
   --primary-dns ADDR   secondary: where to transfer zones from (default: the primary's host, port 53)
   --health-timeout S   seconds to wait for the service to become healthy (default 60)
-  --uninstall          remove binary and unit; keep data and configuration
+  --uninstall          revoke this agent/secondary on its primary, remove binary and unit; keep data and configuration
   --root DIR           install below DIR instead of / (tests)
   --no-systemd         run the service in the background instead of through systemd (tests)
 EOF
@@ -538,6 +538,27 @@ TMP_DIR="$(mktemp -d)"
 
 # --- uninstall -----------------------------------------------------------------------------
 
+# An enrolled node takes itself out on the primary before it goes (POST /revoke with its node
+# token): its TSIG key, node and update tokens stop working, and a secondary leaves the NS sets
+# and NOTIFY targets. The primary being unreachable does not stop the uninstall: say what to do.
+revoke_self() {
+  local config="$1" content primary token status
+  content="$(cat "$config" 2>/dev/null || true)"
+  primary="$(json_str primary_url "$content")"
+  token="$(json_str node_token "$content")"
+  if [ -z "$primary" ] || [ -z "$token" ]; then
+    say "warning: $config names no primary or node token; revoke this machine there (ipkeep node revoke ID)"
+    return 0
+  fi
+  # The token goes in a header read from stdin, not on the command line (ps would show it).
+  status="$(curl "${CURL_OPTS[@]}" -o /dev/null -w '%{http_code}' -X POST -H @- -H 'content-type: application/json' --data '{}' "$primary/revoke" <<<"authorization: Bearer $token")" || status=""
+  case "$status" in
+    200) say "revoked this machine on $primary" ;;
+    403) say "this machine was already revoked on $primary" ;;
+    *) say "warning: could not revoke this machine on $primary (HTTP ${status:-none}); run ipkeep node list / node revoke ID there" ;;
+  esac
+}
+
 do_uninstall() {
   local roles=() role unit
   if [ -n "$ROLE" ]; then
@@ -551,6 +572,9 @@ do_uninstall() {
       continue
     fi
     stop_service "$role"
+    if [ "$role" != primary ] && [ -f "$(config_of "$role")" ]; then
+      revoke_self "$(config_of "$role")"
+    fi
     if [ "$USE_SYSTEMD" = 1 ]; then
       systemctl disable --quiet "$unit" 2>/dev/null || true
     fi

@@ -16,17 +16,21 @@ import {
   confirm,
   issueCode,
   listCodes,
+  listNodes,
   type NodeRow,
   nodeStatus,
+  nodeView,
   precheck,
   release,
   revokeCode,
   revokeNode,
+  revokeNodeById,
 } from "../core/install";
 import { log } from "../log";
 import { authenticate, linkBase, requireAdmin } from "./auth";
 import { type ApiDeps, clientOf } from "./context";
 import { parseBearer } from "./credentials";
+import { parseId } from "./http";
 
 /** Install requests are a handful of short fields; anything bigger is a mistake or an attack. */
 const MAX_BODY = 8 * 1024;
@@ -175,6 +179,21 @@ export function installRoutes(deps: ApiDeps) {
         requireAdmin(p);
         const c = revokeCode(deps, params.id, `user:${p.user.id}`);
         return ok({ id: c.id, install_code_hint: c.hint, state: c.state }, "Install code revoked");
+      })(),
+    )
+    // Enrolled machines (admins): list, and revoke one (its credentials stop working at once).
+    .get("/api/v2/nodes", ({ request }) =>
+      enveloped(async () => {
+        requireAdmin(await authenticate(deps, request));
+        return ok(listNodes(deps).map(nodeView), "Nodes");
+      })(),
+    )
+    .delete("/api/v2/nodes/:id", ({ request, params }) =>
+      enveloped(async () => {
+        const p = await authenticate(deps, request);
+        requireAdmin(p);
+        const n = revokeNodeById(deps, parseId(params.id), { id: p.user.id, name: `user:${p.user.id}`, address: clientOf(deps, request) });
+        return ok(nodeView(n), "Node revoked");
       })(),
     )
     .post(

@@ -27,8 +27,8 @@ const LOGIN_CLASS = new Set([
   "/api/auth/confirm-email",
 ]);
 
-/** Paths limited elsewhere (update protocol, install API) or not at all. */
-const NOT_HERE = [/^\/nic\//, /^\/update(\.php)?$/, /^\/v[23]\/update$/, /^\/api\/update$/, /^\/api\/myip$/, /^\/api\/v2\//, /^\/acme-dns\//, /^\/httpreq\//];
+/** Paths limited elsewhere (update protocol, install API) or not at all; /api/v2/nodes is standard. */
+const NOT_HERE = [/^\/nic\//, /^\/update(\.php)?$/, /^\/v[23]\/update$/, /^\/api\/update$/, /^\/api\/myip$/, /^\/api\/v2\/(?!nodes(\/|$))/, /^\/acme-dns\//, /^\/httpreq\//];
 
 export function rateClass(method: string, path: string): RateClass | null {
   if (NOT_HERE.some((r) => r.test(path))) return null;

@@ -716,9 +716,11 @@ export function confirm(deps: InstallDeps, input: { activation_id?: unknown; ins
     if (c.state === "revoked") return new IpkeepError("install_code_revoked");
     if (a.installTokenExpiresAt <= now) return new IpkeepError("install_token_expired");
     if (c.state !== "activated") return new IpkeepError("install_code_expired");
+    const node = deps.store.install.nodeByActivation(a.id)!;
+    // Revoked by an admin while its install ran: it stays out.
+    if (node.status === "revoked") return new IpkeepError("node_revoked");
     deps.store.install.updateActivation(a.id, { installTokenUsedAt: now, confirmedAt: now });
     deps.store.install.updateCode(c.id, { state: "confirmed", consumedAt: now });
-    const node = deps.store.install.nodeByActivation(a.id)!;
     deps.store.install.updateNode(node.id, { status: "active" });
     if (node.role === "secondary") changedZones = addToNsSets(deps, node, now);
     deps.store.logs.audit({ actorId: null, actor: `node:${node.id}`, action: "install_code.confirm", target: c.hint, detail: node.name }, now);
@@ -822,18 +824,54 @@ export function checkin(deps: InstallDeps, node: NodeRow, r: NodeReport): { node
   return { node: deps.store.install.nodeById(node.id)!, nextCheckinSeconds: CHECKIN_INTERVAL };
 }
 
-/** A node takes itself out (uninstall): credentials, update token and NS entry go. */
-export function revokeNode(deps: InstallDeps, node: NodeRow): NodeRow {
+/**
+ * Takes a node out, at once: its node token is refused from now on, an agent's update token
+ * stops working, and a secondary's TSIG key goes (transfers refused; the secret is dropped) with
+ * its entry in every NS set and the NOTIFY targets (only active nodes get either). By the node
+ * itself (uninstall: its node token) or by an admin (`ipkeep node revoke`, DELETE /api/v2/nodes/ID).
+ */
+export function revokeNode(deps: InstallDeps, node: NodeRow, actor: { id: number | null; name: string; address: string | null } = { id: null, name: `node:${node.id}`, address: null }): NodeRow {
   const now = nowSeconds(deps.platform.clock);
   let changed: number[] = [];
   deps.store.transaction(() => {
-    deps.store.install.updateNode(node.id, { status: "revoked", revokedAt: now });
+    deps.store.install.updateNode(node.id, { status: "revoked", revokedAt: now, tsigSecret: null });
     if (node.updateTokenId !== null) deps.store.tokens.revoke(node.updateTokenId, now);
     if (node.role === "secondary") changed = removeFromNsSets(deps, node, now);
-    deps.store.logs.audit({ actorId: null, actor: `node:${node.id}`, action: "node.revoke", target: node.name }, now);
+    deps.store.logs.audit({ actorId: actor.id, actor: actor.name, action: "node.revoke", target: `node:${node.id} ${node.name}`, address: actor.address }, now);
   });
   for (const id of changed) deps.changes.zoneChanged(id);
   return deps.store.install.nodeById(node.id)!;
+}
+
+/** Every enrolled machine, newest last, revoked ones included (they are the audit trail). */
+export function listNodes(deps: Pick<InstallDeps, "store">): NodeRow[] {
+  return deps.store.install.listNodes();
+}
+
+/** An admin's revocation by id: not_found for an unknown id, conflict when already revoked. */
+export function revokeNodeById(deps: InstallDeps, id: number, actor: { id: number | null; name: string; address: string | null }): NodeRow {
+  const node = deps.store.install.nodeById(id);
+  if (!node) fail("not_found", "Node not found");
+  if (node.status === "revoked") fail("conflict", `Node ${node.id} (${node.name}) is already revoked`);
+  return revokeNode(deps, node, actor);
+}
+
+/** What lists of nodes show (the CLI's --json and GET /api/v2/nodes): never a credential. */
+export function nodeView(n: NodeRow) {
+  const at = (s: number | null) => (s === null ? null : iso(s));
+  return {
+    id: n.id,
+    role: n.role,
+    name: n.name,
+    status: n.status,
+    public_ip: n.publicIp,
+    dns_port: n.role === "secondary" ? (n.dnsPort ?? 53) : null,
+    machine_id: n.machineId,
+    version: n.version,
+    created_at: iso(n.createdAt),
+    last_checkin_at: at(n.lastCheckinAt),
+    revoked_at: at(n.revokedAt),
+  };
 }
 
 export function nodeStatus(deps: InstallDeps, node: NodeRow) {

@@ -30,7 +30,9 @@ export interface TransportPolicy {
 
 export type TransportVerdict = { allowed: true } | { allowed: false; pathClass: Exclude<PathClass, "other"> };
 
-const ACCOUNT_PREFIXES = ["/api/auth", "/api/users", "/api/keys", "/api/settings", "/api/hostnames", "/api/domains", "/api/tokens"];
+// Every route that takes a password, a session or an API key (test/api/conventions.test.ts
+// finds them by probing): the nodes API and acme-dns's register (an API key) included.
+const ACCOUNT_PREFIXES = ["/api/auth", "/api/users", "/api/keys", "/api/settings", "/api/hostnames", "/api/domains", "/api/tokens", "/api/v2/nodes", "/acme-dns/register"];
 const INSTALL_PREFIXES = ["/api/v2/install"];
 
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);

@@ -4,7 +4,10 @@
  */
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { rememberPeer, rememberTransport } from "../../src/api/context";
+import { createApiKey } from "../../src/core/auth";
 import { issueSetupCode } from "../../src/core/setup";
+import { classifyPath } from "../../src/core/transport-policy";
 import { type ApiHarness, apiHarness } from "../helpers/api";
 
 let h: ApiHarness;
@@ -186,5 +189,41 @@ describe("OpenAPI", () => {
     h = await apiHarness();
     const { setupCode } = issueSetupCode(h.deps);
     expect((await h.call("POST", "/api/auth/setup", { body: { code: setupCode, email: "a@example.test", password: "a long password" } })).status).toBe(201);
+  });
+});
+
+describe("HTTPS: every route that takes a session or an API key is account- or install-class", () => {
+  it("finds them by answer (no credential vs an admin's API key) and checks core/transport-policy classifies each", async () => {
+    h = await apiHarness();
+    const admin = await h.user("admin@example.test", { role: "admin" });
+    const adminRow = h.store.users.byId(admin.id)!;
+    const routes = (h.app as unknown as { routes: { method: string; path: string }[] }).routes;
+    // Bodies that get past a route's schema to its credential check.
+    const bodies: Record<string, unknown> = { "/acme-dns/register": { hostname: "x.example.test" }, "/api/users/invitations": { email: "x@example.test" } };
+    const send = async (method: string, route: string, key: string | null) => {
+      const m = method === "ALL" ? "GET" : method;
+      const path = route.replace(/:[A-Za-z]+/g, "1");
+      const body = ["POST", "PATCH", "PUT", "DELETE"].includes(m) ? JSON.stringify(bodies[route] ?? {}) : undefined;
+      const req = new Request(`http://localhost${path}`, {
+        method: m,
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+        body,
+      });
+      // From this machine, so the transport rule itself lets everything through.
+      rememberPeer(req, "127.0.0.1");
+      rememberTransport(req, "http");
+      return (await h.app.handle(req)).status;
+    };
+    const taking: string[] = [];
+    for (const r of routes) {
+      const without = await send(r.method, r.path, null);
+      // A fresh key each time: some routes (DELETE /api/keys/1) revoke the one they are given.
+      const withKey = await send(r.method, r.path, createApiKey(h.deps, adminRow, { label: "probe" }, null).key);
+      if (without === withKey) continue;
+      taking.push(`${r.method} ${r.path}`);
+      expect(["account", "install"], `${r.method} ${r.path} takes an API key: it must not be served over plain HTTP`).toContain(classifyPath(r.path.replace(/:[A-Za-z]+/g, "1")));
+    }
+    // The probe does find them: the admin routes, the nodes API and the key-registered ACME account.
+    expect(taking).toEqual(expect.arrayContaining(["GET /api/v2/nodes", "DELETE /api/v2/nodes/:id", "GET /api/users", "GET /api/hostnames", "POST /api/v2/install/codes", "POST /acme-dns/register"]));
   });
 });

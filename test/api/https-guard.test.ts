@@ -50,6 +50,15 @@ describe("plain HTTP from another machine", () => {
     },
   );
 
+  it.each([
+    ["GET", "/api/v2/nodes"],
+    ["DELETE", "/api/v2/nodes/1"],
+  ])("%s %s (the nodes API) is refused in the v2 envelope", async (method, path) => {
+    const res = await app().handle(req(path, { method }));
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ error: { code: "https_required", message: expect.stringContaining("HTTPS") } });
+  });
+
   it("POST /api/v2/install/precheck answers in IPTunnel's envelope", async () => {
     const res = await app().handle(req("/api/v2/install/precheck", { method: "POST", headers: { "content-type": "application/json" } }));
     expect(res.status).toBe(403);

@@ -267,6 +267,41 @@ describe("the lifecycle: precheck, activate, confirm", () => {
   });
 });
 
+describe("nodes: GET /api/v2/nodes, DELETE /api/v2/nodes/:id (admins)", () => {
+  it("revoking a secondary drops its key and NOTIFY target and takes it out of the NS set", async () => {
+    const code = await p.issue({ role: "secondary" });
+    const pre = await p.prechecked(code, MACHINE, "secondary");
+    const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token, { hostname: `ns2.${ZONE}` }));
+    await p.call("POST", "/api/v2/install/confirm", { activation_id: act.body.data.activation_id, install_token: act.body.data.install_token });
+    const list = await p.call("GET", "/api/v2/nodes", undefined, { auth: p.adminKey });
+    expect(list.body.data).toEqual([expect.objectContaining({ role: "secondary", name: `ns2.${ZONE}`, status: "active" })]);
+    expect(JSON.stringify(list.body)).not.toContain(act.body.data.credentials.tsig.secret);
+    const id = list.body.data[0].id;
+    refused(await p.call("DELETE", `/api/v2/nodes/${id}`, undefined, { auth: p.userKey }), 403, "forbidden");
+    refused(await p.call("GET", "/api/v2/nodes"), 401, "unauthorized");
+    const del = await p.call("DELETE", `/api/v2/nodes/${id}`, undefined, { auth: p.adminKey });
+    expect(del.status).toBe(200);
+    expect(del.body.data.status).toBe("revoked");
+    expect(p.store.secondaries.active()).toEqual([]);
+    expect(p.store.install.nodeById(id)!.tsigSecret).toBeNull();
+    expect(p.store.domains.zoneData(p.store.domains.byName(ZONE)!.id, 0)!.nameservers.map((n) => n.name)).toEqual([`ns1.${ZONE}`]);
+    refused(await p.call("DELETE", `/api/v2/nodes/${id}`, undefined, { auth: p.adminKey }), 409, "conflict");
+    refused(await p.call("DELETE", "/api/v2/nodes/77", undefined, { auth: p.adminKey }), 404, "not_found");
+    refused(await p.call("DELETE", "/api/v2/nodes/x", undefined, { auth: p.adminKey }), 404, "not_found");
+  });
+
+  it("a node revoked while its install runs cannot be confirmed back in", async () => {
+    const code = await p.issue({ role: "secondary" });
+    const pre = await p.prechecked(code, MACHINE, "secondary");
+    const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token, { hostname: `ns2.${ZONE}` }));
+    const id = (await p.call("GET", "/api/v2/nodes", undefined, { auth: p.adminKey })).body.data[0].id;
+    expect((await p.call("DELETE", `/api/v2/nodes/${id}`, undefined, { auth: p.adminKey })).status).toBe(200);
+    refused(await p.call("POST", "/api/v2/install/confirm", { activation_id: act.body.data.activation_id, install_token: act.body.data.install_token }), 403, "node_revoked");
+    expect(p.store.secondaries.active()).toEqual([]);
+    expect(p.store.domains.zoneData(p.store.domains.byName(ZONE)!.id, 0)!.nameservers.map((n) => n.name)).toEqual([`ns1.${ZONE}`]);
+  });
+});
+
 describe("refusals", () => {
   it("an unknown or malformed code: install_code_not_found 404", async () => {
     refused(await p.prechecked("IPK-222222-222222-222222"), 404, "install_code_not_found");

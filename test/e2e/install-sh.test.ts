@@ -119,12 +119,15 @@ describe("install.sh for an agent", () => {
     expect(again.stderr).toContain("nothing to do");
     expect(snapshot(root)).toEqual(before);
 
-    // --uninstall removes binary and unit, keeps configuration and data.
+    // --uninstall revokes the agent on the primary, removes binary and unit, keeps configuration and data.
     const un = installer(root, ["--uninstall"]);
     expect(un.status, un.stderr).toBe(0);
+    expect(un.stderr).toContain("revoked this machine on");
     expect(existsSync(join(root, "usr/local/bin/ipkeep"))).toBe(false);
     expect(existsSync(join(root, "etc/systemd/system/ipkeep-agent.service"))).toBe(false);
     expect(existsSync(config)).toBe(true);
+    const nodes = JSON.parse(run(["--data", data, "node", "list", "--json"]).stdout) as { name: string; status: string }[];
+    expect(nodes.filter((n) => n.name === `box.${ZONE}`).map((n) => n.status)).toEqual(["revoked"]);
   });
 
   it("a failing install (health check never passes) releases the activation, and the same code then works", () => {
@@ -213,6 +216,19 @@ describe("install.sh for a secondary", () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(got).toBeGreaterThanOrEqual(want);
+
+    // --uninstall takes it out through the primary: revoked, out of the NS set, key refused.
+    const tsig = /tsig-key = \["([^:]+):([^"]+)"\]/.exec(toml)!;
+    const un = installer(root, ["--uninstall"]);
+    expect(un.status, un.stderr).toBe(0);
+    expect(un.stderr).toContain("revoked this machine on");
+    const nodes = JSON.parse(run(["--data", data, "node", "list", "--json"]).stdout) as { name: string; status: string }[];
+    expect(nodes.filter((n) => n.name === `ns2.${ZONE}`).map((n) => n.status)).toEqual(["revoked"]);
+    const t1 = Date.now();
+    while (Date.now() - t1 < 5_000 && digShort(primary.dnsPort, ZONE, "NS").includes(`ns2.${ZONE}.`)) await new Promise((r) => setTimeout(r, 100));
+    expect(digShort(primary.dnsPort, ZONE, "NS")).not.toContain(`ns2.${ZONE}.`);
+    const xfr = spawnSync("dig", ["@127.0.0.1", "-p", String(primary.dnsPort), "-y", `hmac-sha256:${tsig[1]}:${tsig[2]}`, ZONE, "AXFR", "+time=3", "+tries=1"], { encoding: "utf8" }).stdout;
+    expect(xfr).toMatch(/NOTAUTH|BADKEY|failed/i);
   });
 });
 
