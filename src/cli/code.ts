@@ -3,18 +3,23 @@
  * operator is the admin here, as with `ipkeep host`).
  */
 import type { Command } from "commander";
+import { normalizeEmail } from "../core/auth";
 import { fail } from "../core/errors";
 import { issueCode, listCodes, revokeCode } from "../core/install";
 import { nowSeconds } from "../core/platform";
 import type { UserRow } from "../core/ports";
 import { action, type CliContext, linkBase, print, table } from "./common";
 
-/** --owner EMAIL (created as a user without password when new), else the first admin, else none. */
-function ownerOf(ctx: CliContext, email: string | undefined): UserRow | null {
-  if (email === undefined) return ctx.store.users.firstAdmin();
-  const normalized = email.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized) || normalized.length > 254) fail("invalid_input", `Invalid e-mail address "${email.slice(0, 60)}"`);
-  return ctx.store.users.byEmail(normalized) ?? ctx.store.users.create({ email: normalized, role: "user", passwordHash: null }, nowSeconds(ctx.platform.clock));
+/**
+ * --owner EMAIL (created as a user without password when new: `created` says so), else the
+ * first admin, else none.
+ */
+function ownerOf(ctx: CliContext, email: string | undefined): { user: UserRow | null; created: boolean } {
+  if (email === undefined) return { user: ctx.store.users.firstAdmin(), created: false };
+  const normalized = normalizeEmail(email);
+  const existing = ctx.store.users.byEmail(normalized);
+  if (existing) return { user: existing, created: false };
+  return { user: ctx.store.users.create({ email: normalized, role: "user", passwordHash: null }, nowSeconds(ctx.platform.clock)), created: true };
 }
 
 const isoOf = (s: number) => new Date(s * 1000).toISOString();
@@ -31,14 +36,28 @@ export function registerCode(program: Command): void {
     .option("--json", "machine-readable output")
     .action(
       action((ctx, opts: { role: string; hostname?: string; ttl?: number | string; owner?: string }) => {
-        const owner = ownerOf(ctx, opts.owner);
-        if (!owner && opts.role === "agent") fail("invalid_input", "No admin exists yet: pass --owner EMAIL (the agent's hostname needs an owner)");
-        const c = issueCode(ctx, { role: opts.role, hostname: opts.hostname, ttl: opts.ttl }, { ownerId: owner?.id ?? null, actorKey: "cli", address: null });
+        // A user --owner creates exists only with the code: a refused issue leaves none behind.
+        const { owner, created, c } = ctx.store.transaction(() => {
+          const { user: owner, created } = ownerOf(ctx, opts.owner);
+          if (!owner && opts.role === "agent") fail("invalid_input", "No admin exists yet: pass --owner EMAIL (the agent's hostname needs an owner)");
+          const c = issueCode(ctx, { role: opts.role, hostname: opts.hostname, ttl: opts.ttl }, { ownerId: owner?.id ?? null, actorKey: "cli", address: null });
+          return { owner, created, c };
+        });
         const url = linkBase(ctx);
         print(
           ctx,
-          { installCode: c.code, id: c.row.id, hint: c.hint, role: c.row.role, hostname: c.row.hostname, expiresAt: c.expiresAt, ttlSeconds: c.ttlSeconds },
+          {
+            installCode: c.code,
+            id: c.row.id,
+            hint: c.hint,
+            role: c.row.role,
+            hostname: c.row.hostname,
+            expiresAt: c.expiresAt,
+            ttlSeconds: c.ttlSeconds,
+            ...(created ? { createdOwner: owner!.email } : {}),
+          },
           [
+            ...(created ? [`Created user ${owner!.email} (no password yet: "ipkeep user add ${owner!.email}" or "ipkeep user invite ${owner!.email}" gives one).`] : []),
             `Install code for ${c.row.role === "agent" ? "an agent" : "a secondary"} (single use, expires ${c.expiresAt}):`,
             `  ${c.code}`,
             `On the machine to enroll:`,

@@ -26,7 +26,7 @@ export function registerHost(program: Command): void {
         const updateUrl = `${rc.base}/nic/update?hostname=${h.hostname}&token=${value}`;
         print(rc, { hostname: h, token, updateUrl, ...(createdOwner ? { createdOwner } : {}) }, [
           ...(createdOwner
-            ? [`Created user ${createdOwner} (no password yet: the admin setup code, or "ipkeep user invite ${createdOwner}", lets them set one).`]
+            ? [`Created user ${createdOwner} (no password yet: "ipkeep user add ${createdOwner}", "ipkeep user invite ${createdOwner}" or the admin setup code gives one).`]
             : []),
           `Created ${h.hostname}.`,
           `Update token (shown once, keep it secret):`,

@@ -15,6 +15,21 @@ beforeAll(() => {
 afterAll(() => cleanup(data));
 
 describe("ipkeep code", () => {
+  it("issue --owner says when it created the user, and a refused issue creates none", () => {
+    const refused = run(["--data", data, "code", "issue", "--role", "agent", "--owner", "ghost@example.com", "--hostname", "x.elsewhere.example"]);
+    expect(refused.code).toBe(2);
+    const users = () => JSON.parse(run(["--data", data, "user", "list", "--json"]).stdout).map((u: { email: string }) => u.email);
+    expect(users()).not.toContain("ghost@example.com");
+    const first = run(["--data", data, "code", "issue", "--role", "agent", "--owner", "Owner@Example.com", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).createdOwner).toBe("owner@example.com");
+    const second = run(["--data", data, "code", "issue", "--role", "agent", "--owner", "owner@example.com"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).not.toContain("Created user");
+    expect(run(["--data", data, "code", "issue", "--role", "agent", "--owner", "not an address"]).code).toBe(2);
+    expect(users().filter((e: string) => e === "owner@example.com")).toHaveLength(1);
+  });
+
   it("issue prints a code once; list shows only its hint; revoke ends it", () => {
     const r = run(["--data", data, "code", "issue", "--role", "agent", "--owner", "me@example.com", "--hostname", `home.${ZONE}`, "--ttl", "600", "--json"]);
     expect(r.code, r.stderr).toBe(0);
