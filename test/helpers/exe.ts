@@ -3,7 +3,7 @@
  * by PID when the test ends.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -33,6 +33,55 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Credentials by their shape: our tokens (update, API key, one-time, node, precheck, install),
+ * install codes and session JWTs. Every executable server a test starts is checked for them
+ * when it stops, so the whole end-to-end suite's traffic, right and wrong, is a leak test.
+ */
+const CLEAR_SECRETS: [string, RegExp][] = [
+  ["token", /\bipk[a-z]?_[A-Za-z0-9_-]{8,}/],
+  ["install code", /\bIPK-[2-9A-HJKMNP-TW-Z]{6}-[2-9A-HJKMNP-TW-Z]{6}-[2-9A-HJKMNP-TW-Z]{6}\b/],
+  ["session JWT", /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/],
+];
+
+/** What looks like a credential in clear, as "kind in place: …context…" lines. */
+export function secretsInClear(places: Record<string, string>): string[] {
+  const found: string[] = [];
+  for (const [place, text] of Object.entries(places)) {
+    for (const [kind, re] of CLEAR_SECRETS) {
+      const m = re.exec(text);
+      if (m) found.push(`${kind} in ${place}: …${text.slice(Math.max(0, m.index - 60), m.index + 12)}…`);
+    }
+  }
+  return found;
+}
+
+/** The data directory's logs as text: update_log and audit_log (empty when there is no database). */
+export async function loggedRows(dataDir: string): Promise<Record<string, string>> {
+  const file = join(dataDir, "ipkeep.db");
+  if (!process.versions.bun || !existsSync(file)) return {};
+  const { Database } = await import("bun:sqlite");
+  const db = new Database(file, { readonly: true });
+  try {
+    const out: Record<string, string> = {};
+    for (const t of ["update_log", "audit_log"]) {
+      try {
+        out[t] = JSON.stringify(db.prepare(`SELECT * FROM ${t}`).all());
+      } catch {
+        // An older or foreign database without the table: nothing to read.
+      }
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+async function checkNoSecrets(dataDir: string, output: string): Promise<void> {
+  const found = secretsInClear({ "server output": output, ...(await loggedRows(dataDir).catch(() => ({}))) });
+  if (found.length) throw new Error(`credentials in clear after this server stopped:\n${found.join("\n")}`);
+}
+
 export async function startServe(dataDir: string, extra: string[] = []): Promise<ServerProcess> {
   const proc = spawn(EXE, ["--data", dataDir, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -60,8 +109,8 @@ export async function startServe(dataDir: string, extra: string[] = []): Promise
     dnsPort,
     base: `http://127.0.0.1:${httpPort}`,
     logs: () => out,
-    stop: (signal = "SIGTERM") =>
-      new Promise((resolve) => {
+    stop: async (signal = "SIGTERM") => {
+      const code = await new Promise<number | null>((resolve) => {
         if (proc.exitCode !== null) return resolve(proc.exitCode);
         const t = setTimeout(() => process.kill(proc.pid!, "SIGKILL"), 5000);
         proc.once("exit", (code) => {
@@ -69,7 +118,10 @@ export async function startServe(dataDir: string, extra: string[] = []): Promise
           resolve(code);
         });
         process.kill(proc.pid!, signal);
-      }),
+      });
+      await checkNoSecrets(dataDir, out);
+      return code;
+    },
   };
 }
 
