@@ -2,8 +2,9 @@
  * A new user's path through the README, followed literally on the compiled executable: "Try it"
  * (init, host add --owner, serve), then "Accounts" (the first admin with the setup code).
  */
+import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
 
 const ZONE = "dyn.example.com";
 let data: string;
@@ -96,5 +97,16 @@ describe("one base URL for every printed, mailed or answered link", () => {
     srv = await startServe(dir);
     const script = await (await fetch(`${srv.base}/install.sh`)).text();
     expect(script).toContain(`DEFAULT_PRIMARY="${URL}"`);
+    // An invitation link answered by the API (and mailed, with SMTP) uses it too.
+    const add = spawnSync(EXE, ["--data", dir, "user", "add", "admin@example.com", "--admin"], { input: "a long passphrase\n", encoding: "utf8" });
+    expect(add.status, add.stderr).toBe(0);
+    const key = JSON.parse(run(["--data", dir, "key", "create", "--user", "admin@example.com", "--json"]).stdout).key;
+    const inv = await fetch(`${srv.base}/api/users/invitations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ email: "new@example.com" }),
+    });
+    expect(inv.status).toBe(201);
+    expect(((await inv.json()) as any).url).toMatch(new RegExp(`^${URL}/invite/ipko_`));
   });
 });
