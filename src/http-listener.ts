@@ -5,11 +5,13 @@
  * HTTPS certificates are re-read on SIGHUP. Bun's server.reload() keeps the old TLS context,
  * so a new listener is bound beside the old one with SO_REUSEPORT and the old one then stops
  * accepting and drains: the port never stops answering. A certificate that does not load
- * leaves the running listener as it was.
+ * leaves the running listener as it was. The first bind is checked with a plain bind of the
+ * same address, so no other process shares the port through SO_REUSEPORT.
  */
 import { readFileSync } from "node:fs";
 import { rememberOrigin, rememberPeer, rememberTransport } from "./api/context";
 import { ipv6Only, type Listen } from "./dns/server";
+import { bindCode, bindError } from "./bind-error";
 import { log, redact } from "./log";
 import { metrics } from "./metrics";
 
@@ -112,7 +114,9 @@ function lastResort(error: Error): Response {
   return new Response("Internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 }
 
-const SERVE_DEFAULTS = { development: false, maxRequestBodySize: MAX_BODY, error: lastResort } as const;
+// reusePort false, said out loud: with development false, Bun's default sets SO_REUSEPORT, and
+// a second process on the same port would then take a share of its connections.
+const SERVE_DEFAULTS = { development: false, reusePort: false, maxRequestBodySize: MAX_BODY, error: lastResort } as const;
 
 export interface Listener {
   address: Listen;
@@ -121,7 +125,12 @@ export interface Listener {
 
 export function listenHttp(l: Listen, app: AppLike): Listener {
   let port = l.port;
-  const server = Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), fetch: fetchFor(app, "http", () => authorityOf(l.host, port)) });
+  let server: BunServer;
+  try {
+    server = Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), fetch: fetchFor(app, "http", () => authorityOf(l.host, port)) });
+  } catch (e) {
+    throw bindError("HTTP", l, e);
+  }
   port = server.port ?? l.port;
   return { address: { host: l.host, port }, stop: () => server.stop(true) };
 }
@@ -145,8 +154,25 @@ export function listenHttps(l: Listen, app: AppLike, files: TlsFiles): HttpsList
   const fetch = fetchFor(app, "https", () => authorityOf(l.host, bound));
   const bind = (port: number) =>
     Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port, ipv6Only: ipv6Only(l), reusePort: true, tls: readTls(files), fetch });
-  let server = bind(l.port);
-  bound = server.port ?? l.port;
+  // SO_REUSEPORT would let any other process that sets it (a second ipkeep) share the port and
+  // take half its connections. A plain bind first proves that nobody holds it; only reload()
+  // below binds beside a listener, and only beside this one.
+  try {
+    const probe = Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), fetch: () => new Response(null, { status: 503 }) });
+    bound = probe.port ?? l.port;
+    probe.stop(true);
+  } catch (e) {
+    throw bindError("HTTPS", l, e);
+  }
+  let server: BunServer;
+  try {
+    server = bind(bound);
+  } catch (e) {
+    // A certificate that does not load says so itself; a port lost since the probe is a bind error.
+    if (bindCode(e) === "EADDRINUSE") throw bindError("HTTPS", { host: l.host, port: bound }, e);
+    throw e;
+  }
+  bound = server.port ?? bound;
   const address = { host: l.host, port: bound };
   return {
     address,

@@ -93,6 +93,9 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, clock: Clock = systemClock, timers?: Timers): Promise<RunningServer> {
+  // Settings first: a mistake in them is reported before the data directory is touched or locked.
+  const xfrConfig = transferConfig(config);
+  if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
   // Held for the server's whole life: a second serve, a secondary or a restore on this
   // directory stops at once (exit 5) instead of overwriting what this one serves.
@@ -109,14 +112,6 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   }
   const platform = createPlatform(clock);
   const live = new LiveZones(store.domains, clock);
-  let xfrConfig: ReturnType<typeof transferConfig>;
-  try {
-    xfrConfig = transferConfig(config);
-  } catch (e) {
-    store.close();
-    lock.release();
-    throw e;
-  }
 
   let dns: DnsServer | null = null;
   // Every zone as loaded, until the DNS thread has it (see below); without a thread, nothing
@@ -197,7 +192,6 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow"),
     });
     for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
-    if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
     for (const spec of config.https) {
       httpsListeners.push(listenHttps(parseListen(spec, 443), app, { cert: config.tlsCert!, key: config.tlsKey! }));
     }
