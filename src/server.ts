@@ -117,7 +117,15 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   // Every zone as loaded, until the DNS thread has it (see below); without a thread, nothing
   // is kept (the point of --dns-thread no is the memory).
   const early = new Map<number, ZoneData | null>();
-  if (config.dnsThread) live.onData = (id, data) => (dns ? dns.zoneChanged(id, data) : early.set(id, data));
+  let earlyStale = false;
+  if (config.dnsThread) {
+    live.onEvent = (e) => {
+      const m = e.kind === "delta" ? { id: e.id, delta: e.delta } : { id: e.id, data: e.kind === "loaded" ? e.data : null };
+      if (dns) dns.zoneChanged(m);
+      else if ("delta" in m) earlyStale = true; // the thread then reads its start afresh
+      else early.set(m.id, m.data);
+    };
+  }
 
   if (config.demo && store.domains.list().length === 0) {
     createZone({ store, platform, changes: live }, { name: DEMO_ZONE, nameservers: [{ name: `ns1.${DEMO_ZONE}`, ipv4: "127.0.0.1", ipv6: null }] });
@@ -143,13 +151,13 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       keys: () => keyLookup([...xfrConfig.keys, ...secondaryPeers(store).keys]),
       now: () => nowSeconds(clock),
     });
-    const cache = new AnswerCache(() => live.zones.generation);
+    const cache = new AnswerCache(live.zones);
     const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
     // The DNS thread starts from what was loaded above (handed over, not read twice; a
     // restarted thread reads afresh); what changes while it starts reaches it afterwards.
     let handedOver = false;
     const snapshot = () => {
-      if (handedOver) return live.snapshot();
+      if (handedOver || earlyStale) return live.snapshot();
       handedOver = true;
       const data = [...early.values()].filter((d) => d !== null);
       early.clear();
@@ -161,7 +169,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       counters: metrics.dns,
       thread: config.dnsThread ? { snapshot, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
     });
-    for (const [id, data] of early) dns.zoneChanged(id, data);
+    for (const [id, data] of early) dns.zoneChanged({ id, data });
     early.clear();
     if (dns.threadCounters) metrics.dnsThreads.push(dns.threadCounters);
     notifier = new Notifier({
@@ -170,10 +178,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       now: () => nowSeconds(clock),
       log,
     });
-    live.onChange = (id) => {
-      cache.clear();
-      notifier?.zoneChanged(id);
-    };
+    // The answer cache watches the zones itself (ZoneSet.watch): it drops what each change affects.
+    live.onChange = (id) => notifier?.zoneChanged(id);
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));

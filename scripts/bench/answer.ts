@@ -62,7 +62,7 @@ run("answer() hot name", hot, (q) => answer(q, zones, opts));
 // Unique names: every query misses the cache and is stored (a random-subdomain flood).
 let k = 0;
 const unique = Array.from({ length: 50_000 }, () => query(`${(k++).toString(36)}x${Math.random().toString(36).slice(2, 8)}.${ZONE}`));
-const cache = new AnswerCache(() => zones.generation);
+const cache = new AnswerCache(zones);
 const cached = cache.wrap((q, t) => answer(q, zones, { transport: t }));
 run("cache miss+store nxdomain", unique, (q) => cached(q, "udp", "127.0.0.1"));
 run("cache hit", hot, (q) => cached(q, "udp", "127.0.0.1"));

@@ -228,10 +228,11 @@ export function setFastNegative(on: boolean): void {
   fastNegative = on;
 }
 
-const negativeTemplates = new WeakMap<Zone, NegativeTemplate | null>();
+/** Per SOA record: a change gives the zone a new one, so a template never outlives its serial. */
+const negativeTemplates = new WeakMap<RR, NegativeTemplate | null>();
 
 function negativeTemplate(zone: Zone): NegativeTemplate | null {
-  let t = negativeTemplates.get(zone);
+  let t = negativeTemplates.get(zone.negativeSoa);
   if (t !== undefined) return t;
   t = null;
   const soa = zone.negativeSoa;
@@ -277,26 +278,10 @@ function negativeTemplate(zone: Zone): NegativeTemplate | null {
       t = { bytes, fixups, names, hashes: new Set([...names].map(keyHash)) };
     }
   }
-  negativeTemplates.set(zone, t);
+  negativeTemplates.set(zone.negativeSoa, t);
   return t;
 }
 
-/**
- * Per zone, the hashes (keyHash) of every name that exists in it, empty non-terminals
- * included: a question whose first label below the apex is not among them is NXDOMAIN for
- * certain. Zones are rebuilt, never changed, once served.
- */
-const existingHashes = new WeakMap<Zone, Set<number>>();
-function existing(zone: Zone): Set<number> {
-  let set = existingHashes.get(zone);
-  if (!set) {
-    set = new Set();
-    for (const name of zone.nodes.keys()) set.add(keyHash(name));
-    for (const name of zone.ents) set.add(keyHash(name));
-    existingHashes.set(zone, set);
-  }
-  return set;
-}
 
 // The longest name has 127 labels; one more slot for the root.
 const hashScratch = new Int32Array(128);
@@ -322,7 +307,7 @@ function hashedNxdomain(raw: Uint8Array, q: Query, zones: ZoneSet, limit: number
     }
   }
   if (apexIdx <= 0 || !zone || zone.dnames.size || hasWildcard(zone, zone.name)) return null;
-  if (existing(zone).has(h[apexIdx - 1]!)) return null;
+  if (zone.hashes.has(h[apexIdx - 1]!)) return null;
   const t = negativeTemplate(zone);
   if (!t) return null;
   for (let i = 0; i < apexIdx; i++) if (t.hashes.has(h[i]!)) return null;
@@ -438,19 +423,9 @@ function zoneIndex(zones: ZoneSet, suffixes: string[], from: number): number {
   return found;
 }
 
-/**
- * Per zone, the names that have a wildcard child ("b.c" when "*.b.c" exists): a negative
- * answer then costs no "*." string per query. Zones are rebuilt, never changed, once served.
- */
-const wildParents = new WeakMap<Zone, Set<string>>();
+/** Whether key has a wildcard child ("*.key"): a negative answer then costs no "*." string per query. */
 function hasWildcard(zone: Zone, key: string): boolean {
-  let set = wildParents.get(zone);
-  if (!set) {
-    set = new Set();
-    for (const name of zone.nodes.keys()) if (name.startsWith("*.")) set.add(name.slice(2));
-    wildParents.set(zone, set);
-  }
-  return set.has(key);
+  return zone.wildParents.has(key);
 }
 
 const DNAME_KEY = packetType(TYPE.DNAME);

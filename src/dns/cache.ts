@@ -4,7 +4,9 @@
  * bytes after the id, question name lower-cased, plus the transport: the OPT record (payload
  * size, DO) is part of those bytes, so different EDNS parameters never share an entry.
  */
-import { HEADER, questionEnd, sameNameBytes, skipRR, TYPE_IXFR, TYPE_AXFR, TYPE_OPT, u16 } from "./wire";
+import { labelKey } from "./dname";
+import { HEADER, questionEnd, sameNameBytes, skipRR, TYPE_IXFR, TYPE_AXFR, TYPE_OPT, u16, u32 } from "./wire";
+import type { AppliedDelta, Zone, ZoneSet, ZoneWatcher } from "./zone";
 
 /**
  * Entries per generation. Two generations are kept (the current one and the one before), so
@@ -23,12 +25,30 @@ export type AnswerFn = (query: Uint8Array, transport: "udp" | "tcp", peer: strin
  * One entry is one byte array, so a full cache is a few tens of thousands of objects for the
  * collector rather than five times that, and a hit touches one block of memory:
  *   [0] transport (0 UDP, 1 TCP)  [1] patch count n  [2-3] question name length
- *   [4-5] key length  [6 .. 6+2n) offsets (besides the question at 12) where the response
- *   spells the question's name out  [.. +key length) the key: the query bytes after the id,
- *   name lower-cased  [rest] the response.
+ *   [4-5] key length  [6] class (below)  [8-11] zone id  [12-15] the stamp it was stored under
+ *   [16 .. 16+2n) offsets (besides the question at 12) where the response spells the
+ *   question's name out  [.. +key length) the key: the query bytes after the id, name
+ *   lower-cased  [rest] the response.
+ *
+ * What a change drops depends on the class (issue 12: the cache drops only what a change can
+ * affect):
+ * - POSITIVE: an authoritative answer of the question's own RRset (A, AAAA, TXT, CAA, CNAME,
+ *   PTR), the apex NS in authority, nothing but glue in additional, in a zone without wildcards
+ *   or DNAMEs. It depends on its name's data, the zone's structure (cuts) and NS set: it is
+ *   dropped when its name changes, and with everything of its zone on a structural change or
+ *   a reload. Indexed by name for that.
+ * - NEGATIVE: NODATA (the SOA in authority). It carries the zone's serial: dropped on any change
+ *   of its zone.
+ * - OTHER: everything else (CNAME chains across zones, additional data of MX/SRV/NS targets,
+ *   wildcard synthesis, referrals): dropped on any change anywhere. Such answers are few.
  */
 type Entry = Uint8Array;
-const E_FIXED = 6;
+const E_FIXED = 16;
+const POSITIVE = 0;
+const NEGATIVE = 1;
+const OTHER = 2;
+/** Question types whose positive answers hold nothing but the RRset asked for. */
+const PLAIN_TYPES = new Set([1, 28, 16, 257, 5, 12]);
 /** Owner names that spell the question out; more is not worth an entry. */
 const MAX_PATCHES = 255;
 
@@ -38,22 +58,31 @@ export interface CacheStats {
   entries: number;
 }
 
-export class AnswerCache {
+export class AnswerCache implements ZoneWatcher {
   // Keyed by a 32-bit hash of the key bytes; the entry holds the key itself, so a collision is
   // only a miss (the newer entry replaces the older). No key string is built per query.
   private current = new Map<number, Entry>();
   private previous = new Map<number, Entry>();
+  /** POSITIVE entries by question name, per generation, so a changed name drops its answers. */
+  private currentByName = new Map<string, number[]>();
+  private previousByName = new Map<string, number[]>();
   private bytes = 0;
-  private generation = -1;
+  /** Stamps: per zone for POSITIVE (reloads, structural changes) and NEGATIVE (any change), one for OTHER. */
+  private positiveStamp: number[] = [];
+  private negativeStamp: number[] = [];
+  private otherStamp = 0;
+  private counter = 1;
   hits = 0;
   misses = 0;
 
   constructor(
-    /** The zones' change counter (ZoneSet.generation): any change drops every entry. */
-    private readonly zonesGeneration: () => number,
+    /** The zones answered from: their changes drop what they affect. */
+    private readonly zones: ZoneSet,
     private readonly maxEntries = DEFAULT_MAX_ENTRIES,
     private readonly maxBytes = DEFAULT_MAX_BYTES,
-  ) {}
+  ) {
+    zones.watch(this);
+  }
 
   get size(): number {
     return this.current.size + this.previous.size;
@@ -62,7 +91,45 @@ export class AnswerCache {
   clear(): void {
     this.current = new Map();
     this.previous = new Map();
+    this.currentByName = new Map();
+    this.previousByName = new Map();
     this.bytes = 0;
+  }
+
+  /** A zone was loaded afresh or dropped: nothing of it stays. */
+  zoneReplaced(id: number): void {
+    this.positiveStamp[id] = this.counter++;
+    this.negativeStamp[id] = this.counter++;
+    this.otherStamp = this.counter++;
+  }
+
+  /** A delta was applied to a zone: drop what it can have changed. */
+  deltaApplied(id: number, d: Pick<AppliedDelta, "names" | "structural">): void {
+    this.negativeStamp[id] = this.counter++;
+    this.otherStamp = this.counter++;
+    if (d.structural) {
+      this.positiveStamp[id] = this.counter++;
+      return;
+    }
+    for (const name of d.names) {
+      for (const byName of [this.currentByName, this.previousByName]) {
+        const hashes = byName.get(name);
+        if (!hashes) continue;
+        byName.delete(name);
+        for (const h of hashes) {
+          this.current.delete(h);
+          this.previous.delete(h);
+        }
+      }
+    }
+  }
+
+  private valid(e: Entry): boolean {
+    const stamp = u32(e, 12);
+    const cls = e[6]!;
+    if (cls === OTHER) return stamp === this.otherStamp;
+    const zone = u32(e, 8);
+    return stamp === ((cls === POSITIVE ? this.positiveStamp[zone] : this.negativeStamp[zone]) ?? 0);
   }
 
   /**
@@ -88,17 +155,20 @@ export class AnswerCache {
   }
 
   private lookup(h: number, query: Uint8Array, qEnd: number, t: number): Entry | undefined {
-    const gen = this.zonesGeneration();
-    if (gen !== this.generation) {
-      this.generation = gen;
-      this.clear();
+    const e = this.current.get(h);
+    if (e) {
+      if (!sameKey(e, query, qEnd, t)) return undefined;
+      if (this.valid(e)) return e;
+      this.current.delete(h);
       return undefined;
     }
-    const e = this.current.get(h);
-    if (e) return sameKey(e, query, qEnd, t) ? e : undefined;
     const old = this.previous.get(h);
     if (!old || !sameKey(old, query, qEnd, t)) return undefined;
-    this.insert(h, old);
+    if (!this.valid(old)) {
+      this.previous.delete(h);
+      return undefined;
+    }
+    this.insert(h, old, old[6] === POSITIVE ? questionKey(query, qEnd) : null);
     return old;
   }
 
@@ -114,6 +184,11 @@ export class AnswerCache {
     if (u16(out, 4) !== 1 || !sameNameBytes(out, HEADER, query, HEADER, nameLen)) return;
     const patch = ownerOffsets(out, query, qEnd, nameLen);
     if (!patch || patch.length > MAX_PATCHES) return;
+    const name = questionKey(query, qEnd);
+    const zone = name === null ? null : this.zones.find(name);
+    const cls = zone ? classOf(out, qEnd, u16(query, qEnd - 4), zone) : OTHER;
+    const zoneId = zone?.id ?? 0;
+    const stamp = cls === OTHER ? this.otherStamp : ((cls === POSITIVE ? this.positiveStamp[zoneId] : this.negativeStamp[zoneId]) ?? 0);
     const keyLen = query.length - 2;
     const keyAt = E_FIXED + 2 * patch.length;
     const e = new Uint8Array(keyAt + keyLen + out.length);
@@ -123,6 +198,15 @@ export class AnswerCache {
     e[3] = nameLen & 0xff;
     e[4] = keyLen >> 8;
     e[5] = keyLen & 0xff;
+    e[6] = cls;
+    e[8] = zoneId >>> 24;
+    e[9] = (zoneId >>> 16) & 0xff;
+    e[10] = (zoneId >>> 8) & 0xff;
+    e[11] = zoneId & 0xff;
+    e[12] = stamp >>> 24;
+    e[13] = (stamp >>> 16) & 0xff;
+    e[14] = (stamp >>> 8) & 0xff;
+    e[15] = stamp & 0xff;
     for (let i = 0; i < patch.length; i++) {
       e[E_FIXED + 2 * i] = patch[i]! >> 8;
       e[E_FIXED + 2 * i + 1] = patch[i]! & 0xff;
@@ -132,18 +216,95 @@ export class AnswerCache {
       e[keyAt + i - 2] = i >= HEADER && i < qEnd - 4 && c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
     }
     e.set(out, keyAt + keyLen);
-    this.insert(h, e);
+    this.insert(h, e, cls === POSITIVE ? name : null);
   }
 
-  private insert(key: number, e: Entry): void {
+  private insert(key: number, e: Entry, name: string | null): void {
     if (this.current.size >= this.maxEntries || this.bytes + e.length > this.maxBytes) {
       this.previous = this.current;
+      this.previousByName = this.currentByName;
       this.current = new Map();
+      this.currentByName = new Map();
       this.bytes = 0;
     }
     this.current.set(key, e);
     this.bytes += e.length;
+    if (name !== null) {
+      const list = this.currentByName.get(name);
+      if (list) list.push(key);
+      else this.currentByName.set(name, [key]);
+    }
   }
+}
+
+/** The question's name as a zone key (lower-case presentation form), or null when it is odd. */
+function questionKey(q: Uint8Array, qEnd: number): string | null {
+  let off = HEADER;
+  let key = "";
+  const end = qEnd - 4;
+  while (off < end) {
+    const len = q[off]!;
+    if (len === 0) break;
+    if (len > 63) return null;
+    key += (key ? "." : "") + labelKey(q, off + 1, len);
+    off += 1 + len;
+  }
+  return key;
+}
+
+/** Which class (see Entry) a response to a question of qtype in zone falls in. */
+function classOf(out: Uint8Array, qEnd: number, qtype: number, zone: Zone): number {
+  const aa = (out[2]! & 0x04) !== 0;
+  const rcode = out[3]! & 0x0f;
+  if (!aa || rcode !== 0) return OTHER;
+  const an = u16(out, 6);
+  const ns = u16(out, 8);
+  const ar = u16(out, 10);
+  let off = qEnd;
+  if (an === 0) {
+    // NODATA: exactly the SOA in authority.
+    if (ns !== 1) return OTHER;
+    const end = skipRR(out, off);
+    return end > 0 && typeAt(out, off) === 6 ? NEGATIVE : OTHER;
+  }
+  if (!PLAIN_TYPES.has(qtype) || zone.wildParents.size > 0 || zone.dnames.size > 0) return OTHER;
+  for (let i = 0; i < an; i++) {
+    // The question's own name (a pointer to it) and type, nothing synthesized or followed.
+    if (out[off] !== 0xc0 || out[off + 1] !== HEADER || typeAt(out, off) !== qtype) return OTHER;
+    off = skipRR(out, off);
+    if (off < 0) return OTHER;
+  }
+  for (let i = 0; i < ns; i++) {
+    if (typeAt(out, off) !== 2) return OTHER;
+    off = skipRR(out, off);
+    if (off < 0) return OTHER;
+  }
+  for (let i = 0; i < ar; i++) {
+    const t = typeAt(out, off);
+    if (t !== 1 && t !== 28 && t !== TYPE_OPT) return OTHER;
+    off = skipRR(out, off);
+    if (off < 0) return OTHER;
+  }
+  return POSITIVE;
+}
+
+/** The type of the record at off (its owner skipped), or -1. */
+function typeAt(b: Uint8Array, off: number): number {
+  let o = off;
+  for (;;) {
+    if (o >= b.length) return -1;
+    const len = b[o]!;
+    if (len === 0) {
+      o++;
+      break;
+    }
+    if ((len & 0xc0) === 0xc0) {
+      o += 2;
+      break;
+    }
+    o += 1 + len;
+  }
+  return o + 2 <= b.length ? u16(b, o) : -1;
 }
 
 const lower = (c: number) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);

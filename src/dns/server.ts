@@ -11,7 +11,7 @@ import { sourcePrefix } from "../core/addresses";
 import type { ZoneData } from "../core/ports";
 import { DnsCounters } from "./counters";
 import { peerBytes, RRL_DROP, RRL_SEND, type RrlConfig, ResponseRateLimiter, slipped } from "./rrl";
-import type { UdpThread } from "./udp-thread";
+import type { UdpThread, ZoneMessage } from "./udp-thread";
 
 export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
 
@@ -36,7 +36,7 @@ export interface DnsServer {
   /** What the DNS thread has answered (null without one). */
   threadCounters: DnsCounters | null;
   /** Hands a zone change to the DNS thread (a no-op without one). */
-  zoneChanged(id: number, data: ZoneData | null): void;
+  zoneChanged(m: ZoneMessage): void;
   close(): Promise<void>;
 }
 
@@ -494,7 +494,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
     tcpConnections: () => slots.size,
     threaded: thread !== null,
     threadCounters: thread?.counters ?? null,
-    zoneChanged: (id, data) => thread?.zoneChanged(id, data),
+    zoneChanged: (m) => thread?.zoneChanged(m),
     close: async () => {
       for (const c of open) c.destroy();
       await thread?.close();

@@ -5,6 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ZoneData } from "../core/ports";
+import type { ZoneDelta } from "./zone";
 import { DnsCounters } from "./counters";
 import type { Libc } from "./ffi";
 import { peerOf, sendTo, Waker } from "./ffi";
@@ -35,7 +36,8 @@ export interface ThreadInit {
   rrl: RrlConfig | null;
 }
 
-export type ZoneMessage = { id: number; data: ZoneData | null };
+/** A zone loaded (data), dropped (null), or changed by a delta the thread applies to its copy. */
+export type ZoneMessage = { id: number; data: ZoneData | null } | { id: number; delta: ZoneDelta };
 
 export type ThreadEvent =
   | { kind: "ready" }
@@ -129,7 +131,7 @@ export class UdpThread {
     const run: Run = { worker, waker, ctrl: new Int32Array(ctrl), zonePort: channel.port1, exited };
     this.run = run;
     // Zones posted before the thread runs wait on the port; it takes them before its first answer.
-    for (const data of opts.snapshot()) this.zoneChanged(data.id, data);
+    for (const data of opts.snapshot()) this.zoneChanged({ id: data.id, data });
     return new Promise<boolean>((resolve) => {
       let ready = false;
       const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
@@ -196,11 +198,10 @@ export class UdpThread {
     if (reply) sendTo(this.opts.libc, e.fd, reply, e.name);
   }
 
-  /** A zone was (re)loaded (data) or dropped (null): the thread takes it before its next answer. */
-  zoneChanged(id: number, data: ZoneData | null): void {
+  /** A zone was (re)loaded (data), dropped (null) or changed: the thread takes it before its next answer. */
+  zoneChanged(m: ZoneMessage): void {
     const run = this.run;
     if (!run) return; // restarting: the next run starts from a fresh snapshot
-    const m: ZoneMessage = { id, data };
     run.zonePort.postMessage(m);
     Atomics.add(run.ctrl, CTRL_CHANGES, 1);
     run.waker.wake();

@@ -53,7 +53,7 @@ function run(): void {
   const ctrl = new Int32Array(init.ctrl);
   const port = init.zones as MessagePort;
   const zones = new ZoneSet();
-  const cache = new AnswerCache(() => zones.generation);
+  const cache = new AnswerCache(zones);
   const answerUdp = cache.wrap((q) => answer(q, zones, { transport: "udp" }));
   const counters = new DnsCounters(init.counters);
   const rrl = init.rrl ? new ResponseRateLimiter(init.rrl) : null;
@@ -65,13 +65,14 @@ function run(): void {
       const m = receiveMessageOnPort(port);
       if (!m) break; // posted but not yet visible: the next round takes it
       applied++;
-      const { id, data } = m.message as ZoneMessage;
+      const msg = m.message as ZoneMessage;
       try {
-        if (data) zones.set(buildZone(data as ZoneData));
-        else zones.removeId(id);
+        if ("delta" in msg) zones.apply(msg.delta);
+        else if (msg.data) zones.set(buildZone(msg.data as ZoneData));
+        else zones.removeId(msg.id);
       } catch (e) {
         // The main thread built the same data without error; keep serving what we have.
-        post({ kind: "error", message: `zone ${id}: ${(e as Error).message}` });
+        post({ kind: "error", message: `zone ${msg.id}: ${(e as Error).message}` });
       }
     }
   };

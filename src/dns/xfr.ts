@@ -6,7 +6,7 @@
 import { type Cidr, cidrContains } from "../core/addresses";
 import { errorResponse, type KeyLookup, ResponseSigner, type RequestCheck, verifyRequest } from "./tsig";
 import { copyBytes, HEADER, put16, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16, u32, skipName } from "./wire";
-import { rrWire, type Zone, type ZoneSet, zoneRecords } from "./zone";
+import { type RR, rrWire, type Zone, type ZoneSet, zoneRecords } from "./zone";
 
 const QR = 0x8000;
 const AA = 0x0400;
@@ -30,16 +30,15 @@ export interface XfrPolicy {
   now: () => number;
 }
 
-/** Encoded records per zone snapshot: a zone object never changes, so neither do these. */
-const encodedRecords = new WeakMap<Zone, Uint8Array[]>();
+/** Encoded records per zone, for as long as its SOA (every change gives it a new one) stands. */
+const encodedRecords = new WeakMap<Zone, { soa: RR; rrs: Uint8Array[] }>();
 
 /** The zone's records in wire form, SOA first, exactly as answer() serves them. */
 function recordsOf(zone: Zone): Uint8Array[] {
-  let rrs = encodedRecords.get(zone);
-  if (!rrs) {
-    rrs = zoneRecords(zone).map(rrWire);
-    encodedRecords.set(zone, rrs);
-  }
+  const cached = encodedRecords.get(zone);
+  if (cached && cached.soa === zone.soa) return cached.rrs;
+  const rrs = zoneRecords(zone).map(rrWire);
+  encodedRecords.set(zone, { soa: zone.soa, rrs });
   return rrs;
 }
 

@@ -48,6 +48,41 @@ export interface Zone {
   cuts: Set<string>;
   /** Names that own a DNAME (RFC 6672): the names below them are redirected. */
   dnames: Set<string>;
+  /** How many nodes lie strictly below a name (ancestors of nodes only): empty non-terminals follow from it. */
+  below: Map<string, number>;
+  /** keyHash of every existing name (nodes and empty non-terminals) -> how many share it. */
+  hashes: Map<number, number>;
+  /** Names with a wildcard child ("b.c" when "*.b.c" exists). */
+  wildParents: Set<string>;
+}
+
+/** One owner name's whole contents after a change, in presentation form (none: the name is gone). */
+export interface NodeContent {
+  name: string;
+  /** A hostname holds the name: it exists even without records. */
+  hostname: boolean;
+  records: { type: string; ttl: number; content: string }[];
+}
+
+/** What a commit changed in a zone: its new SOA and serial, and every owner name it touched. */
+export interface ZoneDelta {
+  id: number;
+  serial: number;
+  soa: ZoneData["soa"];
+  nodes: NodeContent[];
+}
+
+/** What applying a delta did, for caches and the transfer journal. */
+export interface AppliedDelta {
+  /** Owner names whose data changed, and names that became or stopped being empty non-terminals. */
+  names: string[];
+  /** A delegation, DNAME or wildcard appeared or went: answers elsewhere in the zone may change. */
+  structural: boolean;
+  /** The records that left and came, SOA excluded (RFC 1995's difference sequence). */
+  removed: RR[];
+  added: RR[];
+  /** The SOA before the change. */
+  oldSoa: RR;
 }
 
 /** RR with dns-packet's `data` made on first use: only transfers read it, answers never do. */
@@ -99,47 +134,71 @@ function key(name: string): string {
   }
 }
 
+function soaRR(apex: string, serial: number, soa: ZoneData["soa"], ttl: number): RR {
+  const rdata = parseRdataText(TYPE.SOA, `${key(soa.mname)}. ${key(soa.rname)}. ${serial >>> 0} ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`, null);
+  return makeRR(apex, TYPE.SOA, ttl, rdata);
+}
+
+/** One stored record as served, or null when it cannot be (outside the zone, unparsable). */
+function recordRR(apex: string, name: string, type: string, ttl: number, content: string): RR | null {
+  // Dynamic hosts are most of a big zone: their addresses skip the presentation parser.
+  if (type === "A" || type === "AAAA") {
+    const owner = key(name);
+    const v4 = type === "A" ? parseIPv4(content) : null;
+    const wire = v4 ? ipv4ToBytes(v4) : type === "AAAA" ? ipv6ToBytes(content) : null;
+    if (!wire || !keyInZone(owner, apex)) return null;
+    return makeRR(owner, type === "A" ? TYPE.A : TYPE.AAAA, ttl, { code: 0, wire, names: [] });
+  }
+  const code = typeCode(type);
+  if (code === null) return null;
+  try {
+    const owner = key(name);
+    if (!keyInZone(owner, apex)) return null;
+    return makeRR(owner, code, ttl, parseRdataText(code, content, null));
+  } catch {
+    // Stored content that no longer parses is skipped rather than taking the zone down.
+    return null;
+  }
+}
+
+function setSoa(zone: Zone, serial: number, soa: ZoneData["soa"]): void {
+  zone.serial = serial >>> 0;
+  zone.soa = soaRR(zone.name, serial, soa, soa.ttl);
+  zone.negativeTtl = Math.min(soa.ttl, soa.minimum);
+  zone.negativeSoa = soaRR(zone.name, serial, soa, zone.negativeTtl);
+}
+
 export function buildZone(z: ZoneData): Zone {
   const nodes = new Map<string, RRsets>();
   const apex = key(z.name);
-  const soaRdata = parseRdataText(
-    TYPE.SOA,
-    `${key(z.soa.mname)}. ${key(z.soa.rname)}. ${z.serial >>> 0} ${z.soa.refresh} ${z.soa.retry} ${z.soa.expire} ${z.soa.minimum}`,
-    null,
-  );
-  const soa = makeRR(apex, TYPE.SOA, z.soa.ttl, soaRdata);
-  add(nodes, soa);
-  const rr = (name: string, type: string, ttl: number, content: string): RR | null => {
-    // Dynamic hosts are most of a big zone: their addresses skip the presentation parser.
-    if (type === "A" || type === "AAAA") {
-      const owner = key(name);
-      const v4 = type === "A" ? parseIPv4(content) : null;
-      const wire = v4 ? ipv4ToBytes(v4) : type === "AAAA" ? ipv6ToBytes(content) : null;
-      if (!wire || !keyInZone(owner, apex)) return null;
-      return makeRR(owner, type === "A" ? TYPE.A : TYPE.AAAA, ttl, { code: 0, wire, names: [] });
-    }
-    const code = typeCode(type);
-    if (code === null) return null;
-    try {
-      const owner = key(name);
-      if (!keyInZone(owner, apex)) return null;
-      return makeRR(owner, code, ttl, parseRdataText(code, content, null));
-    } catch {
-      // Stored content that no longer parses is skipped rather than taking the zone down.
-      return null;
-    }
-  };
   const put = (r: RR | null) => r && add(nodes, r);
+  const zone: Zone = {
+    id: z.id,
+    name: apex,
+    serial: 0,
+    soa: null as unknown as RR,
+    negativeTtl: 0,
+    negativeSoa: null as unknown as RR,
+    nodes,
+    ents: new Set(),
+    cuts: new Set(),
+    dnames: new Set(),
+    below: new Map(),
+    hashes: new Map(),
+    wildParents: new Set(),
+  };
+  setSoa(zone, z.serial, z.soa);
+  add(nodes, zone.soa);
   // A nameserver's glue is the zone's own: no hostname's addresses are ever served there
   // (core/reserved.ts keeps hostnames off these names; this holds for data from before it).
   const glueNames = new Set<string>();
   for (const ns of z.nameservers) {
-    put(rr(apex, "NS", z.nsTtl, `${key(ns.name)}.`));
+    put(recordRR(apex, apex, "NS", z.nsTtl, `${key(ns.name)}.`));
     // Glue only for names inside this zone; out-of-zone addresses are not ours to serve.
     if (keyInZone(key(ns.name), apex)) {
       glueNames.add(key(ns.name));
-      if (ns.ipv4) put(rr(ns.name, "A", z.nsTtl, ns.ipv4));
-      if (ns.ipv6) put(rr(ns.name, "AAAA", z.nsTtl, ns.ipv6));
+      if (ns.ipv4) put(recordRR(apex, ns.name, "A", z.nsTtl, ns.ipv4));
+      if (ns.ipv6) put(recordRR(apex, ns.name, "AAAA", z.nsTtl, ns.ipv6));
     }
   }
   // The bulk of a big zone: the owner key is worked out once per host, not per record.
@@ -163,28 +222,148 @@ export function buildZone(z: ZoneData): Zone {
       nodes.set(hk, fresh);
     }
   }
-  for (const r of z.records) put(rr(r.name, r.type, r.ttl, r.content));
-  const negativeTtl = Math.min(z.soa.ttl, z.soa.minimum);
-  const negativeSoa = makeRR(apex, TYPE.SOA, negativeTtl, soaRdata);
-  return finishZone({ id: z.id, name: apex, serial: z.serial, soa, negativeTtl, negativeSoa, nodes, ents: new Set(), cuts: new Set(), dnames: new Set() });
+  for (const r of z.records) put(recordRR(apex, r.name, r.type, r.ttl, r.content));
+  return finishZone(zone);
 }
 
-/** Derives the empty non-terminals and delegation points from the nodes. */
+/** Derives the empty non-terminals, delegation points, DNAMEs and name hashes from the nodes. */
 export function finishZone(zone: Zone): Zone {
   zone.ents.clear();
   zone.cuts.clear();
   zone.dnames.clear();
+  zone.below.clear();
+  zone.hashes.clear();
+  zone.wildParents.clear();
   for (const [name, node] of zone.nodes) {
-    if (name !== zone.name && node.has("NS")) zone.cuts.add(name);
-    if (node.has(packetType(TYPE.DNAME))) zone.dnames.add(name);
-    let n = name;
-    while (n !== zone.name && n !== "") {
-      n = parentKey(n);
-      if (!keyInZone(n, zone.name) || n === zone.name) break;
-      if (!zone.nodes.has(n)) zone.ents.add(n);
+    markNode(zone, name, node);
+    if (name === zone.name) continue;
+    for (let n = parentKey(name); keyInZone(n, zone.name); n = parentKey(n)) {
+      zone.below.set(n, (zone.below.get(n) ?? 0) + 1);
+      if (n === zone.name) break;
     }
   }
+  for (const n of zone.below.keys()) if (n !== zone.name && !zone.nodes.has(n)) zone.ents.add(n);
+  for (const n of zone.ents) countHash(zone, n, 1);
   return zone;
+}
+
+function countHash(zone: Zone, name: string, by: 1 | -1): void {
+  const h = keyHash(name);
+  const n = (zone.hashes.get(h) ?? 0) + by;
+  if (n > 0) zone.hashes.set(h, n);
+  else zone.hashes.delete(h);
+}
+
+/** The per-name indexes of an existing node. */
+function markNode(zone: Zone, name: string, node: RRsets): void {
+  if (name !== zone.name && node.has("NS")) zone.cuts.add(name);
+  if (node.has(DNAME)) zone.dnames.add(name);
+  if (name.startsWith("*.")) zone.wildParents.add(name.slice(2));
+  countHash(zone, name, 1);
+}
+
+function unmarkNode(zone: Zone, name: string): void {
+  zone.cuts.delete(name);
+  zone.dnames.delete(name);
+  if (name.startsWith("*.")) zone.wildParents.delete(name.slice(2));
+  countHash(zone, name, -1);
+}
+
+const DNAME = packetType(TYPE.DNAME);
+
+/** A name's empty-non-terminal status from the nodes and counts; changes are recorded in touched. */
+function settleEnt(zone: Zone, name: string, touched: Set<string>): void {
+  const ent = name !== zone.name && !zone.nodes.has(name) && (zone.below.get(name) ?? 0) > 0;
+  if (ent === zone.ents.has(name)) return;
+  if (ent) {
+    zone.ents.add(name);
+    countHash(zone, name, 1);
+  } else {
+    zone.ents.delete(name);
+    countHash(zone, name, -1);
+  }
+  touched.add(name);
+}
+
+function rrsetKeys(set: RR[] | undefined): string {
+  return (set ?? []).map(rrKey).join("|");
+}
+
+function rrKey(r: RR): string {
+  let s = `${r.name} ${r.code} ${r.ttl} `;
+  for (let i = 0; i < r.rdata.length; i++) s += String.fromCharCode(r.rdata[i]!);
+  return s;
+}
+
+/**
+ * Applies a delta in place, in time proportional to the names it carries: each named node is
+ * replaced by its new contents (or removed), the SOA takes the new serial, and the indexes
+ * (empty non-terminals, cuts, DNAMEs, wildcards, name hashes) follow. The zone's readers are
+ * on this thread, so nobody sees it half done.
+ */
+export function applyDelta(zone: Zone, d: ZoneDelta): AppliedDelta {
+  const oldSoa = zone.soa;
+  const apexNode = zone.nodes.get(zone.name);
+  setSoa(zone, d.serial, d.soa);
+  apexNode?.set(oldSoa.type, [zone.soa]);
+  const names = new Set<string>();
+  const removed: RR[] = [];
+  const added: RR[] = [];
+  let structural = false;
+  for (const c of d.nodes) {
+    const name = key(c.name);
+    if (!keyInZone(name, zone.name)) continue;
+    const fresh: RRsets = new Map();
+    if (name === zone.name) fresh.set(zone.soa.type, [zone.soa]);
+    const tmp = new Map<string, RRsets>([[name, fresh]]);
+    for (const r of c.records) {
+      const rr = recordRR(zone.name, name, r.type, r.ttl, r.content);
+      if (rr && rr.name === name) add(tmp, rr);
+    }
+    const old = zone.nodes.get(name);
+    // The transfer journal's difference: what left and what came (the SOA apart).
+    const before = new Map<string, RR>();
+    if (old) for (const set of old.values()) for (const r of set) if (r !== zone.soa && r !== oldSoa) before.set(rrKey(r), r);
+    for (const set of fresh.values()) {
+      for (const r of set) {
+        if (r === zone.soa) continue;
+        const k = rrKey(r);
+        if (before.has(k)) before.delete(k);
+        else added.push(r);
+      }
+    }
+    removed.push(...before.values());
+    const exists = fresh.size > 0 || c.hostname;
+    const had = old !== undefined;
+    if (old) {
+      if (old.has("NS") !== fresh.has("NS") || old.has(DNAME) !== fresh.has(DNAME)) structural = true;
+      // The apex NS set rides in every positive answer's authority section.
+      if (name === zone.name && rrsetKeys(old.get("NS")) !== rrsetKeys(fresh.get("NS"))) structural = true;
+      unmarkNode(zone, name);
+    } else if (exists && (fresh.has("NS") || fresh.has(DNAME))) {
+      structural = true;
+    }
+    if (name.startsWith("*.") && had !== exists) structural = true;
+    names.add(name);
+    if (exists) {
+      zone.nodes.set(name, fresh);
+      markNode(zone, name, fresh);
+    } else {
+      zone.nodes.delete(name);
+    }
+    if (had !== exists && name !== zone.name) {
+      // A node came or went: the counts of the names above it, and their ENT status.
+      for (let n = parentKey(name); keyInZone(n, zone.name); n = parentKey(n)) {
+        const v = (zone.below.get(n) ?? 0) + (exists ? 1 : -1);
+        if (v > 0) zone.below.set(n, v);
+        else zone.below.delete(n);
+        settleEnt(zone, n, names);
+        if (n === zone.name) break;
+      }
+    }
+    settleEnt(zone, name, names);
+  }
+  return { names: [...names], structural, removed, added, oldSoa };
 }
 
 /** Every record of a zone once, SOA first (the order AXFR sends; it repeats the SOA at the end). */
@@ -196,24 +375,39 @@ export function zoneRecords(zone: Zone): RR[] {
   return out;
 }
 
+/** Told of every change to a ZoneSet (the answer caches). */
+export interface ZoneWatcher {
+  /** Everything of the zone may have changed (loaded afresh, or dropped). */
+  zoneReplaced(id: number): void;
+  /** A delta was applied: only what it names (or, structural, the zone) changed. */
+  deltaApplied(id: number, d: AppliedDelta): void;
+}
+
 /** The served zones, found by longest suffix. */
 export class ZoneSet {
   private byName = new Map<string, Zone>();
   private byId = new Map<number, Zone>();
   /** Apex hash (keyHash) -> zone; null where two apexes share a hash. */
   private byHash = new Map<number, { zone: Zone; wire: Uint8Array } | null>();
-  /** Bumped on every change so answer caches know to drop entries. */
-  generation = 0;
+  /** Every zone's NS targets: answers anywhere may carry their addresses as glue. */
+  private nsTargets = new Set<string>();
+  private watchers: ZoneWatcher[] = [];
   /** Labels in the longest zone name: no longer suffix of a question can be a zone. */
   maxLabels = 0;
+
+  watch(w: ZoneWatcher): void {
+    this.watchers.push(w);
+  }
 
   private recount(): void {
     let m = 0;
     this.byHash.clear();
+    this.nsTargets.clear();
     for (const z of this.byId.values()) {
       m = Math.max(m, z.name === "" ? 0 : nameInfo(z.name).suffixes.length);
       const h = keyHash(z.name);
       this.byHash.set(h, this.byHash.has(h) ? null : { zone: z, wire: nameInfo(z.name).wire });
+      for (const ns of z.nodes.get(z.name)?.get("NS") ?? []) for (const t of ns.targets) this.nsTargets.add(t);
     }
     this.maxLabels = m;
   }
@@ -224,7 +418,7 @@ export class ZoneSet {
     this.byName.set(zone.name, zone);
     this.byId.set(zone.id, zone);
     this.recount();
-    this.generation++;
+    for (const w of this.watchers) w.zoneReplaced(zone.id);
   }
   removeId(id: number): void {
     const old = this.byId.get(id);
@@ -232,7 +426,24 @@ export class ZoneSet {
     this.byName.delete(old.name);
     this.byId.delete(id);
     this.recount();
-    this.generation++;
+    for (const w of this.watchers) w.zoneReplaced(id);
+  }
+  /**
+   * Applies a delta to a served zone in place (applyDelta); null when the zone is not here.
+   * A change at a nameserver's name may show as glue in any zone's answers: then every zone
+   * counts as replaced.
+   */
+  apply(d: ZoneDelta): AppliedDelta | null {
+    const zone = this.byId.get(d.id);
+    if (!zone) return null;
+    const applied = applyDelta(zone, d);
+    if (applied.names.includes(zone.name)) this.recount();
+    if (applied.names.some((n) => this.nsTargets.has(n))) {
+      for (const id of this.byId.keys()) for (const w of this.watchers) w.zoneReplaced(id);
+    } else {
+      for (const w of this.watchers) w.deltaApplied(d.id, applied);
+    }
+    return applied;
   }
   get(id: number): Zone | undefined {
     return this.byId.get(id);

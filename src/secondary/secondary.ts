@@ -211,7 +211,7 @@ export class Secondary {
   private serve(id: number, data: ZoneData | null): void {
     if (data) this.zones.set(buildZone(data));
     else this.zones.removeId(id);
-    this.dns?.zoneChanged(id, data);
+    this.dns?.zoneChanged({ id, data });
   }
 
   private schedule(s: ZoneState, seconds: number): void {

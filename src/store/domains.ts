@@ -1,4 +1,19 @@
 import type { DomainRow, ZoneData } from "../core/ports";
+
+/** A row of the change log: a zone and one owner name in it, or null for the whole zone. */
+export interface ZoneChangeRow {
+  seq: number;
+  domainId: number;
+  name: string | null;
+}
+
+/** One owner name's records as DNS serves them, in the order buildZone adds them. */
+export interface NodeRecords {
+  name: string;
+  /** A hostname holds the name: it exists (NODATA, not NXDOMAIN) even without addresses. */
+  hostname: boolean;
+  records: { type: string; ttl: number; content: string }[];
+}
 import type { Driver } from "./driver";
 
 interface Raw {
@@ -130,6 +145,70 @@ export class Domains {
           .prepare("SELECT name, type, ttl, content FROM records WHERE domain_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id")
           .all<{ name: string; type: string; ttl: number; content: string }>(id, now),
       };
+    });
+  }
+
+  /** Runs fn in one transaction: what it reads is one consistent state of the database. */
+  snapshot<T>(fn: () => T): T {
+    return this.db.transaction(fn);
+  }
+
+  /** The change log after seq, oldest first (at most limit rows). */
+  changesSince(seq: number, limit: number): ZoneChangeRow[] {
+    return this.db
+      .prepare("SELECT seq, domain_id AS domainId, name FROM zone_changes WHERE seq > ? ORDER BY seq LIMIT ?")
+      .all<ZoneChangeRow>(seq, limit);
+  }
+  lastChangeSeq(): number {
+    return this.db.prepare("SELECT COALESCE(MAX(seq), 0) AS s FROM zone_changes").get<{ s: number }>()!.s;
+  }
+  /** Forgets what has been applied. */
+  pruneChanges(upTo: number): void {
+    this.db.prepare("DELETE FROM zone_changes WHERE seq <= ?").run(upTo);
+  }
+
+  /** The SOA row of a zone (what a delta carries besides the changed names). */
+  soaOf(id: number): { name: string; serial: number; served: boolean; soa: ZoneData["soa"] } | null {
+    const d = this.db
+      .prepare("SELECT name, serial, verified, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl FROM domains WHERE id = ?")
+      .get<{ name: string; serial: number; verified: number; soa_mname: string; soa_rname: string; soa_refresh: number; soa_retry: number; soa_expire: number; soa_minimum: number; soa_ttl: number }>(id);
+    if (!d) return null;
+    return {
+      name: d.name,
+      serial: d.serial,
+      served: !!d.verified,
+      soa: { mname: d.soa_mname, rname: d.soa_rname, refresh: d.soa_refresh, retry: d.soa_retry, expire: d.soa_expire, minimum: d.soa_minimum, ttl: d.soa_ttl },
+    };
+  }
+
+  /**
+   * What DNS serves at each of names in a zone, read as zoneData() reads the whole zone: the
+   * apex NS set, a nameserver's glue (a hostname's addresses never stand there), a hostname's
+   * addresses, then static records in id order.
+   */
+  nodeRecords(id: number, names: string[], now: number): NodeRecords[] {
+    const d = this.db.prepare("SELECT name, ns_ttl FROM domains WHERE id = ?").get<{ name: string; ns_ttl: number }>(id);
+    if (!d) return [];
+    const ns = this.db.prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id").all<{ name: string; ipv4: string | null; ipv6: string | null }>(id);
+    const host = this.db.prepare("SELECT ipv4, ipv6, ttl FROM hostnames WHERE name = ? AND domain_id = ?");
+    const recs = this.db.prepare("SELECT type, ttl, content FROM records WHERE domain_id = ? AND name = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id");
+    const inZone = (n: string) => n === d.name || n.endsWith(`.${d.name}`);
+    return names.map((name) => {
+      const records: NodeRecords["records"] = [];
+      let hostname = false;
+      if (name === d.name) for (const n of ns) records.push({ type: "NS", ttl: d.ns_ttl, content: `${n.name}.` });
+      const glue = ns.find((n) => n.name === name && inZone(n.name));
+      if (glue) {
+        if (glue.ipv4) records.push({ type: "A", ttl: d.ns_ttl, content: glue.ipv4 });
+        if (glue.ipv6) records.push({ type: "AAAA", ttl: d.ns_ttl, content: glue.ipv6 });
+      } else {
+        const h = host.get<{ ipv4: string | null; ipv6: string | null; ttl: number }>(name, id);
+        if (h?.ipv4) records.push({ type: "A", ttl: h.ttl, content: h.ipv4 });
+        if (h?.ipv6) records.push({ type: "AAAA", ttl: h.ttl, content: h.ipv6 });
+        hostname = h !== null;
+      }
+      for (const r of recs.all<{ type: string; ttl: number; content: string }>(id, name, now)) records.push(r);
+      return { name, hostname, records };
     });
   }
 }

@@ -271,12 +271,73 @@ ALTER TABLE nodes ADD COLUMN update_token_id INTEGER REFERENCES update_tokens(id
 // Where a secondary takes NOTIFY when not on port 53 (NULL: 53).
 const m0041 = `ALTER TABLE nodes ADD COLUMN dns_port INTEGER;`;
 
+// The change log (issue 12): every write that changes what a zone serves leaves a row naming the
+// zone and the owner name (NULL: the whole zone, for NS sets, SOA fields and the zone itself),
+// written by triggers so that no writer, in this process or another, can forget it. The server
+// reads the rows after the sequence number it has applied and re-reads only those names.
+const m0060 = `
+CREATE TABLE zone_changes (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  domain_id  INTEGER NOT NULL,
+  name       TEXT
+);
+CREATE TRIGGER zone_changes_host_insert AFTER INSERT ON hostnames BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (new.domain_id, new.name);
+END;
+CREATE TRIGGER zone_changes_host_delete AFTER DELETE ON hostnames BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, old.name);
+END;
+CREATE TRIGGER zone_changes_host_update AFTER UPDATE OF name, domain_id, ipv4, ipv6, ttl ON hostnames
+WHEN old.name IS NOT new.name OR old.domain_id IS NOT new.domain_id OR old.ipv4 IS NOT new.ipv4 OR old.ipv6 IS NOT new.ipv6 OR old.ttl IS NOT new.ttl
+BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, old.name);
+  INSERT INTO zone_changes (domain_id, name) SELECT new.domain_id, new.name WHERE old.name IS NOT new.name OR old.domain_id IS NOT new.domain_id;
+END;
+CREATE TRIGGER zone_changes_record_insert AFTER INSERT ON records BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (new.domain_id, new.name);
+END;
+CREATE TRIGGER zone_changes_record_delete AFTER DELETE ON records BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, old.name);
+END;
+CREATE TRIGGER zone_changes_record_update AFTER UPDATE OF name, domain_id, type, ttl, content, expires_at ON records
+WHEN old.name IS NOT new.name OR old.domain_id IS NOT new.domain_id OR old.type IS NOT new.type OR old.ttl IS NOT new.ttl
+  OR old.content IS NOT new.content OR old.expires_at IS NOT new.expires_at
+BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, old.name);
+  INSERT INTO zone_changes (domain_id, name) SELECT new.domain_id, new.name WHERE old.name IS NOT new.name OR old.domain_id IS NOT new.domain_id;
+END;
+CREATE TRIGGER zone_changes_ns_insert AFTER INSERT ON domain_nameservers BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (new.domain_id, NULL);
+END;
+CREATE TRIGGER zone_changes_ns_delete AFTER DELETE ON domain_nameservers BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, NULL);
+END;
+CREATE TRIGGER zone_changes_ns_update AFTER UPDATE ON domain_nameservers BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, NULL);
+END;
+CREATE TRIGGER zone_changes_domain_insert AFTER INSERT ON domains BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (new.id, NULL);
+END;
+CREATE TRIGGER zone_changes_domain_delete AFTER DELETE ON domains BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.id, NULL);
+END;
+CREATE TRIGGER zone_changes_domain_update AFTER UPDATE OF name, verified, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire,
+  soa_minimum, soa_ttl, ns_ttl ON domains
+WHEN old.name IS NOT new.name OR old.verified IS NOT new.verified OR old.soa_mname IS NOT new.soa_mname OR old.soa_rname IS NOT new.soa_rname
+  OR old.soa_refresh IS NOT new.soa_refresh OR old.soa_retry IS NOT new.soa_retry OR old.soa_expire IS NOT new.soa_expire
+  OR old.soa_minimum IS NOT new.soa_minimum OR old.soa_ttl IS NOT new.soa_ttl OR old.ns_ttl IS NOT new.ns_ttl
+BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.id, NULL);
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
   { version: 20, name: "update log by time", sql: m0020 },
   { version: 25, name: "indexes for expiring ACME challenge records", sql: m0025 },
   { version: 40, name: "install rate events, node update token", sql: m0040 },
   { version: 41, name: "secondary DNS port for NOTIFY", sql: m0041 },
+  { version: 60, name: "zone change log", sql: m0060 },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

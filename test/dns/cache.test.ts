@@ -24,7 +24,7 @@ const zoneData = (addr: string): ZoneData => ({
 function setup(maxEntries?: number) {
   const zones = new ZoneSet();
   zones.set(buildZone(zoneData("203.0.113.10")));
-  const cache = new AnswerCache(() => zones.generation, maxEntries);
+  const cache = new AnswerCache(zones, maxEntries);
   const direct = (q: Uint8Array, t: "udp" | "tcp") => answer(q, zones, { transport: t });
   const wrapped = cache.wrap(direct);
   return { zones, cache, ask: (q: Uint8Array, t: "udp" | "tcp") => wrapped(q, t, "127.0.0.1"), direct };

@@ -325,10 +325,10 @@ describe("the DNS thread", () => {
     const port = await startThreaded();
     expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual(["203.0.113.10"]);
     for (let i = 1; i <= 50; i++) {
-      server!.zoneChanged(1, withAddress(`198.51.100.${i}`, 7 + i));
+      server!.zoneChanged({ id: 1, data: withAddress(`198.51.100.${i}`, 7 + i) });
       expect(addressOf(await udpAsk(port, query("home.dyn.example.com")))).toEqual([`198.51.100.${i}`]);
     }
-    server!.zoneChanged(1, null);
+    server!.zoneChanged({ id: 1, data: null });
     expect((await udpAsk(port, query("home.dyn.example.com")))[3]! & 0x0f).toBe(5); // REFUSED
     expect(handed).toEqual([]);
   });

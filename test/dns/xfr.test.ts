@@ -47,7 +47,7 @@ async function startWith(allow: string[]): Promise<DnsServer> {
     keys: () => keyLookup([key]),
     now: () => Math.floor(Date.now() / 1000),
   });
-  const cache = new AnswerCache(() => zones.generation);
+  const cache = new AnswerCache(zones);
   const handler = cache.wrap(transfers.wrap((q, t) => answer(q, zones, { transport: t })));
   return startDns([{ host: "127.0.0.1", port: 0 }], handler, { stream: transfers.stream });
 }
