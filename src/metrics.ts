@@ -43,6 +43,9 @@ export const metrics = {
   http: new LabeledCounter<string>(HTTP_STATUS_LABELS, "other"),
   /** Zone transfers served, by outcome (the AXFR path may count here). */
   startedAt: Date.now(),
+  /** Password hashes (argon2id) started; the server's hash queue, read at scrape time. */
+  passwordHashes: 0,
+  passwordQueue: (() => ({ running: 0, queued: 0 })) as () => { running: number; queued: number },
 };
 
 /** Counts a DNS reply and passes it through, so a handler can wrap its answer in one call. */
@@ -58,6 +61,7 @@ export function resetMetrics(): void {
   metrics.dns.rrlSlipped = 0;
   metrics.updates = new LabeledCounter<string>(UPDATE_RESULTS, "other");
   metrics.http = new LabeledCounter<string>(HTTP_STATUS_LABELS, "other");
+  metrics.passwordHashes = 0;
 }
 
 // ---- text exposition (Prometheus 0.0.4) ----
@@ -116,6 +120,13 @@ export function writeCounters(out: Exposition): void {
   for (const [k, v] of metrics.updates.entries()) out.sample("ipkeep_updates_total", { result: k }, v);
   out.family("ipkeep_http_responses_total", "counter", "HTTP responses, by status code.");
   for (const [k, v] of metrics.http.entries()) out.sample("ipkeep_http_responses_total", { status: k }, v);
+  out.family("ipkeep_password_hashes_total", "counter", "Password hashes (argon2id) started: sign-ins, password changes.");
+  out.sample("ipkeep_password_hashes_total", {}, metrics.passwordHashes);
+  const q = metrics.passwordQueue();
+  out.family("ipkeep_password_hashes_running", "gauge", "Password hashes running now (at most two).");
+  out.sample("ipkeep_password_hashes_running", {}, q.running);
+  out.family("ipkeep_password_hashes_queued", "gauge", "Password hashes waiting for a slot now.");
+  out.sample("ipkeep_password_hashes_queued", {}, q.queued);
   out.family("ipkeep_process_start_time_seconds", "gauge", "Start time of the process since the epoch, in seconds.");
   out.sample("ipkeep_process_start_time_seconds", {}, Math.floor(metrics.startedAt / 1000));
 }

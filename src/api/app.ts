@@ -66,6 +66,7 @@ export function createApp(deps: ApiDeps) {
         const error = cause instanceof IpkeepError ? cause : thrown;
         if (error instanceof IpkeepError) {
           const res = jsonError(error);
+          if (error.retryAfter) res.headers.set("retry-after", String(error.retryAfter));
           if (error.status === 401) res.headers.set("www-authenticate", 'Bearer realm="ipkeep"');
           return res;
         }

@@ -7,6 +7,7 @@
 import { jwt } from "@elysiajs/jwt";
 import { apiKeyUser, type AuthDeps, ensureJwtSecret, PasswordHasher, type SessionClaims, type SessionSigner, sessionUser } from "../core/auth";
 import { fail } from "../core/errors";
+import { type HashStart, LoginDelays } from "../core/limits";
 import type { Mailer } from "../core/mail";
 import type { Clock } from "../core/platform";
 import type { UserRow } from "../core/ports";
@@ -15,6 +16,7 @@ import { looksLikeToken } from "../core/tokens";
 import { baseUrlFrom } from "../core/urls";
 import { log } from "../log";
 import { createMailer } from "../mail";
+import { metrics } from "../metrics";
 import { type ApiDeps, clientOf, originOf } from "./context";
 import { parseBearer } from "./credentials";
 
@@ -39,6 +41,12 @@ export function createSessionSigner(secret: string, clock: Clock): SessionSigner
   };
 }
 
+/** Every password hash started: counted in /metrics, and at debug level logged with its wait. */
+function countHash(s: HashStart): void {
+  metrics.passwordHashes++;
+  log("debug", "password hash", { source: s.source, started_ahead: s.startedAhead, queued: s.queued });
+}
+
 // One set of account machinery per ApiDeps (one per server, one per test app): the signer
 // holds the install's secret, the hasher bounds concurrent argon2 work for the process.
 const runtimes = new WeakMap<ApiDeps, AuthDeps>();
@@ -48,10 +56,13 @@ export function authDeps(deps: ApiDeps): AuthDeps {
   if (!r) {
     const secret = deps.jwtSecret ?? ensureJwtSecret(deps);
     const factory = deps.mailer ?? createMailer;
+    const passwords = deps.passwords ?? new PasswordHasher(deps.platform, { onStart: countHash });
+    metrics.passwordQueue = () => passwords.queue.stats;
     r = {
       store: deps.store,
       platform: deps.platform,
-      passwords: deps.passwords ?? new PasswordHasher(deps.platform),
+      passwords,
+      loginDelays: new LoginDelays(deps.platform.clock),
       signer: createSessionSigner(secret, deps.platform.clock),
       mailer: (): Mailer | null => {
         const smtp = smtpSettings(deps.store.settings);

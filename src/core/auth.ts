@@ -7,6 +7,7 @@
  * revocation); the outer layer decides how its bearer string is encoded.
  */
 import { fail } from "./errors";
+import { FairHashQueue, type HashFor, type HashStart, type LoginDelays, sourceKey } from "./limits";
 import type { Mailer, MailMessage } from "./mail";
 import { nowSeconds, type Platform } from "./platform";
 import type { AccountRow, AccountStore, ApiKeyRow, OneTimePurpose, Quota, UserRow } from "./ports";
@@ -35,55 +36,53 @@ export function normalizeEmail(email: string): string {
 }
 
 /**
- * Each argon2id hash costs ~64 MiB and ~0.1 s of a core: a burst of logins must queue, not
- * exhaust memory. Beyond the queue bound the caller is told to come back later.
+ * Each argon2id hash costs ~64 MiB and ~0.1 s of a core: two run at once, the rest wait in a
+ * fair queue (core/limits.ts FairHashQueue: turns by source, then by account, so one
+ * source's flood cannot starve another). Beyond the queue bounds the caller is told to come
+ * back later.
  */
 export const MAX_CONCURRENT_HASHES = 2;
 export const MAX_QUEUED_HASHES = 64;
+export const MAX_QUEUED_HASHES_PER_SOURCE = 16;
+
+/** A hash done on nobody's behalf in particular (the CLI, tests). */
+const LOCAL: HashFor = { source: "local", account: "" };
 
 export class PasswordHasher {
-  private running = 0;
-  private queue: (() => void)[] = [];
+  readonly queue: FairHashQueue;
   private dummy: Promise<string> | null = null;
 
   constructor(
     private platform: Platform,
-    private maxConcurrent = MAX_CONCURRENT_HASHES,
-    private maxQueued = MAX_QUEUED_HASHES,
-  ) {}
-
-  private async slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.maxConcurrent) {
-      if (this.queue.length >= this.maxQueued) fail("rate_limited", "Too many sign-in attempts at once; try again shortly");
-      await new Promise<void>((resolve) => this.queue.push(resolve));
-    } else this.running++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.running--;
-    }
+    opts: { slots?: number; maxQueued?: number; maxPerSource?: number; onStart?: (s: HashStart) => void } = {},
+  ) {
+    this.queue = new FairHashQueue(
+      opts.slots ?? MAX_CONCURRENT_HASHES,
+      opts.maxQueued ?? MAX_QUEUED_HASHES,
+      opts.maxPerSource ?? MAX_QUEUED_HASHES_PER_SOURCE,
+      opts.onStart,
+    );
   }
 
-  hash(pw: string): Promise<string> {
+  hash(pw: string, who: HashFor = LOCAL): Promise<string> {
     checkPassword(pw);
-    return this.slot(() => this.platform.hashPassword(pw));
+    return this.queue.run(who, () => this.platform.hashPassword(pw));
   }
 
   /**
    * Checks a password against a hash; with no hash (unknown user, invited but not yet set)
-   * it verifies against a dummy hash anyway so the answer takes the same time.
+   * it verifies against a dummy hash anyway so the answer takes the same time. admit runs
+   * when the turn comes, before the hash (it may refuse: no hash is spent then).
    */
-  async verify(pw: string, hash: string | null): Promise<boolean> {
+  async verify(pw: string, hash: string | null, who: HashFor = LOCAL, admit?: () => void): Promise<boolean> {
     if (pw.length > MAX_PASSWORD_LENGTH) return false;
     if (!hash) {
-      this.dummy ??= this.slot(() => this.platform.hashPassword(base64url(this.platform.randomBytes(24))));
+      this.dummy ??= this.queue.run(LOCAL, () => this.platform.hashPassword(base64url(this.platform.randomBytes(24))));
       const dummy = await this.dummy;
-      await this.slot(() => this.platform.verifyPassword(pw, dummy));
+      await this.queue.run(who, () => this.platform.verifyPassword(pw, dummy), admit);
       return false;
     }
-    return this.slot(() => this.platform.verifyPassword(pw, hash));
+    return this.queue.run(who, () => this.platform.verifyPassword(pw, hash), admit);
   }
 }
 
@@ -122,6 +121,8 @@ export interface AuthDeps {
   mailer: () => Mailer | null;
   /** Logs a mail failure (core has no logger). */
   onMailError?: (e: unknown) => void;
+  /** The per-account failure delay of this process (none: no delay, as in the CLI). */
+  loginDelays?: LoginDelays;
 }
 
 export interface RequestMeta {
@@ -225,9 +226,16 @@ export async function login(d: AuthDeps, input: { email: string; password: strin
   }
   const user = email ? d.store.users.byEmail(email) : null;
   const creds = user ? d.store.accounts.credentials(user.id) : null;
-  const ok = await d.passwords.verify(input.password, creds?.passwordHash ?? null);
-  if (!ok || !user) fail("unauthorized", "Invalid email or password");
-  if (user.disabled) fail("unauthorized", "Invalid email or password");
+  // Counted per address-as-source (IPv6 per /64) and per account (known or not: the same
+  // answer either way), checked now and again when the hash's turn comes.
+  const who: HashFor = { source: sourceKey(meta.address), account: email ?? "" };
+  d.loginDelays?.check(who);
+  const ok = await d.passwords.verify(input.password, creds?.passwordHash ?? null, who, () => d.loginDelays?.check(who));
+  if (!ok || !user || user.disabled) {
+    d.loginDelays?.failed(who);
+    fail("unauthorized", "Invalid email or password");
+  }
+  d.loginDelays?.succeeded(who);
   if (creds?.totpEnabled) {
     const minted = mintToken(d.platform, "oneTime");
     d.store.oneTime.create({ purpose: "login2fa", hash: minted.hash, userId: user.id, expiresAt: now(d) + LOGIN_TICKET_TTL }, now(d));
@@ -369,7 +377,7 @@ export async function updateProfile(
   // Changing either the password or the address (which controls password resets) needs the
   // current password: a stolen session must not be able to take the account over.
   const creds = d.store.accounts.credentials(id);
-  const ok = await d.passwords.verify(input.currentPassword ?? "", creds?.passwordHash ?? null);
+  const ok = await d.passwords.verify(input.currentPassword ?? "", creds?.passwordHash ?? null, { source: sourceKey(meta.address), account: who.user.email });
   if (!ok) fail("forbidden", "Current password is wrong");
   const hash = input.password === undefined ? undefined : await d.passwords.hash(input.password);
   const emailChanged = email !== undefined && email !== who.user.email;

@@ -77,6 +77,8 @@ export type ErrorCode = keyof typeof ERRORS;
 export class IpkeepError extends Error {
   readonly code: ErrorCode;
   readonly spec: ErrorSpec;
+  /** Seconds until trying again makes sense (a delay or lockout): HTTP answers send Retry-After. */
+  retryAfter?: number;
   constructor(code: ErrorCode, message?: string) {
     super(message ?? ERRORS[code].message);
     this.name = "IpkeepError";

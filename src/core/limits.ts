@@ -8,7 +8,7 @@
  * first thing evicted when a table is full.
  */
 import { ipv6ToBytes, parseIP, unmapIPv4 } from "./addresses";
-import { fail } from "./errors";
+import { fail, IpkeepError } from "./errors";
 import type { Clock } from "./platform";
 
 export interface Rate {
@@ -305,5 +305,265 @@ export class UpdateLimits {
   /** One change (a host answered good) by a token: false when the daily cap is spent. */
   spendChange(tokenId: number): Verdict {
     return this.daily.take(`t${tokenId}`);
+  }
+}
+
+// ---- password hashing: fair slots, per-account failure delay ----
+
+/** Who a password hash is for: the source (sourceKey) and the account (normalised e-mail). */
+export interface HashFor {
+  source: string;
+  account: string;
+}
+
+/** What the scheduler tells its observer when a hash starts. */
+export interface HashStart extends HashFor {
+  /** Other hashes that started after this one queued and before it (0: it was next). */
+  startedAhead: number;
+  /** Hashes started since the process began, this one included. */
+  total: number;
+  queued: number;
+}
+
+interface Waiter extends HashFor {
+  /** Hashes started when it queued. */
+  startedAtArrival: number;
+  admit?: () => void;
+  go: () => void;
+  refuse: (e: unknown) => void;
+}
+
+/**
+ * Hash slots shared fairly. Each argon2id hash costs ~64 MiB and ~0.1 s of a core, so only
+ * `slots` run at once; the rest wait here. The next turn goes to the source (then, within
+ * it, the account) whose last turn is oldest: a source that has not hashed lately, such as
+ * the owner signing in from a new address, is next whatever others have queued, and a
+ * source with a long queue gets one turn per round like any other, so no source can starve
+ * another. The queue is bounded in total (maxQueued) and per source (maxPerSource); when it
+ * is full, a newcomer from a lighter source displaces the newest waiter of the heaviest one,
+ * so a flood from some addresses never keeps the others out.
+ */
+export class FairHashQueue {
+  private running = 0;
+  private queuedCount = 0;
+  private started = 0;
+  private turn = 0;
+  /** Backlogged sources: account -> waiters (FIFO), in the order they became backlogged. */
+  private backlog = new Map<string, Map<string, Waiter[]>>();
+  /** The turn each source, and each (source, account), was last served at (bounded). */
+  private lastTurn: BoundedTable<number>;
+  /** Per source with hashes queued or running: how many it asked for since it was last idle. */
+  private active = new Map<string, { asked: number; inFlight: number }>();
+
+  constructor(
+    private slots = 2,
+    private maxQueued = 64,
+    private maxPerSource = 16,
+    private onStart?: (s: HashStart) => void,
+    maxKeys = DEFAULT_LIMITS.maxKeys,
+  ) {
+    this.lastTurn = new BoundedTable(maxKeys, () => false);
+  }
+
+  get stats(): { running: number; queued: number; started: number } {
+    return { running: this.running, queued: this.queuedCount, started: this.started };
+  }
+
+  /**
+   * Runs fn in a slot when it is this caller's turn. admit runs just before the hash starts
+   * and may throw to refuse (the caller became locked out while waiting): no hash is spent.
+   */
+  async run<T>(who: HashFor, fn: () => Promise<T>, admit?: () => void): Promise<T> {
+    const a = this.active.get(who.source) ?? { asked: 0, inFlight: 0 };
+    a.asked++;
+    a.inFlight++;
+    this.active.set(who.source, a);
+    try {
+      await new Promise<void>((go, refuse) => this.enqueue({ ...who, startedAtArrival: this.started, admit, go, refuse }));
+    } catch (e) {
+      this.settled(who.source);
+      throw e;
+    }
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+      this.settled(who.source);
+      this.pump();
+    }
+  }
+
+  private settled(source: string): void {
+    const a = this.active.get(source);
+    if (a && --a.inFlight <= 0) this.active.delete(source);
+  }
+
+  private depth(accounts: Map<string, Waiter[]> | undefined): number {
+    let n = 0;
+    for (const list of accounts?.values() ?? []) n += list.length;
+    return n;
+  }
+
+  private sourceCount(source: string): number {
+    return this.depth(this.backlog.get(source));
+  }
+
+  private enqueue(w: Waiter): void {
+    const mine = this.sourceCount(w.source);
+    if (mine >= this.maxPerSource) return w.refuse(tooMany());
+    if (this.queuedCount >= this.maxQueued) {
+      let heaviest: string | null = null;
+      let most = 0;
+      for (const s of this.backlog.keys()) {
+        const n = this.sourceCount(s);
+        if (n > most) [heaviest, most] = [s, n];
+      }
+      if (heaviest === null || most <= mine + 1) return w.refuse(tooMany());
+      this.dropNewest(heaviest);
+    }
+    let accounts = this.backlog.get(w.source);
+    if (!accounts) this.backlog.set(w.source, (accounts = new Map()));
+    let list = accounts.get(w.account);
+    if (!list) accounts.set(w.account, (list = []));
+    list.push(w);
+    this.queuedCount++;
+    this.pump();
+  }
+
+  private dropNewest(source: string): void {
+    const accounts = this.backlog.get(source)!;
+    // The longest account queue of that source gives up its newest waiter.
+    let key: string | null = null;
+    for (const [k, list] of accounts) if (key === null || list.length > accounts.get(key)!.length) key = k;
+    const list = accounts.get(key!)!;
+    const w = list.pop()!;
+    if (list.length === 0) accounts.delete(key!);
+    if (accounts.size === 0) this.backlog.delete(source);
+    this.queuedCount--;
+    w.refuse(tooMany());
+  }
+
+  /**
+   * Oldest last turn first (never served, or forgotten, counts as oldest); then the one
+   * asking for fewer hashes (a person tries once, a flood asks for many); then arrival order.
+   */
+  private oldest<V>(m: Map<string, V>, key: (k: string) => string, depth: (v: V, k: string) => number): string {
+    let best: string | null = null;
+    let bestTurn = Infinity;
+    let bestDepth = Infinity;
+    for (const [k, v] of m) {
+      const t = this.lastTurn.get(key(k)) ?? -1;
+      const d = depth(v, k);
+      if (t < bestTurn || (t === bestTurn && d < bestDepth)) [best, bestTurn, bestDepth] = [k, t, d];
+    }
+    return best!;
+  }
+
+  private pump(): void {
+    while (this.running < this.slots && this.queuedCount > 0) {
+      const source = this.oldest(this.backlog, (s) => `s|${s}`, (_, s) => this.active.get(s)?.asked ?? 0);
+      const accounts = this.backlog.get(source)!;
+      const account = this.oldest(accounts, (a) => `a|${source}|${a}`, (list) => list.length);
+      const list = accounts.get(account)!;
+      const w = list.shift()!;
+      if (list.length === 0) accounts.delete(account);
+      if (accounts.size === 0) this.backlog.delete(source);
+      this.queuedCount--;
+      this.turn++;
+      this.lastTurn.set(`s|${source}`, this.turn);
+      this.lastTurn.set(`a|${source}|${account}`, this.turn);
+      try {
+        w.admit?.();
+      } catch (e) {
+        w.refuse(e);
+        continue;
+      }
+      this.running++;
+      this.started++;
+      this.onStart?.({ source: w.source, account: w.account, startedAhead: this.started - 1 - w.startedAtArrival, total: this.started, queued: this.queuedCount });
+      w.go();
+    }
+  }
+}
+
+function tooMany(): IpkeepError {
+  return new IpkeepError("rate_limited", "Too many sign-in attempts at once; try again shortly");
+}
+
+export interface LoginDelayConfig {
+  /** Failures of one account (from anywhere) within windowSeconds before any delay applies. */
+  accountFailures: number;
+  windowSeconds: number;
+  /** The first delay of a source that fails for an account past that point; it doubles per failure. */
+  firstDelaySeconds: number;
+  /** The longest delay: the owner is never locked out for longer than this. */
+  maxDelaySeconds: number;
+  maxKeys: number;
+}
+
+// Five typos in fifteen minutes are a person; past that the account is being guessed. Each
+// guessing source then waits 10 s, 20 s, ... at most 10 minutes between tries of that account.
+export const DEFAULT_LOGIN_DELAYS: LoginDelayConfig = {
+  accountFailures: 5,
+  windowSeconds: 900,
+  firstDelaySeconds: 10,
+  maxDelaySeconds: 600,
+  maxKeys: 10_000,
+};
+
+/**
+ * The per-account failure delay. Failures are counted per account; once an account has had
+ * accountFailures within the window, each source that fails for it must wait before trying
+ * that account again (doubling, capped at maxDelaySeconds). A source that has not failed for
+ * the account is never delayed, so its owner can always sign in from another address, and
+ * from the same one after at most maxDelaySeconds; a success clears that source's delay.
+ */
+export class LoginDelays {
+  private accounts: BoundedTable<{ count: number; windowStart: number }>;
+  private pairs: BoundedTable<{ failures: number; until: number }>;
+
+  constructor(
+    private clock: Clock,
+    private config: LoginDelayConfig = DEFAULT_LOGIN_DELAYS,
+  ) {
+    const windowMs = config.windowSeconds * 1000;
+    this.accounts = new BoundedTable(config.maxKeys, (a) => this.clock.now() - a.windowStart >= windowMs);
+    this.pairs = new BoundedTable(config.maxKeys, (p) => this.clock.now() >= p.until + windowMs);
+  }
+
+  /** Seconds this source must still wait before trying this account (0: go ahead). */
+  waitFor(who: HashFor): number {
+    const p = this.pairs.get(`${who.account}|${who.source}`);
+    const left = p ? p.until - this.clock.now() : 0;
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  /** Throws locked_out (with retryAfter) while the source must wait for this account. */
+  check(who: HashFor): void {
+    const wait = this.waitFor(who);
+    if (wait > 0) {
+      const e = new IpkeepError("locked_out", `Too many failed sign-ins for this account; try again in ${wait} s`);
+      e.retryAfter = wait;
+      throw e;
+    }
+  }
+
+  failed(who: HashFor): void {
+    const now = this.clock.now();
+    let a = this.accounts.get(who.account);
+    if (!a || now - a.windowStart >= this.config.windowSeconds * 1000) a = { count: 0, windowStart: now };
+    a.count++;
+    this.accounts.set(who.account, a);
+    if (a.count <= this.config.accountFailures) return;
+    const key = `${who.account}|${who.source}`;
+    const p = this.pairs.get(key) ?? { failures: 0, until: 0 };
+    p.failures++;
+    const delay = Math.min(this.config.maxDelaySeconds, this.config.firstDelaySeconds * 2 ** Math.min(30, p.failures - 1));
+    p.until = now + delay * 1000;
+    this.pairs.set(key, p);
+  }
+
+  succeeded(who: HashFor): void {
+    this.pairs.set(`${who.account}|${who.source}`, { failures: 0, until: 0 });
   }
 }

@@ -93,38 +93,58 @@ describe("bad input answers 400 {error, code: invalid_input}", () => {
 describe("rate limits (ipdock: login 10/min, register 20/min, others standard)", () => {
   it("allows 10 logins a minute per address, then 429 with Retry-After, and again after the minute", async () => {
     h = await apiHarness({ rateLimits: {} });
-    const body = { email: "a@example.test", password: "wrong password" };
+    // A new account each time: the per-account failure delay (its own test) stays out of it.
+    let n = 0;
+    const fresh = () => ({ email: `a${n++}@example.test`, password: "wrong password" });
     for (let i = 0; i < 10; i++) {
-      const r = await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" });
+      const r = await h.call("POST", "/api/auth/login", { body: fresh(), peer: "198.51.100.7" });
       expect(r.status).toBe(401);
       expect(r.headers.get("x-ratelimit-limit")).toBe("10");
       expect(r.headers.get("x-ratelimit-remaining")).toBe(String(9 - i));
       expect(r.headers.get("retry-after")).toBe("60");
     }
-    const limited = await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" });
+    const limited = await h.call("POST", "/api/auth/login", { body: fresh(), peer: "198.51.100.7" });
     expect(limited.status).toBe(429);
     expect(limited.body).toEqual({ error: "Too many requests", code: "rate_limited" });
     expect(limited.headers.get("retry-after")).toBe("60");
     // Another address has its own budget.
-    expect((await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.8" })).status).toBe(401);
+    expect((await h.call("POST", "/api/auth/login", { body: fresh(), peer: "198.51.100.8" })).status).toBe(401);
     h.clock.advance(20);
-    expect((await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" })).headers.get("retry-after")).toBe("40");
+    expect((await h.call("POST", "/api/auth/login", { body: fresh(), peer: "198.51.100.7" })).headers.get("retry-after")).toBe("40");
     h.clock.advance(40);
-    expect((await h.call("POST", "/api/auth/login", { body, peer: "198.51.100.7" })).status).toBe(401);
+    expect((await h.call("POST", "/api/auth/login", { body: fresh(), peer: "198.51.100.7" })).status).toBe(401);
   });
 
   it("behind a trusted proxy, counts each forwarded client, and never believes an untrusted X-Forwarded-For", async () => {
     h = await apiHarness({ rateLimits: {}, trustedProxies: ["10.0.0.0/8"] });
-    const body = { email: "a@example.test", password: "wrong password" };
-    const viaProxy = (client: string) => h.call("POST", "/api/auth/login", { body, peer: "10.0.0.2", headers: { "x-forwarded-for": client } });
+    // A new account each time: the per-account failure delay (its own test) stays out of it.
+    let n = 0;
+    const fresh = () => ({ email: `a${n++}@example.test`, password: "wrong password" });
+    const viaProxy = (client: string) => h.call("POST", "/api/auth/login", { body: fresh(), peer: "10.0.0.2", headers: { "x-forwarded-for": client } });
     for (let i = 0; i < 10; i++) expect((await viaProxy("198.51.100.7")).status).toBe(401);
     expect((await viaProxy("198.51.100.7")).status).toBe(429);
     // Another household behind the same proxy keeps its own budget.
     expect((await viaProxy("198.51.100.8")).status).toBe(401);
     // A direct client cannot pick a fresh budget by forging the header.
-    const direct = (forged: string) => h.call("POST", "/api/auth/login", { body, peer: "203.0.113.9", headers: { "x-forwarded-for": forged } });
+    const direct = (forged: string) => h.call("POST", "/api/auth/login", { body: fresh(), peer: "203.0.113.9", headers: { "x-forwarded-for": forged } });
     for (let i = 0; i < 10; i++) expect((await direct(`192.0.2.${i}`)).status).toBe(401);
     expect((await direct("192.0.2.200")).status).toBe(429);
+  });
+
+  it("delays an account's guessers: past five wrong passwords for it, a failing source waits (429 locked_out, Retry-After), a fresh address still signs in, and the wait ends", async () => {
+    h = await apiHarness({ rateLimits: {} });
+    const owner = await h.user("owner@example.test", { password: "the right password" });
+    const login = (peer: string, password: string) => h.call("POST", "/api/auth/login", { body: { email: owner.email, password }, peer });
+    for (let i = 0; i < 5; i++) expect((await login(`198.51.100.${i}`, "wrong password")).status).toBe(401);
+    expect((await login("198.51.100.9", "wrong password")).status).toBe(401);
+    const delayed = await login("198.51.100.9", "the right password");
+    expect(delayed.status).toBe(429);
+    expect(delayed.body.code).toBe("locked_out");
+    expect(delayed.headers.get("retry-after")).toBe("10");
+    // The owner from an address that has not failed is never delayed.
+    expect((await login("203.0.113.50", "the right password")).status).toBe(200);
+    h.clock.advance(10);
+    expect((await login("198.51.100.9", "the right password")).status).toBe(200);
   });
 
   it("allows 20 registrations a minute", async () => {

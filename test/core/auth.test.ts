@@ -53,7 +53,7 @@ describe("password policy", () => {
 describe("PasswordHasher", () => {
   it("never runs more than its bound of argon2 operations at once", async () => {
     const g = gatedPlatform();
-    const hasher = new PasswordHasher(g.platform, 2, 100);
+    const hasher = new PasswordHasher(g.platform, { slots: 2, maxQueued: 100 });
     const all = Promise.all(Array.from({ length: 10 }, (_, i) => hasher.hash(`password-${i}`)));
     await new Promise((r) => setTimeout(r, 5));
     expect(g.running()).toBe(2);
@@ -64,7 +64,7 @@ describe("PasswordHasher", () => {
 
   it("refuses beyond its queue bound (429) instead of piling up memory", async () => {
     const g = gatedPlatform();
-    const hasher = new PasswordHasher(g.platform, 1, 2);
+    const hasher = new PasswordHasher(g.platform, { slots: 1, maxQueued: 2 });
     const accepted = [hasher.hash("password-1"), hasher.hash("password-2"), hasher.hash("password-3")];
     await expect(hasher.hash("password-4")).rejects.toMatchObject({ code: "rate_limited" });
     await g.releaseAll();
