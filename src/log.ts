@@ -42,3 +42,20 @@ const SECRET_FIELDS = /\b(authorization|proxy-authorization|x-api-key|x-api-user
 export function redact(text: string): string {
   return maskTokens(text.replace(SECRET_PARAMS, "$1***").replace(SECRET_FIELDS, "$1$2***"));
 }
+
+/**
+ * A log line that a flood could repeat (every request failing the same way): the first is
+ * written, then at most one per interval for the same key, carrying how many were left out.
+ */
+const lastLogged = new Map<string, { at: number; suppressed: number }>();
+
+export function logLimited(key: string, intervalMs: number, level: Level, msg: string, fields: Record<string, unknown> = {}, now = Date.now()): void {
+  const seen = lastLogged.get(key);
+  if (seen && now - seen.at < intervalMs) {
+    seen.suppressed++;
+    return;
+  }
+  const suppressed = seen?.suppressed ?? 0;
+  lastLogged.set(key, { at: now, suppressed: 0 });
+  log(level, msg, suppressed ? { ...fields, suppressed } : fields);
+}

@@ -12,7 +12,7 @@ import { log, redact } from "../log";
 import { accountRoutes } from "./account";
 import { acmeRoutes } from "./acme";
 import type { ApiDeps } from "./context";
-import { jsonError } from "./errors";
+import { jsonError, logFailure } from "./errors";
 import { domainRoutes } from "./domains";
 import { healthRoutes } from "./health";
 import { hostnameRoutes } from "./hostnames";
@@ -65,6 +65,7 @@ export function createApp(deps: ApiDeps) {
         const cause = (thrown as { cause?: unknown })?.cause;
         const error = cause instanceof IpkeepError ? cause : thrown;
         if (error instanceof IpkeepError) {
+          if (error.code === "storage_full") logFailure("api", error);
           const res = jsonError(error);
           if (error.retryAfter) res.headers.set("retry-after", String(error.retryAfter));
           if (error.status === 401) res.headers.set("www-authenticate", 'Bearer realm="ipkeep"');

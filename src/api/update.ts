@@ -11,6 +11,7 @@ import { sourceKey, UpdateLimits, type Verdict } from "../core/limits";
 import { type HostLine, performUpdate, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
 import { type ApiDeps, clientOf, originOf, peerOf, rememberOrigin, rememberPeer, rememberTransport, transportOf } from "./context";
 import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
+import { errorBody, logFailure } from "./errors";
 
 /** Every path a dyndns2 client may be configured with (ddclient, inadyn, IPv64, Dyn's v3). */
 export const DYNDNS_PATHS = ["/nic/update", "/v3/update", "/v2/update", "/update", "/update.php", "/nic/dyndns", "/nic/statdns"] as const;
@@ -151,7 +152,10 @@ export function dyndnsHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(
     let answer: UpdateAnswer;
     try {
       answer = performUpdate({ ...deps, limits: opts.limits }, call);
-    } catch {
+    } catch (e) {
+      // dyndns2 has one word for "the server failed": 911, and nothing was stored. The cause
+      // goes to the log (a full disk at most once a minute).
+      logFailure("dyndns2", e);
       const headers = rateHeaders(opts.limits.sourceBurst.peek(sourceKey(call.client)), 0);
       return text(output === "min" ? "fail" : output === "none" ? "" : "911", 200, headers);
     }
@@ -198,7 +202,9 @@ export function ipdockHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(
     if (params.has("howismyip")) return myIp(opts, call.client);
     try {
       return formatIpdock(performUpdate({ ...deps, limits: opts.limits }, call));
-    } catch {
+    } catch (e) {
+      logFailure("api/update", e);
+      if (e instanceof IpkeepError && e.code === "storage_full") return json(errorBody(e), e.status, {});
       return json({ error: "Internal error" }, 500, {});
     }
   };

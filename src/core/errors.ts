@@ -51,6 +51,8 @@ export const ERRORS = {
   schema_too_new: { status: 500, dyndns: "911", exit: 3, message: "Database schema is newer than this ipkeep" },
   internal: { status: 500, dyndns: "911", exit: 1, message: "Internal error" },
   // The database (or a secondary's zone cache) is damaged: refused at start, never served empty.
+  // SQLite found no room to write (SQLITE_FULL, ENOSPC): the change was rolled back.
+  storage_full: { status: 503, dyndns: "911", exit: 1, message: "The server's storage is full" },
   database_damaged: { status: 500, dyndns: "911", exit: 1, message: "The database is damaged" },
   // Install-code lifecycle (core/install.ts); codes and statuses follow IPTunnel's v2 API.
   install_code_not_found: { status: 404, dyndns: "nohost", exit: 4, message: "Install code not found." },

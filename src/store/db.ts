@@ -62,6 +62,11 @@ export async function openDatabase(path: string): Promise<Driver> {
   try {
     applyPragmas(db);
     migrate(db);
+    // Test-only (README, Configuration): caps the file's size in pages, so tests can fill
+    // "the disk" for real through the running server. SQLite never sets it below the
+    // current size, so 1 means "no growth at all".
+    const maxPages = Number(process.env.IPKEEP_TEST_MAX_PAGE_COUNT ?? "");
+    if (Number.isInteger(maxPages) && maxPages > 0) db.exec(`PRAGMA max_page_count = ${maxPages}`);
   } catch (e) {
     db.close();
     throw e;

@@ -3,6 +3,7 @@
  * compiled executable) and better-sqlite3 (under Node). Both are synchronous, which keeps a
  * read-modify-write inside one transaction without awaiting in between.
  */
+import { IpkeepError } from "../core/errors";
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
@@ -33,8 +34,55 @@ export const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined
 export async function openDriver(path: string, opts: { readonly?: boolean } = {}): Promise<Driver> {
   if (isBun) {
     const { openBunDriver } = await import("./driver-bun");
-    return openBunDriver(path, opts);
+    return storageGuard(openBunDriver(path, opts));
   }
   const { openNodeDriver } = await import("./driver-node");
-  return openNodeDriver(path, opts);
+  return storageGuard(await openNodeDriver(path, opts));
+}
+
+/**
+ * Is this SQLite's "database or disk is full" (SQLITE_FULL, also what a write that finds no
+ * space on the device becomes), or a plain ENOSPC? Both drivers put the code on the error.
+ */
+export function isStorageFull(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === "string" ? err.code : "";
+  return code === "SQLITE_FULL" || code === "ENOSPC" || /database or disk is full|no space left on device/i.test(String(err?.message ?? ""));
+}
+
+const storageFull = () => new IpkeepError("storage_full", "The server's storage is full: nothing was changed");
+
+/**
+ * Every statement through one guard: a full disk surfaces as storage_full (503 under /api,
+ * 911 for dyndns2, logged), never as an anonymous internal error. The transaction that hit it
+ * is rolled back, so nothing is acknowledged that was not stored.
+ */
+function storageGuard(d: Driver): Driver {
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      throw isStorageFull(e) ? storageFull() : e;
+    }
+  };
+  const statements = new Map<string, Statement>();
+  return {
+    kind: d.kind,
+    exec: (sql) => guard(() => d.exec(sql)),
+    prepare(sql) {
+      let st = statements.get(sql);
+      if (!st) {
+        const inner = d.prepare(sql);
+        st = {
+          run: (...p) => guard(() => inner.run(...p)),
+          get: <T>(...p: SqlValue[]) => guard(() => inner.get<T>(...p)),
+          all: <T>(...p: SqlValue[]) => guard(() => inner.all<T>(...p)),
+        };
+        statements.set(sql, st);
+      }
+      return st;
+    },
+    transaction: (fn) => guard(() => d.transaction(fn)),
+    close: () => d.close(),
+  };
 }

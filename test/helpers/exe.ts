@@ -82,9 +82,10 @@ async function checkNoSecrets(dataDir: string, output: string): Promise<void> {
   if (found.length) throw new Error(`credentials in clear after this server stopped:\n${found.join("\n")}`);
 }
 
-export async function startServe(dataDir: string, extra: string[] = []): Promise<ServerProcess> {
+export async function startServe(dataDir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
   const proc = spawn(EXE, ["--data", dataDir, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
