@@ -60,13 +60,13 @@ export class Store implements CoreStore {
     this.oneTime = new OneTimeTokens(db);
     this.records = new Records(db);
     this.updates = new Updates(db);
-    this.install = new InstallTables(db);
+    this.install = new InstallTables(db, box);
     this.accounts = new Accounts(db, box);
     this.sessions = new Sessions(db);
     this.apiKeys = new ApiKeys(db);
     this.recoveryCodes = new RecoveryCodes(db);
     this.challenges = new Challenges(db);
-    this.secondaries = new Secondaries(db);
+    this.secondaries = new Secondaries(db, box);
     this.zoneContents = new ZoneContentsRepo(db);
   }
 

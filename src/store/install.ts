@@ -4,6 +4,8 @@
  */
 import type { ActivationRow, CodeState, InstallCodeRow, InstallRepo, NodeRow, NodeRole, NodeStatus } from "../core/install";
 import type { Driver, SqlValue } from "./driver";
+import { TSIG_CONTEXT } from "./sealed";
+import { isSealed, type SecretBox } from "./secret-box";
 
 const CODE_COLS = `id, hint, role, hostname, state, issued_by AS issuedBy, issued_from AS issuedFrom, issued_at AS issuedAt,
   expires_at AS expiresAt, machine_id AS machineId, ssh_fingerprint AS sshFingerprint,
@@ -19,7 +21,19 @@ const NODE_COLS = `id, role, name, machine_id AS machineId, ssh_fingerprint AS s
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export class InstallTables implements InstallRepo {
-  constructor(private db: Driver) {}
+  constructor(
+    private db: Driver,
+    private box: SecretBox,
+  ) {}
+
+  /** The TSIG secret is stored sealed (store/sealed.ts); one that does not open reads as null. */
+  private node(r: NodeRow | null): NodeRow | null {
+    if (r && isSealed(r.tsigSecret)) r.tsigSecret = this.box.tryOpen(r.tsigSecret, TSIG_CONTEXT);
+    return r;
+  }
+  private seal(secret: string | null | undefined): string | null | undefined {
+    return secret ? this.box.seal(secret, TSIG_CONTEXT) : secret;
+  }
 
   private patch(table: string, key: string, id: SqlValue, fields: Record<string, unknown>): void {
     const keys = Object.keys(fields).filter((k) => fields[k] !== undefined);
@@ -78,25 +92,26 @@ export class InstallTables implements InstallRepo {
         `INSERT INTO nodes (role, name, machine_id, ssh_fingerprint, public_ip, activation_id, credential_hash, tsig_name, tsig_secret,
            hostname_id, update_token_id, dns_port, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(n.role, n.name, n.machineId, n.sshFingerprint, n.publicIp, n.activationId, n.credentialHash, n.tsigName, n.tsigSecret, n.hostnameId, n.updateTokenId, n.dnsPort, n.status, n.createdAt);
+      .run(n.role, n.name, n.machineId, n.sshFingerprint, n.publicIp, n.activationId, n.credentialHash, n.tsigName, this.seal(n.tsigSecret) ?? null, n.hostnameId, n.updateTokenId, n.dnsPort, n.status, n.createdAt);
     return this.nodeById(r.lastInsertRowid)!;
   }
   nodeById(id: number): NodeRow | null {
-    return this.db.prepare(`SELECT ${NODE_COLS} FROM nodes WHERE id = ?`).get<NodeRow>(id);
+    return this.node(this.db.prepare(`SELECT ${NODE_COLS} FROM nodes WHERE id = ?`).get<NodeRow>(id));
   }
   nodeByCredentialHash(hash: string): NodeRow | null {
-    return this.db.prepare(`SELECT ${NODE_COLS} FROM nodes WHERE credential_hash = ?`).get<NodeRow>(hash);
+    return this.node(this.db.prepare(`SELECT ${NODE_COLS} FROM nodes WHERE credential_hash = ?`).get<NodeRow>(hash));
   }
   nodeByActivation(activationId: string): NodeRow | null {
-    return this.db.prepare(`SELECT ${NODE_COLS} FROM nodes WHERE activation_id = ?`).get<NodeRow>(activationId);
+    return this.node(this.db.prepare(`SELECT ${NODE_COLS} FROM nodes WHERE activation_id = ?`).get<NodeRow>(activationId));
   }
   listNodes(status?: NodeStatus): NodeRow[] {
-    return status
+    const rows = status
       ? this.db.prepare(`SELECT ${NODE_COLS} FROM nodes WHERE status = ? ORDER BY id`).all<NodeRow>(status)
       : this.db.prepare(`SELECT ${NODE_COLS} FROM nodes ORDER BY id`).all<NodeRow>();
+    return rows.map((r) => this.node(r)!);
   }
   updateNode(id: number, fields: Partial<Omit<NodeRow, "id">>): void {
-    this.patch("nodes", "id", id, fields);
+    this.patch("nodes", "id", id, "tsigSecret" in fields ? { ...fields, tsigSecret: this.seal(fields.tsigSecret) } : fields);
   }
 
   addNameserver(domainId: number, ns: { name: string; ipv4: string | null; ipv6: string | null }): boolean {

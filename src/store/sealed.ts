@@ -1,6 +1,6 @@
 /**
- * Which stored values are sealed (store/secret-box.ts), in one place: the settings below and
- * users.totp_secret. The table classes seal on write and open on read; this module seals
+ * Which stored values are sealed (store/secret-box.ts), in one place: the settings below,
+ * users.totp_secret and nodes.tsig_secret (enrolled secondaries' transfer keys). The table classes seal on write and open on read; this module seals
  * what an older ipkeep left in clear, and says what a key cannot open (a database restored
  * without its key file).
  */
@@ -12,6 +12,7 @@ export const SEALED_SETTINGS: ReadonlySet<string> = new Set(["jwt_secret", "smtp
 
 export const settingContext = (key: string) => `setting:${key}`;
 export const totpContext = (userId: number) => `users.totp_secret:${userId}`;
+export const TSIG_CONTEXT = "nodes.tsig_secret";
 
 /**
  * Seals every value an older ipkeep stored in clear; returns how many it sealed. The clear
@@ -42,6 +43,12 @@ function sealAll(db: Driver, box: SecretBox): number {
       db.prepare("UPDATE users SET totp_secret = ? WHERE id = ?").run(box.seal(u.s, totpContext(u.id)), u.id);
       n++;
     }
+    const nodes = db.prepare("SELECT id, tsig_secret AS s FROM nodes WHERE tsig_secret IS NOT NULL").all<{ id: number; s: string }>();
+    for (const node of nodes) {
+      if (isSealed(node.s)) continue;
+      db.prepare("UPDATE nodes SET tsig_secret = ? WHERE id = ?").run(box.seal(node.s, TSIG_CONTEXT), node.id);
+      n++;
+    }
     return n;
   });
 }
@@ -51,6 +58,8 @@ export interface Unopenable {
   smtp: boolean;
   /** E-mail addresses of users whose TOTP secret does not open (two-factor on or being set up). */
   totpUsers: string[];
+  /** Names of enrolled secondaries whose TSIG key does not open. */
+  tsigNodes: string[];
 }
 
 /**
@@ -65,6 +74,11 @@ export function unopenable(db: Driver, box: SecretBox | null): Unopenable {
     jwtSecret: !opens(setting("jwt_secret"), settingContext("jwt_secret")),
     smtp: !opens(setting("smtp"), settingContext("smtp")),
     totpUsers: users.filter((u) => !opens(u.s, totpContext(u.id))).map((u) => u.email),
+    tsigNodes: db
+      .prepare("SELECT name, tsig_secret AS s FROM nodes WHERE tsig_secret IS NOT NULL AND status != 'revoked' ORDER BY id")
+      .all<{ name: string; s: string }>()
+      .filter((n) => !opens(n.s, TSIG_CONTEXT))
+      .map((n) => n.name),
   };
 }
 
@@ -78,5 +92,10 @@ export function describeLost(u: Unopenable): string[] {
     );
   }
   if (u.smtp) lines.push("the SMTP settings (server and password): mail is off until an admin enters them again (PATCH /api/settings)");
+  if (u.tsigNodes.length) {
+    lines.push(
+      `the TSIG keys of ${u.tsigNodes.length} enrolled secondary nameserver(s) (${u.tsigNodes.join(", ")}): their zone transfers are refused until they are enrolled again (ipkeep node revoke ID, then a new install code)`,
+    );
+  }
   return lines;
 }
