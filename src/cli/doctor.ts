@@ -18,6 +18,8 @@ import { formatListen, type Listen, parseListen } from "../dns/server";
 import { runningServerPid } from "../pidfile";
 import { Store } from "../store";
 import { inspectSnapshot } from "../store/backup";
+import { describeLost, unopenable } from "../store/sealed";
+import { KEY_FILE } from "../store/secret-box";
 import { collect, configFrom, DB_FILE, print } from "./common";
 
 export type Status = "ok" | "warn" | "fail";
@@ -69,10 +71,25 @@ function checkDataDir(config: Config): Check[] {
   const fm = modeOf(db);
   out.push(
     fm & 0o077
-      ? { check: "database permissions", status: "fail", detail: `${db} is readable by others (mode ${fm.toString(8)}); it holds token hashes and TSIG keys`, fix: `chmod 600 ${db}` }
+      ? { check: "database permissions", status: "fail", detail: `${db} is readable by others (mode ${fm.toString(8)}); it holds token hashes and sealed secrets`, fix: `chmod 600 ${db}` }
       : { check: "database permissions", status: "ok", detail: `${db} (mode ${fm.toString(8).padStart(3, "0")})` },
   );
   return out;
+}
+
+/** The key file opens every sealed secret of the database (store/sealed.ts says which). */
+function checkKeyFile(store: Store): Check {
+  const file = store.sealing.keyFile ?? KEY_FILE;
+  const lost = describeLost(unopenable(store.db, store.box));
+  if (lost.length) {
+    return {
+      check: "key file",
+      status: "fail",
+      detail: `${file} does not open these secrets of the database: ${lost.join("; ")}`,
+      fix: `With the server stopped, put back the ${KEY_FILE} that belongs to this database (a backup's FILE.key), or accept the loss as described.`,
+    };
+  }
+  return { check: "key file", status: "ok", detail: `${file} opens every sealed secret${store.sealing.keyCreated ? " (created now)" : ""}` };
 }
 
 async function checkDatabase(config: Config): Promise<Check> {
@@ -264,6 +281,7 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
     const db = await checkDatabase(config);
     checks.push(db);
     if (db.status === "ok") store = await Store.open(dbPath);
+    if (store) checks.push(checkKeyFile(store));
   }
   try {
     checks.push(checkClock(store, opts.now ?? Date.now()));

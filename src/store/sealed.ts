@@ -88,7 +88,7 @@ export function describeLost(u: Unopenable): string[] {
   if (u.jwtSecret) lines.push("the JWT signing secret: a new one is made at start, so everyone signs in again (nothing else is lost)");
   if (u.totpUsers.length) {
     lines.push(
-      `the two-factor (TOTP) secrets of ${u.totpUsers.length} user(s) (${u.totpUsers.join(", ")}): their authenticator pins no longer work; they sign in with a recovery code, or an admin turns their two-factor off, and they set it up again`,
+      `the two-factor (TOTP) secrets of ${u.totpUsers.length} user(s) (${u.totpUsers.join(", ")}): their authenticator pins no longer work; they sign in with a recovery code, or an admin turns their two-factor off (ipkeep user reset-2fa EMAIL), and they set it up again`,
     );
   }
   if (u.smtp) lines.push("the SMTP settings (server and password): mail is off until an admin enters them again (PATCH /api/settings)");

@@ -75,6 +75,7 @@ describe("ipkeep doctor", () => {
     expect(find(checks, "data directory")?.status).toBe("ok");
     expect(find(checks, "database permissions")?.status).toBe("ok");
     expect(find(checks, "database")?.status).toBe("ok");
+    expect(find(checks, "key file")?.status).toBe("ok");
     expect(find(checks, "clock")?.status).toBe("ok");
     expect(find(checks, "server")?.status).toBe("ok");
     expect(find(checks, `DNS port 127.0.0.1:${server.dns[0]!.port}`)?.status).toBe("ok");
@@ -155,6 +156,17 @@ describe("ipkeep doctor without a running server", () => {
     // The parent also lists ns2.example.net, which this data directory does not serve.
     expect(find(out.checks, `delegation of ${ZONE}`)).toMatchObject({ status: "fail", fix: expect.stringMatching(/remove ns2.example.net/) });
     expect(find(out.checks, "database permissions")?.status).toBe("ok"); // a fresh database is private
+  });
+
+  it("says what the key file cannot open when it is not the database's own", async () => {
+    const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
+    const init = await runExe(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]);
+    expect(init.code).toBe(0);
+    rmSync(join(data, "secret.key"));
+    const r = await runExe(["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"]);
+    rmSync(data, { recursive: true, force: true });
+    const out = JSON.parse(r.stdout) as { checks: Check[] };
+    expect(find(out.checks, "key file")).toMatchObject({ status: "fail", detail: expect.stringMatching(/JWT signing secret/), fix: expect.stringMatching(/FILE\.key/) });
   });
 
   it("says to run init in an empty data directory", async () => {
