@@ -38,3 +38,12 @@ export function bindError(what: string, l: Listen, e: unknown): IpkeepError {
   const code = bindCode(e);
   return new IpkeepError(code === "EADDRINUSE" ? "conflict" : "internal", bindMessage(what, l, code));
 }
+
+/**
+ * startDns's errors name their socket (transport, listen): such an error becomes the one
+ * wording above; anything else is returned as it is.
+ */
+export function dnsBindError(e: unknown): unknown {
+  const at = e as { transport?: string; listen?: Listen };
+  return at && typeof at === "object" && at.transport && at.listen ? bindError(at.transport, at.listen, e) : e;
+}

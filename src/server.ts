@@ -30,6 +30,7 @@ import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./ht
 import { log, redact } from "./log";
 import { writePidFile } from "./pidfile";
 import { lockDataDir } from "./datalock";
+import { dnsBindError } from "./bind-error";
 import { countDns, metrics } from "./metrics";
 import { createPlatform } from "./platform";
 import { Store } from "./store";
@@ -168,6 +169,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       ...dnsLimits(config),
       counters: metrics.dns,
       thread: config.dnsThread ? { snapshot, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
+    }).catch((e: unknown) => {
+      throw dnsBindError(e);
     });
     for (const [id, data] of early) dns.zoneChanged({ id, data });
     early.clear();
@@ -210,7 +213,11 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     throw e;
   }
 
-  const removePidFile = writePidFile(config.data);
+  const removePidFile = writePidFile(config.data, {
+    http: listeners.map((l) => formatListen(l.address)),
+    https: httpsListeners.map((l) => formatListen(l.address)),
+    dns: dns.addresses.map(formatListen),
+  });
   let seenVersion = store.dataVersion();
   const poll = setInterval(() => {
     try {

@@ -15,7 +15,8 @@ import { judgeDelegation } from "../core/domains";
 import { queryDns } from "../dns/client";
 import { ResolverDelegationLookup, systemResolver } from "../dns/delegation";
 import { formatListen, type Listen, parseListen } from "../dns/server";
-import { runningServerPid } from "../pidfile";
+import { bindMessage } from "../bind-error";
+import { runningServerPid, type ServeListening, serverListening } from "../pidfile";
 import { Store } from "../store";
 import { inspectSnapshot } from "../store/backup";
 import { describeLost, unopenable } from "../store/sealed";
@@ -51,6 +52,16 @@ function modeOf(path: string): number {
   return statSync(path).mode & 0o777;
 }
 
+/** null when path can be looked at, else the errno code (ENOENT: it is not there). */
+function fileState(path: string): string | null {
+  try {
+    statSync(path);
+    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? "EIO";
+  }
+}
+
 function checkDataDir(config: Config): Check[] {
   const out: Check[] = [];
   const dir = config.data;
@@ -64,8 +75,19 @@ function checkDataDir(config: Config): Check[] {
       : { check: "data directory", status: "ok", detail: `${dir} (mode ${dm.toString(8).padStart(3, "0")})` },
   );
   const db = join(dir, DB_FILE);
-  if (!existsSync(db)) {
+  const state = fileState(db);
+  if (state === "ENOENT") {
     out.push({ check: "database", status: "fail", detail: `no database at ${db}`, fix: `Run "ipkeep init --data ${dir} --zone ZONE --ns NS".` });
+    return out;
+  }
+  if (state !== null) {
+    // There may well be a database: this process cannot see it. Never "run init" over it.
+    out.push({
+      check: "database",
+      status: "fail",
+      detail: `cannot read ${db} (${state === "EACCES" || state === "EPERM" ? "permission denied" : state})`,
+      fix: `Run doctor as the user ipkeep runs as, or as root (sudo ipkeep doctor --data ${dir}).`,
+    });
     return out;
   }
   const fm = modeOf(db);
@@ -93,6 +115,15 @@ function checkKeyFile(store: Store): Check {
 }
 
 async function checkDatabase(config: Config): Promise<Check> {
+  const path = join(config.data, DB_FILE);
+  if (statSync(path).size === 0 && !(existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0)) {
+    return {
+      check: "database",
+      status: "fail",
+      detail: `${path} is empty (0 bytes): it is not an ipkeep database, and serve refuses it`,
+      fix: 'Restore the last good backup: "ipkeep restore FILE" (with the server stopped); on a new installation, remove the file and run "ipkeep init".',
+    };
+  }
   try {
     const info = await inspectSnapshot(join(config.data, DB_FILE));
     return { check: "database", status: "ok", detail: `schema version ${info.schemaVersion}, ${info.domains} zone(s), ${info.hostnames} hostname(s)` };
@@ -137,6 +168,16 @@ function tcpListening(l: Listen, timeoutMs: number): Promise<boolean> {
   });
 }
 
+async function answersUdp(l: Listen, timeoutMs: number): Promise<boolean> {
+  try {
+    // Any answer will do (REFUSED for a name we do not serve): it proves the port is served.
+    await queryDns({ host: local(l.host), port: l.port }, ".", "SOA", { timeoutMs });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function canBind(l: Listen, udp: boolean): Promise<string | null> {
   return new Promise((resolve) => {
     if (udp) {
@@ -165,30 +206,43 @@ function bindFix(what: string, l: Listen, code: string): string {
   return `Check the ${what} listen address ${formatListen(l)}.`;
 }
 
-async function checkPorts(config: Config, serverRunning: boolean, timeoutMs: number): Promise<Check[]> {
+async function checkPorts(config: Config, serverRunning: boolean, timeoutMs: number, listening: ServeListening | null = null): Promise<Check[]> {
   const out: Check[] = [];
+  // A running server is asked where it really listens (serve.listen.json): the configuration
+  // may not be what it was started with. Without the record (an older server), the config.
+  const from = listening ?? { http: config.http, https: config.https, dns: config.dns };
   const groups: [string, Listen[], boolean][] = [
-    ["HTTP", config.http.map((s) => parseListen(s, 8080)), false],
-    ["HTTPS", config.https.map((s) => parseListen(s, 443)), false],
-    ["DNS", config.dns.map((s) => parseListen(s, 53)), true],
+    ["HTTP", from.http.map((s) => parseListen(s, 8080)), false],
+    ["HTTPS", from.https.map((s) => parseListen(s, 443)), false],
+    ["DNS", from.dns.map((s) => parseListen(s, 53)), true],
   ];
   for (const [what, listens, udp] of groups) {
     for (const l of listens) {
       const name = `${what} port ${formatListen(l)}`;
       if (serverRunning) {
         const up = await tcpListening(l, timeoutMs);
+        // DNS answers UDP too (the DNS thread may be stuck while TCP still accepts).
+        const udpUp = up && udp ? await answersUdp(l, timeoutMs) : up;
         out.push(
-          up
-            ? { check: name, status: "ok", detail: "the server is listening" }
-            : { check: name, status: "fail", detail: "the server runs but nothing answers here", fix: `Look at the server's log (journalctl -u ipkeep) for why ${what} did not start.` },
+          up && udpUp
+            ? { check: name, status: "ok", detail: udp ? "the server answers (UDP and TCP)" : "the server is listening" }
+            : {
+                check: name,
+                status: "fail",
+                detail: up ? "the server accepts TCP here but does not answer over UDP" : "the server runs but nothing answers here",
+                fix: `Look at the server's log (journalctl -u ipkeep) for why ${what} ${up ? "over UDP does not answer" : "did not start"}.`,
+              },
         );
         continue;
       }
-      const err = (await canBind(l, false)) ?? (udp ? await canBind(l, true) : null);
+      const tcpErr = await canBind(l, false);
+      const udpErr = tcpErr === null && udp ? await canBind(l, true) : null;
+      const err = tcpErr ?? udpErr;
+      const kind = what === "DNS" ? (tcpErr !== null ? "TCP" : "UDP") : what;
       out.push(
         err === null
           ? { check: name, status: "ok", detail: "free: the server can bind it" }
-          : { check: name, status: "fail", detail: `cannot bind (${err})`, fix: bindFix(what, l, err) },
+          : { check: name, status: "fail", detail: bindMessage(kind, l, err), fix: bindFix(what, l, err) },
       );
     }
   }
@@ -277,7 +331,7 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
   const checks: Check[] = [...checkDataDir(config)];
   const dbPath = join(config.data, DB_FILE);
   let store: Store | null = null;
-  if (existsSync(dbPath)) {
+  if (checks.some((c) => c.check === "database permissions")) {
     const db = await checkDatabase(config);
     checks.push(db);
     if (db.status === "ok") store = await Store.open(dbPath);
@@ -291,7 +345,7 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
         ? { check: "server", status: "ok", detail: `running (pid ${pid})` }
         : { check: "server", status: "warn", detail: "not running", fix: "Start it: systemctl start ipkeep (or ipkeep serve)." },
     );
-    checks.push(...(await checkPorts(config, pid !== null, timeoutMs)));
+    checks.push(...(await checkPorts(config, pid !== null, timeoutMs, pid !== null ? serverListening(config.data, pid) : null)));
     if (store) {
       const now = Math.floor((opts.now ?? Date.now()) / 1000);
       const zones = store.domains
@@ -305,7 +359,12 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
           const addr = spec.trim().split(/\s+/)[0]!;
           return { label: addr, server: parseListen(addr, 53) };
         }),
-        ...store.secondaries.active().flatMap((n) => (n.publicIp ? [{ label: `${n.name} (${n.publicIp})`, server: { host: n.publicIp, port: 53 } }] : [])),
+        // Asked on the port each enrolled with (what NOTIFY is sent to), not always 53.
+        ...store.secondaries.active().flatMap((n) => {
+          if (!n.publicIp) return [];
+          const server = { host: n.publicIp, port: n.dnsPort };
+          return [{ label: `${n.name} (${n.dnsPort === 53 ? n.publicIp : formatListen(server)})`, server }];
+        }),
       ];
       checks.push(...(await checkSecondaries(targets, zones, timeoutMs)));
     }

@@ -445,11 +445,21 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
     const name = native?.ffi.sockaddr(l.host, l.port);
     return native && name ? native.ffi.bindUdpSocket(native.libc, name, UDP_RECV_BUFFER, l.host) : null;
   };
+  // A bind error keeps its code and message and says which socket it was (transport,
+  // address and port), so that serve and secondary can name it: "cannot bind UDP ADDR:PORT".
+  const which = (e: unknown, transport: "UDP" | "TCP", at: Listen) =>
+    e && typeof e === "object" ? Object.assign(e, { transport, listen: { host: at.host, port: at.port } }) : e;
   for (const l of listens) {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const r = bindRaw(l);
-      const u = r ? null : await bindUdp(l, udpHandler, !!opts.plainDgram);
+      let r: { fd: number; port: number } | null;
+      let u: dgram.Socket | null;
+      try {
+        r = bindRaw(l);
+        u = r ? null : await bindUdp(l, udpHandler, !!opts.plainDgram);
+      } catch (e) {
+        throw which(e, "UDP", l);
+      }
       const port = r ? r.port : u!.address().port;
       try {
         const t = await bindTcp({ host: l.host, port }, handler, open, slots, opts);
@@ -462,7 +472,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
       } catch (e) {
         if (r) native!.libc.close(r.fd);
         else u!.close();
-        lastErr = e;
+        lastErr = which(e, "TCP", { host: l.host, port });
         if (l.port !== 0) break; // a fixed port taken by TCP: report it
       }
     }

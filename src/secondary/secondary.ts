@@ -10,6 +10,7 @@ import { join } from "node:path";
 import * as packet from "dns-packet";
 import { unmapIPv4 } from "../core/addresses";
 import { IpkeepError } from "../core/errors";
+import { dnsBindError } from "../bind-error";
 import type { Clock } from "../core/platform";
 import { nowSeconds, systemClock } from "../core/platform";
 import type { ZoneData } from "../core/ports";
@@ -134,6 +135,8 @@ export class Secondary {
               // NOTIFY makes us pull from the primary: that is the main thread's work.
               notify: true,
             },
+    }).catch((e: unknown) => {
+      throw dnsBindError(e);
     });
     for (const s of this.states.values()) void this.refresh(s.name, "start");
   }

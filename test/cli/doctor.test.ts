@@ -3,7 +3,8 @@
  * questions, a fake secondary answers SOA serials, and the real primary runs in-process.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createSocket } from "node:dgram";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,6 +119,25 @@ describe("ipkeep doctor", () => {
     expect(stale.fix).toMatch(/TCP port 53.*NOTIFY.*TSIG/);
   });
 
+  it("checks the ports the running server really listens on (serve.listen.json), not the configured ones", async () => {
+    const checks = await runDoctor(config({ http: ["127.0.0.1:1"], dns: ["127.0.0.1:1"] }));
+    expect(find(checks, `HTTP port 127.0.0.1:${server.http[0]!.port}`)).toMatchObject({ status: "ok", detail: "the server is listening" });
+    expect(find(checks, `DNS port 127.0.0.1:${server.dns[0]!.port}`)).toMatchObject({ status: "ok", detail: "the server answers (UDP and TCP)" });
+    expect(checks.filter((c) => c.check.endsWith("127.0.0.1:1"))).toEqual([]);
+  });
+
+  it("asks an enrolled secondary on the port it enrolled with", async () => {
+    const row = server.store.db
+      .prepare("INSERT INTO nodes (role, name, machine_id, public_ip, credential_hash, status, dns_port, created_at) VALUES ('secondary', 'ns2', 'm-doctor', '127.0.0.1', 'h-doctor', 'active', ?, 0)")
+      .run(goodSecondary.port);
+    try {
+      const checks = await runDoctor(config());
+      expect(find(checks, `secondary ns2 (127.0.0.1:${goodSecondary.port}) for ${ZONE}`)).toMatchObject({ status: "ok", detail: `serial ${serial}, in sync` });
+    } finally {
+      server.store.db.prepare("DELETE FROM nodes WHERE id = ?").run(row.lastInsertRowid);
+    }
+  });
+
   it("flags a clock that is obviously wrong", async () => {
     const c = find(await runDoctor(config(), { now: Date.UTC(2001, 0, 1) }), "clock")!;
     expect(c.status).toBe("fail");
@@ -143,16 +163,20 @@ describe("ipkeep doctor without a running server", () => {
     const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
     const blocker = net.createServer();
     const port = await new Promise<number>((r) => blocker.listen(0, "127.0.0.1", () => r((blocker.address() as net.AddressInfo).port)));
+    const udpBlocker = createSocket("udp4");
+    const udpPort = await new Promise<number>((r) => udpBlocker.bind(0, "127.0.0.1", () => r(udpBlocker.address().port)));
     const init = await runExe(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]);
     expect(init.code).toBe(0);
-    const r = await runExe(["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", `127.0.0.1:${port}`, "--dns", "127.0.0.1:0"]);
+    const r = await runExe(["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", `127.0.0.1:${port}`, "--dns", `127.0.0.1:${udpPort}`]);
     blocker.close();
+    udpBlocker.close();
     rmSync(data, { recursive: true, force: true });
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
     expect(out.ok).toBe(false);
     expect(find(out.checks, "server")?.status).toBe("warn");
-    expect(find(out.checks, `HTTP port 127.0.0.1:${port}`)).toMatchObject({ status: "fail", detail: "cannot bind (EADDRINUSE)" });
+    expect(find(out.checks, `HTTP port 127.0.0.1:${port}`)).toMatchObject({ status: "fail", detail: `cannot bind HTTP 127.0.0.1:${port}: address in use` });
+    expect(find(out.checks, `DNS port 127.0.0.1:${udpPort}`)).toMatchObject({ status: "fail", detail: `cannot bind UDP 127.0.0.1:${udpPort}: address in use` });
     // The parent also lists ns2.example.net, which this data directory does not serve.
     expect(find(out.checks, `delegation of ${ZONE}`)).toMatchObject({ status: "fail", fix: expect.stringMatching(/remove ns2.example.net/) });
     expect(find(out.checks, "database permissions")?.status).toBe("ok"); // a fresh database is private
@@ -179,10 +203,38 @@ describe("ipkeep doctor without a running server", () => {
   });
 });
 
+describe("ipkeep doctor on a database it cannot use", () => {
+  const args = (data: string) => ["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"];
+
+  it("says a zero-length ipkeep.db is empty and to restore a backup, not to run init", async () => {
+    const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
+    writeFileSync(join(data, "ipkeep.db"), "", { mode: 0o600 });
+    const r = await runExe(args(data));
+    rmSync(data, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    const db = find((JSON.parse(r.stdout) as { checks: Check[] }).checks, "database")!;
+    expect(db).toMatchObject({ status: "fail", detail: expect.stringMatching(/is empty \(0 bytes\)/), fix: expect.stringMatching(/ipkeep restore FILE/) });
+  });
+
+  it.skipIf(process.getuid?.() !== 0 || !existsSync("/usr/bin/setpriv"))("says it cannot read a database it has no permission for, not to run init", async () => {
+    const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
+    expect((await runExe(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`])).code).toBe(0);
+    // As nobody: the 0700 directory of root's database cannot be looked into.
+    const r = await runExe(["--reuid=65534", "--regid=65534", "--clear-groups", EXE, ...args(data)], "/usr/bin/setpriv");
+    rmSync(data, { recursive: true, force: true });
+    expect(r.code, r.stderr).toBe(1);
+    const db = find((JSON.parse(r.stdout) as { checks: Check[] }).checks, "database")!;
+    expect(db.status).toBe("fail");
+    expect(db.detail).toBe(`cannot read ${join(data, "ipkeep.db")} (permission denied)`);
+    expect(db.fix).toMatch(/as the user ipkeep runs as, or as root/);
+    expect(db.fix).not.toMatch(/init/);
+  });
+});
+
 /** The executable, without blocking this process (the fake parent answers from here). */
-function runExe(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function runExe(args: string[], exe = EXE): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(EXE, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));

@@ -4,6 +4,7 @@
  * refuses a directory init never prepared or a database that is damaged.
  */
 import { spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -149,5 +150,22 @@ describe("serve checks the database at start", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/secondary-zones\.json is damaged/);
     expect(r.stderr).toMatch(/delete it/);
+  });
+});
+
+describe("bind errors name the address and port", () => {
+  it("serve on a DNS port another program holds over UDP: exit 5, cannot bind UDP ADDR:PORT: address in use", async () => {
+    const dir = initDir();
+    const blocker = createSocket("udp4");
+    const port = await new Promise<number>((r) => blocker.bind(0, "127.0.0.1", () => r(blocker.address().port)));
+    try {
+      for (const thread of ["yes", "no"]) {
+        const r = runShort(["--data", dir, "serve", "--http", "127.0.0.1:0", "--dns", `127.0.0.1:${port}`, "--dns-thread", thread]);
+        expect(r.code, r.stderr).toBe(5);
+        expect(r.stderr).toContain(`cannot bind UDP 127.0.0.1:${port}: address in use`);
+      }
+    } finally {
+      blocker.close();
+    }
   });
 });
