@@ -235,12 +235,13 @@ export async function login(d: AuthDeps, input: { email: string; password: strin
     d.loginDelays?.failed(who);
     fail("unauthorized", "Invalid email or password");
   }
-  d.loginDelays?.succeeded(who);
+  // With two-factor, the delay clears only once the second factor is right too.
   if (creds?.totpEnabled) {
     const minted = mintToken(d.platform, "oneTime");
     d.store.oneTime.create({ purpose: "login2fa", hash: minted.hash, userId: user.id, expiresAt: now(d) + LOGIN_TICKET_TTL }, now(d));
     return { twoFactorRequired: true, ticket: minted.value };
   }
+  d.loginDelays?.succeeded(who);
   d.store.logs.audit({ actorId: user.id, actor: `user:${user.id}`, action: "user.login", target: `user:${user.id}`, address: meta.address }, now(d));
   return startSession(d, user.id, meta);
 }
@@ -263,7 +264,13 @@ export async function loginSecondFactor(d: AuthDeps, input: { ticket: string; pi
   if (!t?.userId) fail("unauthorized", "Login ticket is invalid or expired");
   const user = d.store.users.byId(t.userId);
   if (!user || user.disabled) fail("unauthorized", "Login ticket is invalid or expired");
-  if (!secondFactorOk(d, user.id, input.pin.trim())) fail("unauthorized", "Invalid two-factor code");
+  // A wrong pin is a failed sign-in of the account, as a wrong password is.
+  const who: HashFor = { source: sourceKey(meta.address), account: user.email };
+  if (!secondFactorOk(d, user.id, input.pin.trim())) {
+    d.loginDelays?.failed(who);
+    fail("unauthorized", "Invalid two-factor code");
+  }
+  d.loginDelays?.succeeded(who);
   d.store.logs.audit({ actorId: user.id, actor: `user:${user.id}`, action: "user.login", target: `user:${user.id}`, address: meta.address, detail: "2fa" }, now(d));
   return startSession(d, user.id, meta);
 }
@@ -278,7 +285,7 @@ function consumeOneTime(d: Pick<AuthDeps, "store" | "platform">, purpose: OneTim
 export async function setupAdmin(d: AuthDeps, input: { code: string; email: string; password: string }, meta: RequestMeta): Promise<SessionAnswer> {
   if (d.store.users.firstAdmin()) fail("forbidden", "An admin already exists");
   const email = normalizeEmail(input.email);
-  const hash = await d.passwords.hash(input.password);
+  const hash = await d.passwords.hash(input.password, { source: sourceKey(meta.address), account: email });
   const userId = d.store.transaction(() => {
     if (d.store.users.firstAdmin()) fail("forbidden", "An admin already exists");
     if (!consumeOneTime(d, "setup", input.code)) fail("unauthorized", "Setup code is invalid, used or expired");
@@ -313,7 +320,7 @@ export function claimableUser(d: Pick<AuthDeps, "store">, email: string): UserRo
 export async function register(d: AuthDeps, input: { email: string; password: string }, meta: RequestMeta): Promise<SessionAnswer> {
   if (!registrationOpen(d.store.settings)) fail("forbidden", "Registration is closed; ask the admin for an invitation");
   const email = normalizeEmail(input.email);
-  const hash = await d.passwords.hash(input.password);
+  const hash = await d.passwords.hash(input.password, { source: sourceKey(meta.address), account: email });
   const userId = d.store.transaction(() => {
     if (d.store.users.byEmail(email)) fail("conflict", "An account with this e-mail already exists");
     const u = d.store.users.create({ email, role: "user", passwordHash: hash }, now(d));
@@ -348,7 +355,7 @@ export function invite(d: AuthDeps, actor: UserRow, emailIn: string, meta: Reque
 }
 
 export async function acceptInvite(d: AuthDeps, input: { token: string; password: string }, meta: RequestMeta): Promise<SessionAnswer> {
-  const hash = await d.passwords.hash(input.password);
+  const hash = await d.passwords.hash(input.password, { source: sourceKey(meta.address), account: "" });
   const userId = d.store.transaction(() => {
     const t = consumeOneTime(d, "invite", input.token);
     if (!t?.email) fail("unauthorized", "Invitation is invalid, used or expired");
@@ -379,7 +386,7 @@ export async function updateProfile(
   const creds = d.store.accounts.credentials(id);
   const ok = await d.passwords.verify(input.currentPassword ?? "", creds?.passwordHash ?? null, { source: sourceKey(meta.address), account: who.user.email });
   if (!ok) fail("forbidden", "Current password is wrong");
-  const hash = input.password === undefined ? undefined : await d.passwords.hash(input.password);
+  const hash = input.password === undefined ? undefined : await d.passwords.hash(input.password, { source: sourceKey(meta.address), account: who.user.email });
   const emailChanged = email !== undefined && email !== who.user.email;
   d.store.transaction(() => {
     const t = now(d);
@@ -490,7 +497,7 @@ export function requestPasswordReset(d: AuthDeps, emailIn: string, meta: Request
 }
 
 export async function confirmPasswordReset(d: AuthDeps, input: { token: string; password: string }, meta: RequestMeta): Promise<void> {
-  const hash = await d.passwords.hash(input.password);
+  const hash = await d.passwords.hash(input.password, { source: sourceKey(meta.address), account: "" });
   d.store.transaction(() => {
     const t = consumeOneTime(d, "reset", input.token);
     if (!t?.userId) fail("unauthorized", "Reset link is invalid, used or expired");

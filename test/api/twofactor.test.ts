@@ -112,4 +112,21 @@ describe("two-factor", () => {
     expect(r.body.token).toBeTruthy();
     expect((await h.call("POST", "/api/auth/2fa/disable", { token: u.jwt, body: { pin: pin(secret) } })).status).toBe(400);
   });
+
+  it("a wrong pin counts as a failed sign-in of the account: past five, that address waits (429 locked_out)", async () => {
+    const { secret } = await enable();
+    h.clock.advance(30);
+    const from = (peer: string, password: string) => h.call("POST", "/api/auth/login", { body: { email: u.email, password }, peer });
+    for (let i = 0; i < 5; i++) expect((await from(`198.51.100.${i}`, "wrong password")).status).toBe(401);
+    const first = await from("198.51.100.9", PASSWORD);
+    expect(first.body.twoFactorRequired).toBe(true);
+    const wrong = String((Number(pin(secret)) + 1) % 1_000_000).padStart(6, "0");
+    expect((await h.call("POST", "/api/auth/login/2fa", { body: { ticket: first.body.ticket, pin: wrong }, peer: "198.51.100.9" })).status).toBe(401);
+    const delayed = await from("198.51.100.9", PASSWORD);
+    expect(delayed.status).toBe(429);
+    expect(delayed.body.code).toBe("locked_out");
+    // Another address signs in with the right pin.
+    const other = await from("203.0.113.7", PASSWORD);
+    expect((await h.call("POST", "/api/auth/login/2fa", { body: { ticket: other.body.ticket, pin: pin(secret) }, peer: "203.0.113.7" })).status).toBe(200);
+  });
 });
