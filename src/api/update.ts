@@ -151,7 +151,7 @@ export function dyndnsHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(
     const output = outputOf(params);
     let answer: UpdateAnswer;
     try {
-      answer = performUpdate({ ...deps, limits: opts.limits }, call);
+      answer = await performUpdate({ ...deps, limits: opts.limits }, call);
     } catch (e) {
       // dyndns2 has one word for "the server failed": 911, and nothing was stored. The cause
       // goes to the log (a full disk at most once a minute).
@@ -201,7 +201,7 @@ export function ipdockHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(
     const { call, params } = await readCall(deps, request);
     if (params.has("howismyip")) return myIp(opts, call.client);
     try {
-      return formatIpdock(performUpdate({ ...deps, limits: opts.limits }, call));
+      return formatIpdock(await performUpdate({ ...deps, limits: opts.limits }, call));
     } catch (e) {
       logFailure("api/update", e);
       if (e instanceof IpkeepError && e.code === "storage_full") return json(errorBody(e), e.status, {});

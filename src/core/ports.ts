@@ -95,7 +95,13 @@ export interface UpdateStore {
    * One update request in ONE durable transaction (one fsync): each changed host's addresses
    * with its zone's serial bumped, every log line, and the token's last use.
    */
-  commitUpdate(u: UpdateCommit): void;
+  /**
+   * Durable before it resolves when it changes addresses (and then answered after); a commit
+   * of history lines alone may be written a little later, with the next one.
+   */
+  commitUpdate(u: UpdateCommit): Promise<void>;
+  /** Writes at once what commitUpdate has waiting. */
+  flushUpdates(): void;
   /** The hostname a token updates when the request names none: its only one, else null. */
   onlyHostnameOf(token: UpdateTokenRow): string | null;
   /** Deletes update log entries older than `before` and beyond the per-host count; returns how many. */

@@ -324,6 +324,8 @@ export class LocalResources implements Resources {
   }
 
   async hostLog(id: number): Promise<UpdateLogView[]> {
+    // The history shows every answer given, lines still waiting for their batch included.
+    this.store.flushUpdates();
     return this.store.logs.updatesFor(this.host(id).id).map(updateLogView);
   }
 

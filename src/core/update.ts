@@ -420,7 +420,7 @@ const clip = (s: string | null) => (s === null ? null : maskTokens(s.replace(/[\
  * host's change, its log line and the token's last use in ONE transaction (one fsync), and
  * DNS told at once. The answer is protocol-neutral; transports format it.
  */
-export function performUpdate(deps: PerformDeps, call: UpdateCall): UpdateAnswer {
+export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promise<UpdateAnswer> {
   const now = nowSeconds(deps.platform.clock);
   const refused = (code: "unauthorized" | "locked_out" | "rate_limited" | "invalid_hostname" | "too_many_hosts", rate: Verdict | null, retryAfter = 0, challenge = false, message?: string): UpdateAnswer => ({
     kind: "refused",
@@ -455,7 +455,7 @@ export function performUpdate(deps: PerformDeps, call: UpdateCall): UpdateAnswer
   const token = authenticate(deps, secrets);
   if (!token) {
     const locked = deps.limits.badCredentials(call.client);
-    deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), result: "badauth" })], tokenId: null });
+    await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), result: "badauth" })], tokenId: null });
     if (locked > 0) return refused("locked_out", source.verdict, locked);
     return refused("unauthorized", source.verdict, 0, true);
   }
@@ -463,17 +463,17 @@ export function performUpdate(deps: PerformDeps, call: UpdateCall): UpdateAnswer
   const rate = deps.limits.admitToken(token.id);
   const headerRate = rate.limit > 0 ? rate : source.verdict;
   if (!rate.allowed) {
-    deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), tokenId: token.id, result: "abuse" })], tokenId: null });
+    await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), tokenId: token.id, result: "abuse" })], tokenId: null });
     return refused("rate_limited", headerRate, rate.retryAfter);
   }
 
   const names = requestedHostnames(call, () => deps.store.onlyHostnameOf(token));
   if (names.length === 0) {
-    deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: "", tokenId: token.id, result: "notfqdn" })], tokenId: token.id });
+    await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: "", tokenId: token.id, result: "notfqdn" })], tokenId: token.id });
     return refused("invalid_hostname", headerRate, 0, false, "No hostname given");
   }
   if (names.length > MAX_HOSTS_PER_UPDATE) {
-    deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), tokenId: token.id, result: "numhost" })], tokenId: token.id });
+    await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), tokenId: token.id, result: "numhost" })], tokenId: token.id });
     return refused("too_many_hosts", headerRate, 0, false, `At most ${MAX_HOSTS_PER_UPDATE} hostnames per request`);
   }
 
@@ -539,60 +539,9 @@ export function performUpdate(deps: PerformDeps, call: UpdateCall): UpdateAnswer
     );
   }
 
-  deps.store.commitUpdate({ now, changes, logs, tokenId: token.id });
+  await deps.store.commitUpdate({ now, changes, logs, tokenId: token.id });
   for (const domainId of new Set(changes.map((c) => c.domainId))) deps.changes.zoneChanged(domainId);
   return { kind: "hosts", lines, rate: headerRate, retryAfter };
-}
-
-/**
- * Applies an intent to one hostname on behalf of a token (agents and other callers that
- * already know what to set). A host the token does not cover is reported exactly like a host
- * that does not exist (no probing of other users' names). A "good" result has been committed
- * durably and handed to DNS before this returns.
- */
-export function updateHost(
-  deps: UpdateDeps,
-  token: UpdateTokenRow,
-  rawHostname: string,
-  intent: UpdateIntent,
-  meta: UpdateRequestMeta,
-): UpdateOutcome {
-  const now = nowSeconds(deps.platform.clock);
-  const entry = (hostname: string, hostnameId: number | null, result: string, previous: HostAddresses | null, next: HostAddresses | null): UpdateLogEntry => ({
-    at: now,
-    hostnameId,
-    hostname,
-    tokenId: token.id,
-    source: meta.source,
-    userAgent: clip(meta.userAgent),
-    oldIpv4: previous?.ipv4 ?? null,
-    oldIpv6: previous?.ipv6 ?? null,
-    newIpv4: next?.ipv4 ?? null,
-    newIpv6: next?.ipv6 ?? null,
-    result,
-  });
-  let hostname = clip(rawHostname) ?? "";
-  let host: HostRow | null = null;
-  try {
-    hostname = normalizeHostname(rawHostname);
-    const found = deps.store.hostByName(hostname);
-    if (!found || !tokenCovers(token, found)) fail("unknown_host");
-    host = found;
-  } catch (e) {
-    // Never in the history of a host the token does not cover (see performUpdate).
-    if (e instanceof IpkeepError) deps.store.commitUpdate({ now, changes: [], logs: [entry(hostname, null, e.dyndns, null, null)], tokenId: token.id });
-    throw e;
-  }
-  const previous = { ipv4: host.ipv4, ipv6: host.ipv6 };
-  const decision = decideUpdate(previous, intent);
-  deps.store.commitUpdate({
-    now,
-    changes: decision.result === "good" ? [{ hostId: host.id, domainId: host.domainId, next: decision.next }] : [],
-    logs: [entry(hostname, host.id, decision.result, previous, decision.next)],
-    tokenId: token.id,
-  });
-  if (decision.result === "good") deps.changes.zoneChanged(host.domainId);
-  return { hostname, result: decision.result, previous, current: decision.next };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ import { dirname, join } from "node:path";
 import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
 import { metrics } from "../metrics";
 import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
+import { log } from "../log";
 import { Challenges } from "./challenges";
+import { CommitBatch } from "./commit-batch";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
 import { Domains } from "./domains";
@@ -43,6 +45,7 @@ export class Store implements CoreStore {
   readonly challenges: Challenges;
   readonly secondaries: Secondaries;
   readonly zoneContents: ZoneContentsRepo;
+  private readonly batch: CommitBatch;
   /** What opening did about the key file: created it; sealed values left in clear by an older ipkeep. */
   sealing: { keyFile: string | null; keyCreated: boolean; sealedNow: number } = { keyFile: null, keyCreated: false, sealedNow: 0 };
 
@@ -68,6 +71,14 @@ export class Store implements CoreStore {
     this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db, box);
     this.zoneContents = new ZoneContentsRepo(db);
+    this.batch = new CommitBatch(
+      (commits) => {
+        this.updates.commit(commits);
+        // Counted once committed: a rolled-back update is not a result.
+        for (const u of commits) for (const l of u.logs) metrics.updates.inc(l.result);
+      },
+      (e) => log("error", "an update's history line could not be stored", { error: (e as Error).message }),
+    );
   }
 
   /**
@@ -98,7 +109,14 @@ export class Store implements CoreStore {
     return this.db.prepare("PRAGMA data_version").get<{ data_version: number }>()!.data_version;
   }
 
+  /** Writes what the update path has waiting (history lines of nochg ride with the next commit). */
+  flushUpdates(): void {
+    this.batch.flush();
+  }
+
   close(): void {
+    // Lines waiting for company are written, not lost with the process.
+    this.batch.flush();
     this.db.close();
   }
 
@@ -106,8 +124,11 @@ export class Store implements CoreStore {
   tokenByHash(hash: string) {
     return this.tokens.byHash(hash);
   }
+  /** A host as the update path sees it: with the addresses of its batch not yet written. */
   hostByName(name: string) {
-    return this.hosts.byName(name);
+    const h = this.hosts.byName(name);
+    const pending = h ? this.batch.pendingAddresses(h.id) : undefined;
+    return h && pending ? { ...h, ...pending } : h;
   }
   setHostAddresses(hostId: number, addrs: { ipv4: string | null; ipv6: string | null }, now: number): number {
     return this.transaction(() => {
@@ -124,10 +145,9 @@ export class Store implements CoreStore {
   touchToken(tokenId: number, now: number): void {
     this.tokens.touch(tokenId, now);
   }
-  commitUpdate(u: UpdateCommit): void {
-    this.updates.commit(u);
-    // Counted once committed: a rolled-back update is not a result.
-    for (const l of u.logs) metrics.updates.inc(l.result);
+  /** Durable before it resolves when it changes an address; shares its fsync with its neighbours (commit-batch.ts). */
+  commitUpdate(u: UpdateCommit): Promise<void> {
+    return this.batch.commit(u);
   }
   onlyHostnameOf(token: UpdateTokenRow): string | null {
     return this.updates.onlyHostnameOf(token);

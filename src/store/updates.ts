@@ -8,21 +8,24 @@ import type { Driver } from "./driver";
 export class Updates {
   constructor(private db: Driver) {}
 
-  commit(u: UpdateCommit): void {
-    if (u.changes.length === 0 && u.logs.length === 0 && u.tokenId === null) return;
+  /** Several update requests in one transaction (one fsync); each changed zone's serial moves once. */
+  commit(commits: UpdateCommit[]): void {
+    if (commits.every((u) => u.changes.length === 0 && u.logs.length === 0 && u.tokenId === null)) return;
     this.db.transaction(() => {
-      const bumped = new Set<number>();
-      for (const c of u.changes) {
-        this.db
-          .prepare("UPDATE hostnames SET ipv4 = ?, ipv6 = ?, updated_at = ?, last_update_at = ? WHERE id = ?")
-          .run(c.next.ipv4, c.next.ipv6, u.now, u.now, c.hostId);
-        if (!bumped.has(c.domainId)) {
-          bumped.add(c.domainId);
-          this.db.prepare("UPDATE domains SET serial = (serial + 1) % 4294967296, updated_at = ? WHERE id = ?").run(u.now, c.domainId);
+      const bumped = new Map<number, number>();
+      for (const u of commits) {
+        for (const c of u.changes) {
+          this.db
+            .prepare("UPDATE hostnames SET ipv4 = ?, ipv6 = ?, updated_at = ?, last_update_at = ? WHERE id = ?")
+            .run(c.next.ipv4, c.next.ipv6, u.now, u.now, c.hostId);
+          bumped.set(c.domainId, u.now);
         }
+        for (const e of u.logs) this.log(e);
+        if (u.tokenId !== null) this.db.prepare("UPDATE update_tokens SET last_used_at = ? WHERE id = ?").run(u.now, u.tokenId);
       }
-      for (const e of u.logs) this.log(e);
-      if (u.tokenId !== null) this.db.prepare("UPDATE update_tokens SET last_used_at = ? WHERE id = ?").run(u.now, u.tokenId);
+      for (const [domainId, now] of bumped) {
+        this.db.prepare("UPDATE domains SET serial = (serial + 1) % 4294967296, updated_at = ? WHERE id = ?").run(now, domainId);
+      }
     });
   }
 

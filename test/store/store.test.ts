@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IpkeepError } from "../../src/core/errors";
 import { createHost } from "../../src/core/hosts";
-import { authenticateUpdateToken, updateHost } from "../../src/core/update";
+import { UpdateLimits } from "../../src/core/limits";
+import { authenticateUpdateToken, performUpdate, type UpdateAnswer } from "../../src/core/update";
 import { createZone } from "../../src/core/zones";
 import { migrate } from "../../src/store/db";
 import { isBun } from "../../src/store/driver";
@@ -22,6 +23,13 @@ const platform = testPlatform(clock);
 const changed: number[] = [];
 const changes = { zoneChanged: (id: number) => changed.push(id) };
 const deps = () => ({ store, platform, changes });
+/** A dyndns2 update as a router sends it, with the token as the Basic password. */
+const update = (value: string, hostname: string, myip: string, client = "127.0.0.1"): Promise<UpdateAnswer> =>
+  performUpdate(
+    { store, platform, changes, limits: new UpdateLimits(clock) },
+    { params: { get: (n) => ({ hostname, myip })[n as "hostname" | "myip"] }, basic: { username: "x", password: value }, bearer: null, client, userAgent: "test" },
+  );
+const result = (a: UpdateAnswer) => (a.kind === "hosts" ? a.lines.map((l) => ("error" in l ? l.error.code : l.result)) : [a.error.code]);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "ipkeep-store-"));
@@ -87,39 +95,54 @@ describe(`store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     expect(dump).toContain(platform.sha256Hex(value));
   });
 
-  it("good writes and bumps the serial once; nochg writes nothing", () => {
+  it("good writes and bumps the serial once; nochg writes nothing", async () => {
     const zone = createZone(deps(), { name: "dyn.example.com", nameservers: [{ name: "ns1.example.net", ipv4: null, ipv6: null }] });
     const owner = store.users.create({ email: "o@example.com", role: "user", passwordHash: null }, 1);
     const { value } = createHost(deps(), { name: "home.dyn.example.com", ownerId: owner.id });
-    const token = authenticateUpdateToken(deps(), value);
     const serial0 = store.domains.byId(zone.id)!.serial;
-    const intent = { v4: { kind: "set" as const, address: "203.0.113.10" }, v6: { kind: "keep" as const } };
-    const meta = { source: "127.0.0.1", userAgent: "test" };
     changed.length = 0;
-    expect(updateHost(deps(), token, "HOME.dyn.example.com.", intent, meta).result).toBe("good");
+    expect(result(await update(value, "HOME.dyn.example.com.", "203.0.113.10"))).toEqual(["good"]);
+    // Durable before the answer: on disk for another connection, the serial moved once.
     expect(store.domains.byId(zone.id)!.serial).toBe(serial0 + 1);
+    expect(store.hosts.byName("home.dyn.example.com")!.ipv4).toBe("203.0.113.10");
     expect(changed).toEqual([zone.id]);
     const before = JSON.stringify(store.hosts.byName("home.dyn.example.com"));
-    expect(updateHost(deps(), token, "home.dyn.example.com", intent, meta).result).toBe("nochg");
+    expect(result(await update(value, "home.dyn.example.com", "203.0.113.10"))).toEqual(["nochg"]);
     expect(store.domains.byId(zone.id)!.serial).toBe(serial0 + 1);
     expect(JSON.stringify(store.hosts.byName("home.dyn.example.com"))).toBe(before);
     expect(changed).toEqual([zone.id]);
+    // A nochg line rides with the next commit (or a short timer); it is there once written.
+    await update(value, "home.dyn.example.com", "203.0.113.11");
     const log = store.logs.updatesFor(store.hosts.byName("home.dyn.example.com")!.id);
-    expect(log.map((l) => l.result)).toEqual(["nochg", "good"]);
-    expect(log[1]).toMatchObject({ oldIpv4: null, newIpv4: "203.0.113.10", source: "127.0.0.1", userAgent: "test" });
+    expect(log.map((l) => l.result)).toEqual(["good", "nochg", "good"]);
+    expect(log[2]).toMatchObject({ oldIpv4: null, newIpv4: "203.0.113.10", source: "127.0.0.1", userAgent: "test" });
   });
 
-  it("a token never reaches another owner's host", () => {
+  it("updates that arrive together share one transaction, and see each other like updates in sequence", async () => {
+    const zone = createZone(deps(), { name: "dyn.example.com", nameservers: [{ name: "ns1.example.net", ipv4: null, ipv6: null }] });
+    const owner = store.users.create({ email: "o@example.com", role: "user", passwordHash: null }, 1);
+    const hosts = Array.from({ length: 20 }, (_, i) => createHost(deps(), { name: `h${i}.dyn.example.com`, ownerId: owner.id }));
+    const serial0 = store.domains.byId(zone.id)!.serial;
+    const answers = await Promise.all([
+      ...hosts.map((h, i) => update(h.value, h.host.name, `198.51.100.${i + 1}`)),
+      // the same host twice in one batch: the second sees the first
+      update(hosts[0]!.value, hosts[0]!.host.name, "198.51.100.1"),
+      update(hosts[0]!.value, hosts[0]!.host.name, "198.51.100.99"),
+    ]);
+    expect(answers.map((a) => result(a)[0])).toEqual([...hosts.map(() => "good"), "nochg", "good"]);
+    // One batch: the zone's serial moved once for all of them.
+    expect(store.domains.byId(zone.id)!.serial).toBe(serial0 + 1);
+    expect(store.hosts.byName("h0.dyn.example.com")!.ipv4).toBe("198.51.100.99");
+    expect(store.hosts.byName("h19.dyn.example.com")!.ipv4).toBe("198.51.100.20");
+  });
+
+  it("a token never reaches another owner's host", async () => {
     createZone(deps(), { name: "dyn.example.com", nameservers: [{ name: "ns1.example.net", ipv4: null, ipv6: null }] });
     const alice = store.users.create({ email: "a@example.com", role: "user", passwordHash: null }, 1);
     const bob = store.users.create({ email: "b@example.com", role: "user", passwordHash: null }, 1);
     const a = createHost(deps(), { name: "a.dyn.example.com", ownerId: alice.id });
     createHost(deps(), { name: "b.dyn.example.com", ownerId: bob.id });
-    const token = authenticateUpdateToken(deps(), a.value);
-    const intent = { v4: { kind: "set" as const, address: "198.51.100.1" }, v6: { kind: "keep" as const } };
-    expect(() => updateHost(deps(), token, "b.dyn.example.com", intent, { source: null, userAgent: null })).toThrow(
-      expect.objectContaining({ code: "unknown_host" }),
-    );
+    expect(result(await update(a.value, "b.dyn.example.com", "198.51.100.1"))).toEqual(["unknown_host"]);
     expect(store.hosts.byName("b.dyn.example.com")!.ipv4).toBeNull();
     expect(() => authenticateUpdateToken(deps(), `${a.value}x`)).toThrow(expect.objectContaining({ code: "unauthorized" }));
   });

@@ -43,12 +43,12 @@ const entry = (hostnameId: number | null, at: number, result = "nochg"): UpdateL
 });
 
 describe(`update store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
-  it("commits host addresses, one serial bump per zone, log lines and token use together", () => {
+  it("commits host addresses, one serial bump per zone, log lines and token use together", async () => {
     const user = store.users.create({ email: "a@example.com", role: "user", passwordHash: null }, 0);
     const a = createHost(deps(), { name: "a.dyn.example.com", ownerId: user.id });
     const b = createHost(deps(), { name: "b.dyn.example.com", ownerId: user.id });
     const serial = store.domains.byId(a.host.domainId)!.serial;
-    store.commitUpdate({
+    await store.commitUpdate({
       now: 1000,
       changes: [
         { hostId: a.host.id, domainId: a.host.domainId, next: { ipv4: "192.0.2.1", ipv6: null } },
@@ -64,14 +64,17 @@ describe(`update store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     expect(store.updates.history(a.host.id, 10).map((e) => e.result)).toEqual(["good"]);
   });
 
-  it("a failing write rolls the whole request back", () => {
+  it("a failing write rolls the whole request back (and only that one of its batch)", async () => {
     const user = store.users.create({ email: "a@example.com", role: "user", passwordHash: null }, 0);
     const a = createHost(deps(), { name: "a.dyn.example.com", ownerId: user.id });
     const bad = { ...entry(a.host.id, 1), hostname: null as unknown as string };
-    expect(() =>
-      store.commitUpdate({ now: 1, changes: [{ hostId: a.host.id, domainId: a.host.domainId, next: { ipv4: "192.0.2.9", ipv6: null } }], logs: [bad], tokenId: null }),
-    ).toThrow();
+    const b = createHost(deps(), { name: "b.dyn.example.com", ownerId: user.id });
+    const failing = store.commitUpdate({ now: 1, changes: [{ hostId: a.host.id, domainId: a.host.domainId, next: { ipv4: "192.0.2.9", ipv6: null } }], logs: [bad], tokenId: null });
+    const fine = store.commitUpdate({ now: 1, changes: [{ hostId: b.host.id, domainId: b.host.domainId, next: { ipv4: "192.0.2.8", ipv6: null } }], logs: [entry(b.host.id, 1, "good")], tokenId: null });
+    await expect(failing).rejects.toThrow();
+    await fine;
     expect(store.hosts.byId(a.host.id)!.ipv4).toBeNull();
+    expect(store.hosts.byId(b.host.id)!.ipv4).toBe("192.0.2.8");
   });
 
   it("the only hostname of a token: single host, a set of one, or all of an owner with one host", () => {
@@ -86,11 +89,12 @@ describe(`update store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     expect(store.onlyHostnameOf(set)).toBeNull();
   });
 
-  it("prunes by age, by count per host, and unattached entries by count", () => {
+  it("prunes by age, by count per host, and unattached entries by count", async () => {
     const user = store.users.create({ email: "a@example.com", role: "user", passwordHash: null }, 0);
     const a = createHost(deps(), { name: "a.dyn.example.com", ownerId: user.id });
     const logs = [...Array.from({ length: 30 }, (_, i) => entry(a.host.id, 1000 + i)), ...Array.from({ length: 10 }, (_, i) => entry(null, 2000 + i)), entry(a.host.id, 10)];
-    store.commitUpdate({ now: 0, changes: [], logs, tokenId: null });
+    await store.commitUpdate({ now: 0, changes: [], logs, tokenId: null });
+    store.flushUpdates();
     const removed = store.pruneUpdateLog({ before: 100, maxPerHost: 20, maxUnattached: 4 });
     expect(removed).toBe(1 + 10 + 6);
     const left = store.updates.history(a.host.id, 100);
