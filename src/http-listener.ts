@@ -9,7 +9,7 @@
  * same address, so no other process shares the port through SO_REUSEPORT.
  */
 import { readFileSync } from "node:fs";
-import { rememberOrigin, rememberPeer, rememberTransport } from "./api/context";
+import type { RequestFacts } from "./api/context";
 import { ipv6Only, type Listen } from "./dns/server";
 import { bindCode, bindError } from "./bind-error";
 import { log, redact } from "./log";
@@ -35,7 +35,7 @@ function accessLog(req: Request, res: Response, peer: string | undefined): void 
 const MAX_BODY = 64 * 1024;
 
 export interface AppLike {
-  handle(req: Request): Response | Promise<Response>;
+  handle(req: Request, facts: Partial<RequestFacts>): Response | Promise<Response>;
 }
 
 type BunServer = ReturnType<typeof Bun.serve>;
@@ -58,7 +58,7 @@ function badHost(): Response {
  * gets the listener's own address as its origin; a Host that is present but not a host name
  * answers 400. The origin the client asked for is remembered for links (api/context.ts).
  */
-function canonical(req: Request, transport: "http" | "https", self: () => string): Request | Response {
+function canonical(req: Request, transport: "http" | "https", self: () => string): { req: Request; origin: string | null } | Response {
   let url: URL | null = null;
   try {
     url = new URL(req.url);
@@ -78,24 +78,21 @@ function canonical(req: Request, transport: "http" | "https", self: () => string
     }
   }
   const pathAt = req.url.indexOf("/", req.url.indexOf("//") + 2);
-  if (req.url.startsWith(`${transport}://`) && pathAt >= ELYSIA_PATH_FROM) return req;
-  const fixed = new Request(`${transport}://${self()}${url.pathname}${url.search}`, req);
-  rememberOrigin(fixed, origin);
-  return fixed;
+  if (req.url.startsWith(`${transport}://`) && pathAt >= ELYSIA_PATH_FROM) return { req, origin: null };
+  return { req: new Request(`${transport}://${self()}${url.pathname}${url.search}`, req), origin };
 }
 
 function fetchFor(app: AppLike, transport: "http" | "https", self: () => string) {
   return async (raw: Request, srv: BunServer): Promise<Response> => {
     const peer = srv.requestIP(raw)?.address;
-    const req = canonical(raw, transport, self);
-    if (req instanceof Response) {
-      metrics.http.inc(String(req.status));
-      log("info", "http", { method: raw.method, status: req.status, peer, error: "invalid Host header" });
-      return req;
+    const c = canonical(raw, transport, self);
+    if (c instanceof Response) {
+      metrics.http.inc(String(c.status));
+      log("info", "http", { method: raw.method, status: c.status, peer, error: "invalid Host header" });
+      return c;
     }
-    rememberPeer(req, peer);
-    rememberTransport(req, transport);
-    const res = await app.handle(req);
+    const req = c.req;
+    const res = await app.handle(req, { peer: peer ?? null, transport, origin: c.origin });
     metrics.http.inc(String(res.status));
     accessLog(req, res, peer);
     return res;

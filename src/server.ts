@@ -6,7 +6,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
-import { findDistDir } from "./api/install";
+import { findDistDir } from "./api/binaries";
+import { createHttpContext } from "./api/context";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
 import type { Clock } from "./core/platform";
@@ -187,19 +188,20 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
     const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
-    const app = createApp({
-      store,
-      platform,
-      changes,
-      publicUrl: config.url,
-      jwtSecret,
-      delegation: new ResolverDelegationLookup(config.resolver),
-      updateLimits,
-      trustedProxies: config.trustedProxy,
-      distDir: findDistDir(process.execPath),
-      transportPolicy,
-      metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow"),
-    });
+    const app = createApp(
+      createHttpContext({
+        store,
+        platform,
+        changes,
+        publicUrl: config.url,
+        jwtSecret,
+        delegation: new ResolverDelegationLookup(config.resolver),
+        updateLimits,
+        distDir: findDistDir(process.execPath),
+        transportPolicy,
+        metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow"),
+      }),
+    );
     for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
     for (const spec of config.https) {
       httpsListeners.push(listenHttps(parseListen(spec, 443), app, { cert: config.tlsCert!, key: config.tlsKey! }));

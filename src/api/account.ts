@@ -20,16 +20,16 @@ import {
   userView,
 } from "../core/auth";
 import { fail } from "../core/errors";
-import { authDeps, authenticate, requestMeta } from "./auth";
-import type { ApiDeps } from "./context";
+import { authenticate } from "./auth";
+import { type HttpContext, requestMeta } from "./context";
 import { emailField, passwordField, strictBody, tokenField } from "./http";
 
 const pinField = t.String({ minLength: 1, maxLength: 32, description: "6-digit TOTP pin, or a recovery code (xxxxx-xxxxx)" });
 const secured = (summary: string) => ({ tags: ["auth"], summary, security: [{ bearer: [] }] });
 const open = (summary: string) => ({ tags: ["auth"], summary });
 
-export function accountRoutes(deps: ApiDeps) {
-  const d = () => authDeps(deps);
+export function accountRoutes(deps: HttpContext) {
+  const d = () => deps.auth;
   const meta = (request: Request) => requestMeta(deps, request);
   const me = (id: number) => {
     const a = deps.store.accounts.byId(id);

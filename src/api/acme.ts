@@ -6,29 +6,23 @@
 import { Elysia, t } from "elysia";
 import { cleanupChallenge, dns01Value, presentChallenge, registerAcmeDnsAccount } from "../core/acme";
 import { fail, IpkeepError } from "../core/errors";
-import { UpdateLimits } from "../core/limits";
 import type { UpdateTokenRow } from "../core/ports";
 import { looksLikeToken } from "../core/tokens";
 import { authenticateUpdateToken } from "../core/update";
 import { authenticate } from "./auth";
-import { type ApiDeps, clientOf } from "./context";
+import { clientOf, type HttpContext } from "./context";
 import { parseBasic, parseBearer } from "./credentials";
 import { jsonError } from "./errors";
-
-// Without a server-wide set (in-process tests), one set per deps for these routes.
-const ownLimits = new WeakMap<ApiDeps, UpdateLimits>();
 
 // Shapes only; the bounds keep a hostile body from reaching core at all. 260: a 253-character
 // name with a trailing dot and room for "*."; a DNS-01 value is 43 characters.
 const NAME = t.String({ maxLength: 260 });
 const VALUE = t.String({ maxLength: 128 });
 
-export function acmeRoutes(deps: ApiDeps) {
-  // The update endpoints' limits, shared with them through deps: the same source lockout after
-  // bad credentials and the same per-source burst, so ACME is no side door for guessing tokens.
-  let limits = deps.updateLimits ?? ownLimits.get(deps);
-  if (!limits) ownLimits.set(deps, (limits = new UpdateLimits(deps.platform.clock)));
-  const gate = limits;
+export function acmeRoutes(deps: HttpContext) {
+  // The update endpoints' limits, shared with them through the context: the same source lockout
+  // after bad credentials and the same per-source burst, so ACME is no side door for guessing tokens.
+  const gate = deps.updateLimits;
   const source = (request: Request) => clientOf(deps, request);
   const meta = (request: Request) => ({ source: source(request) });
 
@@ -121,7 +115,7 @@ const HTTPREQ_BODY = t.Object({
   keyAuth: t.Optional(t.String({ maxLength: 1024 })),
 });
 
-function httpreqChallenge(deps: ApiDeps, body: typeof HTTPREQ_BODY.static): { name: string; value: string } {
+function httpreqChallenge(deps: HttpContext, body: typeof HTTPREQ_BODY.static): { name: string; value: string } {
   if (body.fqdn !== undefined && body.value !== undefined) return { name: body.fqdn, value: body.value };
   if (body.domain !== undefined && body.keyAuth !== undefined) return { name: body.domain, value: dns01Value(deps.platform, body.keyAuth) };
   fail("invalid_input", 'Expected {"fqdn","value"} (or RAW mode {"domain","token","keyAuth"})');

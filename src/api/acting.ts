@@ -8,14 +8,14 @@ import { t } from "elysia";
 import { fail } from "../core/errors";
 import { type Actor, LocalResources } from "../core/resources";
 import { authenticate } from "./auth";
-import { type ApiDeps, clientOf } from "./context";
+import { type HttpContext, clientOf } from "./context";
 
-export async function actorFor(deps: ApiDeps, request: Request): Promise<Actor> {
+export async function actorFor(deps: HttpContext, request: Request): Promise<Actor> {
   const p = await authenticate(deps, request);
   return { userId: p.user.id, admin: p.user.role === "admin", name: `user:${p.user.id}`, address: clientOf(deps, request) };
 }
 
-export async function resourcesFor(deps: ApiDeps, request: Request): Promise<LocalResources> {
+export async function resourcesFor(deps: HttpContext, request: Request): Promise<LocalResources> {
   return new LocalResources(deps, await actorFor(deps, request));
 }
 

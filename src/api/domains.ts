@@ -3,7 +3,7 @@
  * ({"name"}), their delegation check and verification.
  */
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "./context";
+import type { HttpContext } from "./context";
 import { created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const Nameserver = t.Union([
@@ -24,7 +24,7 @@ const NewDomain = t.Object(
 
 const NewNameservers = t.Object({ nameservers: t.Array(Nameserver, { minItems: 1, maxItems: 13 }) }, { additionalProperties: false });
 
-export function domainRoutes(deps: ApiDeps) {
+export function domainRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))

@@ -1,9 +1,13 @@
 /**
- * The JSON API's error shape: {"error": message, "code": lower_snake_case}. One function, so
- * every route answers failures alike; the status comes from core's error table.
+ * Error envelopes, one per dialect (api/routes.ts): the JSON API's {"error": message, "code":
+ * lower_snake_case}, IPTunnel's {"error": {"code", "message"}} under /api/v2, and plain text for
+ * the rest. The status comes from core's error table. Every refusal the app makes before a
+ * handler runs (HTTPS, rate, size, parse, unknown path) is spoken through here, in the envelope
+ * of the route (or area) that was asked.
  */
 import { asIpkeepError, type ErrorCode, IpkeepError } from "../core/errors";
 import { log, logLimited, redact } from "../log";
+import type { Dialect } from "./routes";
 
 // Messages may quote the caller's input (a hostname that was really a pasted token): redacted.
 export function errorBody(e: unknown): { error: string; code: ErrorCode; upgrade?: false } {
@@ -13,13 +17,41 @@ export function errorBody(e: unknown): { error: string; code: ErrorCode; upgrade
   return err.code === "PLAN_LIMIT" ? { ...body, upgrade: false } : body;
 }
 
+/** The JSON API's envelope. */
 export function jsonError(e: unknown, headers: Record<string, string> = {}): Response {
   const err = asIpkeepError(e);
   return Response.json(errorBody(err), { status: err.status, headers });
 }
 
-export function isIpkeepError(e: unknown): e is IpkeepError {
-  return e instanceof IpkeepError;
+/** IPTunnel's v2 envelope; an unexpected failure is logged (its message is not shown). */
+export function envelopeError(e: unknown, headers: Record<string, string> = {}): Response {
+  const err = asIpkeepError(e);
+  if (!(e instanceof IpkeepError)) log("error", "v2 api failure", { error: redact((e as Error)?.message ?? String(e)) });
+  return Response.json({ error: { code: err.code, message: redact(err.message) } }, { status: err.status, headers });
+}
+
+/** One line of text. */
+export function textError(e: unknown, headers: Record<string, string> = {}): Response {
+  const err = asIpkeepError(e);
+  return new Response(`${redact(err.message)}\n`, { status: err.status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+}
+
+/** A refusal in the envelope of a dialect. */
+export function dialectError(dialect: Dialect, e: unknown, headers: Record<string, string> = {}): Response {
+  switch (dialect) {
+    case "v2":
+      return envelopeError(e, headers);
+    case "text":
+    case "page":
+    case "dyndns2":
+      return textError(e, headers);
+    default:
+      return jsonError(e, headers);
+  }
+}
+
+export function httpsRequired(): IpkeepError {
+  return new IpkeepError("https_required", `${new IpkeepError("https_required").message}: connect with https:// (or through a proxy that terminates TLS)`);
 }
 
 /** One line a minute at most while the disk stays full, however many requests meet it. */

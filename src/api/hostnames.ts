@@ -2,7 +2,7 @@
  * /api/hostnames: ipdock's hostname routes. Create answers {"hostname", "token": {"tokenValue"}}.
  */
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "./context";
+import type { HttpContext } from "./context";
 import { BodyId, created, doc, IdParams, Int, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const NewHostname = t.Object(
@@ -25,7 +25,7 @@ const HostnamePatch = t.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-export function hostnameRoutes(deps: ApiDeps) {
+export function hostnameRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))

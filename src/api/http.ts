@@ -5,9 +5,28 @@
 import type { TProperties } from "@sinclair/typebox";
 import { t } from "elysia";
 import { fail } from "../core/errors";
+import { rulesFor } from "./routes";
 
-/** JSON bodies of the management API are small; anything larger is refused before parsing. */
-export const MAX_JSON_BODY = 64 * 1024;
+
+/**
+ * The one JSON body reader for routes that read their body themselves (the v2 install API):
+ * a JSON object, or invalid_input. The route table's limit (routes.ts) bounds it: a declared
+ * length before anything is read (app.ts), the text as read here.
+ */
+export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
+  const limit = rulesFor(request.method, new URL(request.url).pathname).body;
+  const text = await request.text();
+  if (new TextEncoder().encode(text).length > limit) fail("too_large", `Request body larger than ${limit} bytes`);
+  if (text.trim() === "") return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    fail("invalid_input", "Request body is not valid JSON");
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail("invalid_input", "Request body must be a JSON object");
+  return v as Record<string, unknown>;
+}
 
 /** A request body schema: exactly these fields (Dokploy-style extra fields answer 400). */
 export const strictBody = <P extends TProperties>(props: P, description?: string) =>

@@ -3,15 +3,13 @@
  * (register / checkin / revoke / status) and the installer's downloads. Thin: parse,
  * call core/install.ts, wrap in the envelope.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { Elysia } from "elysia";
-import { asIpkeepError, fail, IpkeepError } from "../core/errors";
+import { fail, IpkeepError } from "../core/errors";
 import {
   activate,
   archTarget,
   authenticateNode,
-  type BinaryCatalog,
   checkin,
   confirm,
   issueCode,
@@ -26,40 +24,14 @@ import {
   revokeNode,
   revokeNodeById,
 } from "../core/install";
-import { log } from "../log";
-import { authenticate, linkBase, requireAdmin } from "./auth";
-import { type ApiDeps, clientOf } from "./context";
+import { authenticate, requireAdmin } from "./auth";
+import { clientOf, type HttpContext, linkBase } from "./context";
 import { parseBearer } from "./credentials";
-import { parseId } from "./http";
-
-/** Install requests are a handful of short fields; anything bigger is a mistake or an attack. */
-const MAX_BODY = 8 * 1024;
+import { envelopeError } from "./errors";
+import { parseId, readJsonObject } from "./http";
 
 export function ok(data: unknown, message: string, status = 200): Response {
   return Response.json({ data, meta: { message } }, { status });
-}
-
-export function envelopeError(e: unknown): Response {
-  const err = asIpkeepError(e);
-  if (!(e instanceof IpkeepError)) log("error", "install api failure", { error: (e as Error)?.message ?? String(e) });
-  return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
-}
-
-/** The JSON object body, or invalid_input: garbage, arrays, oversize and wrong content all end here. */
-async function jsonBody(request: Request): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY) fail("invalid_input", `Request body larger than ${MAX_BODY} bytes`);
-  const text = await request.text();
-  if (text.length > MAX_BODY) fail("invalid_input", `Request body larger than ${MAX_BODY} bytes`);
-  if (text.trim() === "") return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    fail("invalid_input", "Request body is not valid JSON");
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) fail("invalid_input", "Request body must be a JSON object");
-  return v as Record<string, unknown>;
 }
 
 /**
@@ -84,42 +56,6 @@ const enveloped = (fn: () => Promise<Response> | Response) => async (): Promise<
   }
 };
 
-/**
- * Where the primary keeps what it hands out: beside its own executable (dist/ in a build
- * tree), or ../lib/ipkeep from it (install.sh's layout: /usr/local/bin + /usr/local/lib/ipkeep).
- */
-export function findDistDir(execPath: string): string | null {
-  const here = dirname(execPath);
-  for (const d of [here, join(here, "..", "lib", "ipkeep")]) if (existsSync(join(d, "SHA256SUMS"))) return d;
-  return null;
-}
-
-/** The executables, their sums and install.sh in one directory. */
-export function distCatalog(dir: string | null): BinaryCatalog & { file(name: string): string | null } {
-  let sums: Map<string, string> | null = null;
-  const load = () => {
-    if (sums) return sums;
-    sums = new Map();
-    const f = dir ? join(dir, "SHA256SUMS") : null;
-    if (f && existsSync(f)) {
-      for (const line of readFileSync(f, "utf8").split("\n")) {
-        const m = /^([0-9a-f]{64})\s+\*?(\S+)$/.exec(line.trim());
-        if (m) sums.set(m[2]!, m[1]!);
-      }
-    }
-    return sums;
-  };
-  const file = (name: string) => {
-    if (!dir) return null;
-    const p = join(dir, name);
-    return existsSync(p) && statSync(p).isFile() ? p : null;
-  };
-  return {
-    sha256For: (target) => (file(`ipkeep-${target}`) ? (load().get(`ipkeep-${target}`) ?? null) : null),
-    file,
-  };
-}
-
 const nodeJson = (n: NodeRow) => ({
   id: n.id,
   role: n.role,
@@ -130,8 +66,8 @@ const nodeJson = (n: NodeRow) => ({
   last_checkin_at: n.lastCheckinAt ? new Date(n.lastCheckinAt * 1000).toISOString() : null,
 });
 
-export function installRoutes(deps: ApiDeps) {
-  const catalog = distCatalog(deps.distDir ?? null);
+export function installRoutes(deps: HttpContext) {
+  const catalog = deps.binaries;
   const node = (request: Request) => authenticateNode(deps, parseBearer(request.headers.get("authorization")));
   const none = { parse: "none" as const };
 
@@ -142,7 +78,7 @@ export function installRoutes(deps: ApiDeps) {
         enveloped(async () => {
           const p = await authenticate(deps, request);
           requireAdmin(p);
-          const body = await jsonBody(request);
+          const body = await readJsonObject(request);
           strictFields(body, { role: "string", hostname: "string", ttl_seconds: "number", ttl: "number" });
           if ("ttl" in body && "ttl_seconds" in body) fail("invalid_input", "ttl_seconds and ttl are the same field: give one");
           const c = issueCode(deps, { role: body.role ?? "agent", hostname: body.hostname, ttl: body.ttl_seconds ?? body.ttl }, {
@@ -200,7 +136,7 @@ export function installRoutes(deps: ApiDeps) {
       "/api/v2/install/precheck",
       ({ request }) =>
         enveloped(async () => {
-          const r = precheck(deps, await jsonBody(request));
+          const r = precheck(deps, await readJsonObject(request));
           return ok(
             {
               install_code: r.installCode,
@@ -223,7 +159,7 @@ export function installRoutes(deps: ApiDeps) {
       "/api/v2/install/activate",
       ({ request }) =>
         enveloped(async () => {
-          const r = activate(deps, await jsonBody(request), { address: clientOf(deps, request) }, catalog);
+          const r = activate(deps, await readJsonObject(request), { address: clientOf(deps, request) }, catalog);
           const base = linkBase(deps, request);
           return ok(
             {
@@ -268,7 +204,7 @@ export function installRoutes(deps: ApiDeps) {
       "/api/v2/install/confirm",
       ({ request }) =>
         enveloped(async () => {
-          const r = confirm(deps, await jsonBody(request));
+          const r = confirm(deps, await readJsonObject(request));
           return ok({ activation_id: r.activationId, status: r.status, node: nodeJson(r.node) }, "Install confirmed");
         })(),
       none,
@@ -277,7 +213,7 @@ export function installRoutes(deps: ApiDeps) {
       "/api/v2/install/release",
       ({ request }) =>
         enveloped(async () => {
-          const r = release(deps, await jsonBody(request));
+          const r = release(deps, await readJsonObject(request));
           return ok({ activation_id: r.activationId, status: r.status, install_code_restored: r.installCodeRestored }, "Activation released");
         })(),
       none,
@@ -288,7 +224,7 @@ export function installRoutes(deps: ApiDeps) {
       ({ request }) =>
         enveloped(async () => {
           const n = node(request);
-          const r = checkin(deps, n, await jsonBody(request));
+          const r = checkin(deps, n, await readJsonObject(request));
           const s = nodeStatus(deps, r.node);
           return ok(
             { node: nodeJson(r.node), hostname: s.hostname, zones: s.zones, checkin_interval_seconds: r.nextCheckinSeconds, seen_address: clientOf(deps, request) },
@@ -302,7 +238,7 @@ export function installRoutes(deps: ApiDeps) {
       ({ request }) =>
         enveloped(async () => {
           const n = node(request);
-          const r = checkin(deps, n, await jsonBody(request));
+          const r = checkin(deps, n, await readJsonObject(request));
           return ok({ node: nodeJson(r.node), next_checkin_seconds: r.nextCheckinSeconds, seen_address: clientOf(deps, request) }, "Check-in recorded");
         })(),
       none,

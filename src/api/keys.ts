@@ -5,13 +5,13 @@
 import { Elysia, t } from "elysia";
 import { apiKeyView, createApiKey, revokeApiKey } from "../core/auth";
 import { authenticate } from "./auth";
-import type { ApiDeps } from "./context";
+import type { HttpContext } from "./context";
 import { clientOf } from "./context";
 import { idParams, parseId, strictBody, wholeNumber } from "./http";
 
 const detail = (summary: string) => ({ tags: ["keys"], summary, security: [{ bearer: [] }] });
 
-export function keyRoutes(deps: ApiDeps) {
+export function keyRoutes(deps: HttpContext) {
   return new Elysia()
     .get(
       "/api/keys",

@@ -7,7 +7,7 @@
 import { Elysia } from "elysia";
 import { Exposition, writeCounters } from "../metrics";
 import { metricsAllowed } from "../core/transport-policy";
-import { type ApiDeps, peerOf } from "./context";
+import { type HttpContext, peerOf } from "./context";
 
 interface NodeRow {
   role: string;
@@ -16,7 +16,7 @@ interface NodeRow {
   last_checkin_at: number | null;
 }
 
-export function renderMetrics(deps: Pick<ApiDeps, "store">): string {
+export function renderMetrics(deps: Pick<HttpContext, "store">): string {
   const out = new Exposition();
   writeCounters(out);
   out.family("ipkeep_zone_serial", "gauge", "SOA serial of each zone in the database.");
@@ -38,9 +38,9 @@ export function renderMetrics(deps: Pick<ApiDeps, "store">): string {
   return out.text();
 }
 
-export function metricsRoutes(deps: ApiDeps) {
+export function metricsRoutes(deps: HttpContext) {
   return new Elysia().get("/metrics", ({ request }) => {
-    if (!metricsAllowed(deps.metricsAllow ?? [], peerOf(request))) {
+    if (!metricsAllowed(deps.metricsAllow, peerOf(deps, request))) {
       return new Response("metrics are served to loopback and --metrics-allow addresses only\n", { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
     }
     return new Response(renderMetrics(deps), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });

@@ -7,7 +7,7 @@
  */
 import { Elysia, t } from "elysia";
 import { looksLikeToken } from "../core/tokens";
-import type { ApiDeps } from "./context";
+import type { HttpContext } from "./context";
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -116,7 +116,7 @@ const DOCS_HTML = `<!doctype html>
 <script>${DOCS_SCRIPT}</script>
 </body></html>`;
 
-export function pageRoutes(_deps: ApiDeps) {
+export function pageRoutes(_deps: HttpContext) {
   const scriptHash = sha256Base64(SCRIPT);
   const docsHash = sha256Base64(DOCS_SCRIPT);
   const page = async (kind: keyof typeof PAGES, token: string) => {

@@ -3,7 +3,7 @@
  * Shape checks here; what a record may contain and where it may sit is core/records.ts.
  */
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "./context";
+import type { HttpContext } from "./context";
 import { created, doc, IdParams, Int, jsonBody, noContent, RecordParams, resourcesFor, STRICT, toId } from "./acting";
 
 // Room for a 2048-character TXT value in quoted zone-file form.
@@ -30,7 +30,7 @@ const RecordPatch = t.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-export function recordRoutes(deps: ApiDeps) {
+export function recordRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))

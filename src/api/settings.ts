@@ -5,14 +5,14 @@ import { Elysia, t } from "elysia";
 import { readSettings, writeSettings } from "../core/settings";
 import { nowSeconds } from "../core/platform";
 import { authenticate, requireAdmin } from "./auth";
-import type { ApiDeps } from "./context";
+import type { HttpContext } from "./context";
 import { clientOf } from "./context";
 import { strictBody, wholeNumber } from "./http";
 
 const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 const detail = (summary: string) => ({ tags: ["settings"], summary, security: [{ bearer: [] }] });
 
-export function settingsRoutes(deps: ApiDeps) {
+export function settingsRoutes(deps: HttpContext) {
   return new Elysia()
     .get(
       "/api/settings",

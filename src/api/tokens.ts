@@ -4,7 +4,7 @@
  * once, at creation and regeneration, and never listed.
  */
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "./context";
+import type { HttpContext } from "./context";
 import { BodyId, Bool, created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
 
 const NewToken = t.Object(
@@ -18,7 +18,7 @@ const NewToken = t.Object(
   { additionalProperties: false },
 );
 
-export function tokenRoutes(deps: ApiDeps) {
+export function tokenRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))

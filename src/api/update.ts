@@ -7,9 +7,9 @@
 import { Elysia } from "elysia";
 import { parseIP } from "../core/addresses";
 import { IpkeepError } from "../core/errors";
-import { sourceKey, UpdateLimits, type Verdict } from "../core/limits";
+import { sourceKey, type UpdateLimits, type Verdict } from "../core/limits";
 import { type HostLine, performUpdate, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
-import { type ApiDeps, clientOf, originOf, peerOf, rememberOrigin, rememberPeer, rememberTransport, transportOf } from "./context";
+import { clientOf, type HttpContext } from "./context";
 import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
 import { errorBody, logFailure } from "./errors";
 
@@ -53,12 +53,9 @@ export interface UpdateRouteOptions {
   limits: UpdateLimits;
 }
 
-function options(deps: ApiDeps): UpdateRouteOptions {
-  return { limits: deps.updateLimits ?? new UpdateLimits(deps.platform.clock) };
-}
+const options = (ctx: HttpContext): UpdateRouteOptions => ({ limits: ctx.updateLimits });
 
-
-async function readCall(deps: ApiDeps, request: Request): Promise<{ call: UpdateCall; params: ParamBag }> {
+async function readCall(deps: HttpContext, request: Request): Promise<{ call: UpdateCall; params: ParamBag }> {
   const auth = request.headers.get("authorization");
   const basic = parseBasic(auth);
   const bearer = basic ? null : parseBearer(auth);
@@ -140,7 +137,7 @@ function myIpText(client: string | null): string {
 }
 
 /** The dyndns2 handler, shared by every dyndns path and by "/". */
-export function dyndnsHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
+export function dyndnsHandler(deps: HttpContext, opts: UpdateRouteOptions = options(deps)) {
   return async (request: Request): Promise<Response> => {
     if (request.method !== "GET" && request.method !== "POST") {
       const client = clientOf(deps, request);
@@ -196,7 +193,7 @@ function formatIpdock(answer: UpdateAnswer): Response {
   return json({ status: "good", ip, previous: previous.length ? previous.join(",") : null }, 200, headers);
 }
 
-export function ipdockHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(deps)) {
+export function ipdockHandler(deps: HttpContext, opts: UpdateRouteOptions = options(deps)) {
   return async (request: Request): Promise<Response> => {
     const { call, params } = await readCall(deps, request);
     if (params.has("howismyip")) return myIp(opts, call.client);
@@ -215,8 +212,8 @@ export function ipdockHandler(deps: ApiDeps, opts: UpdateRouteOptions = options(
 
 const CHECKIP_HTML = (ip: string) => `<html><head><title>Current IP Check</title></head><body>Current IP Address: ${ip}</body></html>`;
 
-export function updateRoutes(deps: ApiDeps) {
-  const opts = sharedOptions(deps);
+export function updateRoutes(deps: HttpContext) {
+  const opts = options(deps);
   const dyndns = dyndnsHandler(deps, opts);
   const ipdock = ipdockHandler(deps, opts);
   let app = new Elysia();
@@ -232,40 +229,4 @@ export function updateRoutes(deps: ApiDeps) {
       const body = new TextEncoder().encode(CHECKIP_HTML(myIpText(client)));
       return new Response(body, { headers: { "content-type": "text/html; charset=utf-8", "content-length": String(body.length), "cache-control": "no-store" } });
     });
-}
-
-/**
- * Runs before routing (an onRequest hook): collapses duplicate slashes (some UniFi builds send
- * "//nic/update") and sends "/" to dyndns2 when the request carries credentials or update
- * parameters. Returns a Response to short-circuit, or undefined to route normally.
- */
-export function preRouting(deps: ApiDeps, handle: (req: Request) => Promise<Response> | Response) {
-  let dyndns: ((r: Request) => Promise<Response>) | null = null;
-  return ({ request }: { request: Request }): Promise<Response> | Response | undefined => {
-    const url = new URL(request.url);
-    if (url.pathname.includes("//")) {
-      url.pathname = url.pathname.replace(/\/{2,}/g, "/");
-      const fixed = new Request(url.toString(), request);
-      rememberPeer(fixed, peerOf(request));
-      rememberTransport(fixed, transportOf(request));
-      rememberOrigin(fixed, originOf(request));
-      return handle(fixed);
-    }
-    if (url.pathname === "/" && isRootUpdate(request)) {
-      dyndns ??= dyndnsHandler(deps, sharedOptions(deps));
-      return dyndns(request);
-    }
-    return undefined;
-  };
-}
-
-// The root path and the routes must share one set of limits per deps.
-const optionCache = new WeakMap<ApiDeps, UpdateRouteOptions>();
-function sharedOptions(deps: ApiDeps): UpdateRouteOptions {
-  let o = optionCache.get(deps);
-  if (!o) {
-    o = options(deps);
-    optionCache.set(deps, o);
-  }
-  return o;
 }

@@ -4,14 +4,14 @@
 import { Elysia, t } from "elysia";
 import { adminUpdateUser, invite, userView } from "../core/auth";
 import { fail } from "../core/errors";
-import { authDeps, authenticate, requestMeta, requireAdmin } from "./auth";
-import type { ApiDeps } from "./context";
+import { authenticate, requireAdmin } from "./auth";
+import { type HttpContext, requestMeta } from "./context";
 import { emailField, idParams, parseId, strictBody, wholeNumber } from "./http";
 
 const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 const detail = (summary: string) => ({ tags: ["users"], summary, security: [{ bearer: [] }] });
 
-export function userRoutes(deps: ApiDeps) {
+export function userRoutes(deps: HttpContext) {
   const admin = async (request: Request) => {
     const p = await authenticate(deps, request);
     requireAdmin(p);
@@ -30,7 +30,7 @@ export function userRoutes(deps: ApiDeps) {
       "/api/users/invitations",
       async ({ request, body, set }) => {
         const p = await admin(request);
-        const r = invite(authDeps(deps), p.user, body.email, requestMeta(deps, request));
+        const r = invite(deps.auth, p.user, body.email, requestMeta(deps, request));
         set.status = 201;
         return r;
       },

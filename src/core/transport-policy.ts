@@ -20,7 +20,8 @@ export interface TransportFacts {
   peer: string | null;
   /** The X-Forwarded-Proto header, if any. */
   forwardedProto: string | null;
-  path: string;
+  /** The class of the path asked for (the HTTP layer's route table decides it: api/routes.ts). */
+  pathClass: PathClass;
 }
 
 export interface TransportPolicy {
@@ -29,29 +30,6 @@ export interface TransportPolicy {
 }
 
 export type TransportVerdict = { allowed: true } | { allowed: false; pathClass: Exclude<PathClass, "other"> };
-
-// Every route that takes a password, a session or an API key (test/api/conventions.test.ts
-// finds them by probing): the nodes API and acme-dns's register (an API key) included.
-const ACCOUNT_PREFIXES = ["/api/auth", "/api/users", "/api/keys", "/api/settings", "/api/hostnames", "/api/domains", "/api/tokens", "/api/v2/nodes", "/acme-dns/register"];
-const INSTALL_PREFIXES = ["/api/v2/install"];
-
-const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
-
-export function classifyPath(path: string): PathClass {
-  // Compared decoded, lower-case and with runs of slashes folded, so that no spelling of a
-  // protected path (/API/Auth, /api/%61uth, //api/auth) slips past while the router still
-  // matches it.
-  let p = path;
-  try {
-    p = decodeURIComponent(path);
-  } catch {
-    /* undecodable: compare the raw text */
-  }
-  p = p.toLowerCase().replace(/\/{2,}/g, "/");
-  if (ACCOUNT_PREFIXES.some((x) => under(p, x))) return "account";
-  if (INSTALL_PREFIXES.some((x) => under(p, x)) || p === "/install.sh") return "install";
-  return "other";
-}
 
 export function buildTransportPolicy(opts: { trustedProxies: string[]; allowInsecureHttp: boolean }): TransportPolicy {
   const trustedProxies: Cidr[] = [];
@@ -76,7 +54,7 @@ export function isTrustedProxy(policy: TransportPolicy, peer: string): boolean {
 }
 
 export function checkTransport(policy: TransportPolicy, facts: TransportFacts): TransportVerdict {
-  const pathClass = classifyPath(facts.path);
+  const { pathClass } = facts;
   if (pathClass === "other") return { allowed: true };
   if (facts.transport === "https" || policy.allowInsecureHttp) return { allowed: true };
   if (facts.peer === null || isLoopback(facts.peer)) return { allowed: true };

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addressIn, Agent, type AgentDeps, BACKOFF_MAX_MS, BACKOFF_START_MS, interfaceIPv6 } from "../../src/agent/agent";
 import { readNodeConfig } from "../../src/agent/config";
-import { rememberPeer } from "../../src/api/context";
 import { type Primary, primary, ZONE } from "../helpers/install";
 
 let p: Primary;
@@ -37,8 +36,7 @@ async function enrolledAgent(): Promise<Agent> {
       seen.push(`${init?.method ?? "GET"} ${new URL(url).pathname}${new URL(url).search}`);
       if (new URL(url).pathname === "/api/myip") return new Response(`${myip}\n`);
       const req = new Request(url, init);
-      rememberPeer(req, myip);
-      return p.app.handle(req);
+      return p.app.handle(req, { peer: myip });
     },
     getOverFamily: async (url, family) => {
       seen.push(`GET${family} ${new URL(url).pathname}`);

@@ -4,10 +4,9 @@
  */
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { rememberPeer, rememberTransport } from "../../src/api/context";
 import { createApiKey } from "../../src/core/auth";
 import { issueSetupCode } from "../../src/core/setup";
-import { classifyPath } from "../../src/core/transport-policy";
+import { classifyPath, ROUTES, routeKey } from "../../src/api/routes";
 import { type ApiHarness, apiHarness } from "../helpers/api";
 
 let h: ApiHarness;
@@ -217,7 +216,9 @@ describe("HTTPS: every route that takes a session or an API key is account- or i
     h = await apiHarness();
     const admin = await h.user("admin@example.test", { role: "admin" });
     const adminRow = h.store.users.byId(admin.id)!;
-    const routes = (h.app as unknown as { routes: { method: string; path: string }[] }).routes;
+    const routes = h.app.routes;
+    // What is served is exactly the route table.
+    expect(new Set(routes.map(routeKey))).toEqual(new Set(ROUTES.map(routeKey)));
     // Bodies that get past a route's schema to its credential check.
     const bodies: Record<string, unknown> = { "/acme-dns/register": { hostname: "x.example.test" }, "/api/users/invitations": { email: "x@example.test" } };
     const send = async (method: string, route: string, key: string | null) => {
@@ -230,9 +231,7 @@ describe("HTTPS: every route that takes a session or an API key is account- or i
         body,
       });
       // From this machine, so the transport rule itself lets everything through.
-      rememberPeer(req, "127.0.0.1");
-      rememberTransport(req, "http");
-      return (await h.app.handle(req)).status;
+      return (await h.app.handle(req, { peer: "127.0.0.1", transport: "http" })).status;
     };
     const taking: string[] = [];
     for (const r of routes) {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app";
-import { rememberPeer, rememberTransport } from "../../src/api/context";
+import { createHttpContext } from "../../src/api/context";
 import { buildTransportPolicy, parseCidrList } from "../../src/core/transport-policy";
 import { Store } from "../../src/store";
 import { TestClock, testPlatform } from "../helpers/platform";
@@ -16,12 +16,15 @@ let dir: string;
 let store: Store;
 const platform = testPlatform(new TestClock());
 const app = (policy = { trustedProxies: ["10.0.0.0/8"], allowInsecureHttp: false }) =>
-  createApp({ store, platform, changes: { zoneChanged() {} }, publicUrl: null, transportPolicy: buildTransportPolicy(policy) });
+  withFacts(createApp(createHttpContext({ store, platform, changes: { zoneChanged() {} }, publicUrl: null, transportPolicy: buildTransportPolicy(policy) })));
+
+// The listener's facts travel beside the request (peer, listener).
+const facts = new WeakMap<Request, { peer: string; transport?: "http" | "https" }>();
+const withFacts = (a: ReturnType<typeof createApp>) => ({ handle: (r: Request) => a.handle(r, facts.get(r)) });
 
 function req(path: string, opts: { peer?: string; transport?: "http" | "https"; headers?: Record<string, string>; method?: string } = {}) {
   const r = new Request(`http://localhost${path}`, { method: opts.method ?? "GET", headers: opts.headers });
-  rememberPeer(r, opts.peer ?? "203.0.113.7");
-  if (opts.transport) rememberTransport(r, opts.transport);
+  facts.set(r, { peer: opts.peer ?? "203.0.113.7", transport: opts.transport });
   return r;
 }
 
@@ -114,7 +117,7 @@ describe("requests that count as secure", () => {
 
 describe("GET /metrics", () => {
   const withAllow = (cidrs: string[]) =>
-    createApp({ store, platform, changes: { zoneChanged() {} }, publicUrl: null, metricsAllow: parseCidrList(cidrs, "--metrics-allow") });
+    withFacts(createApp(createHttpContext({ store, platform, changes: { zoneChanged() {} }, publicUrl: null, metricsAllow: parseCidrList(cidrs, "--metrics-allow") })));
 
   it("is refused to other machines by default (it names zones and enrolled machines)", async () => {
     const res = await withAllow([]).handle(req("/metrics"));

@@ -438,11 +438,12 @@ describe("refusals", () => {
 describe("bad input", () => {
   const paths = ["/api/v2/install/precheck", "/api/v2/install/activate", "/api/v2/install/confirm", "/api/v2/install/release"];
 
-  it("garbage JSON, a non-object body and an oversize body are invalid_input 400 on every route", async () => {
+  it("garbage JSON and a non-object body are invalid_input 400, an oversize body too_large 413, on every route", async () => {
     for (const path of paths) {
       refused(await p.call("POST", path, undefined, { raw: "{not json" }), 400, "invalid_input");
       refused(await p.call("POST", path, undefined, { raw: "[1,2]" }), 400, "invalid_input");
-      refused(await p.call("POST", path, undefined, { raw: JSON.stringify({ pad: "x".repeat(20_000) }) }), 400, "invalid_input");
+      // One body reader for every route (api/http.ts), its limit from the route table.
+      refused(await p.call("POST", path, undefined, { raw: JSON.stringify({ pad: "x".repeat(20_000) }) }), 413, "too_large");
     }
     refused(await p.call("POST", "/api/v2/install/codes", undefined, { raw: "{", auth: p.adminKey }), 400, "invalid_input");
   });

@@ -27,7 +27,7 @@
  * As a control, the owner's own JWT is accepted on every GET route.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { authDeps, createSessionSigner } from "../../src/api/auth";
+import { createSessionSigner } from "../../src/api/session";
 import { SESSION_TTL } from "../../src/core/auth";
 import { nowSeconds } from "../../src/core/platform";
 import { type ApiHarness, apiHarness, type TestUser } from "../helpers/api";
@@ -140,7 +140,7 @@ export function securitySuite(
 
     it("refuses an expired JWT, and a JWT whose session row expired (401)", async () => {
       await init();
-      const d = authDeps(h.deps);
+      const d = h.deps.auth;
       const now = nowSeconds(h.clock);
       const secret = h.store.settings.get("jwt_secret")!;
       const signer = createSessionSigner(secret, h.clock);
@@ -155,7 +155,7 @@ export function securitySuite(
       await init();
       const now = nowSeconds(h.clock);
       h.store.sessions.create({ id: "long-jwt", userId: owner.id, expiresAt: now + SESSION_TTL, address: null, userAgent: null }, now);
-      const signer = authDeps(h.deps).signer;
+      const signer = h.deps.auth.signer;
       // The control: the expiry startSession signs is accepted.
       expect((await h.call("GET", spec.routes.find((r) => r.method === "GET")?.path ?? "/api/auth/me", { token: await signer.sign({ sub: String(owner.id), jti: "long-jwt", exp: now + SESSION_TTL }) })).status).toBeLessThan(300);
       await refused(await signer.sign({ sub: String(owner.id), jti: "long-jwt", exp: now + TEN_YEARS }), 401);
@@ -164,7 +164,7 @@ export function securitySuite(
     it("refuses a JWT naming a session of another user (401)", async () => {
       await init();
       const otherSession = h.store.db.prepare("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL").get<{ id: string }>(other.id)!;
-      const token = await authDeps(h.deps).signer.sign({ sub: String(owner.id), jti: otherSession.id, exp: nowSeconds(h.clock) + 600 });
+      const token = await h.deps.auth.signer.sign({ sub: String(owner.id), jti: otherSession.id, exp: nowSeconds(h.clock) + 600 });
       await refused(token, 401);
     });
 

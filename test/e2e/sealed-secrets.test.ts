@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessionSigner } from "../../src/api/auth";
+import { createSessionSigner } from "../../src/api/session";
 import { nowSeconds, systemClock } from "../../src/core/platform";
 import { mintToken } from "../../src/core/tokens";
 import { hotp, totpStep } from "../../src/core/totp";

@@ -6,9 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app";
-import { authDeps } from "../../src/api/auth";
-import type { ApiDeps } from "../../src/api/context";
-import { rememberPeer, rememberTransport } from "../../src/api/context";
+import { createHttpContext, type HttpContext, type HttpContextInput } from "../../src/api/context";
 import { createApiKey, startSession } from "../../src/core/auth";
 import type { MailerFactory } from "../../src/core/mail";
 import type { Platform } from "../../src/core/platform";
@@ -46,7 +44,7 @@ export interface ApiResult<T = any> {
 
 export interface ApiHarness {
   app: ReturnType<typeof createApp>;
-  deps: ApiDeps;
+  deps: HttpContext;
   store: Store;
   clock: TestClock;
   platform: Platform;
@@ -59,13 +57,13 @@ export interface ApiHarness {
 }
 
 export async function apiHarness(
-  opts: { mailer?: MailerFactory; rateLimits?: ApiDeps["rateLimits"]; publicUrl?: string; trustedProxies?: string[] } = {},
+  opts: { mailer?: MailerFactory; rateLimits?: HttpContextInput["rateLimits"]; publicUrl?: string; trustedProxies?: string[] } = {},
 ): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), "ipkeep-api-"));
   const store = await Store.open(join(dir, "ipkeep.db"));
   const clock = new TestClock();
   const platform = fastPasswordPlatform(clock);
-  const deps: ApiDeps = {
+  const deps = createHttpContext({
     store,
     platform,
     changes: { zoneChanged() {} },
@@ -74,7 +72,7 @@ export async function apiHarness(
     // Route tests make many calls within one frozen minute; the limits have their own tests.
     rateLimits: opts.rateLimits ?? { login: 100_000, register: 100_000, standard: 100_000 },
     trustedProxies: opts.trustedProxies,
-  };
+  });
   const app = createApp(deps);
   const h: ApiHarness = {
     app,
@@ -93,12 +91,8 @@ export async function apiHarness(
         headers["content-length"] ??= String(new TextEncoder().encode(body).length);
       }
       const req = new Request(`http://localhost${path}`, { method, headers, body });
-      if (o.peer) {
-        rememberPeer(req, o.peer);
-        // From another machine the account API answers only over TLS (core/transport-policy.ts).
-        rememberTransport(req, "https");
-      }
-      const res = await app.handle(req);
+      // From another machine the account API answers only over TLS (core/transport-policy.ts).
+      const res = await app.handle(req, o.peer ? { peer: o.peer, transport: "https" } : {});
       const text = await res.text();
       let parsed: unknown = null;
       try {
@@ -112,7 +106,7 @@ export async function apiHarness(
       const password = u.password ?? "correct horse battery";
       const hash = await platform.hashPassword(password);
       const row = store.users.create({ email, role: u.role ?? "user", passwordHash: hash }, nowSeconds(clock));
-      const session = await startSession(authDeps(deps), row.id, { address: null, userAgent: "test" });
+      const session = await startSession(deps.auth, row.id, { address: null, userAgent: "test" });
       const key = createApiKey(deps, row, { label: "test" }, null);
       return { id: row.id, email, password, jwt: session.token, apiKey: key.key };
     },

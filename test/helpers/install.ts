@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app";
-import { rememberPeer, rememberTransport } from "../../src/api/context";
+import { createHttpContext } from "../../src/api/context";
 import { mintToken } from "../../src/core/tokens";
 import { createZone } from "../../src/core/zones";
 import { Store } from "../../src/store";
@@ -40,17 +40,15 @@ export async function primary(opts: { distDir?: string } = {}) {
   };
   const adminKey = key(admin.id);
   const userKey = key(user.id);
-  const app = createApp({ store, platform, changes, publicUrl: "https://ddns.example.com", distDir: opts.distDir ?? null });
+  const app = createApp(createHttpContext({ store, platform, changes, publicUrl: "https://ddns.example.com", distDir: opts.distDir ?? null }));
 
   async function call(method: string, path: string, body?: unknown, o: { peer?: string; auth?: string; raw?: string } = {}): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (body !== undefined || o.raw !== undefined) headers["content-type"] = "application/json";
     if (o.auth) headers.authorization = `Bearer ${o.auth}`;
     const req = new Request(`http://localhost${path}`, { method, headers, body: o.raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-    rememberPeer(req, o.peer ?? "198.51.100.7");
     // Installers on other machines reach the install API over TLS (core/transport-policy.ts).
-    rememberTransport(req, "https");
-    const res = await app.handle(req);
+    const res = await app.handle(req, { peer: o.peer ?? "198.51.100.7", transport: "https" });
     const text = await res.text();
     let parsed: unknown = text;
     try {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app";
-import { rememberPeer, rememberTransport } from "../../src/api/context";
+import { createHttpContext } from "../../src/api/context";
 import type { DelegationLookup } from "../../src/core/domains";
 import type { Role } from "../../src/core/ports";
 import { mintToken } from "../../src/core/tokens";
@@ -45,13 +45,15 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
   live.sync();
   const dns = await startDns([{ host: "127.0.0.1", port: 0 }], (q, transport) => answer(q, live.zones, { transport }));
   const delegation: Harness["delegation"] = { lookup: opts.delegation ?? null };
-  const app = createApp({
-    store,
-    platform,
-    changes: live,
-    publicUrl: null,
-    delegation: { nameservers: (d) => (delegation.lookup ? delegation.lookup.nameservers(d) : Promise.reject(new Error("no resolver in this test"))) },
-  });
+  const app = createApp(
+    createHttpContext({
+      store,
+      platform,
+      changes: live,
+      publicUrl: null,
+      delegation: { nameservers: (d) => (delegation.lookup ? delegation.lookup.nameservers(d) : Promise.reject(new Error("no resolver in this test"))) },
+    }),
+  );
   return {
     dir,
     store,
@@ -77,12 +79,8 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
       else if (o.body !== undefined) body = JSON.stringify(o.body);
       if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
       const req = new Request(`http://localhost${path}`, { method, headers, body });
-      if (o.peer) {
-        rememberPeer(req, o.peer);
-        // From another machine the account API answers only over TLS (core/transport-policy.ts).
-        rememberTransport(req, "https");
-      }
-      const res = await app.handle(req);
+      // From another machine the account API answers only over TLS (core/transport-policy.ts).
+      const res = await app.handle(req, o.peer ? { peer: o.peer, transport: "https" } : {});
       const text = await res.text();
       let parsed: unknown = null;
       try {

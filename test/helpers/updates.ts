@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app";
-import { rememberPeer } from "../../src/api/context";
+import { createHttpContext } from "../../src/api/context";
 import { createHost, issueToken } from "../../src/core/hosts";
 import { DEFAULT_LIMITS, UpdateLimits, type UpdateLimitConfig } from "../../src/core/limits";
 import type { HostRow, UserRow } from "../../src/core/ports";
@@ -48,7 +48,7 @@ export async function updateFixture(opts: { zones?: string[]; limits?: Partial<U
   const owner = store.users.create({ email: "owner@example.com", role: "user", passwordHash: null }, now);
   const other = store.users.create({ email: "other@example.com", role: "user", passwordHash: null }, now);
   const limits = new UpdateLimits(clock, { ...DEFAULT_LIMITS, ...opts.limits });
-  const app = createApp({ ...deps, publicUrl: null, updateLimits: limits, trustedProxies: opts.trustedProxies ?? [] });
+  const app = createApp(createHttpContext({ ...deps, publicUrl: null, updateLimits: limits, trustedProxies: opts.trustedProxies ?? [] }));
   return {
     dir,
     store,
@@ -68,8 +68,7 @@ export async function updateFixture(opts: { zones?: string[]; limits?: Partial<U
     },
     async request(url, init = {}) {
       const req = new Request(url.startsWith("http") ? url : `http://localhost${url}`, init);
-      rememberPeer(req, init.peer ?? "203.0.113.99");
-      return app.handle(req);
+      return app.handle(req, { peer: init.peer ?? "203.0.113.99" });
     },
     reload(name) {
       return store.hosts.byName(name)!;
