@@ -85,8 +85,7 @@ describe("the data directory lock", () => {
   });
 
   it("is freed when the holder is killed with SIGKILL", async () => {
-    // Not in `servers`: it is gone after this, and stopped by PID here.
-    const first = await startServe(data);
+    const first = await serve(data);
     expect(await first.stop("SIGKILL")).toBeNull();
     const again = await serve(data);
     expect((await fetch(`${again.base}/api/v2/healthz`)).status).toBe(200);

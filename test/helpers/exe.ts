@@ -112,7 +112,8 @@ export async function startServe(dataDir: string, extra: string[] = [], env: Rec
     logs: () => out,
     stop: async (signal = "SIGTERM") => {
       const code = await new Promise<number | null>((resolve) => {
-        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        // Already gone (exited, or killed by a signal: then exitCode stays null): nothing to signal.
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
         const t = setTimeout(() => process.kill(proc.pid!, "SIGKILL"), 5000);
         proc.once("exit", (code) => {
           clearTimeout(t);
