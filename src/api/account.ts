@@ -22,11 +22,9 @@ import {
 import { fail } from "../core/errors";
 import { authenticate } from "./auth";
 import { type HttpContext, requestMeta } from "./context";
-import { emailField, passwordField, strictBody, tokenField } from "./http";
+import { emailField, jsonBody, passwordField, strictBody, tokenField } from "./http";
 
 const pinField = t.String({ minLength: 1, maxLength: 32, description: "6-digit TOTP pin, or a recovery code (xxxxx-xxxxx)" });
-const secured = (summary: string) => ({ tags: ["auth"], summary, security: [{ bearer: [] }] });
-const open = (summary: string) => ({ tags: ["auth"], summary });
 
 export function accountRoutes(deps: HttpContext) {
   const d = () => deps.auth;
@@ -45,15 +43,13 @@ export function accountRoutes(deps: HttpContext) {
         set.status = 201;
         return r;
       },
-      { body: strictBody({ code: tokenField, email: emailField, password: passwordField }), detail: open("Create the first admin with the setup code from `ipkeep init`") },
+      jsonBody(strictBody({ code: tokenField, email: emailField, password: passwordField })),
     )
     .post("/api/auth/login", ({ body, request }) => login(d(), body, meta(request)), {
-      body: strictBody({ email: t.String({ minLength: 1, maxLength: 254 }), password: passwordField }),
-      detail: open("Log in: a session JWT and the user, or a two-factor ticket"),
+      ...jsonBody(strictBody({ email: t.String({ minLength: 1, maxLength: 254 }), password: passwordField })),
     })
     .post("/api/auth/login/2fa", ({ body, request }) => loginSecondFactor(d(), body, meta(request)), {
-      body: strictBody({ ticket: tokenField, pin: pinField }),
-      detail: open("Second login step: the ticket and a TOTP pin or recovery code"),
+      ...jsonBody(strictBody({ ticket: tokenField, pin: pinField })),
     })
     .post(
       "/api/auth/register",
@@ -62,7 +58,7 @@ export function accountRoutes(deps: HttpContext) {
         set.status = 201;
         return r;
       },
-      { body: strictBody({ email: emailField, password: passwordField }), detail: open("Create an account (when the admin has opened registration)") },
+      jsonBody(strictBody({ email: emailField, password: passwordField })),
     )
     .post(
       "/api/auth/accept-invite",
@@ -71,7 +67,7 @@ export function accountRoutes(deps: HttpContext) {
         set.status = 201;
         return r;
       },
-      { body: strictBody({ token: tokenField, password: passwordField }), detail: open("Accept an invitation by choosing a password") },
+      jsonBody(strictBody({ token: tokenField, password: passwordField })),
     )
     .post(
       "/api/auth/logout",
@@ -81,7 +77,6 @@ export function accountRoutes(deps: HttpContext) {
         logout(d(), p.sessionId);
         set.status = 204;
       },
-      { detail: secured("Revoke the current session") },
     )
     .get(
       "/api/auth/me",
@@ -89,7 +84,6 @@ export function accountRoutes(deps: HttpContext) {
         const p = await authenticate(deps, request);
         return me(p.user.id);
       },
-      { detail: secured("The current user") },
     )
     .patch(
       "/api/auth/me",
@@ -98,8 +92,7 @@ export function accountRoutes(deps: HttpContext) {
         return updateProfile(d(), p, body, meta(request));
       },
       {
-        body: strictBody({ email: t.Optional(emailField), password: t.Optional(passwordField), currentPassword: t.Optional(passwordField) }),
-        detail: secured("Change e-mail and/or password (needs currentPassword)"),
+        ...jsonBody(strictBody({ email: t.Optional(emailField), password: t.Optional(passwordField), currentPassword: t.Optional(passwordField) })),
       },
     )
     .post(
@@ -108,7 +101,6 @@ export function accountRoutes(deps: HttpContext) {
         const p = await authenticate(deps, request);
         return totpSetup(d(), p.user);
       },
-      { detail: secured("Start two-factor set-up: a new TOTP secret and its otpauth:// URL") },
     )
     .post(
       "/api/auth/2fa/enable",
@@ -116,7 +108,7 @@ export function accountRoutes(deps: HttpContext) {
         const p = await authenticate(deps, request);
         return totpEnable(d(), p.user, body.pin, meta(request));
       },
-      { body: strictBody({ pin: pinField }), detail: secured("Enable two-factor with a pin from the app; answers recovery codes (shown once)") },
+      jsonBody(strictBody({ pin: pinField })),
     )
     .post(
       "/api/auth/2fa/disable",
@@ -125,7 +117,7 @@ export function accountRoutes(deps: HttpContext) {
         totpDisable(d(), p.user, body.pin, meta(request));
         set.status = 204;
       },
-      { body: strictBody({ pin: pinField }), detail: secured("Disable two-factor (needs a pin or a recovery code)") },
+      jsonBody(strictBody({ pin: pinField })),
     )
     .post(
       "/api/auth/password-reset",
@@ -134,7 +126,7 @@ export function accountRoutes(deps: HttpContext) {
         set.status = 202;
         return { message: "If this address belongs to an account, a reset link is on its way" };
       },
-      { body: strictBody({ email: t.String({ minLength: 1, maxLength: 254 }) }), detail: open("Ask for a password reset link by e-mail") },
+      jsonBody(strictBody({ email: t.String({ minLength: 1, maxLength: 254 }) })),
     )
     .post(
       "/api/auth/password-reset/confirm",
@@ -142,7 +134,7 @@ export function accountRoutes(deps: HttpContext) {
         await confirmPasswordReset(d(), body, meta(request));
         set.status = 204;
       },
-      { body: strictBody({ token: tokenField, password: passwordField }), detail: open("Set a new password with a reset link's token") },
+      jsonBody(strictBody({ token: tokenField, password: passwordField })),
     )
     .post(
       "/api/auth/confirm-email",
@@ -150,6 +142,6 @@ export function accountRoutes(deps: HttpContext) {
         confirmEmail(d(), body.token);
         set.status = 204;
       },
-      { body: strictBody({ token: tokenField }), detail: open("Confirm an e-mail address with a confirmation link's token") },
+      jsonBody(strictBody({ token: tokenField })),
     );
 }

@@ -4,7 +4,8 @@
  */
 import { Elysia, t } from "elysia";
 import type { HttpContext } from "./context";
-import { created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
+import { resourcesFor } from "./acting";
+import { created, IdParams, jsonBody, noContent, STRICT, toId } from "./http";
 
 const Nameserver = t.Union([
   t.String({ minLength: 1, maxLength: 400 }),
@@ -28,15 +29,14 @@ export function domainRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/domains", async ({ r }) => ({ domains: await r.listDomains() }), { detail: doc("domains", "Built-in zones and your custom domains") })
+    .get("/api/domains", async ({ r }) => ({ domains: await r.listDomains() }))
     .post(
       "/api/domains",
       async ({ r, body }) => created({ domain: await r.createDomain(body) }),
-      { detail: doc("domains", "Add a custom domain ({name}); with nameservers (admin) a built-in zone"), ...jsonBody(NewDomain) },
+      jsonBody(NewDomain),
     )
     .get("/api/domains/:id", async ({ r, params }) => ({ domain: await r.getDomain(toId(params.id)) }), {
       params: IdParams,
-      detail: doc("domains", "One domain"),
     })
     .delete(
       "/api/domains/:id",
@@ -44,17 +44,17 @@ export function domainRoutes(deps: HttpContext) {
         await r.removeDomain(toId(params.id));
         return noContent();
       },
-      { detail: doc("domains", "Remove a custom domain (or, admin, a zone) with its hostnames and records"), params: IdParams },
+      { params: IdParams },
     )
     .put(
       "/api/domains/:id/nameservers",
       async ({ r, params, body }) => ({ domain: await r.setNameservers(toId(params.id), body.nameservers) }),
-      { detail: doc("domains", "Replace a built-in zone's NS set, glue included (admin)"), params: IdParams, ...jsonBody(NewNameservers) },
+      { params: IdParams, ...jsonBody(NewNameservers) },
     )
-    .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { detail: doc("domains", "Check the NS delegation and start serving the domain"), params: IdParams })
+    .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { params: IdParams })
     .get(
       "/api/domains/:id/delegation-status",
       async ({ r, params }) => ({ delegation: await r.delegationStatus(toId(params.id)) }),
-      { detail: doc("domains", "What the parent zone lists as the domain's nameservers"), params: IdParams },
+      { params: IdParams },
     );
 }

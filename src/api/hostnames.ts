@@ -3,7 +3,8 @@
  */
 import { Elysia, t } from "elysia";
 import type { HttpContext } from "./context";
-import { BodyId, created, doc, IdParams, Int, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
+import { resourcesFor } from "./acting";
+import { BodyId, created, IdParams, Int, jsonBody, noContent, STRICT, toId } from "./http";
 
 const NewHostname = t.Object(
   {
@@ -29,7 +30,7 @@ export function hostnameRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/hostnames", async ({ r }) => ({ hostnames: await r.listHosts() }), { detail: doc("hostnames", "Your hostnames (an admin: all)") })
+    .get("/api/hostnames", async ({ r }) => ({ hostnames: await r.listHosts() }))
     .post(
       "/api/hostnames",
       async ({ r, body }) => {
@@ -37,16 +38,15 @@ export function hostnameRoutes(deps: HttpContext) {
           await r.createHost({ name: body.name, domainId: body.domainId === undefined ? undefined : toId(body.domainId), ttl: body.ttl, description: body.description }),
         );
       },
-      { detail: doc("hostnames", "Create a hostname; answers it and a fresh update token (shown once)"), ...jsonBody(NewHostname) },
+      jsonBody(NewHostname),
     )
     .get("/api/hostnames/:id", async ({ r, params }) => ({ hostname: await r.getHost(toId(params.id)) }), {
       params: IdParams,
-      detail: doc("hostnames", "One hostname"),
     })
     .patch(
       "/api/hostnames/:id",
       async ({ r, params, body }) => ({ hostname: await r.updateHost(toId(params.id), body) }),
-      { detail: doc("hostnames", "Change ttl, description or the IPv6 interface id"), params: IdParams, ...jsonBody(HostnamePatch) },
+      { params: IdParams, ...jsonBody(HostnamePatch) },
     )
     .delete(
       "/api/hostnames/:id",
@@ -54,10 +54,9 @@ export function hostnameRoutes(deps: HttpContext) {
         await r.removeHost(toId(params.id));
         return noContent();
       },
-      { detail: doc("hostnames", "Delete a hostname with its tokens and records"), params: IdParams },
+      { params: IdParams },
     )
     .get("/api/hostnames/:id/log", async ({ r, params }) => ({ log: await r.hostLog(toId(params.id)) }), {
       params: IdParams,
-      detail: doc("hostnames", "Update history, newest first"),
     });
 }

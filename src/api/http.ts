@@ -1,12 +1,66 @@
 /**
- * Conventions every JSON route shares: strict body schemas (unknown fields rejected), ids in
- * paths, the body size bound, and the one mapping of failures to {"error","code"}.
+ * The one schema-helper dialect of the JSON routes: strict bodies (a wrong type or an unknown
+ * field is a 400 naming it, never coerced or dropped), ids in paths, whole numbers, and the one
+ * JSON body reader for routes that read their body themselves.
  */
-import type { TProperties } from "@sinclair/typebox";
+import type { TProperties, TSchema } from "@sinclair/typebox";
+import { Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
 import { t } from "elysia";
 import { fail } from "../core/errors";
 import { rulesFor } from "./routes";
 
+/** A request body object: exactly these fields (Dokploy-style extra fields answer 400). */
+export const strictBody = <P extends TProperties>(props: P, description?: string) =>
+  t.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+
+// Ids are positive integers; 15 digits stay below 2^53 so Number() is exact.
+const ID_PATTERN = "^[1-9][0-9]{0,14}$";
+/** Path parameters: a numeric id. */
+export const IdParams = t.Object({ id: t.String({ pattern: ID_PATTERN }) });
+// The router needs one parameter name per path position: ":id" is the domain under /api/domains.
+export const RecordParams = t.Object({ id: t.String({ pattern: ID_PATTERN }), recordId: t.String({ pattern: ID_PATTERN }) });
+
+/** An id from a path or body (checked by the schema); anything else is not_found. */
+export function toId(raw: number | string): number {
+  const n = typeof raw === "number" ? raw : new RegExp(ID_PATTERN).test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) fail("not_found");
+  return n;
+}
+
+/**
+ * JSON integers only. Elysia's own t.Integer also accepts "60" (a numeric string) for
+ * query-string convenience; in a JSON body that is a wrong type and is refused.
+ */
+export const Int = (o: { minimum?: number; maximum?: number; description?: string } = {}) => Type.Integer(o);
+export const Bool = () => Type.Boolean();
+/** An id in a body: a JSON integer, or its decimal text (ipdock's ids are strings). */
+export const BodyId = () => t.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), t.String({ pattern: ID_PATTERN })]);
+
+export const emailField = t.String({ minLength: 3, maxLength: 254, format: "email" });
+export const passwordField = t.String({ minLength: 1, maxLength: 1024 });
+export const tokenField = t.String({ minLength: 1, maxLength: 512 });
+
+/** Options every route group uses: Elysia's normalisation off, so unknown fields are refused, not dropped. */
+export const STRICT = { normalize: false } as const;
+
+/**
+ * Route options for a JSON body: the schema (documentation and typing) plus a strict check of
+ * the body as sent, before Elysia's own validation. Elysia coerces "60" into 60 and, with
+ * some schemas, silently drops unknown fields; here a wrong type or an unknown field is a 400.
+ */
+export function jsonBody<S extends TSchema>(schema: S) {
+  return {
+    body: schema,
+    parse: "json" as const,
+    transform({ body }: { body: unknown }) {
+      if (Value.Check(schema, body)) return;
+      const e = Value.Errors(schema, body).First();
+      const where = e?.path ? e.path.replace(/^\//, "").replace(/\//g, ".") : "body";
+      fail("invalid_input", `Invalid request: ${where}: ${e?.message ?? "does not match the schema"}`);
+    },
+  };
+}
 
 /**
  * The one JSON body reader for routes that read their body themselves (the v2 install API):
@@ -28,25 +82,6 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
   return v as Record<string, unknown>;
 }
 
-/** A request body schema: exactly these fields (Dokploy-style extra fields answer 400). */
-export const strictBody = <P extends TProperties>(props: P, description?: string) =>
-  t.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
-
-/** Path parameter schema for numeric ids. */
-export const idParams = t.Object({ id: t.String({ pattern: "^[0-9]{1,15}$" }) });
-
-export function parseId(raw: string): number {
-  const n = /^[0-9]{1,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) fail("not_found");
-  return n;
-}
-
-export const emailField = t.String({ minLength: 3, maxLength: 254, format: "email" });
-export const passwordField = t.String({ minLength: 1, maxLength: 1024 });
-export const tokenField = t.String({ minLength: 1, maxLength: 512 });
-
-/**
- * A whole number. Not t.Integer: Elysia coerces "3" to 3 for it, and a string where a number
- * belongs is a client bug to report, not to guess at.
- */
-export const wholeNumber = (opts: { minimum?: number; maximum?: number; description?: string } = {}) => t.Number({ multipleOf: 1, ...opts });
+export const created = (body: unknown) => new Response(JSON.stringify(body), { status: 201, headers: { "content-type": "application/json" } });
+/** A deletion's answer, as the account routes give it: 204, no body. */
+export const noContent = () => new Response(null, { status: 204 });

@@ -28,7 +28,7 @@ import { authenticate, requireAdmin } from "./auth";
 import { clientOf, type HttpContext, linkBase } from "./context";
 import { parseBearer } from "./credentials";
 import { envelopeError } from "./errors";
-import { parseId, readJsonObject } from "./http";
+import { readJsonObject, toId } from "./http";
 
 export function ok(data: unknown, message: string, status = 200): Response {
   return Response.json({ data, meta: { message } }, { status });
@@ -128,7 +128,7 @@ export function installRoutes(deps: HttpContext) {
       enveloped(async () => {
         const p = await authenticate(deps, request);
         requireAdmin(p);
-        const n = revokeNodeById(deps, parseId(params.id), { id: p.user.id, name: `user:${p.user.id}`, address: clientOf(deps, request) });
+        const n = revokeNodeById(deps, toId(params.id), { id: p.user.id, name: `user:${p.user.id}`, address: clientOf(deps, request) });
         return ok(nodeView(n), "Node revoked");
       })(),
     )

@@ -7,9 +7,8 @@ import { apiKeyView, createApiKey, revokeApiKey } from "../core/auth";
 import { authenticate } from "./auth";
 import type { HttpContext } from "./context";
 import { clientOf } from "./context";
-import { idParams, parseId, strictBody, wholeNumber } from "./http";
+import { IdParams, Int, jsonBody, strictBody, toId } from "./http";
 
-const detail = (summary: string) => ({ tags: ["keys"], summary, security: [{ bearer: [] }] });
 
 export function keyRoutes(deps: HttpContext) {
   return new Elysia()
@@ -19,7 +18,6 @@ export function keyRoutes(deps: HttpContext) {
         const p = await authenticate(deps, request);
         return deps.store.apiKeys.list(p.user.id).map(apiKeyView);
       },
-      { detail: detail("List your API keys (hints only)") },
     )
     .post(
       "/api/keys",
@@ -30,20 +28,19 @@ export function keyRoutes(deps: HttpContext) {
         return r;
       },
       {
-        body: strictBody({
+        ...jsonBody(strictBody({
           label: t.Optional(t.String({ maxLength: 100 })),
-          expiresInDays: t.Optional(wholeNumber({ minimum: 1, maximum: 3650 })),
-        }),
-        detail: detail("Create an API key; its value is shown only in this answer"),
+          expiresInDays: t.Optional(Int({ minimum: 1, maximum: 3650 })),
+        })),
       },
     )
     .delete(
       "/api/keys/:id",
       async ({ request, params, set }) => {
         const p = await authenticate(deps, request);
-        revokeApiKey(deps, p.user, parseId(params.id), clientOf(deps, request));
+        revokeApiKey(deps, p.user, toId(params.id), clientOf(deps, request));
         set.status = 204;
       },
-      { params: idParams, detail: detail("Revoke an API key") },
+      { params: IdParams },
     );
 }

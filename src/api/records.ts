@@ -4,7 +4,8 @@
  */
 import { Elysia, t } from "elysia";
 import type { HttpContext } from "./context";
-import { created, doc, IdParams, Int, jsonBody, noContent, RecordParams, resourcesFor, STRICT, toId } from "./acting";
+import { resourcesFor } from "./acting";
+import { created, IdParams, Int, jsonBody, noContent, RecordParams, STRICT, toId } from "./http";
 
 // Room for a 2048-character TXT value in quoted zone-file form.
 const MAX_CONTENT = 4096;
@@ -36,19 +37,18 @@ export function recordRoutes(deps: HttpContext) {
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
     .get("/api/domains/:id/records", async ({ r, params }) => ({ records: await r.listRecords(toId(params.id)) }), {
       params: IdParams,
-      detail: doc("records", "A domain's records (in a shared zone: those under your hostnames)"),
     })
     .post(
       "/api/domains/:id/records",
       async ({ r, params, body }) => created({ record: await r.createRecord(toId(params.id), body) }),
-      { detail: doc("records", "Create a record (A, AAAA, CNAME, TXT, MX, SRV, CAA, NS)"), params: IdParams, ...jsonBody(NewRecord) },
+      { params: IdParams, ...jsonBody(NewRecord) },
     )
     .patch(
       "/api/domains/:id/records/:recordId",
       async ({ r, params, body }) => ({
         record: await r.updateRecord(toId(params.id), toId(params.recordId), body),
       }),
-      { detail: doc("records", "Change a record's content, priority, name or TTL"), params: RecordParams, ...jsonBody(RecordPatch) },
+      { params: RecordParams, ...jsonBody(RecordPatch) },
     )
     .delete(
       "/api/domains/:id/records/:recordId",
@@ -56,6 +56,6 @@ export function recordRoutes(deps: HttpContext) {
         await r.removeRecord(toId(params.id), toId(params.recordId));
         return noContent();
       },
-      { detail: doc("records", "Delete a record"), params: RecordParams },
+      { params: RecordParams },
     );
 }

@@ -7,10 +7,9 @@ import { nowSeconds } from "../core/platform";
 import { authenticate, requireAdmin } from "./auth";
 import type { HttpContext } from "./context";
 import { clientOf } from "./context";
-import { strictBody, wholeNumber } from "./http";
+import { Int, jsonBody, strictBody } from "./http";
 
-const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
-const detail = (summary: string) => ({ tags: ["settings"], summary, security: [{ bearer: [] }] });
+const quotaValue = t.Union([Int({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 
 export function settingsRoutes(deps: HttpContext) {
   return new Elysia()
@@ -20,7 +19,6 @@ export function settingsRoutes(deps: HttpContext) {
         requireAdmin(await authenticate(deps, request));
         return readSettings(deps.store.settings);
       },
-      { detail: detail("Instance settings (admin)") },
     )
     .patch(
       "/api/settings",
@@ -35,7 +33,7 @@ export function settingsRoutes(deps: HttpContext) {
         return r;
       },
       {
-        body: strictBody({
+        ...jsonBody(strictBody({
           registrationOpen: t.Optional(t.Boolean()),
           defaultQuota: t.Optional(
             t.Object({ hostnames: t.Optional(quotaValue), domains: t.Optional(quotaValue), records: t.Optional(quotaValue) }, { additionalProperties: false }),
@@ -46,7 +44,7 @@ export function settingsRoutes(deps: HttpContext) {
               t.Object(
                 {
                   host: t.String({ minLength: 1, maxLength: 253 }),
-                  port: t.Optional(wholeNumber({ minimum: 1, maximum: 65535 })),
+                  port: t.Optional(Int({ minimum: 1, maximum: 65535 })),
                   secure: t.Optional(t.Boolean()),
                   user: t.Optional(t.Union([t.String({ maxLength: 254 }), t.Null()])),
                   password: t.Optional(t.Union([t.String({ maxLength: 1024 }), t.Null()])),
@@ -56,8 +54,7 @@ export function settingsRoutes(deps: HttpContext) {
               ),
             ]),
           ),
-        }),
-        detail: detail("Change instance settings (admin); the SMTP password is write-only"),
+        })),
       },
     );
 }

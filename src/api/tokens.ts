@@ -5,7 +5,8 @@
  */
 import { Elysia, t } from "elysia";
 import type { HttpContext } from "./context";
-import { BodyId, Bool, created, doc, IdParams, jsonBody, noContent, resourcesFor, STRICT, toId } from "./acting";
+import { resourcesFor } from "./acting";
+import { BodyId, Bool, created, IdParams, jsonBody, noContent, STRICT, toId } from "./http";
 
 const NewToken = t.Object(
   {
@@ -22,7 +23,7 @@ export function tokenRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
     // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
     .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/tokens", async ({ r }) => ({ tokens: await r.listTokens() }), { detail: doc("tokens", "Your update tokens (hints only, never values)") })
+    .get("/api/tokens", async ({ r }) => ({ tokens: await r.listTokens() }))
     .post(
       "/api/tokens",
       async ({ r, body }) => {
@@ -34,11 +35,10 @@ export function tokenRoutes(deps: HttpContext) {
         });
         return created({ token });
       },
-      { detail: doc("tokens", "Create an update token for one hostname, a set, or all of yours"), ...jsonBody(NewToken) },
+      jsonBody(NewToken),
     )
     .post("/api/tokens/:id/regenerate", async ({ r, params }) => ({ token: await r.regenerateToken(toId(params.id)) }), {
       params: IdParams,
-      detail: doc("tokens", "New secret for a token; the old value stops working at once"),
     })
     .delete(
       "/api/tokens/:id",
@@ -46,6 +46,6 @@ export function tokenRoutes(deps: HttpContext) {
         await r.removeToken(toId(params.id));
         return noContent();
       },
-      { detail: doc("tokens", "Revoke a token"), params: IdParams },
+      { params: IdParams },
     );
 }

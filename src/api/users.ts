@@ -6,10 +6,9 @@ import { adminUpdateUser, invite, userView } from "../core/auth";
 import { fail } from "../core/errors";
 import { authenticate, requireAdmin } from "./auth";
 import { type HttpContext, requestMeta } from "./context";
-import { emailField, idParams, parseId, strictBody, wholeNumber } from "./http";
+import { emailField, IdParams, Int, jsonBody, strictBody, toId } from "./http";
 
-const quotaValue = t.Union([wholeNumber({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
-const detail = (summary: string) => ({ tags: ["users"], summary, security: [{ bearer: [] }] });
+const quotaValue = t.Union([Int({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 
 export function userRoutes(deps: HttpContext) {
   const admin = async (request: Request) => {
@@ -24,7 +23,6 @@ export function userRoutes(deps: HttpContext) {
         await admin(request);
         return deps.store.accounts.list().map(userView);
       },
-      { detail: detail("List users (admin)") },
     )
     .post(
       "/api/users/invitations",
@@ -34,27 +32,27 @@ export function userRoutes(deps: HttpContext) {
         set.status = 201;
         return r;
       },
-      { body: strictBody({ email: emailField }), detail: detail("Invite a user by e-mail (admin): a one-time token and its link") },
+      jsonBody(strictBody({ email: emailField })),
     )
     .get(
       "/api/users/:id",
       async ({ request, params }) => {
         await admin(request);
-        const a = deps.store.accounts.byId(parseId(params.id));
+        const a = deps.store.accounts.byId(toId(params.id));
         if (!a) fail("not_found", "User not found");
         return userView(a);
       },
-      { params: idParams, detail: detail("One user (admin)") },
+      { params: IdParams },
     )
     .patch(
       "/api/users/:id",
       async ({ request, params, body }) => {
         const p = await admin(request);
-        return adminUpdateUser(deps, p.user, parseId(params.id), body, requestMeta(deps, request).address);
+        return adminUpdateUser(deps, p.user, toId(params.id), body, requestMeta(deps, request).address);
       },
       {
-        params: idParams,
-        body: strictBody({
+        params: IdParams,
+        ...jsonBody(strictBody({
           disabled: t.Optional(t.Boolean()),
           quota: t.Optional(
             t.Object(
@@ -62,8 +60,7 @@ export function userRoutes(deps: HttpContext) {
               { additionalProperties: false, description: "null: the instance default" },
             ),
           ),
-        }),
-        detail: detail("Disable/enable a user, set their quotas (admin)"),
+        })),
       },
     );
 }

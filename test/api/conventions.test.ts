@@ -204,6 +204,18 @@ describe("OpenAPI", () => {
     expect(operations.length).toBeGreaterThan(40);
   });
 
+  it("takes each operation's summary and tag from the route table", async () => {
+    h = await apiHarness();
+    const doc = await h.call("GET", "/api/openapi.json");
+    for (const r of ROUTES.filter((r) => !r.hide && !r.path.includes(".") && r.method !== "ALL")) {
+      const path = r.path.replace(/:([A-Za-z]+)/g, "{$1}");
+      const op = doc.body.paths[path]?.[r.method.toLowerCase()];
+      expect(op, routeKey(r)).toBeTruthy();
+      expect(op.summary, routeKey(r)).toBe(r.summary);
+      expect(op.tags, routeKey(r)).toEqual([r.tag]);
+    }
+  });
+
   it("keeps working when the first admin is created through it (smoke)", async () => {
     h = await apiHarness();
     const { setupCode } = issueSetupCode(h.deps);
