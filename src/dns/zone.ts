@@ -41,7 +41,7 @@ export interface Zone {
   /** The SOA as negative answers carry it: with the negative TTL. */
   negativeSoa: RR;
   /** owner name -> type (dns-packet key: "A", "UNKNOWN_43") -> RRset, in insertion order */
-  nodes: Map<string, RRsets>;
+  nodes: NodeMap;
   /** Names that exist only because something exists below them (empty non-terminals). */
   ents: Set<string>;
   /** Delegation points: names below the apex that own NS records. */
@@ -113,9 +113,148 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function add(nodes: Map<string, RRsets>, rr: RR): void {
-  let node = nodes.get(rr.name);
-  if (!node) nodes.set(rr.name, (node = new Map()));
+/**
+ * The owner names of a zone and their RRsets. Most names of a big zone are dynamic hosts that
+ * hold one address per family and nothing else: those are kept as a slot in typed arrays
+ * (about a tenth of the memory of a Map of RRsets with RR objects) and made into RRsets when
+ * asked for. Everything else is an ordinary Map entry. Either way a name is in exactly one.
+ */
+export class NodeMap {
+  private full = new Map<string, RRsets>();
+  private slots = new Map<string, number>();
+  private v4 = new Uint8Array(0);
+  private v6 = new Uint8Array(0);
+  private ttls = new Uint32Array(0);
+  /** Bit 0: has an IPv4 address, bit 1: an IPv6 one. */
+  private flags = new Uint8Array(0);
+  private freeSlots: number[] = [];
+  private used = 0;
+  /** RRsets made from slots lately: the same name asked twice in one answer is the same object. */
+  private made = new Map<string, RRsets>();
+
+  get size(): number {
+    return this.full.size + this.slots.size;
+  }
+
+  has(name: string): boolean {
+    return this.slots.has(name) || this.full.has(name);
+  }
+
+  get(name: string): RRsets | undefined {
+    const node = this.full.get(name);
+    if (node) return node;
+    const slot = this.slots.get(name);
+    return slot === undefined ? undefined : this.materialize(name, slot);
+  }
+
+  /** A node to change in place (a compact one becomes an ordinary one), created when missing. */
+  mutable(name: string): RRsets {
+    let node = this.full.get(name);
+    if (node) return node;
+    const slot = this.slots.get(name);
+    node = slot === undefined ? new Map() : this.materialize(name, slot);
+    if (slot !== undefined) this.release(name, slot);
+    this.full.set(name, node);
+    return node;
+  }
+
+  set(name: string, node: RRsets): void {
+    this.delete(name);
+    const a = node.get("A");
+    const aaaa = node.get("AAAA");
+    const compact =
+      node.size === (a ? 1 : 0) + (aaaa ? 1 : 0) &&
+      (!a || (a.length === 1 && a[0]!.rdata.length === 4)) &&
+      (!aaaa || (aaaa.length === 1 && aaaa[0]!.rdata.length === 16)) &&
+      (!a || !aaaa || a[0]!.ttl === aaaa[0]!.ttl);
+    if (!compact) {
+      this.full.set(name, node);
+      return;
+    }
+    this.setHost(name, a?.[0]!.rdata ?? null, aaaa?.[0]!.rdata ?? null, a?.[0]!.ttl ?? aaaa?.[0]!.ttl ?? 0);
+  }
+
+  /** A host's addresses (4 and 16 bytes, or null) without any RR object; the name must be new. */
+  setHost(name: string, v4: Uint8Array | null, v6: Uint8Array | null, ttl: number): void {
+    const slot = this.freeSlots.pop() ?? this.used++;
+    if (slot >= this.ttls.length) this.grow(Math.max(1024, this.ttls.length * 2));
+    if (v4) this.v4.set(v4, slot * 4);
+    if (v6) this.v6.set(v6, slot * 16);
+    this.ttls[slot] = ttl;
+    this.flags[slot] = (v4 ? 1 : 0) | (v6 ? 2 : 0);
+    this.slots.set(name, slot);
+  }
+
+  delete(name: string): boolean {
+    const slot = this.slots.get(name);
+    if (slot !== undefined) {
+      this.release(name, slot);
+      return true;
+    }
+    return this.full.delete(name);
+  }
+
+  /** Whether the name is a compact host (no NS, DNAME or anything but addresses). */
+  isHost(name: string): boolean {
+    return this.slots.has(name);
+  }
+
+  keys(): IterableIterator<string> {
+    return concat(this.full.keys(), this.slots.keys());
+  }
+
+  *values(): IterableIterator<RRsets> {
+    for (const [, node] of this.entries()) yield node;
+  }
+
+  *entries(): IterableIterator<[string, RRsets]> {
+    yield* this.full.entries();
+    for (const [name, slot] of this.slots) yield [name, this.materialize(name, slot)];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, RRsets]> {
+    return this.entries();
+  }
+
+  private release(name: string, slot: number): void {
+    this.slots.delete(name);
+    this.made.delete(name);
+    this.freeSlots.push(slot);
+  }
+
+  private grow(cap: number): void {
+    const v4 = new Uint8Array(cap * 4);
+    v4.set(this.v4);
+    const v6 = new Uint8Array(cap * 16);
+    v6.set(this.v6);
+    const ttls = new Uint32Array(cap);
+    ttls.set(this.ttls);
+    const flags = new Uint8Array(cap);
+    flags.set(this.flags);
+    [this.v4, this.v6, this.ttls, this.flags] = [v4, v6, ttls, flags];
+  }
+
+  private materialize(name: string, slot: number): RRsets {
+    const cached = this.made.get(name);
+    if (cached) return cached;
+    const node: RRsets = new Map();
+    const f = this.flags[slot]!;
+    const ttl = this.ttls[slot]!;
+    if (f & 1) node.set("A", [makeRR(name, TYPE.A, ttl, { code: 0, wire: this.v4.slice(slot * 4, slot * 4 + 4), names: [] })]);
+    if (f & 2) node.set("AAAA", [makeRR(name, TYPE.AAAA, ttl, { code: 0, wire: this.v6.slice(slot * 16, slot * 16 + 16), names: [] })]);
+    if (this.made.size >= 4096) this.made.clear();
+    this.made.set(name, node);
+    return node;
+  }
+}
+
+function* concat<T>(a: Iterable<T>, b: Iterable<T>): IterableIterator<T> {
+  yield* a;
+  yield* b;
+}
+
+function add(nodes: NodeMap, rr: RR): void {
+  const node = nodes.mutable(rr.name);
   const set = node.get(rr.type);
   if (!set) node.set(rr.type, [rr]);
   // An RRset is a set: the same data twice is served once (as NSD does).
@@ -169,7 +308,7 @@ function setSoa(zone: Zone, serial: number, soa: ZoneData["soa"]): void {
 }
 
 export function buildZone(z: ZoneData): Zone {
-  const nodes = new Map<string, RRsets>();
+  const nodes = new NodeMap();
   const apex = key(z.name);
   const put = (r: RR | null) => r && add(nodes, r);
   const zone: Zone = {
@@ -201,26 +340,21 @@ export function buildZone(z: ZoneData): Zone {
       if (ns.ipv6) put(recordRR(apex, ns.name, "AAAA", z.nsTtl, ns.ipv6));
     }
   }
-  // The bulk of a big zone: the owner key is worked out once per host, not per record.
+  // The bulk of a big zone: the owner key is worked out once per host, not per record, and
+  // a host of its own name becomes a compact slot with no RR object at all.
   for (const h of z.hosts) {
     const hk = key(h.name);
     if (!keyInZone(hk, apex) || glueNames.has(hk)) continue;
     const v4 = h.ipv4 ? parseIPv4(h.ipv4) : null;
-    const a = v4 ? makeRR(hk, TYPE.A, h.ttl, { code: 0, wire: ipv4ToBytes(v4), names: [] }) : null;
-    const v6 = h.ipv6 ? ipv6ToBytes(h.ipv6) : null;
-    const aaaa = v6 ? makeRR(hk, TYPE.AAAA, h.ttl, { code: 0, wire: v6, names: [] }) : null;
-    const node = nodes.get(hk);
-    if (node) {
-      if (a) add(nodes, a);
-      if (aaaa) add(nodes, aaaa);
-    } else {
-      // The usual case, a name of its own: no merging. A host without addresses still
-      // exists (NODATA, not NXDOMAIN).
-      const fresh: RRsets = new Map();
-      if (a) fresh.set(a.type, [a]);
-      if (aaaa) fresh.set(aaaa.type, [aaaa]);
-      nodes.set(hk, fresh);
+    const a4 = v4 ? ipv4ToBytes(v4) : null;
+    const a6 = h.ipv6 ? ipv6ToBytes(h.ipv6) : null;
+    if (!nodes.has(hk)) {
+      // A host without addresses still exists (NODATA, not NXDOMAIN).
+      nodes.setHost(hk, a4, a6, h.ttl);
+      continue;
     }
+    if (a4) add(nodes, makeRR(hk, TYPE.A, h.ttl, { code: 0, wire: a4, names: [] }));
+    if (a6) add(nodes, makeRR(hk, TYPE.AAAA, h.ttl, { code: 0, wire: a6, names: [] }));
   }
   for (const r of z.records) put(recordRR(apex, r.name, r.type, r.ttl, r.content));
   return finishZone(zone);
@@ -234,8 +368,8 @@ export function finishZone(zone: Zone): Zone {
   zone.below.clear();
   zone.hashes.clear();
   zone.wildParents.clear();
-  for (const [name, node] of zone.nodes) {
-    markNode(zone, name, node);
+  for (const name of zone.nodes.keys()) {
+    markNode(zone, name, zone.nodes.isHost(name) ? null : zone.nodes.get(name)!);
     if (name === zone.name) continue;
     for (let n = parentKey(name); keyInZone(n, zone.name); n = parentKey(n)) {
       zone.below.set(n, (zone.below.get(n) ?? 0) + 1);
@@ -254,10 +388,10 @@ function countHash(zone: Zone, name: string, by: 1 | -1): void {
   else zone.hashes.delete(h);
 }
 
-/** The per-name indexes of an existing node. */
-function markNode(zone: Zone, name: string, node: RRsets): void {
-  if (name !== zone.name && node.has("NS")) zone.cuts.add(name);
-  if (node.has(DNAME)) zone.dnames.add(name);
+/** The per-name indexes of an existing node (null: a compact host, addresses only). */
+function markNode(zone: Zone, name: string, node: RRsets | null): void {
+  if (node && name !== zone.name && node.has("NS")) zone.cuts.add(name);
+  if (node?.has(DNAME)) zone.dnames.add(name);
   if (name.startsWith("*.")) zone.wildParents.add(name.slice(2));
   countHash(zone, name, 1);
 }
@@ -313,9 +447,9 @@ export function applyDelta(zone: Zone, d: ZoneDelta): AppliedDelta {
   for (const c of d.nodes) {
     const name = key(c.name);
     if (!keyInZone(name, zone.name)) continue;
-    const fresh: RRsets = new Map();
+    const tmp = new NodeMap();
+    const fresh = tmp.mutable(name);
     if (name === zone.name) fresh.set(zone.soa.type, [zone.soa]);
-    const tmp = new Map<string, RRsets>([[name, fresh]]);
     for (const r of c.records) {
       const rr = recordRR(zone.name, name, r.type, r.ttl, r.content);
       if (rr && rr.name === name) add(tmp, rr);

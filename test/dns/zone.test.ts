@@ -36,11 +36,14 @@ describe("buildZone", () => {
     const z = buildZone({ ...base, records: [{ name: "o.z.test", type: "TYPE65534", ttl: 60, content: "\\# 2 ABCD" }] });
     const all = zoneRecords(z);
     expect(all[0]).toBe(z.soa);
-    expect(all.map((r) => `${r.name} ${r.type}`)).toEqual(["z.test SOA", "z.test NS", "ns1.z.test A", "h.z.test A", "h.z.test AAAA", "o.z.test UNKNOWN_65534"]);
-    const o = all.at(-1)!;
+    // Ordinary nodes first, then the compact hosts (NodeMap): the order carries no meaning in a transfer.
+    expect(all.map((r) => `${r.name} ${r.type}`)).toEqual(["z.test SOA", "z.test NS", "ns1.z.test A", "o.z.test UNKNOWN_65534", "h.z.test A", "h.z.test AAAA"]);
+    expect(z.nodes.isHost("h.z.test")).toBe(true);
+    expect(z.nodes.isHost("o.z.test")).toBe(false);
+    const o = all[3]!;
     expect(Buffer.from(rrWire(o)).toString("hex")).toBe(`016f017a047465737400fffe00010000003c0002abcd`);
     // dns-packet's view for the structured types, raw bytes for the rest.
-    expect(all[3]!.data).toBe("192.0.2.2");
+    expect(all[4]!.data).toBe("192.0.2.2");
     expect(Buffer.from(o.data as Buffer).toString("hex")).toBe("abcd");
   });
 
