@@ -37,6 +37,7 @@ import { createPlatform } from "./platform";
 import { Store } from "./store";
 import { verifyDatabase } from "./store/db";
 import { describeLost, unopenable } from "./store/sealed";
+import { canonicalName } from "./core/names";
 
 /** How often we look for commits by other processes: cheap (one pragma), and well under a second. */
 const DATA_VERSION_POLL_MS = 250;
@@ -70,7 +71,7 @@ function transferConfig(config: Config) {
     const [addr, keyName, ...rest] = spec.trim().split(/\s+/);
     const l = parseListen(addr ?? "", 53);
     if (rest.length || !l.port || !parseCidr(l.host)) fail(`--notify "${spec}" must be ADDR:PORT or "ADDR:PORT KEYNAME"`);
-    const key = keyName ? named(keyName.toLowerCase().replace(/\.$/, "")) : undefined;
+    const key = keyName ? named(canonicalName(keyName)) : undefined;
     if (keyName && !key) fail(`--notify "${spec}": no --tsig-key named ${keyName}`);
     return { host: l.host, port: l.port, key };
   });

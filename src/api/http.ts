@@ -37,7 +37,8 @@ export const Bool = () => Type.Boolean();
 /** An id in a body: a JSON integer, or its decimal text (ipdock's ids are strings). */
 export const BodyId = () => t.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), t.String({ pattern: ID_PATTERN })]);
 
-export const emailField = t.String({ minLength: 3, maxLength: 254, format: "email" });
+/** An e-mail address: only its shape here; whether it is one is core/auth.ts's normalizeEmail, the one rule. */
+export const emailField = t.String({ minLength: 1, maxLength: 254 });
 export const passwordField = t.String({ minLength: 1, maxLength: 1024 });
 export const tokenField = t.String({ minLength: 1, maxLength: 512 });
 

@@ -22,6 +22,7 @@ import { inspectSnapshot } from "../store/backup";
 import { describeLost, unopenable } from "../store/sealed";
 import { KEY_FILE } from "../store/secret-box";
 import { collect, configFrom, DB_FILE, print } from "./common";
+import { canonicalName } from "../core/names";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -45,7 +46,7 @@ const LATEST_SANE = Date.UTC(2100, 0, 1);
 /** Stored times a little ahead are rounding; more means the clock went backwards. */
 const CLOCK_SKEW_S = 300;
 
-const canonical = (s: string) => s.toLowerCase().replace(/\.$/, "");
+const canonical = canonicalName;
 const local = (host: string) => (host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host);
 
 function modeOf(path: string): number {

@@ -6,6 +6,7 @@ import { PUBLIC_URL_SETTING } from "../core/urls";
 import { createZone, type NameserverSpec, parentDelegation, parseNameserverSpec } from "../core/zones";
 import { nowSeconds } from "../core/platform";
 import { action, type CliContext, collect, print } from "./common";
+import { canonicalName } from "../core/names";
 
 /** The names answered with only A / only AAAA, so a client can learn one family's address. */
 function familyNames(ctx: CliContext, zoneId: number, zone: string, nameservers: NameserverSpec[]): string[] {
@@ -89,7 +90,7 @@ export function registerInit(program: Command): void {
 }
 
 function createZoneIfNew(ctx: CliContext, name: string, nameservers: NameserverSpec[]) {
-  const existing = ctx.store.domains.byName(name.toLowerCase().replace(/\.$/, ""));
+  const existing = ctx.store.domains.byName(canonicalName(name));
   if (existing) {
     if (existing.kind !== "builtin") fail("conflict", `${existing.name} exists as a custom domain`);
     return null;

@@ -11,6 +11,7 @@ import type { DomainView, HostView } from "../core/views";
 import { ResolverDelegationLookup } from "../dns/delegation";
 import { type CliContext, linkBase, openContext, reportError } from "./common";
 import { HttpResources } from "./remote-http";
+import { canonicalName } from "../core/names";
 
 export interface ResourceContext {
   res: Resources;
@@ -54,7 +55,7 @@ export function resourceAction<A extends unknown[]>(fn: (rc: ResourceContext, ..
   };
 }
 
-const canonical = (name: string) => name.trim().toLowerCase().replace(/\.$/, "");
+const canonical = (name: string) => canonicalName(name.trim());
 
 /** A hostname by its name (or numeric id), as the caller may see it. */
 export async function hostByName(res: Resources, name: string): Promise<HostView> {

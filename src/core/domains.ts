@@ -4,7 +4,7 @@
  * a resolver reports; asking the resolver is the outer layers' job (DelegationLookup).
  */
 import { fail } from "./errors";
-import { inZone, normalizeName } from "./names";
+import { canonicalName, inZone, normalizeName } from "./names";
 import type { CoreStore, DomainRow } from "./ports";
 import { checkCustomDomainFree, type NameStore } from "./reserved";
 
@@ -32,8 +32,8 @@ export interface DelegationStatus {
  * foreign server beside ours would answer part of the queries with other data.
  */
 export function judgeDelegation(domain: string, expected: string[], found: string[]): DelegationStatus {
-  const exp = [...new Set(expected.map((n) => n.toLowerCase().replace(/\.$/, "")))];
-  const got = [...new Set(found.map((n) => n.toLowerCase().replace(/\.$/, "")))].sort();
+  const exp = [...new Set(expected.map(canonicalName))];
+  const got = [...new Set(found.map(canonicalName))].sort();
   const missing = exp.filter((n) => !got.includes(n));
   const unexpected = got.filter((n) => !exp.includes(n));
   return { domain, expected: exp, found: got, missing, unexpected, delegated: got.length > 0 && unexpected.length === 0 };

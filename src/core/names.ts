@@ -21,10 +21,18 @@ export interface NameOptions {
   wildcard?: boolean;
 }
 
+/**
+ * The comparable form of a name that is already valid (from our database, the wire or a
+ * configuration): lower-cased, without one trailing dot. No validation: normalizeName does that.
+ */
+export function canonicalName(name: string): string {
+  const s = name.toLowerCase();
+  return s.endsWith(".") ? s.slice(0, -1) : s;
+}
+
 /** Lower-cases, strips one trailing dot and converts Unicode labels to A-labels. */
 function canonicalText(input: string): string {
-  let s = input.trim().toLowerCase();
-  if (s.endsWith(".")) s = s.slice(0, -1);
+  let s = canonicalName(input.trim());
   // Non-ASCII: let the WHATWG URL parser do IDNA (UTS 46) mapping to punycode.
   if (/[^\x00-\x7f]/.test(s)) {
     try {
@@ -207,8 +215,3 @@ export function relativeName(name: string, zone: string): string {
   return name.slice(0, name.length - zone.length - 1);
 }
 
-/** Leftmost label of a name. */
-export function firstLabel(name: string): string {
-  const i = name.indexOf(".");
-  return i < 0 ? name : name.slice(0, i);
-}

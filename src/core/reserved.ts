@@ -15,7 +15,7 @@
  * nameserver name, and none of them may put a nameserver over a name somebody holds.
  */
 import { fail } from "./errors";
-import { inZone } from "./names";
+import { canonicalName, inZone } from "./names";
 import type { DomainRow, HostRow, RecordRow } from "./ports";
 
 /** What the rule reads. */
@@ -50,7 +50,7 @@ function publicUrlHost(store: NameStore): string | null {
   const url = store.settings.get("public_url");
   if (!url) return null;
   try {
-    return new URL(url).hostname.toLowerCase().replace(/\.$/, "") || null;
+    return canonicalName(new URL(url).hostname) || null;
   } catch {
     return null;
   }

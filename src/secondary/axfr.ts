@@ -6,6 +6,7 @@ import * as packet from "dns-packet";
 import { buildQuery, DnsClientError, queryDns, tcpExchange } from "../dns/client";
 import type { Listen } from "../dns/server";
 import { ResponseVerifier, signRequest, type TsigKey } from "../dns/tsig";
+import { canonicalName } from "../core/names";
 
 /** A transfer may be large; each message must still arrive within this long. */
 const TRANSFER_MESSAGE_TIMEOUT_MS = 15_000;
@@ -14,7 +15,7 @@ const MAX_TRANSFER_RECORDS = 500_000;
 
 const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"];
 const rcodeName = (r: number) => RCODES[r] ?? `RCODE${r}`;
-const canonical = (s: string) => s.toLowerCase().replace(/\.$/, "");
+const canonical = canonicalName;
 
 export interface PullOptions {
   key?: TsigKey;

@@ -5,9 +5,10 @@
  */
 import type * as packet from "dns-packet";
 import type { ZoneData } from "../core/ports";
+import { canonicalName } from "../core/names";
 
-const host = (s: string) => `${s.toLowerCase().replace(/\.$/, "")}.`;
-const canonical = (s: string) => s.toLowerCase().replace(/\.$/, "");
+const host = (s: string) => `${canonicalName(s)}.`;
+const canonical = canonicalName;
 
 /** A character-string in presentation form: quoted, with " and \ and non-printables escaped. */
 function quote(b: Uint8Array | string): string {

@@ -24,6 +24,8 @@ import { type DataLock, lockDataDir } from "../datalock";
 import { countDns, metrics } from "../metrics";
 import { primarySerial, transferZone } from "./axfr";
 import { zoneDataFromTransfer } from "./records";
+import { canonicalName } from "../core/names";
+import { serialGreater } from "../core/zone-contents";
 
 export const CACHE_FILE = "secondary-zones.json";
 const OPCODE_NOTIFY = 4;
@@ -65,12 +67,7 @@ interface CacheFile {
   zones: Record<string, { data: ZoneData; confirmedAt: number }>;
 }
 
-/** RFC 1982 serial arithmetic: is a newer than b? */
-export function serialNewer(a: number, b: number): boolean {
-  return a !== b && ((a - b) >>> 0) < 0x80000000;
-}
-
-const canonical = (s: string) => s.toLowerCase().replace(/\.$/, "");
+const canonical = canonicalName;
 
 export class Secondary {
   readonly zones = new ZoneSet();
@@ -175,7 +172,7 @@ export class Secondary {
       const current = s.data?.serial;
       if (current !== undefined) {
         const serial = await primarySerial(this.opts.primary, s.name, opts);
-        if (!serialNewer(serial, current)) {
+        if (!serialGreater(serial, current)) {
           s.confirmedAt = this.now();
           s.failures = 0;
           this.schedule(s, s.data!.soa.refresh);
@@ -184,7 +181,7 @@ export class Secondary {
       }
       const records = await transferZone(this.opts.primary, s.name, opts);
       const data = zoneDataFromTransfer(s.id, s.name, records);
-      if (current !== undefined && !serialNewer(data.serial, current) && data.serial !== current) {
+      if (current !== undefined && !serialGreater(data.serial, current) && data.serial !== current) {
         // A primary going backwards is a misconfiguration; keep what we have.
         this.log("warn", "primary serial went backwards, keeping our copy", { zone: s.name, ours: current, primary: data.serial });
         this.schedule(s, s.data!.soa.retry);

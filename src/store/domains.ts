@@ -16,6 +16,9 @@ export interface NodeRecords {
 }
 import type { Driver } from "./driver";
 
+/** RFC 1982 serial arithmetic: +1 modulo 2^32, the one serial bump of every writer. Run inside the change's transaction. */
+export const BUMP_SERIAL = "UPDATE domains SET serial = (serial + 1) % 4294967296, updated_at = ? WHERE id = ?";
+
 interface Raw {
   id: number;
   name: string;
@@ -97,7 +100,7 @@ export class Domains {
   }
   /** RFC 1982 serial arithmetic: +1 modulo 2^32. Call inside the transaction of the change. */
   bumpSerial(id: number, now: number): number {
-    this.db.prepare("UPDATE domains SET serial = (serial + 1) % 4294967296, updated_at = ? WHERE id = ?").run(now, id);
+    this.db.prepare(BUMP_SERIAL).run(now, id);
     return this.db.prepare("SELECT serial FROM domains WHERE id = ?").get<{ serial: number }>(id)!.serial;
   }
   /** Cheap list of (id, serial, served) used to notice changes made by other processes. */

@@ -3,6 +3,7 @@
  * tables: domains (SOA fields), domain_nameservers (apex NS) and records.
  */
 import type { ZoneContents, ZoneSoaFields } from "../core/ports";
+import { BUMP_SERIAL } from "./domains";
 import type { Driver } from "./driver";
 
 export class ZoneContentsRepo {
@@ -54,7 +55,7 @@ export class ZoneContentsRepo {
         ["soa_ttl", f.ttl],
       ];
       for (const [col, v] of cols) if (v !== undefined) this.db.prepare(`UPDATE domains SET ${col} = ? WHERE id = ?`).run(v, id);
-      this.db.prepare("UPDATE domains SET serial = (serial + 1) % 4294967296, updated_at = ? WHERE id = ?").run(now, id);
+      this.db.prepare(BUMP_SERIAL).run(now, id);
       return this.db.prepare("SELECT serial FROM domains WHERE id = ?").get<{ serial: number }>(id)!.serial;
     });
   }

@@ -12,7 +12,8 @@ import { makeKey, signRequest } from "../../src/dns/tsig";
 import { buildZone, ZoneSet } from "../../src/dns/zone";
 import { answer } from "../../src/dns/answer";
 import { zoneDataFromTransfer } from "../../src/secondary/records";
-import { Secondary, serialNewer } from "../../src/secondary/secondary";
+import { serialGreater as serialNewer } from "../../src/core/zone-contents";
+import { Secondary } from "../../src/secondary/secondary";
 
 const ZONE = "dyn.example.com";
 const soa = (serial: number): packet.Answer => ({
