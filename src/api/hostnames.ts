@@ -3,6 +3,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { HttpContext } from "./context";
+import { HOST_LOG_DEFAULT, HOST_LOG_MAX } from "../core/resources";
 import { resourcesFor } from "./acting";
 import { BodyId, created, IdParams, Int, jsonBody, noContent, STRICT, toId } from "./http";
 
@@ -56,7 +57,8 @@ export function hostnameRoutes(deps: HttpContext) {
       },
       { params: IdParams },
     )
-    .get("/api/hostnames/:id/log", async ({ r, params }) => ({ log: await r.hostLog(toId(params.id)) }), {
+    .get("/api/hostnames/:id/log", async ({ r, params, query }) => ({ log: await r.hostLog(toId(params.id), query.limit === undefined ? undefined : Number(query.limit)) }), {
       params: IdParams,
+      query: t.Object({ limit: t.Optional(t.String({ pattern: "^[1-9][0-9]{0,4}$", description: `Entries, newest first (default ${HOST_LOG_DEFAULT}, at most ${HOST_LOG_MAX})` })) }),
     });
 }

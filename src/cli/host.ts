@@ -1,13 +1,8 @@
 import type { Command } from "commander";
 import { fail } from "../core/errors";
-import type { HostRow } from "../core/ports";
-import { hostView } from "../core/views";
 import { print, table } from "./common";
 import { hostByName, resourceAction } from "./remote";
 import { compactSnippet, routerSnippets } from "./snippets";
-
-/** The JSON shape of a hostname (the API's). */
-export const hostJson = (h: HostRow) => hostView(h);
 
 export function registerHost(program: Command): void {
   const host = program.command("host").description("dynamic hostnames (local database, or the API with --server)");
@@ -97,7 +92,7 @@ export function registerHost(program: Command): void {
         const limit = opts.limit ?? 50;
         if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) fail("invalid_input", "--limit must be between 1 and 10000");
         const h = await hostByName(rc.res, name);
-        const rows = (await rc.res.hostLog(h.id)).slice(0, limit);
+        const rows = await rc.res.hostLog(h.id, limit);
         const addrs = (v4: string | null, v6: string | null) => [v4, v6].filter(Boolean).join(",") || "-";
         print(
           rc,

@@ -96,8 +96,9 @@ export class HttpResources implements Resources {
   async removeHost(id: number): Promise<void> {
     await this.call("DELETE", `/api/hostnames/${id}`);
   }
-  async hostLog(id: number): Promise<UpdateLogView[]> {
-    return (await this.call<{ log: UpdateLogView[] }>("GET", `/api/hostnames/${id}/log`)).log;
+  async hostLog(id: number, limit?: number): Promise<UpdateLogView[]> {
+    const q = limit === undefined ? "" : `?limit=${limit}`;
+    return (await this.call<{ log: UpdateLogView[] }>("GET", `/api/hostnames/${id}/log${q}`)).log;
   }
 
   async listTokens(): Promise<TokenView[]> {

@@ -85,13 +85,6 @@ export interface UpdateStore {
   tokenByHash(hash: string): UpdateTokenRow | null;
   hostByName(name: string): HostRow | null;
   /**
-   * Writes the host's addresses and bumps its zone's serial in one durable transaction;
-   * returns the new serial. When this returns, the change survives a power cut.
-   */
-  setHostAddresses(hostId: number, addrs: { ipv4: string | null; ipv6: string | null }, now: number): number;
-  logUpdate(entry: UpdateLogEntry): void;
-  touchToken(tokenId: number, now: number): void;
-  /**
    * One update request in ONE durable transaction (one fsync): each changed host's addresses
    * with its zone's serial bumped, every log line, and the token's last use.
    */
@@ -290,7 +283,10 @@ export interface CoreStore extends UpdateStore {
       e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string },
       now: number,
     ): void;
-    updatesFor(hostnameId: number, limit?: number): UpdateLogEntry[];
+  };
+  /** The update log: written by commitUpdate, read here (newest first). */
+  updates: {
+    history(hostnameId: number, limit: number): UpdateLogEntry[];
   };
 }
 

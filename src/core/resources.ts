@@ -18,7 +18,7 @@ import { normalizeEmail } from "./auth";
 import { fail } from "./errors";
 import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, domainVisible, judgeDelegation, serverNameservers } from "./domains";
 import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost } from "./hosts";
-import { findZone, normalizeHostname } from "./names";
+import { canonicalName, findZone, normalizeHostname } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChangeSink, CoreStore, DomainRow, HostRow, RecordRow, TokenScope, UpdateTokenRow } from "./ports";
@@ -118,7 +118,8 @@ export interface Resources {
   createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView; createdOwner?: string }>;
   updateHost(id: number, patch: HostPatch): Promise<HostView>;
   removeHost(id: number): Promise<void>;
-  hostLog(id: number): Promise<UpdateLogView[]>;
+  /** Newest first, at most limit entries (the store keeps HISTORY_MAX_PER_HOST a host). */
+  hostLog(id: number, limit?: number): Promise<UpdateLogView[]>;
 
   listTokens(): Promise<TokenView[]>;
   createToken(input: NewTokenInput): Promise<TokenSecretView>;
@@ -150,6 +151,9 @@ export interface ResourceDeps {
 
 // A description is a note for its owner, not a document.
 export const MAX_DESCRIPTION = 200;
+/** Entries of a host's update history answered when no limit is asked for, and the most that may be. */
+export const HOST_LOG_DEFAULT = 100;
+export const HOST_LOG_MAX = 10_000;
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 export class LocalResources implements Resources {
@@ -272,7 +276,7 @@ export class LocalResources implements Resources {
     let name: string;
     if (input.domainId !== undefined) {
       const d = this.domain(input.domainId);
-      const raw = input.name.trim().toLowerCase().replace(/\.$/, "");
+      const raw = canonicalName(input.name.trim());
       name = normalizeHostname(raw === d.name || raw.endsWith(`.${d.name}`) ? raw : `${raw}.${d.name}`);
     } else {
       name = normalizeHostname(input.name);
@@ -323,10 +327,11 @@ export class LocalResources implements Resources {
     });
   }
 
-  async hostLog(id: number): Promise<UpdateLogView[]> {
+  async hostLog(id: number, limit = HOST_LOG_DEFAULT): Promise<UpdateLogView[]> {
     // The history shows every answer given, lines still waiting for their batch included.
     this.store.flushUpdates();
-    return this.store.logs.updatesFor(this.host(id).id).map(updateLogView);
+    if (!Number.isInteger(limit) || limit < 1 || limit > HOST_LOG_MAX) fail("invalid_input", `limit must be between 1 and ${HOST_LOG_MAX}`);
+    return this.store.updates.history(this.host(id).id, limit).map(updateLogView);
   }
 
   // ---- update tokens ----

@@ -45,8 +45,6 @@ export interface UpdateDecision {
 }
 
 const KEEP: FamilyChange = { kind: "keep" };
-export const keepBoth: UpdateIntent = { v4: KEEP, v6: KEEP };
-
 /** dyndns2 allows this many hostnames in one request; one more is "numhost". */
 export const MAX_HOSTS_PER_UPDATE = 20;
 
@@ -86,12 +84,18 @@ export interface UpdateOutcome {
   current: HostAddresses;
 }
 
+/**
+ * The one update-token lookup: the live token a presented value is, or null. Only values in
+ * our token format are looked up: "token", an FQDN or an e-mail in the other Basic field is the
+ * ordinary case, not a failed guess.
+ */
+function findUpdateToken(deps: Pick<UpdateDeps, "store" | "platform">, value: string): UpdateTokenRow | null {
+  return looksLikeToken(value, "update") ? deps.store.tokenByHash(hashToken(deps.platform, value)) : null;
+}
+
 /** Looks a presented token up; unauthorized when it is unknown or revoked. */
 export function authenticateUpdateToken(deps: Pick<UpdateDeps, "store" | "platform">, value: string): UpdateTokenRow {
-  if (!looksLikeToken(value, "update")) fail("unauthorized");
-  const token = deps.store.tokenByHash(hashToken(deps.platform, value));
-  if (!token) fail("unauthorized");
-  return token;
+  return findUpdateToken(deps, value) ?? fail("unauthorized");
 }
 
 export function tokenCovers(token: UpdateTokenRow, host: Pick<HostRow, "id" | "ownerId">): boolean {
@@ -183,11 +187,8 @@ export function presentedSecrets(call: UpdateCall): string[] {
 
 /** The first presented secret that is a live update token, or null. */
 function authenticate(deps: Pick<UpdateDeps, "store" | "platform">, secrets: string[]): UpdateTokenRow | null {
-  // Only values in our token format are looked up: "token", an FQDN or an e-mail in the
-  // other Basic field is the ordinary case, not a failed guess.
   for (const s of secrets) {
-    if (!looksLikeToken(s, "update")) continue;
-    const t = deps.store.tokenByHash(hashToken(deps.platform, s));
+    const t = findUpdateToken(deps, s);
     if (t) return t;
   }
   return null;

@@ -80,15 +80,6 @@ export function createZone(deps: ZoneDeps, z: NewZone): DomainRow {
   return d;
 }
 
-export function removeZone(deps: ZoneDeps, nameOrId: string): DomainRow {
-  const name = normalizeName(nameOrId);
-  const d = deps.store.domains.byName(name);
-  if (!d) fail("unknown_zone", `Domain ${name} not found`);
-  deps.store.domains.remove(d.id);
-  deps.changes.zoneChanged(d.id);
-  return d;
-}
-
 /**
  * What the parent zone (the registrar) must publish for a zone to reach this server: its NS
  * records, and for each nameserver inside the zone itself its glue, the A/AAAA without which

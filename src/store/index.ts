@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
-import type { CoreStore, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
+import type { CoreStore, UpdateCommit, UpdateTokenRow } from "../core/ports";
 import { metrics } from "../metrics";
 import { Accounts, ApiKeys, RecoveryCodes, Sessions } from "./accounts";
 import { log } from "../log";
@@ -129,21 +129,6 @@ export class Store implements CoreStore {
     const h = this.hosts.byName(name);
     const pending = h ? this.batch.pendingAddresses(h.id) : undefined;
     return h && pending ? { ...h, ...pending } : h;
-  }
-  setHostAddresses(hostId: number, addrs: { ipv4: string | null; ipv6: string | null }, now: number): number {
-    return this.transaction(() => {
-      const host = this.hosts.byId(hostId);
-      if (!host) throw new Error(`host ${hostId} vanished`);
-      this.hosts.setAddresses(hostId, addrs, now);
-      return this.domains.bumpSerial(host.domainId, now);
-    });
-  }
-  logUpdate(entry: UpdateLogEntry): void {
-    this.logs.addUpdate(entry);
-    metrics.updates.inc(entry.result);
-  }
-  touchToken(tokenId: number, now: number): void {
-    this.tokens.touch(tokenId, now);
   }
   /** Durable before it resolves when it changes an address; shares its fsync with its neighbours (commit-batch.ts). */
   commitUpdate(u: UpdateCommit): Promise<void> {

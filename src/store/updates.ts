@@ -3,6 +3,7 @@
  * use in a single transaction (one fsync under synchronous=FULL), plus history and pruning.
  */
 import type { UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "../core/ports";
+import { BUMP_SERIAL } from "./domains";
 import type { Driver } from "./driver";
 
 export class Updates {
@@ -24,7 +25,7 @@ export class Updates {
         if (u.tokenId !== null) this.db.prepare("UPDATE update_tokens SET last_used_at = ? WHERE id = ?").run(u.now, u.tokenId);
       }
       for (const [domainId, now] of bumped) {
-        this.db.prepare("UPDATE domains SET serial = (serial + 1) % 4294967296, updated_at = ? WHERE id = ?").run(now, domainId);
+        this.db.prepare(BUMP_SERIAL).run(now, domainId);
       }
     });
   }

@@ -51,6 +51,21 @@ describe("ipkeep host (update features)", () => {
     expect(text.stdout).not.toContain(token);
   });
 
+  it("host log --limit 500 answers more than 100 entries (the history keeps 1000 a host)", async () => {
+    const auth = { authorization: `Basic ${Buffer.from(`token:${token}`).toString("base64")}` };
+    for (let i = 0; i < 130; i++) {
+      const res = await fetch(`${server.base}/nic/update?hostname=nas.${ZONE}&myip=198.51.100.${10 + (i % 2)}`, { headers: auth });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    const all = run(["--data", data, "host", "log", `nas.${ZONE}`, "--limit", "500", "--json"]);
+    expect(all.code, all.stderr).toBe(0);
+    expect(JSON.parse(all.stdout).length).toBe(131);
+    const some = run(["--data", data, "host", "log", `nas.${ZONE}`, "--limit", "120", "--json"]);
+    expect(JSON.parse(some.stdout).length).toBe(120);
+    expect(JSON.parse(run(["--data", data, "host", "log", `nas.${ZONE}`, "--json"]).stdout).length).toBe(50);
+  });
+
   it("host add prints a compact block by default and every router with --snippets", () => {
     const short = run(["--data", data, "host", "add", `a.${ZONE}`, "--owner", "me@example.com"]);
     expect(short.stdout).toContain("/nic/update?hostname=a.dyn.example.com&myip=<ipaddr>");

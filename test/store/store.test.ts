@@ -113,7 +113,7 @@ describe(`store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     expect(changed).toEqual([zone.id]);
     // A nochg line rides with the next commit (or a short timer); it is there once written.
     await update(value, "home.dyn.example.com", "203.0.113.11");
-    const log = store.logs.updatesFor(store.hosts.byName("home.dyn.example.com")!.id);
+    const log = store.updates.history(store.hosts.byName("home.dyn.example.com")!.id, 100);
     expect(log.map((l) => l.result)).toEqual(["good", "nochg", "good"]);
     expect(log[2]).toMatchObject({ oldIpv4: null, newIpv4: "203.0.113.10", source: "127.0.0.1", userAgent: "test" });
   });
