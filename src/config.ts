@@ -46,6 +46,8 @@ export const OPTIONS = {
   "rrl-slip": { kind: "number", default: 2 },
   "rrl-ipv4-prefix": { kind: "number", default: 24 },
   "rrl-ipv6-prefix": { kind: "number", default: 56 },
+  "ixfr-journal-changes": { kind: "number", default: 10_000 },
+  "ixfr-journal-bytes": { kind: "number", default: 16 * 1024 * 1024 },
 } as const satisfies Record<string, OptionSpec>;
 
 export type ConfigKey = keyof typeof OPTIONS;
@@ -91,6 +93,9 @@ export interface Config {
   /** Prefix lengths that make one source for rate limiting. */
   rrlIpv4Prefix: number;
   rrlIpv6Prefix: number;
+  /** IXFR journal bounds per zone: deltas kept, and their bytes (0 changes: no journal, IXFR sends the whole zone). */
+  ixfrJournalChanges: number;
+  ixfrJournalBytes: number;
   /** The file the configuration was read from, if any. */
   configFile: string | null;
 }
@@ -176,6 +181,8 @@ export function resolveConfig(
     ["rrl-slip", 0, 100],
     ["rrl-ipv4-prefix", 1, 32],
     ["rrl-ipv6-prefix", 1, 128],
+    ["ixfr-journal-changes", 0, 10_000_000],
+    ["ixfr-journal-bytes", 0, 2 ** 40],
   ];
   for (const [key, min, max] of ranges) {
     const v = out[camel(key)] as number;
@@ -210,6 +217,8 @@ export function resolveConfig(
     rrlSlip: out.rrlSlip as number,
     rrlIpv4Prefix: out.rrlIpv4Prefix as number,
     rrlIpv6Prefix: out.rrlIpv6Prefix as number,
+    ixfrJournalChanges: out.ixfrJournalChanges as number,
+    ixfrJournalBytes: out.ixfrJournalBytes as number,
     configFile,
   };
 }

@@ -34,6 +34,18 @@ export class LabeledCounter<L extends string> {
 
 export const HTTP_STATUS_LABELS = [...HTTP_STATUSES.map(String), "other"];
 
+export const TRANSFER_KINDS = ["axfr", "ixfr", "ixfr-full", "uptodate"] as const;
+
+/** Transfers and their bytes, by kind. */
+export class TransferCounter {
+  readonly count = new LabeledCounter<string>(TRANSFER_KINDS, "axfr");
+  readonly bytes = new LabeledCounter<string>(TRANSFER_KINDS, "axfr");
+  inc(kind: (typeof TRANSFER_KINDS)[number], bytes: number): void {
+    this.count.inc(kind);
+    this.bytes.inc(kind, bytes);
+  }
+}
+
 /** The process-wide registry: one per process is what Prometheus expects from a target. */
 export const metrics = {
   dns: new DnsCounters(),
@@ -41,7 +53,10 @@ export const metrics = {
   dnsThreads: [] as DnsCounters[],
   updates: new LabeledCounter<string>(UPDATE_RESULTS, "other"),
   http: new LabeledCounter<string>(HTTP_STATUS_LABELS, "other"),
-  /** Zone transfers served, by outcome (the AXFR path may count here). */
+  /** Zone transfers sent: AXFR, IXFR from the journal, IXFR answered with the whole zone, or "up to date". */
+  transfers: new TransferCounter(),
+  /** Entries and bytes in the IXFR journal, read at scrape time. */
+  journal: (() => ({ entries: 0, bytes: 0 })) as () => { entries: number; bytes: number },
   startedAt: Date.now(),
   /** Password hashes (argon2id) started; the server's hash queue, read at scrape time. */
   passwordHashes: 0,
@@ -62,6 +77,7 @@ export function resetMetrics(): void {
   metrics.updates = new LabeledCounter<string>(UPDATE_RESULTS, "other");
   metrics.http = new LabeledCounter<string>(HTTP_STATUS_LABELS, "other");
   metrics.passwordHashes = 0;
+  metrics.transfers = new TransferCounter();
 }
 
 // ---- text exposition (Prometheus 0.0.4) ----
@@ -127,6 +143,15 @@ export function writeCounters(out: Exposition): void {
   out.sample("ipkeep_password_hashes_running", {}, q.running);
   out.family("ipkeep_password_hashes_queued", "gauge", "Password hashes waiting for a slot now.");
   out.sample("ipkeep_password_hashes_queued", {}, q.queued);
+  out.family("ipkeep_dns_transfers_total", "counter", "Zone transfers sent, by kind: axfr, ixfr (differences from the journal), ixfr-full (the whole zone: the journal did not reach back), uptodate (the SOA alone).");
+  for (const [k, v] of metrics.transfers.count.entries()) out.sample("ipkeep_dns_transfers_total", { kind: k }, v);
+  out.family("ipkeep_dns_transfer_bytes_total", "counter", "Bytes of zone transfer messages sent, by kind (before TSIG).");
+  for (const [k, v] of metrics.transfers.bytes.entries()) out.sample("ipkeep_dns_transfer_bytes_total", { kind: k }, v);
+  const j = metrics.journal();
+  out.family("ipkeep_ixfr_journal_entries", "gauge", "Deltas kept in the IXFR journal, all zones.");
+  out.sample("ipkeep_ixfr_journal_entries", {}, j.entries);
+  out.family("ipkeep_ixfr_journal_bytes", "gauge", "Bytes of records kept in the IXFR journal, all zones.");
+  out.sample("ipkeep_ixfr_journal_bytes", {}, j.bytes);
   out.family("ipkeep_process_start_time_seconds", "gauge", "Start time of the process since the epoch, in seconds.");
   out.sample("ipkeep_process_start_time_seconds", {}, Math.floor(metrics.startedAt / 1000));
 }

@@ -24,6 +24,7 @@ import { ResolverDelegationLookup } from "./dns/delegation";
 import { LiveZones } from "./dns/live";
 import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
+import { Journal } from "./dns/journal";
 import { createTransfers } from "./dns/xfr";
 import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
@@ -121,14 +122,22 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   // is kept (the point of --dns-thread no is the memory).
   const early = new Map<number, ZoneData | null>();
   let earlyStale = false;
-  if (config.dnsThread) {
-    live.onEvent = (e) => {
-      const m = e.kind === "delta" ? { id: e.id, delta: e.delta } : { id: e.id, data: e.kind === "loaded" ? e.data : null };
-      if (dns) dns.zoneChanged(m);
-      else if ("delta" in m) earlyStale = true; // the thread then reads its start afresh
-      else early.set(m.id, m.data);
-    };
-  }
+  // Every applied delta is kept for IXFR; a full load or a drop starts the zone's journal over.
+  const journal = new Journal({ maxEntries: config.ixfrJournalChanges, maxBytes: config.ixfrJournalBytes });
+  metrics.journal = () => journal.size();
+  live.onEvent = (e) => {
+    if (e.kind === "delta") {
+      const zone = live.zones.get(e.id);
+      if (zone) journal.record(e.id, { oldSoa: e.applied.oldSoa, newSoa: zone.soa, removed: e.applied.removed, added: e.applied.added });
+    } else {
+      journal.reset(e.id);
+    }
+    if (!config.dnsThread) return;
+    const m = e.kind === "delta" ? { id: e.id, delta: e.delta } : { id: e.id, data: e.kind === "loaded" ? e.data : null };
+    if (dns) dns.zoneChanged(m);
+    else if ("delta" in m) earlyStale = true; // the thread then reads its start afresh
+    else early.set(m.id, m.data);
+  };
 
   if (config.demo && store.domains.list().length === 0) {
     createZone({ store, platform, changes: live }, { name: DEMO_ZONE, nameservers: [{ name: `ns1.${DEMO_ZONE}`, ipv4: "127.0.0.1", ipv6: null }] });
@@ -153,6 +162,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       allow: xfrConfig.allow,
       keys: () => keyLookup([...xfrConfig.keys, ...secondaryPeers(store).keys]),
       now: () => nowSeconds(clock),
+      journal,
+      sent: (kind, bytes) => metrics.transfers.inc(kind, bytes),
     });
     const cache = new AnswerCache(live.zones);
     const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));

@@ -34,6 +34,8 @@ export function registerServe(program: Command): void {
     .option("--rrl-slip <n>", "every Nth answer over the rate goes out truncated, so resolvers retry over TCP (default 2; 0: none)")
     .option("--rrl-ipv4-prefix <bits>", "IPv4 prefix length of one source for rate limiting (default 24)")
     .option("--rrl-ipv6-prefix <bits>", "IPv6 prefix length of one source for rate limiting (default 56)")
+    .option("--ixfr-journal-changes <count>", "IXFR: deltas kept per zone (default 10000; 0: none, IXFR sends the whole zone)")
+    .option("--ixfr-journal-bytes <bytes>", "IXFR: bytes of records kept per zone (default 16777216)")
     .action(async (_opts: unknown, cmd: Command) => {
       const signals = stopOnSignal();
       let server: Awaited<ReturnType<typeof startServer>> | null = null;

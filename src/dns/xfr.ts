@@ -1,9 +1,11 @@
 /**
- * Zone transfers out (AXFR, RFC 5936; IXFR answered with a full transfer, RFC 1995 §4) and
- * TSIG on every query that carries one. Transfers go to addresses in --xfr-allow or to
- * whoever signs with a key we know (--tsig-key, enrolled secondaries).
+ * Zone transfers out (AXFR, RFC 5936; IXFR, RFC 1995, from the journal of applied deltas, or
+ * the whole zone when the journal does not reach back far enough) and TSIG on every query
+ * that carries one. Transfers go to addresses in --xfr-allow or to whoever signs with a key we
+ * know (--tsig-key, enrolled secondaries).
  */
 import { type Cidr, cidrContains } from "../core/addresses";
+import type { Journal } from "./journal";
 import { errorResponse, type KeyLookup, ResponseSigner, type RequestCheck, verifyRequest } from "./tsig";
 import { copyBytes, HEADER, put16, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16, u32, skipName } from "./wire";
 import { type RR, rrWire, type Zone, type ZoneSet, zoneRecords } from "./zone";
@@ -28,6 +30,10 @@ export interface XfrPolicy {
   keys: () => KeyLookup;
   /** Epoch seconds. */
   now: () => number;
+  /** The deltas IXFR answers from (none: IXFR always sends the whole zone). */
+  journal?: Journal;
+  /** Told of every transfer sent (for /metrics). */
+  sent?: (kind: "axfr" | "ixfr" | "ixfr-full" | "uptodate", bytes: number) => void;
 }
 
 /** Encoded records per zone, for as long as its SOA (every change gives it a new one) stands. */
@@ -149,16 +155,34 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
     if (!signed && !allowed(peer)) return [bare(q, p.qEnd, RCODE_REFUSED)];
     const zone = zones().find(p.qname);
     if (!zone || zone.name !== p.qname || u16(q, p.qEnd - 2) !== 1) return sign([bare(q, p.qEnd, RCODE_NOTAUTH)]);
-    const soa = recordsOf(zone)[0]!;
+    const soa = rrWire(zone.soa);
+    const sent = (kind: "axfr" | "ixfr" | "ixfr-full" | "uptodate", msgs: Uint8Array[]) => {
+      policy.sent?.(kind, msgs.reduce((n, m) => n + m.length, 0));
+      return sign(msgs);
+    };
     if (p.qtype === TYPE_IXFR) {
       const theirs = ixfrClientSerial(q, p.qEnd);
       if (theirs === null) return sign([bare(q, p.qEnd, RCODE_FORMERR)]);
       // Up to date: the current SOA alone says so. Over UDP the SOA alone also tells the
       // client to come back over TCP (RFC 1995 §2).
-      if (serialAtLeast(theirs, zone.serial) || !tcp) return sign(messages(q, p.qEnd, [soa], 0));
+      if (serialAtLeast(theirs, zone.serial) || !tcp) return sent("uptodate", messages(q, p.qEnd, [soa], 0));
+      // RFC 1995 §4: the current SOA, then per delta the old SOA, what left, the new SOA, what
+      // came, and the current SOA again.
+      const deltas = policy.journal?.since(zone.id, theirs);
+      if (deltas && deltas.length > 0 && deltas[deltas.length - 1]!.newSoa === zone.soa) {
+        const records: Uint8Array[] = [soa];
+        for (const d of deltas) {
+          records.push(rrWire(d.oldSoa));
+          for (const r of d.removed) records.push(rrWire(r));
+          records.push(rrWire(d.newSoa));
+          for (const r of d.added) records.push(rrWire(r));
+        }
+        records.push(soa);
+        return sent("ixfr", messages(q, p.qEnd, records, 0));
+      }
     }
-    // AXFR, and IXFR from an older serial: no journal, so the full zone (RFC 1995 §4 allows it).
-    return sign(messages(q, p.qEnd, [...recordsOf(zone), soa], 0));
+    // AXFR, and IXFR from a serial the journal does not reach: the whole zone (RFC 1995 §4).
+    return sent(p.qtype === TYPE_IXFR ? "ixfr-full" : "axfr", messages(q, p.qEnd, [...recordsOf(zone), soa], 0));
   }
 
   function checkTsig(q: Uint8Array): RequestCheck {
