@@ -410,7 +410,10 @@ export class FairHashQueue {
 
   private enqueue(w: Waiter): void {
     const mine = this.sourceCount(w.source);
-    if (mine >= this.maxPerSource) return w.refuse(tooMany());
+    if (mine >= this.maxPerSource) {
+      w.refuse(tooMany());
+      return;
+    }
     if (this.queuedCount >= this.maxQueued) {
       let heaviest: string | null = null;
       let most = 0;
@@ -418,7 +421,10 @@ export class FairHashQueue {
         const n = this.sourceCount(s);
         if (n > most) [heaviest, most] = [s, n];
       }
-      if (heaviest === null || most <= mine + 1) return w.refuse(tooMany());
+      if (heaviest === null || most <= mine + 1) {
+        w.refuse(tooMany());
+        return;
+      }
       this.dropNewest(heaviest);
     }
     let accounts = this.backlog.get(w.source);

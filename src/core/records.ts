@@ -120,8 +120,8 @@ export function recordContent(type: RecordType, content: string, priority?: numb
       }
       // A value that starts with a quote is zone-file form ("part1" "part2"): it must be well formed.
       if (c.startsWith('"') && !QUOTED_STRINGS.test(c)) fail("invalid_input", "TXT record content has unbalanced quotes");
-      const escape = badEscape(c);
-      if (escape) fail("invalid_input", `TXT record content has an invalid escape "${escape}" (\\DDD must be three digits from 000 to 255; a lone backslash needs \\\\)`);
+      const bad = badEscape(c);
+      if (bad) fail("invalid_input", `TXT record content has an invalid escape "${bad}" (\\DDD must be three digits from 000 to 255; a lone backslash needs \\\\)`);
       return c;
     }
     case "CAA": {

@@ -18,7 +18,7 @@ export interface RR {
   type: string;
   class: "IN";
   ttl: number;
-  // biome-ignore lint: dns-packet's data shapes differ per type
+  // biome-ignore lint/suspicious/noExplicitAny: dns-packet's data shapes differ per type
   data: any;
   /** Numeric type. */
   code: number;

@@ -285,12 +285,13 @@ export class Secondary {
     const damaged = (why: string): never => {
       throw new IpkeepError("database_damaged", `${path} is damaged (${why}): delete it, and the secondary transfers every zone from the primary again at start`);
     };
-    let cache: CacheFile;
-    try {
-      cache = JSON.parse(text) as CacheFile;
-    } catch (e) {
-      return damaged(text.length === 0 ? "empty file" : `not JSON: ${(e as Error).message}`);
-    }
+    const cache = ((): CacheFile => {
+      try {
+        return JSON.parse(text) as CacheFile;
+      } catch (e) {
+        return damaged(text.length === 0 ? "empty file" : `not JSON: ${(e as Error).message}`);
+      }
+    })();
     if (cache?.version !== 1 || typeof cache.zones !== "object" || cache.zones === null || Array.isArray(cache.zones)) damaged("not a zone cache of this ipkeep");
     for (const s of this.states.values()) {
       const c = cache.zones[s.name];

@@ -32,7 +32,7 @@ export async function snapshot(dbPath: string, target: string): Promise<void> {
  * schema_too_new.
  */
 export async function inspectSnapshot(path: string): Promise<SnapshotInfo> {
-  let db;
+  let db: Awaited<ReturnType<typeof openDriver>> | undefined;
   try {
     db = await openDriver(path, { readonly: true });
   } catch (e) {

@@ -55,11 +55,8 @@ export class Domains {
         )
         .run(d.name, d.kind, d.ownerId, d.verified ? 1 : 0, d.serial, d.soaMname, d.soaRname, d.soaMinimum ?? 60, now, now);
       const id = r.lastInsertRowid;
-      d.nameservers.forEach((ns, i) =>
-        this.db
-          .prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, ?, ?, ?)")
-          .run(id, ns.name, ns.ipv4, ns.ipv6, i),
-      );
+      const ns = this.db.prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, ?, ?, ?)");
+      for (const [i, n] of d.nameservers.entries()) ns.run(id, n.name, n.ipv4, n.ipv6, i);
       return this.byId(id)!;
     });
   }
@@ -85,7 +82,7 @@ export class Domains {
     this.db.transaction(() => {
       this.db.prepare("DELETE FROM domain_nameservers WHERE domain_id = ?").run(id);
       const ins = this.db.prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, ?, ?, ?)");
-      nameservers.forEach((ns, i) => ins.run(id, ns.name, ns.ipv4, ns.ipv6, i));
+      for (const [i, ns] of nameservers.entries()) ins.run(id, ns.name, ns.ipv4, ns.ipv6, i);
       const names = nameservers.map((n) => n.name);
       const mname = this.db.prepare("SELECT soa_mname FROM domains WHERE id = ?").get<{ soa_mname: string }>(id)?.soa_mname;
       if (mname !== undefined && !names.includes(mname)) this.db.prepare("UPDATE domains SET soa_mname = ? WHERE id = ?").run(names[0]!, id);

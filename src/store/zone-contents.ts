@@ -37,7 +37,7 @@ export class ZoneContentsRepo {
           .run(z.name, serial, ...soa, now, now).lastInsertRowid;
       }
       const ns = this.db.prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, NULL, NULL, ?)");
-      z.nameservers.forEach((n, i) => ns.run(id, n, i));
+      for (const [i, n] of z.nameservers.entries()) ns.run(id, n, i);
       const rec = this.db.prepare("INSERT INTO records (domain_id, name, type, ttl, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
       for (const r of z.records) rec.run(id, r.name, r.type, r.ttl, r.content, now, now);
       return id;

@@ -28,7 +28,7 @@ function gatedPlatform() {
     running: () => running,
     releaseAll: async () => {
       while (waiting.length || running) {
-        waiting.splice(0).forEach((r) => r());
+        for (const r of waiting.splice(0)) r();
         await new Promise((r) => setTimeout(r, 1));
       }
     },

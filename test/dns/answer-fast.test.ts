@@ -10,7 +10,7 @@ import { buildQuery, type QueryOptions } from "../helpers/wire-query";
 
 function zonesOf(...texts: string[]): ZoneSet {
   const z = new ZoneSet();
-  texts.forEach((text, i) => z.set(buildZone(zoneDataOf(parseZoneFile(text), i + 1))));
+  for (const [i, text] of texts.entries()) z.set(buildZone(zoneDataOf(parseZoneFile(text), i + 1)));
   expect(z.size).toBe(texts.length);
   return z;
 }

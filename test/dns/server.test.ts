@@ -299,7 +299,7 @@ describe("TCP", () => {
     const flood = await Promise.all(Array.from({ length: 300 }, () => tcpConnect(port).catch(() => null)));
     for (const r of flood) if (r) readers.push(r);
     // Some trickle half a query, some send a length of 65535 and nothing else.
-    readers.forEach((r, i) => r.sock.write(i % 2 ? frame(query("home.dyn.example.com")).subarray(0, 7) : Buffer.from([0xff, 0xff, 1])));
+    for (const [i, r] of readers.entries()) r.sock.write(i % 2 ? frame(query("home.dyn.example.com")).subarray(0, 7) : Buffer.from([0xff, 0xff, 1]));
     for (let i = 0; i < 20; i++) {
       expect(addressOf(await udpAsk(port, query("home.dyn.example.com", "A", { id: i })))).toEqual(["203.0.113.10"]);
     }

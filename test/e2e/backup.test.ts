@@ -90,16 +90,16 @@ describe("ipkeep restore refuses bad files (and leaves the database alone)", () 
   });
   afterAll(() => cleanup(offline));
 
-  const before = () => readdirSync(offline).sort();
+  const filesNow = () => readdirSync(offline).sort();
 
   it("a file that is not a database", () => {
     const f = join(out, "text.db");
     writeFileSync(f, "hello, I am not SQLite\n".repeat(100));
-    const names = before();
+    const names = filesNow();
     const r = run(["--data", offline, "restore", f]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not an SQLite database|cannot be opened/);
-    expect(before()).toEqual(names);
+    expect(filesNow()).toEqual(names);
   });
 
   it("a truncated backup", () => {
