@@ -4,15 +4,18 @@
  * secondary whose serial is in the journal gets the differences since; one older than the
  * journal (or after a restart, or a full reload, which empty it) gets the whole zone.
  */
-import type { RR } from "./zone";
+import { type RR, rrWire } from "./zone";
 
+/**
+ * One delta as IXFR sends it: the old SOA, the records removed, the new SOA, the records
+ * added, in wire form, one block of bytes (a few objects per delta, not a few per record).
+ */
 export interface JournalEntry {
-  oldSoa: RR;
-  newSoa: RR;
-  removed: RR[];
-  added: RR[];
-  /** Roughly the wire bytes of the entry, for the bound. */
-  bytes: number;
+  from: number;
+  to: number;
+  wire: Uint8Array;
+  /** End offset of each record in wire. */
+  ends: Uint32Array;
 }
 
 export interface JournalLimits {
@@ -27,7 +30,17 @@ const serialOf = (soa: RR) => {
   const at = r.length - 20;
   return ((r[at]! << 24) | (r[at + 1]! << 16) | (r[at + 2]! << 8) | r[at + 3]!) >>> 0;
 };
-const rrBytes = (r: RR) => r.name.length + 12 + r.rdata.length;
+
+/** The records of an entry, in order. */
+export function entryRecords(e: JournalEntry): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (const end of e.ends) {
+    out.push(e.wire.subarray(start, end));
+    start = end;
+  }
+  return out;
+}
 
 export class Journal {
   private zones = new Map<number, { entries: JournalEntry[]; bytes: number }>();
@@ -35,15 +48,22 @@ export class Journal {
   constructor(private limits: JournalLimits) {}
 
   /** A delta was applied: the zone went from oldSoa to newSoa by removing and adding records. */
-  record(zoneId: number, e: Omit<JournalEntry, "bytes">): void {
+  record(zoneId: number, d: { oldSoa: RR; newSoa: RR; removed: RR[]; added: RR[] }): void {
     if (this.limits.maxEntries === 0) return;
     let z = this.zones.get(zoneId);
     if (!z) this.zones.set(zoneId, (z = { entries: [], bytes: 0 }));
-    const bytes = rrBytes(e.oldSoa) * 2 + [...e.removed, ...e.added].reduce((n, r) => n + rrBytes(r), 0);
-    z.entries.push({ ...e, bytes });
-    z.bytes += bytes;
+    const records = [d.oldSoa, ...d.removed, d.newSoa, ...d.added].map(rrWire);
+    const wire = new Uint8Array(records.reduce((n, r) => n + r.length, 0));
+    const ends = new Uint32Array(records.length);
+    let off = 0;
+    records.forEach((r, i) => {
+      wire.set(r, off);
+      ends[i] = off += r.length;
+    });
+    z.entries.push({ from: serialOf(d.oldSoa), to: serialOf(d.newSoa), wire, ends });
+    z.bytes += wire.length;
     while (z.entries.length > this.limits.maxEntries || (z.bytes > this.limits.maxBytes && z.entries.length > 0)) {
-      z.bytes -= z.entries.shift()!.bytes;
+      z.bytes -= z.entries.shift()!.wire.length;
     }
   }
 
@@ -59,7 +79,7 @@ export class Journal {
   since(zoneId: number, serial: number): JournalEntry[] | null {
     const z = this.zones.get(zoneId);
     if (!z) return null;
-    const start = z.entries.findIndex((e) => serialOf(e.oldSoa) === serial);
+    const start = z.entries.findIndex((e) => e.from === serial);
     if (start < 0) return null;
     return z.entries.slice(start);
   }

@@ -5,7 +5,7 @@
  * know (--tsig-key, enrolled secondaries).
  */
 import { type Cidr, cidrContains } from "../core/addresses";
-import type { Journal } from "./journal";
+import { entryRecords, type Journal } from "./journal";
 import { errorResponse, type KeyLookup, ResponseSigner, type RequestCheck, verifyRequest } from "./tsig";
 import { copyBytes, HEADER, put16, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16, u32, skipName } from "./wire";
 import { type RR, rrWire, type Zone, type ZoneSet, zoneRecords } from "./zone";
@@ -169,14 +169,9 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
       // RFC 1995 §4: the current SOA, then per delta the old SOA, what left, the new SOA, what
       // came, and the current SOA again.
       const deltas = policy.journal?.since(zone.id, theirs);
-      if (deltas && deltas.length > 0 && deltas[deltas.length - 1]!.newSoa === zone.soa) {
+      if (deltas && deltas.length > 0 && deltas[deltas.length - 1]!.to === zone.serial) {
         const records: Uint8Array[] = [soa];
-        for (const d of deltas) {
-          records.push(rrWire(d.oldSoa));
-          for (const r of d.removed) records.push(rrWire(r));
-          records.push(rrWire(d.newSoa));
-          for (const r of d.added) records.push(rrWire(r));
-        }
+        for (const d of deltas) records.push(...entryRecords(d));
         records.push(soa);
         return sent("ixfr", messages(q, p.qEnd, records, 0));
       }
