@@ -26,6 +26,8 @@ import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { Journal } from "./dns/journal";
 import { createTransfers } from "./dns/xfr";
+import { dnsUpdateHandler } from "./dns-update";
+import { isUpdate } from "./dns/update";
 import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
@@ -166,7 +168,11 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       sent: (kind, bytes) => metrics.transfers.inc(kind, bytes),
     });
     const cache = new AnswerCache(live.zones);
-    const handler = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
+    const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
+    // DNS UPDATE (RFC 2136) goes its own way before the cache: signed by update tokens' keys.
+    const dynUpdate = dnsUpdateHandler({ store, platform, changes, limits: updateLimits, clock });
+    const answered = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
+    const handler: typeof answered = (q, t, p) => (isUpdate(q) ? dynUpdate(q, t, p) : answered(q, t, p));
     // The DNS thread starts from what was loaded above (handed over, not read twice; a
     // restarted thread reads afresh); what changes while it starts reaches it afterwards.
     let handedOver = false;
@@ -198,7 +204,6 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     live.onChange = (id) => notifier?.zoneChanged(id);
     // Secondaries may have missed changes made while we were down.
     for (const id of live.zones.ids()) notifier.zoneChanged(id);
-    const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
     const transportPolicy = buildTransportPolicy({ trustedProxies: config.trustedProxy, allowInsecureHttp: config.allowInsecureHttp });
     const app = createApp(
       createHttpContext({

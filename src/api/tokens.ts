@@ -15,6 +15,9 @@ const NewToken = t.Object(
     hostnameIds: t.Optional(t.Array(BodyId(), { minItems: 1, maxItems: 100 })),
     allHostnames: t.Optional(Bool()),
     label: t.Optional(t.String({ maxLength: 100 })),
+    // A DNS UPDATE (TSIG) key with the token; the algorithm is checked by core (tsig-keys.ts).
+    tsig: t.Optional(Bool()),
+    tsigAlgorithm: t.Optional(t.String({ maxLength: 40 })),
   },
   { additionalProperties: false },
 );
@@ -32,6 +35,8 @@ export function tokenRoutes(deps: HttpContext) {
           hostnameIds: body.hostnameIds?.map(toId),
           allHostnames: body.allHostnames,
           label: body.label,
+          tsig: body.tsig,
+          tsigAlgorithm: body.tsigAlgorithm,
         });
         return created({ token });
       },

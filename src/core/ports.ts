@@ -64,6 +64,8 @@ export interface UpdateTokenRow {
   hostIds: number[];
   createdAt: number;
   lastUsedAt: number | null;
+  /** The token's DNS UPDATE key (core/tsig-keys.ts), without its secret; absent: none. */
+  tsig?: { name: string; algorithm: string } | null;
 }
 
 export interface UpdateLogEntry {
@@ -254,6 +256,8 @@ export interface CoreStore extends UpdateStore {
     byId(id: number): UpdateTokenRow | null;
     list(userId?: number): UpdateTokenRow[];
     rehash(id: number, hash: string, hint: string): boolean;
+    /** Sets (sealed) or removes the token's DNS UPDATE key. */
+    setTsig(id: number, key: { name: string; algorithm: string; secret: string } | null): void;
     revoke(id: number, now: number): boolean;
     removeOrphans(): void;
   };

@@ -24,6 +24,7 @@ import { nowSeconds } from "./platform";
 import type { ChangeSink, CoreStore, DomainRow, HostRow, RecordRow, TokenScope, UpdateTokenRow } from "./ports";
 import { checkQuota, type QuotaKind } from "./quotas";
 import { checkNameserverFree, checkRecordPlace, enclosingHost } from "./reserved";
+import { mintTsigKey, tsigAlgorithm, type TsigKeySecret } from "./tsig-keys";
 import { normalizeInterfaceId } from "./update";
 import { checkPlacement, presentContent, recordContent, recordName, recordTtl, recordType } from "./records";
 import {
@@ -80,6 +81,10 @@ export interface NewTokenInput {
   label?: string;
   /** With allHostnames, the owner's e-mail (local CLI only). */
   owner?: string;
+  /** Give it a DNS UPDATE (TSIG) key too, answered once with the token. */
+  tsig?: boolean;
+  /** The key's algorithm (RFC 8945 name; default hmac-sha256). Implies tsig. */
+  tsigAlgorithm?: string;
 }
 
 export interface NewDomainInput {
@@ -289,7 +294,7 @@ export class LocalResources implements Resources {
       if (description) this.store.hosts.update(host.id, { description }, this.now());
       this.audit("hostname.create", `hostname:${host.id} ${host.name}`);
       const created = owner.id === null ? { createdOwner: owner.email! } : {};
-      return { hostname: hostView(this.store.hosts.byId(host.id)!), token: { ...this.views.token(token), tokenValue: value }, ...created };
+      return { hostname: hostView(this.store.hosts.byId(host.id)!), token: { ...this.views.token(token), tokenValue: value, tsig: null }, ...created };
     });
   }
 
@@ -362,19 +367,32 @@ export class LocalResources implements Resources {
       scope = hosts.length === 1 ? "host" : "set";
       hostIds = hosts.map((h) => h.id);
     }
+    const algorithm = input.tsig || input.tsigAlgorithm !== undefined ? tsigAlgorithm(input.tsigAlgorithm) : null;
     return this.tx(() => {
       const { token, value } = issueToken(this.deps, { userId, scope, hostIds, label });
-      this.audit("token.create", `token:${token.id}`, `${scope} ${hostIds.join(",")}`);
-      return { ...this.views.token(token), tokenValue: value };
+      const key = algorithm ? mintTsigKey(this.deps.platform, token.id, algorithm) : null;
+      if (key) this.store.tokens.setTsig(token.id, key);
+      this.audit("token.create", `token:${token.id}`, `${scope} ${hostIds.join(",")}${key ? ` tsig ${key.name} ${key.algorithm}` : ""}`);
+      return this.secretView(token.id, value, key);
     });
+  }
+
+  /** The token as answered once: its value, and its key's secret when it has one. */
+  private secretView(id: number, value: string, key: TsigKeySecret | null): TokenSecretView {
+    const view = this.views.token(this.store.tokens.byId(id)!);
+    return { ...view, tokenValue: value, tsig: key && view.tsig ? { ...view.tsig, secret: key.secret } : null };
   }
 
   async regenerateToken(id: number): Promise<TokenSecretView> {
     const t = this.token(id);
     return this.tx(() => {
-      const { token, value } = regenerateToken(this.deps, t);
+      const { value } = regenerateToken(this.deps, t);
+      // The key is a secret of the token too: it is replaced with it (same algorithm, new name).
+      const algorithm = t.tsig ? tsigAlgorithm(t.tsig.algorithm) : null;
+      const key = algorithm ? mintTsigKey(this.deps.platform, t.id, algorithm) : null;
+      if (key) this.store.tokens.setTsig(t.id, key);
       this.audit("token.regenerate", `token:${t.id}`);
-      return { ...this.views.token(token), tokenValue: value };
+      return this.secretView(t.id, value, key);
     });
   }
 

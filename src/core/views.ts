@@ -2,6 +2,7 @@
  * The JSON shapes of hostnames, tokens, domains and records, as the API answers and the CLI
  * prints them (local or remote: the same shape either way). Never a token value in a list.
  */
+import { WEAK_TSIG_ALGORITHMS } from "./tsig-keys";
 import type { DomainRow, HostRow, RecordRow, UpdateLogEntry, UpdateTokenRow } from "./ports";
 import { presentContent } from "./records";
 
@@ -47,11 +48,14 @@ export interface TokenView {
   hostnames: string[];
   createdAt: string | null;
   lastUsedAt: string | null;
+  /** Its DNS UPDATE key (never the secret); weak: MD5 or SHA-1, which RFC 8945 advises against. */
+  tsig: { name: string; algorithm: string; weak: boolean } | null;
 }
 
-/** A token as answered once, at creation or regeneration. */
-export interface TokenSecretView extends TokenView {
+/** A token as answered once, at creation or regeneration (tsig: with the key's secret, base64). */
+export interface TokenSecretView extends Omit<TokenView, "tsig"> {
   tokenValue: string;
+  tsig: { name: string; algorithm: string; secret: string; weak: boolean } | null;
 }
 
 export function tokenView(t: UpdateTokenRow, hostName: (id: number) => string | null): TokenView {
@@ -64,6 +68,7 @@ export function tokenView(t: UpdateTokenRow, hostName: (id: number) => string | 
     hostnames: t.hostIds.map(hostName).filter((n): n is string => n !== null),
     createdAt: iso(t.createdAt),
     lastUsedAt: iso(t.lastUsedAt),
+    tsig: t.tsig ? { ...t.tsig, weak: WEAK_TSIG_ALGORITHMS.has(t.tsig.algorithm) } : null,
   };
 }
 

@@ -19,7 +19,14 @@ export const TSIG_ERROR = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, BAD
 /** RFC 8945 §5.3.1: a client accepts at most 99 unsigned messages in a row. */
 const MAX_UNSIGNED_RUN = 99;
 
+/**
+ * RFC 8945 §6: HMAC-SHA256 is what we create by default; MD5 and SHA-1 are accepted for keys made
+ * explicitly with them (certbot-dns-rfc2136 and cert-manager default to MD5), as RFC 8945 allows
+ * for interoperability. HMAC-MD5's name on the wire is the old "hmac-md5.sig-alg.reg.int".
+ */
+export const HMAC_MD5 = "hmac-md5.sig-alg.reg.int";
 const ALGORITHMS: Record<string, string> = {
+  [HMAC_MD5]: "md5",
   "hmac-sha1": "sha1",
   "hmac-sha224": "sha224",
   "hmac-sha256": "sha256",
@@ -38,9 +45,16 @@ export interface TsigKey {
 /** Finds a key by its canonical name (the same key name must not be configured twice). */
 export type KeyLookup = (name: string) => TsigKey | undefined;
 
-export function makeKey(name: string, secretBase64: string, algorithm = "hmac-sha256"): TsigKey {
+/** The algorithm's name as it goes on the wire ("hmac-md5" is spelled out), or null when unknown. */
+export function canonicalAlgorithm(algorithm: string): string | null {
   const alg = algorithm.toLowerCase().replace(/\.$/, "");
-  if (!ALGORITHMS[alg]) throw new IpkeepError("invalid_input", `TSIG algorithm ${algorithm} is not supported (use hmac-sha256)`);
+  const name = alg === "hmac-md5" ? HMAC_MD5 : alg;
+  return ALGORITHMS[name] ? name : null;
+}
+
+export function makeKey(name: string, secretBase64: string, algorithm = "hmac-sha256"): TsigKey {
+  const alg = canonicalAlgorithm(algorithm);
+  if (!alg) throw new IpkeepError("invalid_input", `TSIG algorithm ${algorithm} is not supported (use hmac-sha256)`);
   const n = name.toLowerCase().replace(/\.$/, "");
   if (!n || n.length > 253 || !n.split(".").every((l) => l.length > 0 && l.length <= 63)) {
     throw new IpkeepError("invalid_input", `TSIG key name "${name}" is not a domain name`);

@@ -28,14 +28,17 @@ const init = workerData as ThreadInit;
 const post = (e: ThreadEvent, transfer?: ArrayBuffer[]) => parentPort!.postMessage(e, transfer ?? []);
 
 const OPCODE_NOTIFY = 4;
+const OPCODE_UPDATE = 5;
 
 /**
- * Signed queries and zone transfers: the main thread holds the keys and the ACLs. NOTIFY too
- * when asked (a secondary refreshes on it).
+ * Signed queries, zone transfers and DNS UPDATE: the main thread holds the keys, the ACLs and
+ * the database. NOTIFY too when asked (a secondary refreshes on it).
  */
 function forMainThread(q: Uint8Array): boolean {
   if (q.length < HEADER) return false;
   if (init.notify && ((q[2]! >> 3) & 0x0f) === OPCODE_NOTIFY && !(q[2]! & 0x80)) return true;
+  // DNS UPDATE: keys, limits and the database are the main thread's (signed or not).
+  if (((q[2]! >> 3) & 0x0f) === OPCODE_UPDATE && !(q[2]! & 0x80)) return true;
   if ((q[10]! | q[11]!) !== 0 && findTsig(q) !== null) return true;
   if (u16(q, 4) !== 1) return false;
   const qEnd = questionEnd(q);

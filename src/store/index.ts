@@ -57,7 +57,7 @@ export class Store implements CoreStore {
     this.users = new Users(db);
     this.domains = new Domains(db);
     this.hosts = new Hostnames(db);
-    this.tokens = new UpdateTokens(db);
+    this.tokens = new UpdateTokens(db, box);
     this.logs = new Logs(db);
     this.settings = new Settings(db, box);
     this.oneTime = new OneTimeTokens(db);

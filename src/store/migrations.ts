@@ -335,6 +335,15 @@ END;
 // index, a scan of the whole zone for every changed name.
 const m0061 = `CREATE INDEX records_domain_name ON records(domain_id, name);`;
 
+// DNS UPDATE keys of update tokens: the name is what a signed message names (unique, looked up
+// per message); the secret is sealed (store/sealed.ts), never in clear.
+const m0080 = `
+ALTER TABLE update_tokens ADD COLUMN tsig_name TEXT;
+ALTER TABLE update_tokens ADD COLUMN tsig_algorithm TEXT;
+ALTER TABLE update_tokens ADD COLUMN tsig_secret TEXT;
+CREATE UNIQUE INDEX update_tokens_tsig_name ON update_tokens(tsig_name) WHERE tsig_name IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
   { version: 20, name: "update log by time", sql: m0020 },
@@ -343,6 +352,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 41, name: "secondary DNS port for NOTIFY", sql: m0041 },
   { version: 60, name: "zone change log", sql: m0060 },
   { version: 61, name: "records by zone and name", sql: m0061 },
+  { version: 80, name: "TSIG keys of update tokens", sql: m0080 },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -13,6 +13,8 @@ export const SEALED_SETTINGS: ReadonlySet<string> = new Set(["jwt_secret", "smtp
 export const settingContext = (key: string) => `setting:${key}`;
 export const totpContext = (userId: number) => `users.totp_secret:${userId}`;
 export const TSIG_CONTEXT = "nodes.tsig_secret";
+/** Update tokens' DNS UPDATE keys: written sealed from the start (there is no clear form to seal later). */
+export const tokenTsigContext = (tokenId: number) => `update_tokens.tsig_secret:${tokenId}`;
 
 /**
  * Seals every value an older ipkeep stored in clear; returns how many it sealed. The clear
@@ -60,6 +62,8 @@ export interface Unopenable {
   totpUsers: string[];
   /** Names of enrolled secondaries whose TSIG key does not open. */
   tsigNodes: string[];
+  /** Ids of update tokens whose DNS UPDATE key does not open. */
+  tsigTokens?: number[];
 }
 
 /**
@@ -79,6 +83,11 @@ export function unopenable(db: Driver, box: SecretBox | null): Unopenable {
       .all<{ name: string; s: string }>()
       .filter((n) => !opens(n.s, TSIG_CONTEXT))
       .map((n) => n.name),
+    tsigTokens: db
+      .prepare("SELECT id, tsig_secret AS s FROM update_tokens WHERE tsig_secret IS NOT NULL AND revoked_at IS NULL ORDER BY id")
+      .all<{ id: number; s: string }>()
+      .filter((t) => !opens(t.s, tokenTsigContext(t.id)))
+      .map((t) => t.id),
   };
 }
 
@@ -95,6 +104,11 @@ export function describeLost(u: Unopenable): string[] {
   if (u.tsigNodes.length) {
     lines.push(
       `the TSIG keys of ${u.tsigNodes.length} enrolled secondary nameserver(s) (${u.tsigNodes.join(", ")}): their zone transfers are refused until they are enrolled again (ipkeep node revoke ID, then a new install code)`,
+    );
+  }
+  if (u.tsigTokens?.length) {
+    lines.push(
+      `the DNS UPDATE (TSIG) keys of ${u.tsigTokens.length} update token(s) (${u.tsigTokens.join(", ")}): their signed updates are refused until the tokens are regenerated (ipkeep token regenerate ID)`,
     );
   }
   return lines;

@@ -1,5 +1,7 @@
 import type { TokenScope, UpdateTokenRow } from "../core/ports";
 import type { Driver } from "./driver";
+import { tokenTsigContext } from "./sealed";
+import type { SecretBox } from "./secret-box";
 
 interface Raw {
   id: number;
@@ -9,11 +11,16 @@ interface Raw {
   scope: TokenScope;
   created_at: number;
   last_used_at: number | null;
+  tsig_name: string | null;
+  tsig_algorithm: string | null;
 }
-const COLS = "id, user_id, label, hint, scope, created_at, last_used_at";
+const COLS = "id, user_id, label, hint, scope, created_at, last_used_at, tsig_name, tsig_algorithm";
 
 export class UpdateTokens {
-  constructor(private db: Driver) {}
+  constructor(
+    private db: Driver,
+    private box: SecretBox,
+  ) {}
 
   private row(r: Raw | null): UpdateTokenRow | null {
     if (!r) return null;
@@ -33,6 +40,7 @@ export class UpdateTokens {
       hostIds,
       createdAt: r.created_at,
       lastUsedAt: r.last_used_at,
+      tsig: r.tsig_name && r.tsig_algorithm ? { name: r.tsig_name, algorithm: r.tsig_algorithm } : null,
     };
   }
 
@@ -71,6 +79,25 @@ export class UpdateTokens {
   /** Replaces the secret; the old value stops working in the same commit. */
   rehash(id: number, hash: string, hint: string): boolean {
     return this.db.prepare("UPDATE update_tokens SET token_hash = ?, hint = ? WHERE id = ? AND revoked_at IS NULL").run(hash, hint, id).changes > 0;
+  }
+  setTsig(id: number, key: { name: string; algorithm: string; secret: string } | null): void {
+    this.db
+      .prepare("UPDATE update_tokens SET tsig_name = ?, tsig_algorithm = ?, tsig_secret = ? WHERE id = ?")
+      .run(key?.name ?? null, key?.algorithm ?? null, key ? this.box.seal(key.secret, tokenTsigContext(id)) : null, id);
+  }
+  /**
+   * The usable token (as byHash) whose DNS UPDATE key has this name, with the key's secret
+   * opened; null when there is none, or its secret does not open with this key file.
+   */
+  byTsigName(name: string): { token: UpdateTokenRow; secret: string } | null {
+    const r = this.db
+      .prepare(
+        `SELECT ${COLS}, tsig_secret FROM update_tokens WHERE tsig_name = ? AND revoked_at IS NULL
+         AND user_id IN (SELECT id FROM users WHERE disabled = 0)`,
+      )
+      .get<Raw & { tsig_secret: string | null }>(name);
+    const secret = r?.tsig_secret ? this.box.tryOpen(r.tsig_secret, tokenTsigContext(r.id)) : null;
+    return r && secret ? { token: this.row(r)!, secret } : null;
   }
   revoke(id: number, now: number): boolean {
     return this.db.prepare("UPDATE update_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(now, id).changes > 0;

@@ -98,15 +98,15 @@ function corpus(): Case[] {
   add("class HS", q("www.diff.test", T.A, { qclass: 4 }));
   add("class NONE", q("www.diff.test", T.A, { qclass: 254 }));
   add("class 42", q("www.diff.test", T.A, { qclass: 42 }));
-  // Opcodes.
-  for (const op of [1, 2, 3, 4, 5, 6, 15]) add(`opcode ${op}`, q(fq("www"), T.A, { opcode: op }));
+  // Opcodes. (UPDATE, 5, is left out: NSD has none and answers NOTIMP; ipkeep answers RFC 2136
+  // signed updates and REFUSED to unsigned ones, see test/e2e/dns-update.test.ts.)
+  for (const op of [1, 2, 3, 4, 6, 15]) add(`opcode ${op}`, q(fq("www"), T.A, { opcode: op }));
   // Meta types in the question. (AXFR and IXFR are left out: the transfer code answers them
   // before answer() sees them, see src/dns/xfr.ts.)
   for (const t of [41, 250, 253, 254]) add(`qtype ${t} udp`, q(ZONE, t));
   add("NOTIFY for the zone", q(ZONE, T.SOA, { opcode: 4 }));
   add("NOTIFY for the zone, no EDNS", buildQuery(ZONE, T.SOA, { opcode: 4 }));
   add("NOTIFY other zone", q("other.test", T.SOA, { opcode: 4 }));
-  add("UPDATE for the zone", q(ZONE, T.SOA, { opcode: 5 }));
   // Malformed.
   const ok = buildQuery(fq("www"), T.A);
   const noQ = Uint8Array.from(ok);

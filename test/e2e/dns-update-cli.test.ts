@@ -1,0 +1,135 @@
+/**
+ * The compiled executable: `token create --tsig [--tsig-algorithm]`, `token list`, `token
+ * regenerate` and the API's tsig fields; the key answered once, stored sealed (never in clear
+ * in the database file), and working with nsupdate against `ipkeep serve` (UPDATE handed from
+ * the DNS thread to the main thread). A regenerated key replaces the old one at once.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { digShort } from "../helpers/dig";
+import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+
+const ZONE = "dyn.example.com";
+let data: string;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  data = tempDir();
+  expect(run(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]).code).toBe(0);
+  for (const h of ["nas", "cam"]) expect(run(["--data", data, "host", "add", `${h}.${ZONE}`, "--owner", "me@example.com"]).code).toBe(0);
+  server = await startServe(data, ["--update-burst", "0"]);
+});
+afterAll(async () => {
+  await server?.stop();
+  cleanup(data);
+});
+
+interface Key {
+  name: string;
+  algorithm: string;
+  secret: string;
+  weak: boolean;
+}
+
+function nsupdate(k: Key, lines: string[]): Promise<{ code: number; stderr: string }> {
+  const f = join(data, `${k.name}.key`);
+  writeFileSync(f, `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };\n`);
+  const script = [`server 127.0.0.1 ${server.dnsPort}`, `zone ${ZONE}`, ...lines, "send", ""].join("\n");
+  return new Promise((resolve) => {
+    const c = execFile("nsupdate", ["-k", f], { encoding: "utf8", timeout: 20_000 }, (err, _o, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: stderr ?? "" }),
+    );
+    c.stdin!.end(script);
+  });
+}
+
+describe("ipkeep token --tsig", () => {
+  let id: number;
+  let key: Key;
+
+  it("token create --tsig answers the key once in --json (name, algorithm hmac-sha256, base64 secret)", () => {
+    const r = run(["--data", data, "token", "create", "--host", `nas.${ZONE}`, "--tsig", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout).token;
+    id = t.id;
+    key = t.tsig;
+    expect(key).toMatchObject({ algorithm: "hmac-sha256", weak: false });
+    expect(key.name).toMatch(/^ipkeep-\d+-[0-9a-f]{8}$/);
+    expect(Buffer.from(key.secret, "base64")).toHaveLength(32);
+    // Without --json: the same key, in nsupdate's key-file form too.
+    const text = run(["--data", data, "token", "create", "--host", `cam.${ZONE}`, "--tsig"]);
+    expect(text.stdout).toMatch(/key "ipkeep-\d+-[0-9a-f]{8}" \{ algorithm hmac-sha256; secret "[A-Za-z0-9+/=]+"; \};/);
+  });
+
+  it("the secret is sealed: not in the database file, and token list shows only the name", () => {
+    const db = readFileSync(join(data, "ipkeep.db"));
+    const wal = (() => {
+      try {
+        return readFileSync(join(data, "ipkeep.db-wal"));
+      } catch {
+        return Buffer.alloc(0);
+      }
+    })();
+    expect(db.includes(key.secret)).toBe(false);
+    expect(wal.includes(key.secret)).toBe(false);
+    const list = run(["--data", data, "token", "list", "--json"]);
+    const row = JSON.parse(list.stdout).find((t: { id: number }) => t.id === id);
+    expect(row.tsig).toEqual({ name: key.name, algorithm: "hmac-sha256", weak: false });
+    expect(list.stdout).not.toContain(key.secret);
+  });
+
+  it("MD5 only when asked for, and marked weak in token list; an unknown algorithm is exit 2", () => {
+    const r = run(["--data", data, "token", "create", "--host", `cam.${ZONE}`, "--tsig-algorithm", "HMAC-MD5", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout).token;
+    expect(t.tsig).toMatchObject({ algorithm: "hmac-md5", weak: true });
+    expect(Buffer.from(t.tsig.secret, "base64")).toHaveLength(16);
+    const list = run(["--data", data, "token", "list"]);
+    expect(list.stdout).toMatch(new RegExp(`${t.tsig.name} hmac-md5 \\(weak\\)`));
+    const bad = run(["--data", data, "token", "create", "--host", `cam.${ZONE}`, "--tsig-algorithm", "hmac-sha3"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("hmac-sha256");
+  });
+
+  it("nsupdate with the key changes the host at once; regenerate replaces the key and the old one stops working", async () => {
+    let r = await nsupdate(key, [`update add nas.${ZONE} 60 A 198.51.100.20`]);
+    expect(r.stderr).toBe("");
+    expect(digShort(server.dnsPort, `nas.${ZONE}`, "A")).toEqual(["198.51.100.20"]);
+    const regen = run(["--data", data, "token", "regenerate", String(id), "--json"]);
+    expect(regen.code, regen.stderr).toBe(0);
+    const fresh: Key = JSON.parse(regen.stdout).token.tsig;
+    expect(fresh.name).not.toBe(key.name);
+    expect(fresh.secret).not.toBe(key.secret);
+    r = await nsupdate(key, [`update add nas.${ZONE} 60 A 198.51.100.21`]);
+    expect(r.code).not.toBe(0);
+    expect(digShort(server.dnsPort, `nas.${ZONE}`, "A")).toEqual(["198.51.100.20"]);
+    r = await nsupdate(fresh, [`update add nas.${ZONE} 60 A 198.51.100.22`]);
+    expect(r.stderr).toBe("");
+    expect(digShort(server.dnsPort, `nas.${ZONE}`, "A")).toEqual(["198.51.100.22"]);
+  });
+
+  it("POST /api/tokens with tsig answers the key once (the owner's API key); a bad algorithm is 400", async () => {
+    const k = run(["--data", data, "key", "create", "--user", "me@example.com", "--json"]);
+    expect(k.code, k.stderr).toBe(0);
+    const apiKey = JSON.parse(k.stdout).key;
+    const hosts = (await (await fetch(`${server.base}/api/hostnames`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { hostnames: { id: number; hostname: string }[] };
+    const nas = hosts.hostnames.find((h) => h.hostname === `nas.${ZONE}`)!;
+    const res = await fetch(`${server.base}/api/tokens`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ hostnameId: nas.id, tsig: true, tsigAlgorithm: "hmac-sha512" }),
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { token: { tsig: { algorithm: string; weak: boolean; secret: string } } };
+    expect(body.token.tsig).toMatchObject({ algorithm: "hmac-sha512", weak: false });
+    expect(Buffer.from(body.token.tsig.secret, "base64")).toHaveLength(64);
+    const bad = await fetch(`${server.base}/api/tokens`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ hostnameId: nas.id, tsigAlgorithm: "hmac-sha3" }),
+    });
+    expect(bad.status).toBe(400);
+  });
+});
