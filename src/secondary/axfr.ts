@@ -1,6 +1,7 @@
 /**
- * Pulling a zone from the primary: the SOA serial (to see whether anything changed) and a
- * full transfer (AXFR over TCP, RFC 5936), both signed with TSIG when a key is configured.
+ * Pulling a zone from the primary: the SOA serial (to see whether anything changed), an
+ * incremental transfer (IXFR over TCP, RFC 1995) from the serial we hold, and a full transfer
+ * (AXFR, RFC 5936) when we hold nothing; all signed with TSIG when a key is configured.
  */
 import * as packet from "dns-packet";
 import { buildQuery, DnsClientError, queryDns, tcpExchange } from "../dns/client";
@@ -32,10 +33,71 @@ export async function primarySerial(primary: Listen, zone: string, opts: PullOpt
   return ((soa as packet.Answer & { data: packet.SoaData }).data.serial ?? 0) >>> 0;
 }
 
+const soaSerial = (rr: packet.Answer) => ((rr as packet.Answer & { data: packet.SoaData }).data.serial ?? 0) >>> 0;
+
+/** One difference sequence of an IXFR: what left and what came, and the SOA after it. */
+export interface IxfrDelta {
+  removed: packet.Answer[];
+  added: packet.Answer[];
+  soa: packet.Answer;
+}
+
+export type IxfrResult =
+  | { kind: "uptodate" }
+  | { kind: "full"; records: packet.Answer[] }
+  | { kind: "incremental"; deltas: IxfrDelta[] };
+
+/**
+ * Asks for the changes since serial (RFC 1995). The answer is the SOA alone (nothing newer),
+ * the whole zone (AXFR form: the primary's journal does not reach back), or difference
+ * sequences, oldest first.
+ */
+export async function ixfrZone(primary: Listen, zone: string, serial: number, opts: PullOptions): Promise<IxfrResult> {
+  const records = await transfer(primary, zone, opts, serial);
+  if (records.length === 1) return { kind: "uptodate" };
+  if (records[1]!.type !== "SOA" || canonical(records[1]!.name) !== canonical(zone)) return { kind: "full", records: records.slice(0, -1) };
+  const final = soaSerial(records[0]!);
+  const deltas: IxfrDelta[] = [];
+  let i = 1;
+  for (;;) {
+    i++; // the old SOA of this sequence
+    const removed: packet.Answer[] = [];
+    while (i < records.length && records[i]!.type !== "SOA") removed.push(records[i++]!);
+    const soa = records[i++];
+    if (!soa) throw new DnsClientError(`IXFR of ${zone} ends inside a difference sequence`);
+    const added: packet.Answer[] = [];
+    while (i < records.length - 1 && records[i]!.type !== "SOA") added.push(records[i++]!);
+    deltas.push({ removed, added, soa });
+    if (soaSerial(soa) === final) break;
+    if (i >= records.length - 1) throw new DnsClientError(`IXFR of ${zone} stops before serial ${final}`);
+  }
+  return { kind: "incremental", deltas };
+}
+
 /** Every record of zone from the primary, SOA first, without the closing SOA. */
 export async function transferZone(primary: Listen, zone: string, opts: PullOptions): Promise<packet.Answer[]> {
+  return (await transfer(primary, zone, opts, null)).slice(0, -1);
+}
+
+/**
+ * The records of an AXFR (since: null) or IXFR, in order, the closing SOA included. The end:
+ * for AXFR the second SOA; for IXFR the lone SOA of a reply of one record, the second copy of
+ * the newest SOA in AXFR form, or its third in incremental form.
+ */
+async function transfer(primary: Listen, zone: string, opts: PullOptions, since: number | null): Promise<packet.Answer[]> {
   const id = (Math.random() * 0x10000) >>> 0;
-  let msg = buildQuery(id, zone, "AXFR");
+  let msg: Uint8Array =
+    since === null
+      ? buildQuery(id, zone, "AXFR")
+      : new Uint8Array(
+          packet.encode({
+            id,
+            type: "query",
+            flags: 0,
+            questions: [{ name: zone, type: "IXFR", class: "IN" }],
+            authorities: [{ type: "SOA", name: zone, ttl: 0, data: { mname: ".", rname: ".", serial: since, refresh: 0, retry: 0, expire: 0, minimum: 0 } }],
+          }),
+        );
   let verifier: ResponseVerifier | null = null;
   if (opts.key) {
     const s = signRequest(msg, opts.key, opts.now());
@@ -44,6 +106,7 @@ export async function transferZone(primary: Listen, zone: string, opts: PullOpti
   }
   const records: packet.Answer[] = [];
   let soaSeen = 0;
+  let newest = -1;
   await tcpExchange(
     primary,
     msg,
@@ -67,18 +130,22 @@ export async function transferZone(primary: Listen, zone: string, opts: PullOpti
       } catch (e) {
         throw new DnsClientError(`transfer of ${zone}: undecodable message (${(e as Error).message})`);
       }
-      for (const rr of p.answers ?? []) {
-        if (rr.type === "SOA" && canonical(rr.name) === canonical(zone)) {
-          soaSeen++;
-          // The second SOA closes the transfer (RFC 5936 §2.2).
-          if (soaSeen === 2) return true;
-        } else if (soaSeen === 0) {
-          throw new DnsClientError(`transfer of ${zone} does not start with its SOA`);
-        }
+      const answers = p.answers ?? [];
+      for (const rr of answers) {
+        const isSoa = rr.type === "SOA" && canonical(rr.name) === canonical(zone);
+        if (records.length === 0 && !isSoa) throw new DnsClientError(`transfer of ${zone} does not start with its SOA`);
         records.push(rr);
         if (records.length > MAX_TRANSFER_RECORDS) throw new DnsClientError(`transfer of ${zone} exceeds ${MAX_TRANSFER_RECORDS} records`);
+        if (!isSoa) continue;
+        if (newest < 0) newest = soaSerial(rr);
+        if (soaSerial(rr) === newest) soaSeen++;
+        // AXFR: the second SOA closes the transfer (RFC 5936 §2.2). IXFR: see above.
+        if (since === null && soaSeen === 2) return true;
+        if (since !== null && soaSeen === 2 && records[1]!.type !== "SOA") return true;
+        if (since !== null && soaSeen === 3) return true;
       }
-      return false;
+      // IXFR: a first message of the SOA alone says we are up to date.
+      return since !== null && records.length === 1 && answers.length === 1;
     },
     opts.timeoutMs ?? TRANSFER_MESSAGE_TIMEOUT_MS,
   );

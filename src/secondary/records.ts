@@ -5,6 +5,8 @@
  */
 import type * as packet from "dns-packet";
 import type { ZoneData } from "../core/ports";
+import type { ZoneDelta } from "../dns/zone";
+import type { IxfrDelta } from "./axfr";
 import { canonicalName } from "../core/names";
 
 const host = (s: string) => `${canonicalName(s)}.`;
@@ -110,4 +112,66 @@ export function zoneDataFromTransfer(id: number, zone: string, records: packet.A
     if (p) out.records.push({ name, type: p.type, ttl, content: p.content });
   }
   return out;
+}
+
+/**
+ * Applies IXFR difference sequences (RFC 1995) to a held copy: each removed record goes (the
+ * first equal one), each added one comes, the SOA becomes the last sequence's. Returns the new
+ * copy and the owner names that changed.
+ */
+export function applyIxfr(held: ZoneData, deltas: IxfrDelta[]): { data: ZoneData; names: string[] } {
+  const apex = held.name;
+  const data: ZoneData = { ...held, soa: { ...held.soa }, nameservers: [...held.nameservers], records: [...held.records] };
+  const names = new Set<string>();
+  const key = (name: string, type: string, content: string) => `${name} ${type} ${content}`;
+  for (const d of deltas) {
+    for (const rr of d.removed) {
+      const name = canonical(rr.name);
+      names.add(name);
+      if (rr.type === "NS" && name === apex) {
+        const target = canonical(String(rr.data));
+        data.nameservers = data.nameservers.filter((n) => n.name !== target);
+        continue;
+      }
+      const p = presentation(rr);
+      if (!p) continue;
+      const k = key(name, p.type, p.content);
+      const at = data.records.findIndex((r) => key(r.name, r.type, r.content) === k);
+      if (at >= 0) data.records.splice(at, 1);
+    }
+    for (const rr of d.added) {
+      const name = canonical(rr.name);
+      if (name !== apex && !name.endsWith(`.${apex}`)) continue;
+      names.add(name);
+      if (rr.type === "NS" && name === apex) {
+        data.nameservers.push({ name: canonical(String(rr.data)), ipv4: null, ipv6: null });
+        data.nsTtl = (rr as { ttl?: number }).ttl ?? data.nsTtl;
+        continue;
+      }
+      const p = presentation(rr);
+      if (p) data.records.push({ name, type: p.type, ttl: (rr as { ttl?: number }).ttl ?? 0, content: p.content });
+    }
+    const s = (d.soa as packet.Answer & { data: packet.SoaData }).data;
+    data.serial = (s.serial ?? 0) >>> 0;
+    data.soa = {
+      mname: canonical(s.mname),
+      rname: canonical(s.rname),
+      refresh: s.refresh ?? data.soa.refresh,
+      retry: s.retry ?? data.soa.retry,
+      expire: s.expire ?? data.soa.expire,
+      minimum: s.minimum ?? data.soa.minimum,
+      ttl: (d.soa as { ttl?: number }).ttl ?? data.soa.ttl,
+    };
+  }
+  return { data, names: [...names] };
+}
+
+/** The delta that serves a copy's changed names, each with all it now holds (as buildZone adds it). */
+export function zoneDeltaOf(data: ZoneData, names: string[]): ZoneDelta {
+  const wanted = new Set(names);
+  const byName = new Map<string, { type: string; ttl: number; content: string }[]>();
+  for (const n of names) byName.set(n, []);
+  for (const ns of data.nameservers) if (wanted.has(data.name)) byName.get(data.name)!.push({ type: "NS", ttl: data.nsTtl, content: `${ns.name}.` });
+  for (const r of data.records) if (wanted.has(r.name)) byName.get(r.name)!.push({ type: r.type, ttl: r.ttl, content: r.content });
+  return { id: data.id, serial: data.serial, soa: data.soa, nodes: [...byName].map(([name, records]) => ({ name, hostname: false, records })) };
 }

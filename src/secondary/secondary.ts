@@ -22,8 +22,8 @@ import { copyBytes, questionEnd } from "../dns/wire";
 import { buildZone, ZoneSet } from "../dns/zone";
 import { type DataLock, lockDataDir } from "../datalock";
 import { countDns, metrics } from "../metrics";
-import { primarySerial, transferZone } from "./axfr";
-import { zoneDataFromTransfer } from "./records";
+import { ixfrZone, primarySerial, transferZone } from "./axfr";
+import { applyIxfr, zoneDataFromTransfer, zoneDeltaOf } from "./records";
 import { canonicalName } from "../core/names";
 import { serialGreater } from "../core/zone-contents";
 
@@ -179,6 +179,27 @@ export class Secondary {
           return;
         }
       }
+      // What we hold is brought up to date by IXFR: only the changed names are rebuilt.
+      if (s.data) {
+        const ixfr = await ixfrZone(this.opts.primary, s.name, s.data.serial, opts);
+        if (ixfr.kind === "uptodate") {
+          s.confirmedAt = this.now();
+          s.failures = 0;
+          this.schedule(s, s.data.soa.refresh);
+          return;
+        }
+        if (ixfr.kind === "incremental") {
+          const { data, names } = applyIxfr(s.data, ixfr.deltas);
+          s.data = data;
+          this.serveDelta(s.id, data, names);
+          s.confirmedAt = this.now();
+          s.failures = 0;
+          this.saveCache();
+          this.log("info", "zone transferred", { zone: s.name, serial: data.serial, ixfr: ixfr.deltas.length, names: names.length, why });
+          this.schedule(s, data.soa.refresh);
+          return;
+        }
+      }
       const records = await transferZone(this.opts.primary, s.name, opts);
       const data = zoneDataFromTransfer(s.id, s.name, records);
       if (current !== undefined && !serialGreater(data.serial, current) && data.serial !== current) {
@@ -205,6 +226,13 @@ export class Secondary {
       const delay = s.data ? s.data.soa.retry : Math.min(FIRST_RETRY_S[Math.min(s.failures - 1, FIRST_RETRY_S.length - 1)]!, 600);
       this.schedule(s, delay);
     }
+  }
+
+  /** Serves the changes at names of a zone's new copy, here and in the DNS thread. */
+  private serveDelta(id: number, data: ZoneData, names: string[]): void {
+    const delta = zoneDeltaOf(data, names);
+    if (!this.zones.apply(delta)) return this.serve(id, data);
+    this.dns?.zoneChanged({ id, delta });
   }
 
   /** Serves a zone's new copy (null: stops serving it), here and in the DNS thread. */
