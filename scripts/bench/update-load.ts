@@ -114,7 +114,10 @@ function ixfrBytes(from: number): Promise<number> {
     let buf = Buffer.alloc(0);
     let total = 0;
     let soas = 0;
-    const timer = setTimeout(() => (s.destroy(), reject(new Error("IXFR timeout"))), 10_000);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error("IXFR timeout"));
+    }, 10_000);
     s.on("connect", () => {
       const len = Buffer.alloc(2);
       len.writeUInt16BE(q.length);

@@ -64,7 +64,10 @@ export class LiveZones implements ChangeSink {
 
   private load(id: number): void {
     const data = this.source.zoneData(id, this.now());
-    if (!data) return this.drop(id);
+    if (!data) {
+      this.drop(id);
+      return;
+    }
     this.zones.set(buildZone(data));
     this.onEvent({ kind: "loaded", id, data });
     this.onChange(id);
@@ -139,7 +142,7 @@ export class LiveZones implements ChangeSink {
     for (const [id, names] of byZone) {
       const row = serials.get(id);
       const loaded = this.zones.get(id);
-      if (!row || !row.served) {
+      if (!row?.served) {
         if (loaded) {
           this.drop(id);
           touched.push(id);
@@ -164,10 +167,16 @@ export class LiveZones implements ChangeSink {
 
   private applyNames(id: number, names: string[]): void {
     const soa = this.source.soaOf(id);
-    if (!soa) return this.drop(id);
+    if (!soa) {
+      this.drop(id);
+      return;
+    }
     const delta: ZoneDelta = { id, serial: soa.serial, soa: soa.soa, nodes: this.source.nodeRecords(id, names, this.now()) };
     const applied = this.zones.apply(delta);
-    if (!applied) return this.load(id);
+    if (!applied) {
+      this.load(id);
+      return;
+    }
     this.onEvent({ kind: "delta", id, delta, applied });
     this.onChange(id);
   }

@@ -171,7 +171,8 @@ export class NodeMap {
       this.full.set(name, node);
       return;
     }
-    this.setHost(name, a?.[0]!.rdata ?? null, aaaa?.[0]!.rdata ?? null, a?.[0]!.ttl ?? aaaa?.[0]!.ttl ?? 0);
+    const [v4, v6] = [a?.[0], aaaa?.[0]];
+    this.setHost(name, v4?.rdata ?? null, v6?.rdata ?? null, v4?.ttl ?? v6?.ttl ?? 0);
   }
 
   /** A host's addresses (4 and 16 bytes, or null) without any RR object; the name must be new. */

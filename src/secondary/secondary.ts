@@ -231,8 +231,8 @@ export class Secondary {
   /** Serves the changes at names of a zone's new copy, here and in the DNS thread. */
   private serveDelta(id: number, data: ZoneData, names: string[]): void {
     const delta = zoneDeltaOf(data, names);
-    if (!this.zones.apply(delta)) return this.serve(id, data);
-    this.dns?.zoneChanged({ id, delta });
+    if (this.zones.apply(delta)) this.dns?.zoneChanged({ id, delta });
+    else this.serve(id, data);
   }
 
   /** Serves a zone's new copy (null: stops serving it), here and in the DNS thread. */
