@@ -12,6 +12,7 @@ import { Challenges } from "./challenges";
 import { CommitBatch } from "./commit-batch";
 import { openDatabase } from "./db";
 import type { Driver } from "./driver";
+import { Dnssec } from "./dnssec";
 import { Domains } from "./domains";
 import { Hostnames } from "./hostnames";
 import { InstallTables } from "./install";
@@ -45,6 +46,7 @@ export class Store implements CoreStore {
   readonly challenges: Challenges;
   readonly secondaries: Secondaries;
   readonly zoneContents: ZoneContentsRepo;
+  readonly dnssec: Dnssec;
   private readonly batch: CommitBatch;
   /** What opening did about the key file: created it; sealed values left in clear by an older ipkeep. */
   sealing: { keyFile: string | null; keyCreated: boolean; sealedNow: number } = { keyFile: null, keyCreated: false, sealedNow: 0 };
@@ -71,6 +73,7 @@ export class Store implements CoreStore {
     this.challenges = new Challenges(db);
     this.secondaries = new Secondaries(db, box);
     this.zoneContents = new ZoneContentsRepo(db);
+    this.dnssec = new Dnssec(db, box);
     this.batch = new CommitBatch(
       (commits) => {
         this.updates.commit(commits);

@@ -344,6 +344,46 @@ ALTER TABLE update_tokens ADD COLUMN tsig_secret TEXT;
 CREATE UNIQUE INDEX update_tokens_tsig_name ON update_tokens(tsig_name) WHERE tsig_name IS NOT NULL;
 `;
 
+// DNSSEC (issue 16): zones are signed unless turned off (domains.dnssec); one combined signing
+// key per zone, its private half (PKCS#8 DER, base64) sealed with the data directory's key
+// (store/sealed.ts); and the signatures made, with a digest of the RRset each covers, so a
+// restart reuses every one that still covers the same data. A key or the switch changing makes
+// the zone load afresh (zone_changes with no name).
+const m0070 = `
+ALTER TABLE domains ADD COLUMN dnssec INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE dnssec_keys (
+  id           INTEGER PRIMARY KEY,
+  domain_id    INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  algorithm    INTEGER NOT NULL,
+  flags        INTEGER NOT NULL DEFAULT 257,
+  private_key  TEXT NOT NULL,
+  state        TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','published','retired')),
+  created_at   INTEGER NOT NULL
+);
+CREATE INDEX dnssec_keys_domain ON dnssec_keys(domain_id);
+CREATE TABLE dnssec_signatures (
+  domain_id  INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  owner      TEXT NOT NULL,
+  type       INTEGER NOT NULL,
+  ttl        INTEGER NOT NULL,
+  digest     BLOB NOT NULL,
+  rrsig      BLOB NOT NULL,
+  PRIMARY KEY (domain_id, owner, type)
+) WITHOUT ROWID;
+CREATE TRIGGER zone_changes_dnssec_switch AFTER UPDATE OF dnssec ON domains WHEN old.dnssec IS NOT new.dnssec BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.id, NULL);
+END;
+CREATE TRIGGER zone_changes_dnssec_key_insert AFTER INSERT ON dnssec_keys BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (new.domain_id, NULL);
+END;
+CREATE TRIGGER zone_changes_dnssec_key_delete AFTER DELETE ON dnssec_keys BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, NULL);
+END;
+CREATE TRIGGER zone_changes_dnssec_key_state AFTER UPDATE OF state ON dnssec_keys WHEN old.state IS NOT new.state BEGIN
+  INSERT INTO zone_changes (domain_id, name) VALUES (old.domain_id, NULL);
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
   { version: 20, name: "update log by time", sql: m0020 },
@@ -352,6 +392,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 41, name: "secondary DNS port for NOTIFY", sql: m0041 },
   { version: 60, name: "zone change log", sql: m0060 },
   { version: 61, name: "records by zone and name", sql: m0061 },
+  { version: 70, name: "DNSSEC keys and signatures", sql: m0070 },
   { version: 80, name: "TSIG keys of update tokens", sql: m0080 },
 ];
 

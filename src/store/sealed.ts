@@ -15,6 +15,8 @@ export const totpContext = (userId: number) => `users.totp_secret:${userId}`;
 export const TSIG_CONTEXT = "nodes.tsig_secret";
 /** Update tokens' DNS UPDATE keys: written sealed from the start (there is no clear form to seal later). */
 export const tokenTsigContext = (tokenId: number) => `update_tokens.tsig_secret:${tokenId}`;
+/** A zone's DNSSEC private key (dnssec_keys.private_key), sealed for its own row. */
+export const dnssecKeyContext = (keyId: number) => `dnssec_keys.private_key:${keyId}`;
 
 /**
  * Seals every value an older ipkeep stored in clear; returns how many it sealed. The clear
@@ -64,6 +66,8 @@ export interface Unopenable {
   tsigNodes: string[];
   /** Ids of update tokens whose DNS UPDATE key does not open. */
   tsigTokens?: number[];
+  /** Zones whose DNSSEC signing key does not open. */
+  dnssecZones?: string[];
 }
 
 /**
@@ -88,6 +92,11 @@ export function unopenable(db: Driver, box: SecretBox | null): Unopenable {
       .all<{ id: number; s: string }>()
       .filter((t) => !opens(t.s, tokenTsigContext(t.id)))
       .map((t) => t.id),
+    dnssecZones: db
+      .prepare("SELECT k.id, k.private_key AS s, d.name FROM dnssec_keys k JOIN domains d ON d.id = k.domain_id WHERE k.state != 'retired' ORDER BY k.id")
+      .all<{ id: number; s: string; name: string }>()
+      .filter((k) => !opens(k.s, dnssecKeyContext(k.id)))
+      .map((k) => k.name),
   };
 }
 
@@ -109,6 +118,11 @@ export function describeLost(u: Unopenable): string[] {
   if (u.tsigTokens?.length) {
     lines.push(
       `the DNS UPDATE (TSIG) keys of ${u.tsigTokens.length} update token(s) (${u.tsigTokens.join(", ")}): their signed updates are refused until the tokens are regenerated (ipkeep token regenerate ID)`,
+    );
+  }
+  if (u.dnssecZones?.length) {
+    lines.push(
+      `the DNSSEC signing keys of ${u.dnssecZones.length} zone(s) (${u.dnssecZones.join(", ")}): new keys are made, and until the parent's DS is replaced (ipkeep domain ds ZONE) validating resolvers cannot resolve the zone`,
     );
   }
   return lines;
