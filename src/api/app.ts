@@ -25,7 +25,7 @@ import { createRateGate } from "./limits";
 import { metricsRoutes } from "./metrics";
 import { pageRoutes } from "./pages";
 import { recordRoutes } from "./records";
-import { classifyPath, ROUTES, routeKey, rulesFor } from "./routes";
+import { classifyPath, isFreeUpdatePath, ROUTES, routeKey, rulesFor } from "./routes";
 import { settingsRoutes } from "./settings";
 import { tokenRoutes } from "./tokens";
 import { dyndnsHandler, isRootUpdate, updateRoutes } from "./update";
@@ -155,9 +155,10 @@ export function createApp(ctx: HttpContext): HttpApp {
         request = new Request(url.toString(), req);
       }
       ctx.requests.remember(request, facts);
-      // deSEC's examples update at the root: "/" with credentials or update parameters is dyndns2,
+      // deSEC lets the path be chosen freely: "/" and any path the table does not serve (outside
+      // the APIs, not an icon) is dyndns2 when it carries credentials or update parameters,
       // under the update protocol's own limits.
-      if (url.pathname === "/" && isRootUpdate(request)) return rootUpdate(request);
+      if (isFreeUpdatePath(url.pathname) && isRootUpdate(request)) return rootUpdate(request);
       return elysia.handle(request);
     },
   };

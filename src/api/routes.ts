@@ -261,6 +261,17 @@ export function rulesFor(method: string, path: string): { dialect: Dialect; rate
 const STRENGTH: Record<TlsRule, number> = { open: 0, install: 1, account: 2 };
 const strictest = (a: TlsRule, b: TlsRule): TlsRule => (STRENGTH[a] >= STRENGTH[b] ? a : b);
 
+/**
+ * deSEC's free update path: any path the table does not serve, outside the APIs' areas, not
+ * ending in .ico or .png (browsers ask for icons with whatever credentials they hold).
+ */
+export function isFreeUpdatePath(path: string): boolean {
+  const p = comparablePath(path);
+  if (p === "/") return true;
+  if (/\.(ico|png)$/.test(p) || COMPILED.some((c) => c.re.test(p))) return false;
+  return areaOf(p).prefix === "" || areaOf(p).prefix === "/nic";
+}
+
 /** Which part of the HTTP surface a path belongs to, for core/transport-policy.ts (any method). */
 export function classifyPath(path: string): "account" | "install" | "other" {
   const p = comparablePath(path);

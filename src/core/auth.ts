@@ -142,6 +142,8 @@ export interface UserView {
   twoFactorEnabled: boolean;
   quota: Quota;
   createdAt: string;
+  /** ipdock's plan field, for its clients: a self-hosted server has one plan, with no upgrades. */
+  plan: "free";
 }
 
 export function userView(a: AccountRow): UserView {
@@ -154,6 +156,7 @@ export function userView(a: AccountRow): UserView {
     twoFactorEnabled: a.totpEnabled,
     quota: a.quota,
     createdAt: new Date(a.createdAt * 1000).toISOString(),
+    plan: "free",
   };
 }
 

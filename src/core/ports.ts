@@ -291,6 +291,7 @@ export interface CoreStore extends UpdateStore {
   /** The update log: written by commitUpdate, read here (newest first). */
   updates: {
     history(hostnameId: number, limit: number): UpdateLogEntry[];
+    lastSeen(hostnameId: number): number | null;
   };
 }
 

@@ -269,11 +269,18 @@ export class LocalResources implements Resources {
       if (!u) fail("not_found", "No such user");
       ownerId = u.id;
     }
-    return this.store.hosts.list(ownerId).map(hostView);
+    // Last seen counts every answer given, history lines still waiting for their batch included.
+    this.store.flushUpdates();
+    return this.store.hosts.list(ownerId).map((h) => this.hostView(h));
   }
 
   async getHost(id: number): Promise<HostView> {
-    return hostView(this.host(id));
+    this.store.flushUpdates();
+    return this.hostView(this.host(id));
+  }
+
+  private hostView(h: HostRow): HostView {
+    return hostView(h, this.store.updates.lastSeen(h.id));
   }
 
   async createHost(input: NewHostInput): Promise<{ hostname: HostView; token: TokenSecretView; createdOwner?: string }> {
@@ -294,7 +301,7 @@ export class LocalResources implements Resources {
       if (description) this.store.hosts.update(host.id, { description }, this.now());
       this.audit("hostname.create", `hostname:${host.id} ${host.name}`);
       const created = owner.id === null ? { createdOwner: owner.email! } : {};
-      return { hostname: hostView(this.store.hosts.byId(host.id)!), token: { ...this.views.token(token), tokenValue: value, tsig: null }, ...created };
+      return { hostname: this.hostView(this.store.hosts.byId(host.id)!), token: { ...this.views.token(token), tokenValue: value, tsig: null }, ...created };
     });
   }
 
@@ -320,7 +327,7 @@ export class LocalResources implements Resources {
         changes.zoneChanged(h.domainId);
       }
       this.audit("hostname.update", `hostname:${h.id} ${h.name}`, JSON.stringify(patch));
-      return hostView(this.store.hosts.byId(h.id)!);
+      return this.hostView(this.store.hosts.byId(h.id)!);
     });
   }
 

@@ -220,6 +220,15 @@ export function requestedHostnames(
   return only ? [only] : [];
 }
 
+/**
+ * IPv64's praefix names a name below each requested one: praefix=www with home.dyn.example.com
+ * updates www.home.dyn.example.com (which must be a hostname the token covers), never the base.
+ */
+export function withPraefix(names: string[], praefix: string | undefined): string[] {
+  if (!nonEmpty(praefix)) return names;
+  return names.map((n) => `${praefix.trim()}.${n}`);
+}
+
 function splitList(v: string): string[] {
   return v
     .split(",")
@@ -468,7 +477,7 @@ export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promis
     return refused("rate_limited", headerRate, rate.retryAfter);
   }
 
-  const names = requestedHostnames(call, () => deps.store.onlyHostnameOf(token));
+  const names = withPraefix(requestedHostnames(call, () => deps.store.onlyHostnameOf(token)), call.params.get("praefix"));
   if (names.length === 0) {
     await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: "", tokenId: token.id, result: "notfqdn" })], tokenId: token.id });
     return refused("invalid_hostname", headerRate, 0, false, "No hostname given");

@@ -20,9 +20,11 @@ export interface HostView {
   description: string;
   createdAt: string | null;
   updatedAt: string | null;
+  /** When the host last reported in: an update answered good or nochg (a heartbeat). */
+  lastSeenAt: string | null;
 }
 
-export function hostView(h: HostRow): HostView {
+export function hostView(h: HostRow, lastSeen: number | null = null): HostView {
   return {
     id: h.id,
     hostname: h.name,
@@ -35,6 +37,7 @@ export function hostView(h: HostRow): HostView {
     description: h.description ?? "",
     createdAt: iso(h.createdAt),
     updatedAt: iso(h.updatedAt),
+    lastSeenAt: iso(lastSeen),
   };
 }
 

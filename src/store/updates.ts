@@ -52,6 +52,11 @@ export class Updates {
     return rows.length === 1 ? rows[0]!.name : null;
   }
 
+  /** The last time the host reported in (an update answered good or nochg: IPv64's healthcheck is one), or null. */
+  lastSeen(hostnameId: number): number | null {
+    return this.db.prepare("SELECT MAX(at) AS at FROM update_log WHERE hostname_id = ? AND result IN ('good', 'nochg')").get<{ at: number | null }>(hostnameId)?.at ?? null;
+  }
+
   /** Newest first. */
   history(hostnameId: number, limit: number): (UpdateLogEntry & { token: string | null })[] {
     return this.db
