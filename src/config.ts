@@ -9,8 +9,9 @@ import { resolve } from "node:path";
 import { fail } from "./core/errors";
 import { updateLimitConfig } from "./core/limits";
 import { parseCidr } from "./core/addresses";
+import { LETS_ENCRYPT_DIRECTORY } from "./core/acme-cert";
 
-type Kind = "string" | "list" | "boolean" | "number";
+type Kind = "string" | "list" | "boolean" | "number" | "switch";
 
 interface OptionSpec {
   kind: Kind;
@@ -29,6 +30,10 @@ export const OPTIONS = {
   https: { kind: "list", default: [] },
   "tls-cert": { kind: "string", default: null },
   "tls-key": { kind: "string", default: null },
+  acme: { kind: "switch", default: null },
+  "acme-directory": { kind: "string", default: LETS_ENCRYPT_DIRECTORY },
+  "acme-email": { kind: "string", default: null },
+  "acme-ca": { kind: "string", default: null },
   "allow-insecure-http": { kind: "boolean", default: false },
   primary: { kind: "string", default: null },
   "metrics-allow": { kind: "list", default: [] },
@@ -64,6 +69,12 @@ export interface Config {
   tlsCert: string | null;
   tlsKey: string | null;
   allowInsecureHttp: boolean;
+  /** Own certificate by ACME: true (--acme), false (--acme no), null (on when --https has no --tls-cert). */
+  acme: boolean | null;
+  acmeDirectory: string;
+  acmeEmail: string | null;
+  /** Extra trust roots (PEM file) for talking to the ACME directory. */
+  acmeCa: string | null;
   /** ipkeep secondary: the primary's DNS address (HOST:PORT) and the zones to pull from it. */
   primary: string | null;
   zone: string[];
@@ -120,6 +131,12 @@ function coerce(key: string, kind: Kind, value: unknown, source: string): unknow
       if (value === "true" || value === "1" || value === "yes") return true;
       if (value === "false" || value === "0" || value === "no" || value === "") return false;
       break;
+    case "switch":
+      // A flag given bare (--acme) is true; a value says yes or no.
+      if (typeof value === "boolean") return value;
+      if (typeof value === "string" && /^(yes|true|1|on)$/i.test(value)) return true;
+      if (typeof value === "string" && /^(no|false|0|off)$/i.test(value)) return false;
+      fail("invalid_input", `${source}: "${key}" must be yes or no`);
     case "number":
       if (typeof value === "number" && Number.isFinite(value)) return value;
       if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
@@ -201,6 +218,10 @@ export function resolveConfig(
     tlsCert: out.tlsCert as string | null,
     tlsKey: out.tlsKey as string | null,
     allowInsecureHttp: out.allowInsecureHttp as boolean,
+    acme: out.acme as boolean | null,
+    acmeDirectory: out.acmeDirectory as string,
+    acmeEmail: out.acmeEmail as string | null,
+    acmeCa: out.acmeCa as string | null,
     primary: out.primary as string | null,
     zone: out.zone as string[],
     metricsAllow: out.metricsAllow as string[],

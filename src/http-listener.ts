@@ -142,11 +142,27 @@ export interface HttpsListener extends Listener {
   reload(): void;
 }
 
-function readTls(files: TlsFiles): { cert: string; key: string } {
-  return { cert: readFileSync(files.cert, "utf8"), key: readFileSync(files.key, "utf8") };
+/** Certificate and key as PEM text, read anew on every (re)load. */
+export type TlsSource = TlsFiles | (() => { cert: string; key: string });
+
+function readTls(source: TlsSource): { cert: string; key: string } {
+  if (typeof source === "function") return source();
+  return { cert: readFileSync(source.cert, "utf8"), key: readFileSync(source.key, "utf8") };
 }
 
-export function listenHttps(l: Listen, app: AppLike, files: TlsFiles): HttpsListener {
+/**
+ * The plain bind listenHttps starts with, alone: for a listener that opens later (its
+ * certificate is still being obtained), a port another process holds is reported at start.
+ */
+export function probeHttps(l: Listen): void {
+  try {
+    Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), fetch: () => new Response(null, { status: 503 }) }).stop(true);
+  } catch (e) {
+    throw bindError("HTTPS", l, e);
+  }
+}
+
+export function listenHttps(l: Listen, app: AppLike, files: TlsSource): HttpsListener {
   let bound = l.port;
   const fetch = fetchFor(app, "https", () => authorityOf(l.host, bound));
   const bind = (port: number) =>

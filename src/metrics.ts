@@ -61,6 +61,8 @@ export const metrics = {
   /** Password hashes (argon2id) started; the server's hash queue, read at scrape time. */
   passwordHashes: 0,
   passwordQueue: (() => ({ running: 0, queued: 0 })) as () => { running: number; queued: number },
+  /** When the HTTPS certificate expires (epoch seconds), null without one. */
+  tlsNotAfter: null as number | null,
 };
 
 /** Counts a DNS reply and passes it through, so a handler can wrap its answer in one call. */
@@ -152,6 +154,10 @@ export function writeCounters(out: Exposition): void {
   out.sample("ipkeep_ixfr_journal_entries", {}, j.entries);
   out.family("ipkeep_ixfr_journal_bytes", "gauge", "Bytes of records kept in the IXFR journal, all zones.");
   out.sample("ipkeep_ixfr_journal_bytes", {}, j.bytes);
+  if (metrics.tlsNotAfter !== null) {
+    out.family("ipkeep_tls_certificate_expiry_timestamp_seconds", "gauge", "When the HTTPS certificate expires, in seconds since the epoch.");
+    out.sample("ipkeep_tls_certificate_expiry_timestamp_seconds", {}, metrics.tlsNotAfter);
+  }
   out.family("ipkeep_process_start_time_seconds", "gauge", "Start time of the process since the epoch, in seconds.");
   out.sample("ipkeep_process_start_time_seconds", {}, Math.floor(metrics.startedAt / 1000));
 }

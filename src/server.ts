@@ -2,7 +2,8 @@
  * The composition root of `ipkeep serve`: opens the store, loads zones, starts DNS and HTTP,
  * and keeps DNS in step with changes from this process and from others (the CLI).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
@@ -30,7 +31,11 @@ import { dnsUpdateHandler } from "./dns-update";
 import { isUpdate } from "./dns/update";
 import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
-import { type HttpsListener, type Listener, listenHttp, listenHttps } from "./http-listener";
+import { type HttpsListener, type Listener, listenHttp, listenHttps, probeHttps } from "./http-listener";
+import { acmeName, challengeFor, zoneOfName } from "./core/acme-cert";
+import { CertManager, type StoredCertificate } from "./tls/acme";
+import { probeOf } from "./tls/dns-probe";
+import { tlsWrap } from "./tls/wrap";
 import { log, redact } from "./log";
 import { writePidFile } from "./pidfile";
 import { lockDataDir } from "./datalock";
@@ -101,7 +106,25 @@ export interface RunningServer {
 export async function startServer(config: Config, clock: Clock = systemClock, timers?: Timers): Promise<RunningServer> {
   // Settings first: a mistake in them is reported before the data directory is touched or locked.
   const xfrConfig = transferConfig(config);
-  if (config.https.length && (!config.tlsCert || !config.tlsKey)) fail("--https needs --tls-cert FILE and --tls-key FILE");
+  // ACME on (--acme, or --https without --tls-cert): the certificate's name is --url's host.
+  const certName = acmeName(config);
+  let acmeCa: string | null = null;
+  if (certName && config.acmeCa) {
+    try {
+      acmeCa = readFileSync(config.acmeCa, "utf8");
+    } catch (e) {
+      fail(`--acme-ca ${config.acmeCa}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    }
+    if (!acmeCa.includes("-----BEGIN CERTIFICATE-----")) fail(`--acme-ca ${config.acmeCa} holds no PEM certificate`);
+  }
+  if (certName) {
+    try {
+      new URL(config.acmeDirectory);
+    } catch {
+      fail(`--acme-directory ${config.acmeDirectory} is not a URL`);
+    }
+    if (!config.acmeDirectory.startsWith("https://")) fail(`--acme-directory ${config.acmeDirectory} must be an https:// URL`);
+  }
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
   // Held for the server's whole life: a second serve, a secondary or a restore on this
   // directory stops at once (exit 5) instead of overwriting what this one serves.
@@ -159,7 +182,11 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   let notifier: Notifier | null = null;
   const listeners: Listener[] = [];
   const httpsListeners: HttpsListener[] = [];
+  let certs: CertManager | null = null;
   try {
+    // Which challenge proves the name; a name outside the zones without port 80 stops here (exit 2).
+    const servedZones = () => store.domains.list().filter((d) => d.kind === "builtin" || d.verified);
+    if (certName) challengeFor(zoneOfName(servedZones(), certName), certName, config.http.map((h) => parseListen(h, 8080).port));
     const transfers = createTransfers(() => live.zones, {
       allow: xfrConfig.allow,
       keys: () => keyLookup([...xfrConfig.keys, ...secondaryPeers(store).keys]),
@@ -219,11 +246,74 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
         metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow"),
       }),
     );
-    for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), app));
-    for (const spec of config.https) {
-      httpsListeners.push(listenHttps(parseListen(spec, 443), app, { cert: config.tlsCert!, key: config.tlsKey! }));
+    let current: StoredCertificate | null = null;
+    const http01 = new Map<string, string>();
+    const wrapped = tlsWrap(app, {
+      http01,
+      httpsBase: () => {
+        if (!certName || !current || !httpsListeners.length) return null;
+        const port = httpsListeners[0]!.address.port;
+        return `https://${certName}${port === 443 ? "" : `:${port}`}`;
+      },
+    });
+    for (const spec of config.http) listeners.push(listenHttp(parseListen(spec, 8080), wrapped));
+    if (!certName) {
+      for (const spec of config.https) {
+        httpsListeners.push(listenHttps(parseListen(spec, 443), wrapped, { cert: config.tlsCert!, key: config.tlsKey! }));
+      }
+      if (config.tlsCert) metrics.tlsNotAfter = certExpiry(config.tlsCert);
+    } else {
+      // The HTTPS listeners open when the certificate exists; their ports are checked now.
+      const specs = config.https.map((spec) => parseListen(spec, 443));
+      for (const l of specs) probeHttps(l);
+      const source = () => ({ cert: current!.cert, key: current!.key });
+      certs = new CertManager({
+        name: certName,
+        directory: config.acmeDirectory,
+        email: config.acmeEmail,
+        ca: acmeCa,
+        http01,
+        store,
+        deps: { store, clock, changes },
+        zone: () => zoneOfName(servedZones(), certName),
+        self: probeOf(dns.addresses[0]!),
+        secondaries: () => store.secondaries.active().filter((n) => n.publicIp).map((n) => ({ name: n.name, host: n.publicIp!, port: n.dnsPort })),
+        onCertificate: (c) => {
+          current = c;
+          metrics.tlsNotAfter = Math.floor(c.notAfter / 1000);
+          if (!httpsListeners.length) {
+            for (const l of specs) {
+              try {
+                const h = listenHttps(l, wrapped, source);
+                httpsListeners.push(h);
+                log("info", "https listening", { addr: formatListen(h.address), certificate: certName });
+              } catch (e) {
+                log("error", "cannot open HTTPS", { addr: formatListen(l), error: (e as Error).message });
+              }
+            }
+            return;
+          }
+          for (const h of httpsListeners) {
+            try {
+              h.reload();
+              log("info", "tls reloaded", { addr: formatListen(h.address), certificate: certName });
+            } catch (e) {
+              log("error", "tls reload failed, keeping the old certificate", { addr: formatListen(h.address), error: (e as Error).message });
+            }
+          }
+        },
+      });
+      // An --acme-directory whose certificate we cannot trust is a setting to fix (exit 2);
+      // an unreachable one is retried while HTTP serves.
+      try {
+        await certs.checkDirectory();
+      } catch (e) {
+        fail(`--acme-directory: ${(e as Error).message}`);
+      }
+      certs.start();
     }
   } catch (e) {
+    await certs?.stop();
     notifier?.close();
     await dns?.close();
     for (const l of [...listeners, ...httpsListeners]) l.stop();
@@ -271,7 +361,10 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   let stopped = false;
   return {
     http: listeners.map((l) => l.address),
-    https: httpsListeners.map((l) => l.address),
+    // With ACME the listeners open once the certificate exists.
+    get https() {
+      return httpsListeners.map((l) => l.address);
+    },
     dns: dns.addresses,
     udpThread: dns.threaded,
     store,
@@ -291,6 +384,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       stopped = true;
       clearInterval(poll);
       clearInterval(pruneTimer);
+      await certs?.stop();
       expiry.stop();
       notifier?.close();
       for (const l of [...listeners, ...httpsListeners]) l.stop();
@@ -301,6 +395,15 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       lock.release();
     },
   };
+}
+
+/** A certificate file's expiry (epoch seconds), or null when it does not parse. */
+function certExpiry(file: string): number | null {
+  try {
+    return Math.floor(new Date(new X509Certificate(readFileSync(file)).validTo).getTime() / 1000);
+  } catch {
+    return null;
+  }
 }
 
 /** What opening the store did with the key file, and what the key cannot open, in the log. */

@@ -29,6 +29,20 @@ export class Challenges {
   remove(ids: number[]): void {
     for (const id of ids) this.db.prepare("DELETE FROM records WHERE id = ? AND hostname_id IS NOT NULL").run(id);
   }
+  /** This server's own DNS-01 values (src/tls/acme.ts): a TXT row with an expiry and no hostname. */
+  addOwn(c: { domainId: number; name: string; value: string; ttl: number; expiresAt: number }, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO records (domain_id, name, type, ttl, content, hostname_id, expires_at, created_at, updated_at)
+         VALUES (?, ?, 'TXT', ?, ?, NULL, ?, ?, ?)`,
+      )
+      .run(c.domainId, c.name, c.ttl, c.value, c.expiresAt, now, now);
+  }
+  removeOwn(domainId: number, name: string, value: string): number {
+    return this.db
+      .prepare("DELETE FROM records WHERE domain_id = ? AND name = ? AND type = 'TXT' AND content = ? AND hostname_id IS NULL AND expires_at IS NOT NULL")
+      .run(domainId, name, value).changes;
+  }
   removeExpired(now: number): number[] {
     const domains = this.db
       .prepare("SELECT DISTINCT domain_id AS d FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?")

@@ -7,8 +7,8 @@
 import type { Driver } from "./driver";
 import { isSealed, type SecretBox } from "./secret-box";
 
-/** Settings whose whole value is sealed: the JWT signing secret; SMTP (it holds the password). */
-export const SEALED_SETTINGS: ReadonlySet<string> = new Set(["jwt_secret", "smtp"]);
+/** Settings whose whole value is sealed: the JWT signing secret; SMTP (it holds the password); the ACME account key and this server's certificate with its key (src/tls/acme.ts). */
+export const SEALED_SETTINGS: ReadonlySet<string> = new Set(["jwt_secret", "smtp", "acme_account", "acme_certificate"]);
 
 export const settingContext = (key: string) => `setting:${key}`;
 export const totpContext = (userId: number) => `users.totp_secret:${userId}`;
