@@ -136,7 +136,7 @@ function coerce(key: string, kind: Kind, value: unknown, source: string): unknow
       if (typeof value === "boolean") return value;
       if (typeof value === "string" && /^(yes|true|1|on)$/i.test(value)) return true;
       if (typeof value === "string" && /^(no|false|0|off)$/i.test(value)) return false;
-      fail("invalid_input", `${source}: "${key}" must be yes or no`);
+      return fail("invalid_input", `${source}: "${key}" must be yes or no`);
     case "number":
       if (typeof value === "number" && Number.isFinite(value)) return value;
       if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);

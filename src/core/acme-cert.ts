@@ -65,7 +65,7 @@ export function acmeName(s: AcmeSettings): string | null {
   } catch {
     url = null;
   }
-  if (!url || url.protocol !== "https:") {
+  if (url?.protocol !== "https:") {
     fail("invalid_input", "--https without --tls-cert gets a certificate by ACME for the name of --url: give --url https://NAME (or --tls-cert and --tls-key)");
   }
   const name = canonicalName(url.hostname);

@@ -292,7 +292,7 @@ export class CertManager {
               throw new Error(`the CA offered no ${zone ? "dns-01" : "http-01"} challenge for ${this.o.name}`);
             }
           },
-          challengeRemoveFn: async (_authz, challenge, keyAuthorization) => {
+          challengeRemoveFn: async (_authz, challenge) => {
             if (challenge.type === "http-01") this.http01.delete((challenge as { token: string }).token);
           },
         }),
