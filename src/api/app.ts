@@ -20,6 +20,7 @@ import { dialectError, httpsRequired, logFailure } from "./errors";
 import { healthRoutes } from "./health";
 import { hostnameRoutes } from "./hostnames";
 import { installRoutes } from "./install";
+import { ipv64Routes } from "./ipv64";
 import { keyRoutes } from "./keys";
 import { createRateGate } from "./limits";
 import { metricsRoutes } from "./metrics";
@@ -140,7 +141,8 @@ export function createApp(ctx: HttpContext): HttpApp {
     .use(domainRoutes(ctx))
     .use(recordRoutes(ctx))
     .use(metricsRoutes(ctx))
-    .use(installRoutes(ctx));
+    .use(installRoutes(ctx))
+    .use(ipv64Routes(ctx));
   applyTable(elysia.routes as ElysiaRoute[]);
   const rootUpdate = dyndnsHandler(ctx);
 

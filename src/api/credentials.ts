@@ -66,14 +66,14 @@ export class ParamBag {
 }
 
 /**
- * Query parameters, then (POST) form, multipart or JSON body parameters. A body that cannot
+ * Query parameters, then (POST, DELETE…) form, multipart or JSON body parameters. A body that cannot
  * be read adds nothing: the query alone decides, and a broken body is not a server fault.
  */
 export async function readParams(request: Request): Promise<ParamBag> {
   const bag = new ParamBag();
   const url = new URL(request.url);
   bag.addAll(url.searchParams.entries());
-  if (request.method !== "POST" || !request.body) return bag;
+  if (request.method === "GET" || request.method === "HEAD" || !request.body) return bag;
   const type = (request.headers.get("content-type") ?? "").toLowerCase();
   try {
     if (type.includes("multipart/form-data")) {

@@ -36,11 +36,33 @@ export function textError(e: unknown, headers: Record<string, string> = {}): Res
   return new Response(`${redact(err.message)}\n`, { status: err.status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 }
 
+const STATUS_TEXT: Record<number, string> = {
+  400: "400 Bad Request",
+  401: "401 Unauthorized",
+  403: "403 Forbidden",
+  404: "404 Not Found",
+  409: "409 Conflict",
+  413: "413 Payload Too Large",
+  429: "429 Too Many Requests",
+  500: "500 Internal Server Error",
+  503: "503 Service Unavailable",
+};
+
+/** IPv64's account API envelope: {"info": "error", "status": "403 Forbidden", <call>: message}. */
+export function ipv64Error(e: unknown, call = "error", headers: Record<string, string> = {}): Response {
+  const err = asIpkeepError(e);
+  if (!(e instanceof IpkeepError)) logFailure("ipv64", e);
+  const status = STATUS_TEXT[err.status] ?? String(err.status);
+  return Response.json({ info: "error", status, [call]: redact(err.message), code: err.code }, { status: err.status, headers });
+}
+
 /** A refusal in the envelope of a dialect. */
 export function dialectError(dialect: Dialect, e: unknown, headers: Record<string, string> = {}): Response {
   switch (dialect) {
     case "v2":
       return envelopeError(e, headers);
+    case "ipv64":
+      return ipv64Error(e, "error", headers);
     case "text":
     case "page":
     case "dyndns2":

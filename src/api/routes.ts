@@ -23,6 +23,8 @@ export type Dialect =
   | "acme-dns"
   /** lego's httpreq. */
   | "httpreq"
+  /** IPv64's account API: {"info", "status", <call>}. */
+  | "ipv64"
   /** Plain text or files (metrics, install.sh, downloads). */
   | "text"
   /** HTML pages. */
@@ -148,6 +150,12 @@ const ROWS: Row[] = [
   ["POST", "/api/domains/:id/records", "json", "session", "standard", "account", "Create a record (A, AAAA, CNAME, TXT, MX, SRV, CAA, NS)", "records"],
   ["PATCH", "/api/domains/:id/records/:recordId", "json", "session", "standard", "account", "Change a record's content, priority, name or TTL", "records"],
   ["DELETE", "/api/domains/:id/records/:recordId", "json", "session", "standard", "account", "Delete a record", "records"],
+  // IPv64's account API (an API key): what Home Assistant's IPv64 integration and scripts call.
+  ...["/api.php", "/api"].flatMap((p): Row[] => [
+    ["GET", p, "ipv64", "session", "standard", "account", "IPv64 account API: get_account_info, get_logs, get_domains", "ipv64"],
+    ["POST", p, "ipv64", "session", "standard", "account", "IPv64 account API: add_domain, add_record", "ipv64"],
+    ["DELETE", p, "ipv64", "session", "standard", "account", "IPv64 account API: del_domain, del_record", "ipv64"],
+  ]),
   ["GET", "/metrics", "text", "none", "standard", "open", "Prometheus metrics (loopback and --metrics-allow)", "meta"],
   // Install lifecycle and enrolled machines (IPTunnel's v2 envelope).
   ["POST", "/api/v2/install/codes", "v2", "admin", null, "install", "Issue an install code (admin)", "install"],
@@ -196,6 +204,7 @@ export const AREAS: readonly Area[] = [
     (prefix): Area => ({ prefix, dialect: "json", rate: "standard", tls: "account" }),
   ),
   { prefix: "/api/update", dialect: "ipdock", rate: null, tls: "open" },
+  { prefix: "/api.php", dialect: "ipv64", rate: "standard", tls: "account" },
   { prefix: "/api/myip", dialect: "text", rate: null, tls: "open" },
   { prefix: "/api", dialect: "json", rate: "standard", tls: "open" },
   { prefix: "/acme-dns", dialect: "acme-dns", rate: null, tls: "open" },

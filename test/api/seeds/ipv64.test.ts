@@ -5,16 +5,12 @@
  * documents we follow".
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Harness, startHarness, ZONE } from "../../helpers/resources";
 import { basic, type UpdateFixture, updateFixture } from "../../helpers/updates";
 
 let f: UpdateFixture;
 const D = "home.dyn.example.com";
 let token: string;
-beforeEach(async () => {
-  f = await updateFixture({ limits: { tokenBurst: { count: 0, seconds: 10 } } });
-  token = f.host(D).token;
-});
-afterEach(() => f.close());
 
 const get = async (url: string, headers: Record<string, string> = {}, peer = "198.51.100.4") => {
   const r = await f.request(url, { headers, peer });
@@ -22,6 +18,12 @@ const get = async (url: string, headers: Record<string, string> = {}, peer = "19
 };
 
 describe("IPv64 updater examples", () => {
+  beforeEach(async () => {
+    f = await updateFixture({ limits: { tokenBurst: { count: 0, seconds: 10 } } });
+    token = f.host(D).token;
+  });
+  afterEach(() => f.close());
+
   it("Example 1: https://{anything}:{token}@ipv64.net/nic/update?host=YOURDOMAIN (Basic)", async () => {
     expect(await get(`/nic/update?host=${D}`, { authorization: basic("anything", token) })).toEqual({ status: 200, body: "good 198.51.100.4" });
   });
@@ -101,5 +103,93 @@ describe("IPv64 updater examples", () => {
     expect(r).toEqual({ status: 429, body: "abuse" });
     f.clock.advance(601);
     expect((await get(`/nic/update?key=${token}&host=${D}`)).status).toBe(200);
+  });
+});
+
+describe("IPv64 account API (/api.php and /api)", () => {
+  let h: Harness;
+  let key: string;
+  beforeEach(async () => {
+    h = await startHarness();
+    key = h.user("me@example.test").key;
+  });
+  afterEach(() => h.close());
+  // Form bodies, as curl -d sends them.
+  const api = (method: string, path: string, body?: string, headers: Record<string, string> = { authorization: `Bearer ${key}` }) =>
+    h.call(method, path, { key: null, raw: body, headers: body === undefined ? headers : { "content-type": "application/x-www-form-urlencoded", ...headers } });
+
+  it("[GET] get_account_info: curl -X GET https://ipv64.net/api.php?get_account_info -H 'Authorization: Bearer KEY'", async () => {
+    const r = await api("GET", "/api.php?get_account_info");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ info: "success", status: "200 OK", get_account_info: "successful", email: "me@example.test", account_status: "active", dyndns_domains: 0 });
+  });
+
+  it("[POST] add_domain: curl -X POST https://ipv64.net/api.php -H 'Authorization: Bearer KEY' -d 'add_domain=test1234.any64.de'", async () => {
+    const r = await api("POST", "/api.php", `add_domain=test1234.${ZONE}`);
+    expect(r.status, r.text).toBe(201);
+    expect(r.body).toMatchObject({ info: "success", status: "201 Created", add_domain: `test1234.${ZONE}`, update_token: expect.stringMatching(/^ipk_/) });
+    expect(h.store.hosts.byName(`test1234.${ZONE}`)).toBeTruthy();
+    // The hostname's token updates it.
+    const u = await h.call("GET", `/nic/update?hostname=test1234.${ZONE}&myip=192.0.2.8&key=${r.body.update_token}`, { key: null });
+    expect(u.text).toBe("good 192.0.2.8");
+  });
+
+  it("[DELETE] del_domain: curl -X DELETE https://ipv64.net/api.php -H 'Authorization: Bearer KEY' -d 'del_domain=test1234.any64.de'", async () => {
+    await api("POST", "/api.php", `add_domain=test1234.${ZONE}`);
+    const r = await api("DELETE", "/api.php", `del_domain=test1234.${ZONE}`);
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ info: "success", del_domain: `test1234.${ZONE}` });
+    expect(h.store.hosts.byName(`test1234.${ZONE}`)).toBeNull();
+  });
+
+  it("get_domains lists the domains with their records; add_record's praefix names the record below; del_record by fields and by id", async () => {
+    await api("POST", "/api", `add_domain=home.${ZONE}`);
+    expect((await api("POST", "/api", `add_record=home.${ZONE}&praefix=_acme&type=TXT&content=hello`)).status).toBe(201);
+    const mx = await api("POST", "/api", `add_record=home.${ZONE}&praefix=&type=MX&content=${encodeURIComponent(`10 mail.${ZONE}`)}`);
+    expect(mx.status, mx.text).toBe(201);
+    const d = await api("GET", "/api?get_domains");
+    expect(d.status).toBe(200);
+    const recs = d.body.subdomains[`home.${ZONE}`].records;
+    expect(recs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "TXT", praefix: "_acme", content: expect.stringContaining("hello") }),
+        expect.objectContaining({ type: "MX", praefix: "", record_id: mx.body.record_id }),
+      ]),
+    );
+    const txt = recs.find((r: { type: string }) => r.type === "TXT");
+    expect((await api("DELETE", "/api", `del_record=home.${ZONE}&praefix=_acme&type=TXT&content=${encodeURIComponent(txt.content)}`)).status).toBe(200);
+    expect((await api("DELETE", "/api", `del_record=${mx.body.record_id}`)).status).toBe(200);
+    expect((await api("GET", "/api?get_domains")).body.subdomains[`home.${ZONE}`].records).toEqual([]);
+    expect((await api("DELETE", "/api", `del_record=${mx.body.record_id}`)).status).toBe(404);
+  });
+
+  it("get_logs: the update history of the account's domains", async () => {
+    const r = await api("POST", "/api", `add_domain=home.${ZONE}`);
+    await h.call("GET", `/nic/update?hostname=home.${ZONE}&myip=192.0.2.9&key=${r.body.update_token}`, { key: null });
+    const logs = await api("GET", "/api?get_logs");
+    expect(logs.status).toBe(200);
+    expect(logs.body).toMatchObject({ info: "success", get_logs: "successful" });
+    expect(logs.body.logs[0]).toMatchObject({ subdomain: `home.${ZONE}`, result: "good", newIpv4: "192.0.2.9" });
+  });
+
+  it("the API key as Bearer, Basic password, apikey or token parameter; none or a wrong one is 401", async () => {
+    expect((await api("GET", "/api.php?get_account_info", undefined, { authorization: basic("x", key) })).status).toBe(200);
+    expect((await api("GET", `/api.php?get_account_info&apikey=${key}`, undefined, {})).status).toBe(200);
+    expect((await api("GET", `/api.php?get_account_info&token=${key}`, undefined, {})).status).toBe(200);
+    const none = await api("GET", "/api.php?get_account_info", undefined, {});
+    expect(none.status).toBe(401);
+    expect(none.body).toMatchObject({ info: "error", status: "401 Unauthorized" });
+    expect((await api("GET", "/api.php?get_account_info", undefined, { authorization: "Bearer ipka_wrong" })).status).toBe(401);
+  });
+
+  it("no call, or a call with the wrong method, is 400 in IPv64's envelope", async () => {
+    expect((await api("GET", "/api.php")).body).toMatchObject({ info: "error", status: "400 Bad Request" });
+    expect((await api("GET", `/api.php?add_domain=x.${ZONE}`)).status).toBe(400);
+  });
+
+  it("carries an API key: HTTPS from other machines (403 in IPv64's envelope over plain HTTP)", async () => {
+    const r = await h.app.handle(new Request("http://localhost/api.php?get_account_info", { headers: { authorization: `Bearer ${key}` } }), { peer: "203.0.113.5", transport: "http" });
+    expect(r.status).toBe(403);
+    expect(await r.json()).toMatchObject({ info: "error", status: "403 Forbidden", code: "https_required" });
   });
 });
