@@ -7,23 +7,26 @@ import type { UpdateLimits } from "./core/limits";
 import { type Clock, nowSeconds, type Platform } from "./core/platform";
 import type { ChangeSink, UpdateTokenRow } from "./core/ports";
 import { canonicalRdata, createUpdateHandler } from "./dns/update";
-import { makeKey } from "./dns/tsig";
+import { makeKey, type TsigKey } from "./dns/tsig";
 import { log, logLimited, redact } from "./log";
 import type { Store } from "./store";
 
 const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"];
 
+/** An update token's DNS UPDATE key by its name, with the token; null when there is none. */
+export function tokenKey(store: Store, name: string): { key: TsigKey; owner: UpdateTokenRow } | null {
+  const found = store.tokens.byTsigName(name);
+  if (!found?.token.tsig) return null;
+  try {
+    return { key: makeKey(name, found.secret, found.token.tsig.algorithm), owner: found.token };
+  } catch {
+    return null;
+  }
+}
+
 export function dnsUpdateHandler(d: { store: Store; platform: Platform; changes: ChangeSink; limits: UpdateLimits; clock: Clock }) {
   return createUpdateHandler({
-    key(name) {
-      const found = d.store.tokens.byTsigName(name);
-      if (!found?.token.tsig) return null;
-      try {
-        return { key: makeKey(name, found.secret, found.token.tsig.algorithm), owner: found.token };
-      } catch {
-        return null;
-      }
-    },
+    key: (name) => tokenKey(d.store, name),
     now: () => nowSeconds(d.clock),
     admitSource: (peer) => d.limits.admitSource(peer).reason === null,
     badCredentials: (peer) => void d.limits.badCredentials(peer),

@@ -27,7 +27,7 @@ import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { Journal } from "./dns/journal";
 import { createTransfers } from "./dns/xfr";
-import { dnsUpdateHandler } from "./dns-update";
+import { dnsUpdateHandler, tokenKey } from "./dns-update";
 import { isUpdate } from "./dns/update";
 import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
@@ -190,6 +190,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     const transfers = createTransfers(() => live.zones, {
       allow: xfrConfig.allow,
       keys: () => keyLookup([...xfrConfig.keys, ...secondaryPeers(store).keys]),
+      queryKeys: (name) => tokenKey(store, name)?.key,
       now: () => nowSeconds(clock),
       journal,
       sent: (kind, bytes) => metrics.transfers.inc(kind, bytes),

@@ -28,6 +28,11 @@ export interface XfrPolicy {
   allow: Cidr[];
   /** The keys we accept, read per request (enrolled secondaries change while we run). */
   keys: () => KeyLookup;
+  /**
+   * Keys accepted besides those on signed ordinary queries, never on transfers: update
+   * tokens' DNS UPDATE keys (certbot-dns-rfc2136 signs its SOA lookups with its key).
+   */
+  queryKeys?: KeyLookup;
   /** Epoch seconds. */
   now: () => number;
   /** The deltas IXFR answers from (none: IXFR always sends the whole zone). */
@@ -180,10 +185,12 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
     return sent(p.qtype === TYPE_IXFR ? "ixfr-full" : "axfr", messages(q, p.qEnd, [...recordsOf(zone), soa], 0));
   }
 
-  function checkTsig(q: Uint8Array): RequestCheck {
+  function checkTsig(q: Uint8Array, transfer = true): RequestCheck {
     // Most queries carry at most an OPT; only then is the walk for a TSIG worth doing.
     if (q.length < HEADER || u16(q, 10) === 0) return { kind: "unsigned" };
-    return verifyRequest(q, policy.keys(), policy.now());
+    const keys = policy.keys();
+    const extra = transfer ? undefined : policy.queryKeys;
+    return verifyRequest(q, extra ? (name) => keys(name) ?? extra(name) : keys, policy.now());
   }
 
   return {
@@ -200,7 +207,7 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
     },
     wrap(answer) {
       return (query, transport, peer) => {
-        const check = checkTsig(query);
+        const check = checkTsig(query, transferQuestion(query) !== null);
         if (check.kind === "error") return errorResponse(query, check, policy.now());
         const q = check.kind === "ok" ? check.message : query;
         const p = transferQuestion(q);

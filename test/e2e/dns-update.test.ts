@@ -401,3 +401,22 @@ describe("floods (default limits)", () => {
     expect((await askFrom(signRequest(msg, k, now()).message, "127.0.0.12"))?.[3]! & 0x0f).toBe(0);
   });
 });
+
+describe("signed queries with a token's key", () => {
+  it("an ordinary query signed with it is answered and signed (certbot signs its SOA lookups); a transfer is BADKEY", async () => {
+    const { key } = await keyedHost(`query.${ZONE}`);
+    const k = tsigKeyOf(key);
+    const { buildQuery } = await import("../helpers/wire-query");
+    const soa = signRequest(buildQuery(ZONE, 6), k, now());
+    const r = await ask(soa.message);
+    expect(r && rcodeOf(r)).toBe(0);
+    expect(r!.readUInt16BE(6)).toBe(1);
+    const { ResponseVerifier } = await import("../../src/dns/tsig");
+    expect(new ResponseVerifier(k, soa.mac).verify(new Uint8Array(r!), now())).toEqual({ ok: true, signed: true });
+    // AXFR over TCP with the same key: the key does not open transfers.
+    const { tcpAsk } = await import("../helpers/dns-client");
+    const [x] = await tcpAsk(dnsPort, [signRequest(buildQuery(ZONE, 252), k, now()).message]);
+    expect(x![3]! & 0x0f).toBe(9);
+    expect(tsigError(x!)).toBe(17);
+  });
+});
