@@ -266,7 +266,8 @@ function planChanges(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow
 /** Writes the plan in one transaction; DNS is told after the commit, never before. */
 function apply(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow, plan: Plan, now: number, meta: DynUpdateMeta): DynUpdateResult {
   const changed = [...plan.hosts.values()].filter((h) => h.before.ipv4 !== h.after.ipv4 || h.before.ipv6 !== h.after.ipv6);
-  for (const h of changed) {
+  // One change of the token's daily budget per host changed, as a dyndns2 "good" spends.
+  for (let i = 0; i < changed.length; i++) {
     if (!deps.limits.spendChange(token.id).allowed) return { rcode: "REFUSED", reason: "daily change limit reached" };
   }
   // Changes of this transaction reach DNS once it has committed (a rollback must not be served).

@@ -15,7 +15,7 @@ import type { HostRow, UserRow } from "../../src/core/ports";
 import { LocalResources } from "../../src/core/resources";
 import type { TokenSecretView } from "../../src/core/views";
 import { createZone } from "../../src/core/zones";
-import { findTsig, makeKey, signRequest, type TsigKey, verifyRequest } from "../../src/dns/tsig";
+import { findTsig, makeKey, signRequest, type TsigKey } from "../../src/dns/tsig";
 import { createPlatform } from "../../src/platform";
 import { type RunningServer, startServer } from "../../src/server";
 import { cleanup, tempDir } from "../helpers/exe";
