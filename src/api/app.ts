@@ -15,6 +15,7 @@ import { log, redact } from "../log";
 import { accountRoutes } from "./account";
 import { acmeRoutes } from "./acme";
 import { type HttpContext, peerOf, type RequestFacts, transportOf } from "./context";
+import { dokployRoutes } from "./dokploy";
 import { domainRoutes } from "./domains";
 import { dialectError, httpsRequired, logFailure } from "./errors";
 import { healthRoutes } from "./health";
@@ -142,7 +143,8 @@ export function createApp(ctx: HttpContext): HttpApp {
     .use(recordRoutes(ctx))
     .use(metricsRoutes(ctx))
     .use(installRoutes(ctx))
-    .use(ipv64Routes(ctx));
+    .use(ipv64Routes(ctx))
+    .use(dokployRoutes(ctx));
   applyTable(elysia.routes as ElysiaRoute[]);
   const rootUpdate = dyndnsHandler(ctx);
 

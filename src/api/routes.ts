@@ -116,6 +116,22 @@ const ROWS: Row[] = [
   ["POST", "/api/auth/password-reset", "json", "none", "login", "account", "Ask for a password reset link by e-mail"],
   ["POST", "/api/auth/password-reset/confirm", "json", "secret", "login", "account", "Set a new password with a reset link's token"],
   ["POST", "/api/auth/confirm-email", "json", "secret", "login", "account", "Confirm an e-mail address with a confirmation link's token"],
+  // Dokploy's account routes, with its field names, over the same core.
+  ["POST", "/api/auth.createAdmin", "json", "secret", "login", "account", "Dokploy: create the first admin (the setup code as Bearer)", "dokploy"],
+  ["POST", "/api/auth.createUser", "json", "secret", "login", "account", "Dokploy: accept an invitation ({token, password, id})", "dokploy"],
+  ["POST", "/api/auth.login", "json", "password", "login", "account", "Dokploy: log in", "dokploy"],
+  ["GET", "/api/auth.get", "json", "session", "standard", "account", "Dokploy: the current user", "dokploy"],
+  ["POST", "/api/auth.logout", "json", "session", "standard", "account", "Dokploy: revoke the current session", "dokploy"],
+  ["POST", "/api/auth.update", "json", "session", "standard", "account", "Dokploy: change e-mail and/or password (currentPassword); other fields are refused", "dokploy"],
+  ["POST", "/api/auth.generateToken", "json", "session", "standard", "account", "Dokploy: a new API key, shown once", "dokploy"],
+  ["GET", "/api/auth.one", "json", "session", "standard", "account", "Dokploy: one user (yourself; an admin: anyone)", "dokploy"],
+  ["GET", "/api/auth.generate2FASecret", "json", "session", "standard", "account", "Dokploy: start two-factor set-up", "dokploy"],
+  ["POST", "/api/auth.verify2FASetup", "json", "session", "standard", "account", "Dokploy: enable two-factor with a pin and the secret", "dokploy"],
+  ["POST", "/api/auth.verifyLogin2FA", "json", "secret", "login", "account", "Dokploy: second login step (id is the login ticket)", "dokploy"],
+  ["POST", "/api/auth.disable2FA", "json", "session", "standard", "account", "Dokploy: disable two-factor (needs a pin)", "dokploy"],
+  ["POST", "/api/auth.sendResetPasswordEmail", "json", "none", "login", "account", "Dokploy: ask for a password reset link", "dokploy"],
+  ["POST", "/api/auth.resetPassword", "json", "secret", "login", "account", "Dokploy: set a new password with a reset token", "dokploy"],
+  ["POST", "/api/auth.confirmEmail", "json", "secret", "login", "account", "Dokploy: confirm an e-mail address", "dokploy"],
   ["GET", "/api/users", "json", "admin", "standard", "account", "List users (admin)"],
   ["POST", "/api/users/invitations", "json", "admin", "standard", "account", "Invite a user by e-mail (admin): a one-time token and its link"],
   ["GET", "/api/users/:id", "json", "admin", "standard", "account", "One user (admin)"],
@@ -200,6 +216,7 @@ export const AREAS: readonly Area[] = [
   { prefix: "/api/v2/install", dialect: "v2", rate: null, tls: "install" },
   { prefix: "/api/v2/nodes", dialect: "v2", rate: "standard", tls: "account" },
   { prefix: "/api/v2", dialect: "v2", rate: null, tls: "open" },
+  { prefix: "/api/auth.", dialect: "json", rate: "standard", tls: "account" },
   ...["/api/auth", "/api/users", "/api/keys", "/api/settings", "/api/hostnames", "/api/domains", "/api/tokens"].map(
     (prefix): Area => ({ prefix, dialect: "json", rate: "standard", tls: "account" }),
   ),
@@ -213,7 +230,8 @@ export const AREAS: readonly Area[] = [
   { prefix: "", dialect: "json", rate: "standard", tls: "open" },
 ];
 
-const under = (path: string, prefix: string) => prefix === "" || path === prefix || path.startsWith(`${prefix}/`);
+// A prefix ending in "." (Dokploy's /api/auth.<name>) covers every path that starts with it.
+const under = (path: string, prefix: string) => prefix === "" || path === prefix || path.startsWith(prefix.endsWith(".") ? prefix : `${prefix}/`);
 
 interface Compiled {
   spec: RouteSpec;
