@@ -510,6 +510,8 @@ export function zoneRecords(zone: Zone): RR[] {
   return out;
 }
 
+const GC_EVERY_DELTAS = 2048;
+
 /** Told of every change to a ZoneSet (the answer caches). */
 export interface ZoneWatcher {
   /** Everything of the zone may have changed (loaded afresh, or dropped). */
@@ -527,6 +529,7 @@ export class ZoneSet {
   /** Every zone's NS targets: answers anywhere may carry their addresses as glue. */
   private nsTargets = new Set<string>();
   private watchers: ZoneWatcher[] = [];
+  private deltas = 0;
   /** Labels in the longest zone name: no longer suffix of a question can be a zone. */
   maxLabels = 0;
 
@@ -571,6 +574,9 @@ export class ZoneSet {
   apply(d: ZoneDelta): AppliedDelta | null {
     const zone = this.byId.get(d.id);
     if (!zone) return null;
+    // Each delta leaves a little garbage (the rows read, the RRs replaced, the message): a
+    // collection now and then keeps a storm of updates from growing the heap to its GC limit.
+    if (++this.deltas % GC_EVERY_DELTAS === 0) (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc(false);
     const applied = applyDelta(zone, d);
     if (applied.names.includes(zone.name)) this.recount();
     if (applied.names.some((n) => this.nsTargets.has(n))) {
