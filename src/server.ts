@@ -22,6 +22,7 @@ import type { ZoneData } from "./core/ports";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
 import { ResolverDelegationLookup } from "./dns/delegation";
+import { ZoneSigning } from "./dns/dnssec/signer";
 import { LiveZones } from "./dns/live";
 import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
@@ -51,6 +52,8 @@ import { canonicalName } from "./core/names";
 const DATA_VERSION_POLL_MS = 250;
 
 const HISTORY_PRUNE_MS = 3_600_000;
+/** How often signatures are checked for renewal (they fall due days ahead; this only bounds the lateness). */
+const SIGNATURE_CHECK_MS = 15 * 60_000;
 
 export const DEMO_ZONE = "dyn.ipkeep.test";
 
@@ -150,10 +153,17 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   // Every applied delta is kept for IXFR; a full load or a drop starts the zone's journal over.
   const journal = new Journal({ maxEntries: config.ixfrJournalChanges, maxBytes: config.ixfrJournalBytes });
   metrics.journal = () => journal.size();
+  // Signed zones (the default) are signed here, on the main thread, as they load and change.
+  const signing = new ZoneSigning(store.dnssec, () => nowSeconds(clock), (level, msg, fields) => log(level, msg, fields));
   live.onEvent = (e) => {
+    const zone = live.zones.get(e.id);
+    if (e.kind === "loaded" && zone) signing.loaded(zone);
+    if (e.kind === "dropped") signing.dropped(e.id);
     if (e.kind === "delta") {
-      const zone = live.zones.get(e.id);
-      if (zone) journal.record(e.id, { oldSoa: e.applied.oldSoa, newSoa: zone.soa, removed: e.applied.removed, added: e.applied.added });
+      if (zone) {
+        const s = signing.delta(zone, e.applied.names);
+        journal.record(e.id, { oldSoa: e.applied.oldSoa, newSoa: zone.soa, removed: [...e.applied.removed, ...s.removed], added: [...e.applied.added, ...s.added] });
+      }
     } else {
       journal.reset(e.id);
     }
@@ -193,6 +203,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       queryKeys: (name) => tokenKey(store, name)?.key,
       now: () => nowSeconds(clock),
       journal,
+      signed: (zone) => signing.get(zone.id),
       sent: (kind, bytes) => metrics.transfers.inc(kind, bytes),
     });
     const cache = new AnswerCache(live.zones);
@@ -318,6 +329,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     notifier?.close();
     await dns?.close();
     for (const l of [...listeners, ...httpsListeners]) l.stop();
+    signing.flush();
     store.close();
     lock.release();
     throw e;
@@ -340,6 +352,19 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       log("error", "reload failed", { error: (e as Error).message });
     }
   }, DATA_VERSION_POLL_MS);
+
+  // Signatures falling due are renewed; the zone's serial moves so secondaries take them.
+  const renew = () => {
+    try {
+      for (const id of signing.refresh((id) => live.zones.get(id))) store.domains.bumpSerial(id, nowSeconds(clock));
+      live.sync();
+    } catch (e) {
+      log("error", "renewing signatures failed", { error: (e as Error).message });
+    }
+  };
+  renew();
+  const renewTimer = setInterval(renew, SIGNATURE_CHECK_MS);
+  renewTimer.unref?.();
 
   // Update history is pruned at start and then hourly: cheap, and bounded between runs.
   const prune = () => {
@@ -386,6 +411,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       clearInterval(poll);
       clearInterval(pruneTimer);
       await certs?.stop();
+      clearInterval(renewTimer);
+      signing.flush();
       expiry.stop();
       notifier?.close();
       for (const l of [...listeners, ...httpsListeners]) l.stop();

@@ -1,6 +1,11 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { IpkeepError } from "../core/errors";
+import { canonicalName } from "../core/names";
+import { nowSeconds } from "../core/platform";
 import type { DelegationView } from "../core/resources";
-import { collect, print, table } from "./common";
+import { ALGORITHMS, type Algorithm } from "../dns/dnssec/keys";
+import { dsFor, setSigning } from "../dns/dnssec/manage";
+import { action, type CliContext, collect, print, table } from "./common";
 import { confirmOrRefuse } from "./confirm";
 import { domainByName, resourceAction } from "./remote";
 
@@ -11,6 +16,19 @@ const delegationLines = (d: DelegationView) => [
   ...(d.missing.length ? [`  missing: ${d.missing.join(", ")}`] : []),
   ...(d.unexpected.length ? [`  not ours: ${d.unexpected.join(", ")}`] : []),
 ];
+
+function zoneRow(ctx: CliContext, name: string) {
+  const want = canonicalName(name.trim());
+  const d = ctx.store.domains.byName(want) ?? ctx.store.domains.list().find((x) => String(x.id) === want);
+  if (!d) throw new IpkeepError("not_found", `No zone ${want}`);
+  return d;
+}
+
+function algorithmOption(v: string): Algorithm {
+  const a = ALGORITHMS[v.toLowerCase()];
+  if (a === undefined) throw new InvalidArgumentError(`--algorithm: one of ${Object.keys(ALGORITHMS).join(", ")}`);
+  return a;
+}
 
 export function registerDomain(program: Command): void {
   const domain = program.command("domain").description("served zones and custom domains (local database, or the API with --server)");
@@ -71,6 +89,41 @@ export function registerDomain(program: Command): void {
       resourceAction(async (rc, name: string) => {
         const r = await rc.res.verifyDomain((await domainByName(rc.res, name)).id);
         print(rc, r, `${r.domain.name} verified; served from now on`);
+      }),
+    );
+  domain
+    .command("dnssec <zone> <on|off>")
+    .description("sign a zone (on: the default) or serve it unsigned (off); local database only")
+    .option("--algorithm <name>", "the zone's first key: ecdsap256sha256 (default) or ed25519", algorithmOption)
+    .option("--json", "machine-readable output")
+    .action(
+      action((ctx, name: string, state: string, opts: { algorithm?: Algorithm }) => {
+        if (state !== "on" && state !== "off") throw new IpkeepError("invalid_input", `expected on or off, not "${state}"`);
+        const d = zoneRow(ctx, name);
+        const r = setSigning(ctx.store.dnssec, d.id, state === "on", nowSeconds(ctx.platform.clock), opts.algorithm);
+        print(
+          ctx,
+          { zone: d.name, dnssec: r.on, keyTag: r.key?.tag ?? null, algorithm: r.key?.algorithm ?? null },
+          r.on
+            ? [`${d.name} is signed (key ${r.key!.tag}, algorithm ${r.key!.algorithm}).`, `Give the parent its DS: ipkeep domain ds ${d.name}`]
+            : [`${d.name} is served unsigned.`, "If the parent has a DS for it, remove the DS there first: validating resolvers fail the zone while it stays."],
+        );
+      }),
+    );
+  domain
+    .command("ds <zone>")
+    .description("the DS record (SHA-256) and DNSKEY to give the parent zone (registrar); local database only")
+    .option("--json", "machine-readable output")
+    .action(
+      action((ctx, name: string) => {
+        const d = zoneRow(ctx, name);
+        const info = dsFor(ctx.store.dnssec, d.id, d.name, nowSeconds(ctx.platform.clock));
+        print(ctx, info, [
+          info.ds,
+          info.dnskey,
+          `key tag ${info.keyTag}, algorithm ${info.algorithm}, digest type ${info.digestType}, digest ${info.digest}`,
+          "Note: ipkeep's own answers do not carry signatures yet; give the parent this DS only when every nameserver of the zone serves it signed (see the README).",
+        ]);
       }),
     );
   domain

@@ -5,6 +5,7 @@
  * know (--tsig-key, enrolled secondaries).
  */
 import { type Cidr, cidrContains } from "../core/addresses";
+import { type SignedZone, signedRecords } from "./dnssec/sign";
 import { entryRecords, type Journal } from "./journal";
 import { errorResponse, type KeyLookup, ResponseSigner, type RequestCheck, verifyRequest } from "./tsig";
 import { copyBytes, HEADER, put16, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16, u32, skipName } from "./wire";
@@ -37,19 +38,25 @@ export interface XfrPolicy {
   now: () => number;
   /** The deltas IXFR answers from (none: IXFR always sends the whole zone). */
   journal?: Journal;
+  /** A zone's signatures (dnssec/signer.ts): a signed zone is transferred signed. */
+  signed?: (zone: Zone) => SignedZone | undefined;
   /** Told of every transfer sent (for /metrics). */
   sent?: (kind: "axfr" | "ixfr" | "ixfr-full" | "uptodate", bytes: number) => void;
 }
 
 /** Encoded records per zone, for as long as its SOA (every change gives it a new one) stands. */
-const encodedRecords = new WeakMap<Zone, { soa: RR; rrs: Uint8Array[] }>();
+const encodedRecords = new WeakMap<Zone, { soa: RR; signed: SignedZone | undefined; rrs: Uint8Array[] }>();
 
-/** The zone's records in wire form, SOA first, exactly as answer() serves them. */
-function recordsOf(zone: Zone): Uint8Array[] {
+/**
+ * The zone's records in wire form, SOA first, exactly as answer() serves them; a signed zone
+ * with its DNSKEY, CDS, CDNSKEY, NSEC3PARAM, NSEC3 chain and signatures. Signatures only
+ * change with the serial (a refresh bumps it), so the SOA still says when to encode again.
+ */
+function recordsOf(zone: Zone, signed: SignedZone | undefined): Uint8Array[] {
   const cached = encodedRecords.get(zone);
-  if (cached && cached.soa === zone.soa) return cached.rrs;
-  const rrs = zoneRecords(zone).map(rrWire);
-  encodedRecords.set(zone, { soa: zone.soa, rrs });
+  if (cached && cached.soa === zone.soa && cached.signed === signed) return cached.rrs;
+  const rrs = (signed ? signedRecords(zone, signed) : zoneRecords(zone)).map(rrWire);
+  encodedRecords.set(zone, { soa: zone.soa, signed, rrs });
   return rrs;
 }
 
@@ -182,7 +189,7 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
       }
     }
     // AXFR, and IXFR from a serial the journal does not reach: the whole zone (RFC 1995 §4).
-    return sent(p.qtype === TYPE_IXFR ? "ixfr-full" : "axfr", messages(q, p.qEnd, [...recordsOf(zone), soa], 0));
+    return sent(p.qtype === TYPE_IXFR ? "ixfr-full" : "axfr", messages(q, p.qEnd, [...recordsOf(zone, policy.signed?.(zone)), soa], 0));
   }
 
   function checkTsig(q: Uint8Array, transfer = true): RequestCheck {

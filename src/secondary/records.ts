@@ -3,7 +3,8 @@
  * secondary serves through the same buildZone() and answer(). RDATA goes back to
  * presentation text; types we cannot render are carried in RFC 3597 form (\# len hex).
  */
-import type * as packet from "dns-packet";
+import * as packet from "dns-packet";
+import { typeCode } from "../dns/rdata";
 import type { ZoneData } from "../core/ports";
 import type { ZoneDelta } from "../dns/zone";
 import type { IxfrDelta } from "./axfr";
@@ -26,6 +27,28 @@ function quote(b: Uint8Array | string): string {
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Types never carried: the transfer's framing, not zone data. */
+const NOT_DATA = new Set(["SOA", "OPT", "TSIG", "TKEY"]);
+
+/**
+ * A type dns-packet decodes into fields of its own (DNSSEC's RRSIG, DNSKEY, DS, NSEC, NSEC3;
+ * HINFO, SSHFP, NAPTR, TLSA, RP): encoded back to its RDATA and carried in RFC 3597 form, so
+ * a signed zone is kept as transferred, byte for byte (issue 18).
+ */
+function generic(rr: packet.Answer): { type: string; content: string } | null {
+  if (NOT_DATA.has(rr.type)) return null;
+  const code = typeCode(rr.type);
+  if (code === null) return null;
+  try {
+    const codec = (packet as unknown as { record(type: string): { encode(d: unknown): Uint8Array } }).record(rr.type);
+    // The codec writes RDLENGTH first.
+    const b = codec.encode((rr as { data: unknown }).data).subarray(2);
+    return { type: `TYPE${code}`, content: `\\# ${b.length}${b.length ? ` ${hex(b)}` : ""}` };
+  } catch {
+    return null;
+  }
 }
 
 /** Presentation text of one record's data, or null for what we do not carry (SOA, OPT, TSIG). */
@@ -62,7 +85,7 @@ export function presentation(rr: packet.Answer): { type: string; content: string
         const b = d as Uint8Array;
         return { type: `TYPE${m[1]}`, content: `\\# ${b.length}${b.length ? ` ${hex(b)}` : ""}` };
       }
-      return null;
+      return generic(rr);
     }
   }
 }

@@ -85,7 +85,15 @@ describe("IXFR from the journal", () => {
     const s2 = soaSerial(server.dnsPort);
     expect(s2).toBe(s0 + 2);
     const r = dig(server.dnsPort, ZONE, `IXFR=${s0}`, ["+tcp"]);
-    const lines = r.raw.split("\n").filter((l) => l && !l.startsWith(";"));
+    const all = r.raw.split("\n").filter((l) => l && !l.startsWith(";"));
+    // The zone is signed: each delta also takes away and brings the signatures of what it
+    // changed: the SOA's each time, the host's A; the host had no address before the first, so
+    // it joins the NSEC3 chain then (its NSEC3 comes, its predecessor's is replaced).
+    const type = (l: string) => l.split(/\s+/)[3];
+    const sigs = all.filter((l) => type(l) === "RRSIG").map((l) => l.split(/\s+/)[4]);
+    expect(sigs.sort(), all.join("\n")).toEqual(["A", "A", "A", "NSEC3", "NSEC3", "NSEC3", "SOA", "SOA", "SOA", "SOA"]);
+    expect(all.filter((l) => type(l) === "NSEC3")).toHaveLength(3);
+    const lines = all.filter((l) => type(l) !== "RRSIG" && type(l) !== "NSEC3");
     const shape = lines.map((l) => {
       const f = l.split(/\s+/);
       return f[3] === "SOA" ? `SOA ${f[6]}` : `${f[0]} ${f[3]} ${f[4]}`;

@@ -105,6 +105,10 @@ describe("ipkeep secondary", () => {
     expect(digShort(secondaryPort, ZONE, "NS").sort()).toEqual([`ns1.${ZONE}.`, `ns2.${ZONE}.`]);
     expect(digShort(secondaryPort, `ns2.${ZONE}`)).toEqual(["192.0.2.54"]);
     expect(dig(secondaryPort, `nope.${ZONE}`).status).toBe("NXDOMAIN");
+    // The zone is signed on the primary: the secondary keeps what it transferred (issue 18),
+    // the DNSKEY and the signatures byte for byte.
+    expect(digShort(secondaryPort, ZONE, "DNSKEY")).toHaveLength(1);
+    expect(digShort(secondaryPort, `home.${ZONE}`, "RRSIG")).toHaveLength(1);
     expect(dig(secondaryPort, "example.org").status).toBe("REFUSED");
     // UDP from the DNS thread; NOTIFY (next case) is handed from it to the main thread.
     expect(sec.logs()).toMatch(/msg="dns listening".*udp=thread/);
@@ -123,7 +127,8 @@ describe("ipkeep secondary", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     await eventually(sec.logs, (l) => /msg="zone transferred".*why=notify/.test(l), 2000);
     // It held the zone already: the change came by IXFR, one difference sequence for one name.
-    expect(sec.logs()).toMatch(/msg="zone transferred".*ixfr=1 names=1 why=notify/);
+    // The host, and the apex (the zone is signed: its SOA's signature changed too).
+    expect(sec.logs()).toMatch(/msg="zone transferred".*ixfr=1 names=2 why=notify/);
     // And again: a removed address and a new one, the rest of the zone untouched.
     const r2 = await fetch(`${primary!.base}/nic/update?hostname=home.${ZONE}&myip=198.51.100.12&token=${token}`);
     expect(await r2.text()).toBe("good 198.51.100.12");

@@ -1,0 +1,166 @@
+/**
+ * Signed zones on the compiled executable: a zone is signed by default, `domain ds` gives the
+ * DS its DNSKEY really has, AXFR carries the signed zone and both validators accept it as
+ * transferred, before and after updates (IXFR carries the new signatures too); a restart signs
+ * nothing that is still valid; `domain dnssec off` serves it unsigned; the private key is
+ * never printed.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Store } from "../../src/store";
+import { verifyZone } from "../dns/dnssec/validators";
+import { digShort } from "../helpers/dig";
+import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+
+const ZONE = "signed.example.com";
+let data: string;
+let server: ServerProcess;
+let token: string;
+const outputs: string[] = [];
+
+const cli = (args: string[]) => {
+  const r = run(["--data", data, ...args]);
+  outputs.push(r.stdout, r.stderr);
+  return r;
+};
+/** The zone as dig receives it by AXFR, the closing SOA dropped (a master file has one). */
+const axfr = (): string => {
+  const out = spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), ZONE, "AXFR", "+nocomments", "+nostats", "+nocmd"], { encoding: "utf8" }).stdout;
+  const lines = out.split("\n").filter((l) => l.trim() && !l.startsWith(";"));
+  return `${lines.slice(0, -1).join("\n")}\n`;
+};
+const rrsigOf = (zone: string, owner: string, type: string) =>
+  zone.split("\n").find((l) => {
+    const f = l.split(/\s+/);
+    return f[0] === owner && f[3] === "RRSIG" && f[4] === type;
+  });
+const serial = () => Number(digShort(server.dnsPort, ZONE, "SOA")[0]?.split(" ")[2] ?? -1);
+async function until(fn: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (fn()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return fn();
+}
+function expectValid(text: string): void {
+  const v = verifyZone(ZONE, text);
+  expect(v.ldns.output).toContain("Zone is verified and complete");
+  expect(v.bind!.ok, v.bind!.output).toBe(true);
+}
+
+beforeAll(async () => {
+  data = tempDir();
+  expect(cli(["init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]).code).toBe(0);
+  const add = cli(["host", "add", `home.${ZONE}`, "--owner", "me@example.com", "--json"]);
+  token = JSON.parse(add.stdout).token.tokenValue;
+  server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--update-burst", "0", "--update-daily", "0"]);
+});
+afterAll(async () => {
+  await server?.stop();
+  cleanup(data);
+});
+
+describe("signed zones on the executable", () => {
+  let first = "";
+
+  it("domain ds prints the DS of the DNSKEY the zone serves (digest type 2)", async () => {
+    const r = cli(["domain", "ds", ZONE, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.ds).toMatch(new RegExp(`^${ZONE}\\. IN DS \\d+ 13 2 [0-9A-F]{64}$`));
+    const text = cli(["domain", "ds", ZONE]);
+    expect(text.stdout).toContain(info.ds);
+    // The DNSKEY in the transferred zone gives the same DS (ldns-key2ds).
+    await until(() => axfr().includes("DNSKEY"), 5000);
+    first = axfr();
+    const dnskey = first.split("\n").find((l) => l.split(/\s+/)[3] === "DNSKEY")!;
+    const dir = mkdtempSync(join(tmpdir(), "ipkeep-ds-"));
+    try {
+      writeFileSync(join(dir, "k"), `${dnskey}\n`);
+      const ds = spawnSync("ldns-key2ds", ["-n", "-2", join(dir, "k")], { encoding: "utf8" }).stdout.trim().split(/\s+/).slice(-4).join(" ").toUpperCase();
+      expect(`${ZONE}. IN DS ${ds}`).toBe(info.ds);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("AXFR carries the signed zone, and both validators accept it as transferred", () => {
+    for (const t of ["SOA", "NS", "DNSKEY", "CDS", "CDNSKEY", "NSEC3PARAM"]) expect(rrsigOf(first, `${ZONE}.`, t), t).toBeDefined();
+    expect(first).toMatch(/NSEC3\s+1 0 0 - /);
+    expectValid(first);
+  });
+
+  it("after updates the zone is still valid, the changed address signed anew; IXFR carries the new signatures", async () => {
+    const before = serial();
+    const sigBefore = rrsigOf(first, `home.${ZONE}.`, "A");
+    for (const ip of ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) {
+      const r = await fetch(`${server.base}/nic/update?hostname=home.${ZONE}&myip=${ip}`, { headers: { authorization: `Basic ${btoa(`u:${token}`)}` } });
+      expect(await r.text()).toMatch(/^good/);
+    }
+    expect(await until(() => serial() >= before + 3, 5000)).toBe(true);
+    const z = axfr();
+    expect(z).toMatch(/home\.signed\.example\.com\.\s+\d+\s+IN\s+A\s+198\.51\.100\.3/);
+    const sigAfter = rrsigOf(z, `home.${ZONE}.`, "A");
+    expect(sigAfter).toBeDefined();
+    expect(sigAfter).not.toBe(sigBefore);
+    expectValid(z);
+    const ixfr = spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), ZONE, `IXFR=${before}`, "+nocomments", "+nostats", "+nocmd"], { encoding: "utf8" }).stdout;
+    expect(ixfr).toContain(sigAfter!.split(/\s+/).at(-1));
+    first = z;
+  });
+
+  it("a restart signs nothing still valid: the same signatures are served", async () => {
+    await server.stop();
+    const rows = await countSignatures();
+    server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--update-burst", "0", "--update-daily", "0"]);
+    expect(await until(() => axfr().includes("RRSIG"), 5000)).toBe(true);
+    const again = axfr();
+    expect(rrsigOf(again, `home.${ZONE}.`, "A")).toBe(rrsigOf(first, `home.${ZONE}.`, "A"));
+    expect(rrsigOf(again, `${ZONE}.`, "DNSKEY")).toBe(rrsigOf(first, `${ZONE}.`, "DNSKEY"));
+    expect(server.logs()).not.toContain('msg="zone signed"');
+    await server.stop();
+    expect(await countSignatures()).toBe(rows);
+    server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--update-burst", "0", "--update-daily", "0"]);
+  });
+
+  it("domain dnssec off serves the zone unsigned (read by the running server); on signs it again", async () => {
+    expect(cli(["domain", "dnssec", ZONE, "off"]).code).toBe(0);
+    expect(await until(() => !axfr().includes("RRSIG"), 5000)).toBe(true);
+    expect(axfr()).not.toContain("DNSKEY");
+    const ds = cli(["domain", "ds", ZONE]);
+    expect(ds.code).toBe(2);
+    expect(ds.stderr).toContain(`ipkeep domain dnssec ${ZONE} on`);
+    const on = cli(["domain", "dnssec", ZONE, "on", "--algorithm", "ed25519"]);
+    expect(on.code).toBe(5);
+    expect(on.stderr).toContain("rollover");
+    expect(cli(["domain", "dnssec", ZONE, "on"]).code).toBe(0);
+    expect(await until(() => axfr().includes("RRSIG"), 5000)).toBe(true);
+    expectValid(axfr());
+    expect(cli(["domain", "dnssec", "nosuch.example", "on"]).code).toBe(4);
+    expect(cli(["domain", "dnssec", ZONE, "maybe"]).code).toBe(2);
+  });
+
+  it("never prints the private key", async () => {
+    const store = await Store.open(join(data, "ipkeep.db"));
+    try {
+      const d = store.domains.byName(ZONE)!;
+      const key = Buffer.from(store.dnssec.activeKey(d.id)!.pkcs8).toString("base64");
+      for (const o of [...outputs, server.logs()]) expect(o.includes(key.slice(-40))).toBe(false);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+async function countSignatures(): Promise<number> {
+  const store = await Store.open(join(data, "ipkeep.db"));
+  try {
+    return store.db.prepare("SELECT COUNT(*) AS n FROM dnssec_signatures").get<{ n: number }>()!.n;
+  } finally {
+    store.close();
+  }
+}
