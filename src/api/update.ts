@@ -8,13 +8,14 @@ import { Elysia } from "elysia";
 import { parseIP } from "../core/addresses";
 import { IpkeepError } from "../core/errors";
 import { sourceKey, type UpdateLimits, type Verdict } from "../core/limits";
-import { type HostLine, performUpdate, TOKEN_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
+import { type HostLine, performUpdate, UPDATE_PARAMS, type UpdateAnswer, type UpdateCall } from "../core/update";
 import { clientOf, type HttpContext } from "./context";
 import { type ParamBag, parseBasic, parseBearer, readParams } from "./credentials";
+import { ROUTES } from "./routes";
 import { errorBody, logFailure } from "./errors";
 
-/** Every path a dyndns2 client may be configured with (ddclient, inadyn, IPv64, Dyn's v3). */
-export const DYNDNS_PATHS = ["/nic/update", "/v3/update", "/v2/update", "/update", "/update.php", "/nic/dyndns", "/nic/statdns"] as const;
+/** Every path a dyndns2 client may be configured with (ddclient, inadyn, IPv64, Dyn's v3): the route table's dyndns2 rows. */
+const DYNDNS_PATHS = ROUTES.filter((r) => r.dialect === "dyndns2").map((r) => r.path);
 
 const REALM = 'Basic realm="ipkeep", charset="UTF-8"';
 
@@ -122,13 +123,14 @@ function formatDyndns(answer: UpdateAnswer, output: Output): Response {
   }
 }
 
-/** The parameters that make a request to "/" an update (deSEC's examples update at the root). */
-const ROOT_UPDATE_PARAMS = ["hostname", "host", "domain", "host_id", "myip", "myipv4", "myipv6", "ip", "ipv4", "ipv6", "ip6", "ip4", ...TOKEN_PARAMS];
-
+/**
+ * Whether a request to "/" (or deSEC's free path) is an update: it carries credentials or an
+ * update parameter (core's list), or asks howismyip.
+ */
 export function isRootUpdate(request: Request): boolean {
   if (request.headers.has("authorization")) return true;
   const q = new URL(request.url).searchParams;
-  for (const k of q.keys()) if (ROOT_UPDATE_PARAMS.includes(k.toLowerCase()) || k.toLowerCase() === "howismyip") return true;
+  for (const k of q.keys()) if (UPDATE_PARAMS.includes(k.toLowerCase()) || k.toLowerCase() === "howismyip") return true;
   return false;
 }
 

@@ -167,6 +167,8 @@ const V6_PARAMS = ["myipv6", "ipv6", "ip6", "myip6", "myip", "ip"] as const;
 const V4_ONLY = new Set(["myipv4", "ipv4", "ip4"]);
 const V6_ONLY = new Set(["myipv6", "ipv6", "ip6", "myip6"]);
 const PREFIX_PARAMS = ["ipv6prefix", "ip6lanprefix"] as const;
+/** Every parameter that names a hostname, an address or a token: what makes a request an update. */
+export const UPDATE_PARAMS: readonly string[] = [...HOST_PARAMS, "host_id", ...V4_PARAMS, ...V6_PARAMS, ...PREFIX_PARAMS, ...TOKEN_PARAMS];
 /** An IPv6 prefix without /len: what routers hand out to a LAN. */
 const DEFAULT_PREFIX_LEN = 64;
 
