@@ -154,6 +154,7 @@ const ROWS: Row[] = [
   ["GET", "/api/tokens", "json", "session", "standard", "account", "Your update tokens (hints only, never values)"],
   ["POST", "/api/tokens", "json", "session", "standard", "account", "Create an update token for one hostname, a set, or all of yours"],
   ["POST", "/api/tokens/:id/regenerate", "json", "session", "standard", "account", "New secret for a token; the old value stops working at once"],
+  ["PATCH", "/api/tokens/:id", "json", "session", "standard", "account", "Change a token's policy (names, types, networks, expiry, time unused)"],
   ["DELETE", "/api/tokens/:id", "json", "session", "standard", "account", "Revoke a token"],
   ["GET", "/api/domains", "json", "session", "standard", "account", "Built-in zones and your custom domains"],
   ["POST", "/api/domains", "json", "session", "standard", "account", "Add a custom domain ({name}); with nameservers (admin) a built-in zone"],

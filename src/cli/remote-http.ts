@@ -4,6 +4,7 @@
  * server, so both modes run the same rules there; refusals come back as the same IpkeepError.
  */
 import { ERRORS, type ErrorCode, IpkeepError } from "../core/errors";
+import type { TokenPolicyInput } from "../core/token-policy";
 import type {
   DelegationView,
   HostPatch,
@@ -111,6 +112,9 @@ export class HttpResources implements Resources {
   }
   async regenerateToken(id: number): Promise<TokenSecretView> {
     return (await this.call<{ token: TokenSecretView }>("POST", `/api/tokens/${id}/regenerate`)).token;
+  }
+  async setTokenPolicy(id: number, input: TokenPolicyInput): Promise<TokenView> {
+    return (await this.call<{ token: TokenView }>("PATCH", `/api/tokens/${id}`, { policy: input })).token;
   }
   async removeToken(id: number): Promise<void> {
     await this.call("DELETE", `/api/tokens/${id}`);

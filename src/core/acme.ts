@@ -11,6 +11,7 @@ import type { Clock, Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChallengeStore, ChangeSink, CoreStore, HostRow, UpdateTokenRow, UserRow } from "./ports";
 import { base64url } from "./tokens";
+import { requirePolicyAllows, requireTokenUsable } from "./token-policy";
 import { tokenCovers } from "./update";
 
 export const ACME_LABEL = "_acme-challenge";
@@ -77,11 +78,16 @@ export function challengeHostname(input: unknown): string {
 
 export const challengeName = (hostname: string) => `${ACME_LABEL}.${hostname}`;
 
-/** The token's hostname for a challenge name, or unknown_host (also for other users' names). */
-function coveredHost(store: ChallengeStore, token: UpdateTokenRow, rawName: unknown): HostRow {
+/**
+ * The token's hostname for a challenge name, or unknown_host (also for other users' names);
+ * forbidden when the token's policy does not allow it (core/token-policy.ts).
+ */
+function coveredHost(deps: ChallengeDeps, token: UpdateTokenRow, rawName: unknown, source: string | null): HostRow {
+  requireTokenUsable(token, source, nowSeconds(deps.platform.clock));
   const hostname = challengeHostname(rawName);
-  const host = store.hostByName(hostname);
+  const host = deps.store.hostByName(hostname);
   if (!host || !tokenCovers(token, host)) fail("unknown_host", `Hostname ${hostname} not found`);
+  requirePolicyAllows(token, challengeName(host.name), "TXT");
   return host;
 }
 
@@ -99,7 +105,7 @@ export interface ChallengeOutcome {
  * the same value again only extends its life. Durable and handed to DNS before it returns.
  */
 export function presentChallenge(deps: ChallengeDeps, token: UpdateTokenRow, rawName: unknown, rawValue: unknown, meta: ChallengeMeta): ChallengeOutcome {
-  const host = coveredHost(deps.store, token, rawName);
+  const host = coveredHost(deps, token, rawName, meta.source);
   const value = normalizeChallengeValue(rawValue);
   const now = nowSeconds(deps.platform.clock);
   const expiresAt = now + CHALLENGE_LIFETIME;
@@ -125,7 +131,7 @@ export function presentChallenge(deps: ChallengeDeps, token: UpdateTokenRow, raw
 
 /** Withdraws a value (lego's cleanup). Removing a value that is not there is not an error. */
 export function cleanupChallenge(deps: ChallengeDeps, token: UpdateTokenRow, rawName: unknown, rawValue: unknown, meta: ChallengeMeta): { hostname: string; fqdn: string; removed: boolean } {
-  const host = coveredHost(deps.store, token, rawName);
+  const host = coveredHost(deps, token, rawName, meta.source);
   const value = normalizeChallengeValue(rawValue);
   const now = nowSeconds(deps.platform.clock);
   const fqdn = challengeName(host.name);

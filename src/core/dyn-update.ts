@@ -20,6 +20,7 @@ import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChallengeStore, ChangeSink, DomainRow, HostRow, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "./ports";
 import { parseIP, unusableHostAddress } from "./addresses";
+import { policyAllows, tokenRefusal } from "./token-policy";
 import { type HostAddresses, tokenCovers } from "./update";
 
 export const RCODES = {
@@ -109,6 +110,9 @@ export function performDnsUpdate(deps: DynUpdateDeps, token: UpdateTokenRow, msg
   const zone = deps.store.domains.byName(msg.zone);
   if (!zone || (zone.kind === "custom" && !zone.verified)) return { rcode: "NOTAUTH", reason: `not authoritative for ${msg.zone}` };
 
+  // The token's policy (expiry, time unused, source networks), as in every dialect.
+  const unusable = tokenRefusal(token, meta.source, now);
+  if (unusable) return { rcode: "REFUSED", reason: unusable };
   const rate = deps.limits.admitToken(token.id);
   if (!rate.allowed) return { rcode: "REFUSED", reason: "token rate limit" };
 
@@ -230,10 +234,12 @@ function planChanges(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow
         // Delete all RRsets of the name: only when its addresses are all there is (we may not
         // delete its other records).
         if (state.at(rr.name).some((r) => !ADDRESS_TYPES.has(r.type))) return refused(`${rr.name} holds records this key may not delete`);
+        if (!policyAllows(token, rr.name, "A") || !policyAllows(token, rr.name, "AAAA")) return refused(`the token's policy does not allow deleting ${rr.name}`);
         s.after = { ipv4: null, ipv6: null };
         continue;
       }
       if (!ADDRESS_TYPES.has(rr.type)) return refused(`this key may change only A and AAAA at ${rr.name}`);
+      if (!policyAllows(token, rr.name, rr.type)) return refused(`the token's policy does not allow changing ${rr.type} at ${rr.name}`);
       const fam = rr.type === "A" ? "ipv4" : "ipv6";
       if (rr.cls === "zone") {
         // The address as dyndns2 would store it; one no host can have is refused alike.
@@ -248,6 +254,7 @@ function planChanges(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow
     if (rr.name.startsWith(acmePrefix)) {
       const owner = coveredHost(rr.name.slice(acmePrefix.length));
       if (owner && (rr.type === "TXT" || (rr.type === "ANY" && rr.cls === "any"))) {
+        if (!policyAllows(token, rr.name, "TXT")) return refused(`the token's policy does not allow changing TXT at ${rr.name}`);
         if (rr.cls === "any") {
           // Only the challenge values live there (anything else would not be the key's to delete).
           if (state.at(rr.name).some((r) => r.type !== "TXT")) return refused(`${rr.name} holds records this key may not delete`);

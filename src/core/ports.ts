@@ -4,6 +4,7 @@
  */
 
 import type { NameStore } from "./reserved";
+import type { TokenPolicy } from "./token-policy";
 
 export type Role = "admin" | "user";
 
@@ -66,6 +67,8 @@ export interface UpdateTokenRow {
   lastUsedAt: number | null;
   /** The token's DNS UPDATE key (core/tsig-keys.ts), without its secret; absent: none. */
   tsig?: { name: string; algorithm: string } | null;
+  /** What narrows it further (core/token-policy.ts); absent or null: nothing. */
+  policy?: TokenPolicy | null;
 }
 
 export interface UpdateLogEntry {
@@ -258,6 +261,7 @@ export interface CoreStore extends UpdateStore {
     rehash(id: number, hash: string, hint: string): boolean;
     /** Sets (sealed) or removes the token's DNS UPDATE key. */
     setTsig(id: number, key: { name: string; algorithm: string; secret: string } | null): void;
+    setPolicy(id: number, policy: TokenPolicy | null): void;
     revoke(id: number, now: number): boolean;
     removeOrphans(): void;
   };

@@ -24,6 +24,7 @@ import { nowSeconds } from "./platform";
 import type { ChangeSink, CoreStore, DomainRow, HostRow, RecordRow, TokenScope, UpdateTokenRow } from "./ports";
 import { checkQuota, type QuotaKind } from "./quotas";
 import { checkNameserverFree, checkRecordPlace, enclosingHost } from "./reserved";
+import { applyPolicyInput, type TokenPolicyInput } from "./token-policy";
 import { mintTsigKey, tsigAlgorithm, type TsigKeySecret } from "./tsig-keys";
 import { normalizeInterfaceId } from "./update";
 import { checkPlacement, presentContent, recordContent, recordName, recordTtl, recordType } from "./records";
@@ -85,6 +86,8 @@ export interface NewTokenInput {
   tsig?: boolean;
   /** The key's algorithm (RFC 8945 name; default hmac-sha256). Implies tsig. */
   tsigAlgorithm?: string;
+  /** What narrows it further (core/token-policy.ts). */
+  policy?: TokenPolicyInput;
 }
 
 export interface NewDomainInput {
@@ -130,6 +133,8 @@ export interface Resources {
   createToken(input: NewTokenInput): Promise<TokenSecretView>;
   regenerateToken(id: number): Promise<TokenSecretView>;
   removeToken(id: number): Promise<void>;
+  /** Changes a token's policy: a field given replaces it, null clears it, absent keeps it. */
+  setTokenPolicy(id: number, input: TokenPolicyInput): Promise<TokenView>;
 
   listDomains(): Promise<DomainView[]>;
   getDomain(id: number): Promise<DomainView>;
@@ -375,8 +380,11 @@ export class LocalResources implements Resources {
       hostIds = hosts.map((h) => h.id);
     }
     const algorithm = input.tsig || input.tsigAlgorithm !== undefined ? tsigAlgorithm(input.tsigAlgorithm) : null;
+    const covered = scope === "all" ? this.store.hosts.list(userId).map((h) => h.name) : hostIds.map((i) => this.host(i).name);
+    const policy = input.policy ? applyPolicyInput(null, input.policy, covered, this.now()) : null;
     return this.tx(() => {
       const { token, value } = issueToken(this.deps, { userId, scope, hostIds, label });
+      if (policy) this.store.tokens.setPolicy(token.id, policy);
       const key = algorithm ? mintTsigKey(this.deps.platform, token.id, algorithm) : null;
       if (key) this.store.tokens.setTsig(token.id, key);
       this.audit("token.create", `token:${token.id}`, `${scope} ${hostIds.join(",")}${key ? ` tsig ${key.name} ${key.algorithm}` : ""}`);
@@ -400,6 +408,17 @@ export class LocalResources implements Resources {
       if (key) this.store.tokens.setTsig(t.id, key);
       this.audit("token.regenerate", `token:${t.id}`);
       return this.secretView(t.id, value, key);
+    });
+  }
+
+  async setTokenPolicy(id: number, input: TokenPolicyInput): Promise<TokenView> {
+    const t = this.token(id);
+    const covered = t.scope === "all" ? this.store.hosts.list(t.userId).map((h) => h.name) : t.hostIds.map((i) => this.store.hosts.byId(i)?.name ?? "").filter(Boolean);
+    const policy = applyPolicyInput(t.policy ?? null, input, covered, this.now());
+    return this.tx(() => {
+      this.store.tokens.setPolicy(t.id, policy);
+      this.audit("token.policy", `token:${t.id}`, JSON.stringify(policy));
+      return this.views.token(this.store.tokens.byId(t.id)!);
     });
   }
 

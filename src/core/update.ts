@@ -22,6 +22,7 @@ import { normalizeHostname, tryName } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
 import type { ChangeSink, HostRow, UpdateLogEntry, UpdateStore, UpdateTokenRow } from "./ports";
+import { policyAllows, tokenRefusal } from "./token-policy";
 import { hashToken, looksLikeToken, maskTokens } from "./tokens";
 
 /** Per address family, independently: leave it, set it, or remove the record. */
@@ -434,7 +435,7 @@ const clip = (s: string | null) => (s === null ? null : maskTokens(s.replace(/[\
  */
 export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promise<UpdateAnswer> {
   const now = nowSeconds(deps.platform.clock);
-  const refused = (code: "unauthorized" | "locked_out" | "rate_limited" | "invalid_hostname" | "too_many_hosts", rate: Verdict | null, retryAfter = 0, challenge = false, message?: string): UpdateAnswer => ({
+  const refused = (code: "unauthorized" | "forbidden" | "locked_out" | "rate_limited" | "invalid_hostname" | "too_many_hosts", rate: Verdict | null, retryAfter = 0, challenge = false, message?: string): UpdateAnswer => ({
     kind: "refused",
     error: new IpkeepError(code, message),
     rate,
@@ -470,6 +471,12 @@ export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promis
     await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), result: "badauth" })], tokenId: null });
     if (locked > 0) return refused("locked_out", source.verdict, locked);
     return refused("unauthorized", source.verdict, 0, true);
+  }
+  // The token's policy (expiry, time unused, source networks): the same rule in every dialect.
+  const unusable = tokenRefusal(token, call.client, now);
+  if (unusable) {
+    await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: firstName(), tokenId: token.id, result: "badauth" })], tokenId: null });
+    return refused("forbidden", source.verdict, 0, false, `This token may not be used here: ${unusable}`);
   }
 
   const rate = deps.limits.admitToken(token.id);
@@ -523,6 +530,14 @@ export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promis
     const pending = changes.find((c) => c.hostId === host.id);
     const previous = pending ? pending.next : { ipv4: host.ipv4, ipv6: host.ipv6 };
     const intent = intentForHost(plan!, pending ? { ...host, ipv6: pending.next.ipv6 } : host);
+    // The token's policy may narrow it to some names and record types.
+    const deniedType = intent.v4.kind !== "keep" && !policyAllows(token, host.name, "A") ? "A" : intent.v6.kind !== "keep" && !policyAllows(token, host.name, "AAAA") ? "AAAA" : null;
+    if (deniedType) {
+      const err = new IpkeepError("forbidden", `This token's policy does not allow changing ${deniedType} at ${host.name}`);
+      lines.push({ hostname, error: err });
+      logs.push(logEntry({ hostname, hostnameId: host.id, tokenId: token.id, result: err.dyndns }));
+      continue;
+    }
     const decision = decideUpdate(previous, intent);
     if (decision.result === "good") {
       const budget = deps.limits.spendChange(token.id);

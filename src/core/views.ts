@@ -53,6 +53,8 @@ export interface TokenView {
   lastUsedAt: string | null;
   /** Its DNS UPDATE key (never the secret); weak: MD5 or SHA-1, which RFC 8945 advises against. */
   tsig: { name: string; algorithm: string; weak: boolean } | null;
+  /** What narrows it further; null: nothing (core/token-policy.ts). Times in ISO 8601. */
+  policy: { names: string[] | null; types: string[] | null; networks: string[] | null; expiresAt: string | null; maxUnusedSeconds: number | null } | null;
 }
 
 /** A token as answered once, at creation or regeneration (tsig: with the key's secret, base64). */
@@ -72,6 +74,7 @@ export function tokenView(t: UpdateTokenRow, hostName: (id: number) => string | 
     createdAt: iso(t.createdAt),
     lastUsedAt: iso(t.lastUsedAt),
     tsig: t.tsig ? { ...t.tsig, weak: WEAK_TSIG_ALGORITHMS.has(t.tsig.algorithm) } : null,
+    policy: t.policy ? { ...t.policy, expiresAt: iso(t.policy.expiresAt) } : null,
   };
 }
 

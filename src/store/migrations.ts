@@ -384,6 +384,9 @@ CREATE TRIGGER zone_changes_dnssec_key_state AFTER UPDATE OF state ON dnssec_key
 END;
 `;
 
+// Token policies (core/token-policy.ts) as one JSON object: optional, read with the token.
+const m0081 = `ALTER TABLE update_tokens ADD COLUMN policy TEXT;`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial data model", sql: m0001 },
   { version: 20, name: "update log by time", sql: m0020 },
@@ -394,6 +397,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 61, name: "records by zone and name", sql: m0061 },
   { version: 70, name: "DNSSEC keys and signatures", sql: m0070 },
   { version: 80, name: "TSIG keys of update tokens", sql: m0080 },
+  { version: 81, name: "update token policies", sql: m0081 },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -1,4 +1,5 @@
 import type { TokenScope, UpdateTokenRow } from "../core/ports";
+import type { TokenPolicy } from "../core/token-policy";
 import type { Driver } from "./driver";
 import { tokenTsigContext } from "./sealed";
 import type { SecretBox } from "./secret-box";
@@ -13,8 +14,9 @@ interface Raw {
   last_used_at: number | null;
   tsig_name: string | null;
   tsig_algorithm: string | null;
+  policy: string | null;
 }
-const COLS = "id, user_id, label, hint, scope, created_at, last_used_at, tsig_name, tsig_algorithm";
+const COLS = "id, user_id, label, hint, scope, created_at, last_used_at, tsig_name, tsig_algorithm, policy";
 
 export class UpdateTokens {
   constructor(
@@ -41,6 +43,7 @@ export class UpdateTokens {
       createdAt: r.created_at,
       lastUsedAt: r.last_used_at,
       tsig: r.tsig_name && r.tsig_algorithm ? { name: r.tsig_name, algorithm: r.tsig_algorithm } : null,
+      policy: r.policy ? (JSON.parse(r.policy) as TokenPolicy) : null,
     };
   }
 
@@ -98,6 +101,9 @@ export class UpdateTokens {
       .get<Raw & { tsig_secret: string | null }>(name);
     const secret = r?.tsig_secret ? this.box.tryOpen(r.tsig_secret, tokenTsigContext(r.id)) : null;
     return r && secret ? { token: this.row(r)!, secret } : null;
+  }
+  setPolicy(id: number, policy: TokenPolicy | null): void {
+    this.db.prepare("UPDATE update_tokens SET policy = ? WHERE id = ?").run(policy ? JSON.stringify(policy) : null, id);
   }
   revoke(id: number, now: number): boolean {
     return this.db.prepare("UPDATE update_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(now, id).changes > 0;

@@ -132,4 +132,40 @@ describe("ipkeep token --tsig", () => {
     });
     expect(bad.status).toBe(400);
   });
+
+  it("token create and token set take a policy; token list shows it; PATCH /api/tokens/:id changes it", async () => {
+    const r = run(["--data", data, "token", "create", "--host", `cam.${ZONE}`, "--only-type", "TXT", "--only-name", `_acme-challenge.cam.${ZONE}`, "--from", "10.0.0.0/8", "--expires", "30d", "--max-unused", "7d", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout).token;
+    expect(t.policy).toMatchObject({ names: [`_acme-challenge.cam.${ZONE}`], types: ["TXT"], networks: ["10.0.0.0/8"], maxUnusedSeconds: 604_800 });
+    expect(Date.parse(t.policy.expiresAt) / 1000 - Date.now() / 1000).toBeGreaterThan(29 * 86_400);
+    const list = run(["--data", data, "token", "list"]);
+    expect(list.stdout).toContain(`names=_acme-challenge.cam.${ZONE} types=TXT from=10.0.0.0/8 expires=`);
+    const set = run(["--data", data, "token", "set", String(t.id), "--from-anywhere", "--max-unused", "never", "--json"]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout).token.policy).toMatchObject({ networks: null, maxUnusedSeconds: null, types: ["TXT"] });
+    // Bad input: exit 2 with one line.
+    for (const bad of [["--max-unused", "soon"], ["--only-name", `nas.${ZONE}`], ["--only-type", "MX"], ["--from", "10.0.0.0/99"], ["--expires", "yesterday"]]) {
+      const b = run(["--data", data, "token", "set", String(t.id), ...bad]);
+      expect(b.code, bad.join(" ")).toBe(2);
+      expect(b.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    // Over the API.
+    const k = run(["--data", data, "key", "create", "--user", "me@example.com", "--json"]);
+    const apiKey = JSON.parse(k.stdout).key;
+    const patch = await fetch(`${server.base}/api/tokens/${t.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ policy: { types: null, expiresAt: "2099-01-01T00:00:00Z" } }),
+    });
+    expect(patch.status).toBe(200);
+    const body = (await patch.json()) as { token: { policy: { types: unknown; expiresAt: string } } };
+    expect(body.token.policy).toMatchObject({ types: null, expiresAt: "2099-01-01T00:00:00.000Z" });
+    const bad = await fetch(`${server.base}/api/tokens/${t.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ policy: { expiresAt: "whenever" } }),
+    });
+    expect(bad.status).toBe(400);
+  });
 });
