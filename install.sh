@@ -35,8 +35,13 @@ HTTP_LISTEN="0.0.0.0:80"
 DNS_LISTEN="0.0.0.0:53"
 PRIMARY_DNS=""
 HEALTH_TIMEOUT=60
+CERT_TIMEOUT=300
 ZONES=()
 NSS=()
+HTTPS_LISTEN=()
+ACME_DIRECTORY=""
+ACME_EMAIL=""
+ACME_CA=""
 
 # State of this run, read by the EXIT trap.
 ACTIVATION_ID=""
@@ -67,6 +72,12 @@ Options:
   --ns SPEC            primary: nameserver, with glue when inside the zone (repeatable)
   --url URL            primary: public base URL (https://ddns.example.com)
   --http ADDR:PORT     primary: HTTP listen address (default 0.0.0.0:80)
+  --https ADDR:PORT    primary: HTTPS listen address, repeatable (default with an https:// --url:
+                       0.0.0.0:443 and [::]:443, the certificate for --url's name by ACME)
+  --acme-directory URL primary: ACME directory (default: Let's Encrypt's production directory)
+  --acme-email ADDR    primary: contact address for the ACME account
+  --acme-ca FILE       primary: extra trust roots for the ACME directory (a private CA such as Pebble)
+  --cert-timeout SECS  primary: how long to wait for the certificate (default 300)
   --dns ADDR:PORT      primary/secondary: DNS listen address (default 0.0.0.0:53)
   --primary-dns ADDR   secondary: where to transfer zones from (default: the primary's host, port 53)
   --health-timeout S   seconds to wait for the service to become healthy (default 60)
@@ -150,6 +161,31 @@ while [ "$#" -gt 0 ]; do
       DNS_LISTEN="$2"
       shift 2
       ;;
+    --https)
+      need_value "$@"
+      HTTPS_LISTEN+=("$2")
+      shift 2
+      ;;
+    --acme-directory)
+      need_value "$@"
+      ACME_DIRECTORY="$2"
+      shift 2
+      ;;
+    --acme-email)
+      need_value "$@"
+      ACME_EMAIL="$2"
+      shift 2
+      ;;
+    --acme-ca)
+      need_value "$@"
+      ACME_CA="$2"
+      shift 2
+      ;;
+    --cert-timeout)
+      need_value "$@"
+      CERT_TIMEOUT="$2"
+      shift 2
+      ;;
     --primary-dns)
       need_value "$@"
       PRIMARY_DNS="$2"
@@ -193,6 +229,9 @@ done
 
 if ! [[ "$HEALTH_TIMEOUT" =~ ^[0-9]+$ ]]; then
   die 2 "--health-timeout must be a number of seconds"
+fi
+if ! [[ "$CERT_TIMEOUT" =~ ^[0-9]+$ ]]; then
+  die 2 "--cert-timeout must be a number of seconds"
 fi
 
 BIN_DIR="$ROOT/usr/local/bin"
@@ -617,9 +656,20 @@ install_primary() {
   fi
   state="$(state_of primary)"
   config="$(config_of primary)"
+  # An https:// --url gets HTTPS of its own: a certificate for its name by ACME (DNS-01 from its
+  # own nameserver when the name is in a served zone), HTTP stays for routers.
+  if [[ "$URL" == https://* ]] && [ "${#HTTPS_LISTEN[@]}" -eq 0 ]; then
+    HTTPS_LISTEN=("0.0.0.0:443" "[::]:443")
+  fi
+  if [ -n "$ACME_CA" ] && [ ! -f "$ACME_CA" ]; then
+    die 2 "--acme-ca $ACME_CA: no such file"
+  fi
   if ! service_running primary; then
     check_port "$(port_of "$HTTP_LISTEN")"
     check_port "$(port_of "$DNS_LISTEN")"
+    for f in "${HTTPS_LISTEN[@]}"; do
+      check_port "$(port_of "$f")"
+    done
   fi
   if [ -f "$BIN" ] && ! cmp -s "$BINARY" "$BIN"; then
     upgrade=1
@@ -649,6 +699,18 @@ install_primary() {
       if [ -n "$URL" ]; then
         printf 'url = "%s"\n' "$URL"
       fi
+      if [ "${#HTTPS_LISTEN[@]}" -gt 0 ]; then
+        printf 'https = [%s]\n' "$(printf '"%s", ' "${HTTPS_LISTEN[@]}" | sed 's/, $//')"
+      fi
+      if [ -n "$ACME_DIRECTORY" ]; then
+        printf 'acme-directory = "%s"\n' "$ACME_DIRECTORY"
+      fi
+      if [ -n "$ACME_EMAIL" ]; then
+        printf 'acme-email = "%s"\n' "$ACME_EMAIL"
+      fi
+      if [ -n "$ACME_CA" ]; then
+        printf 'acme-ca = "%s"\n' "$(cd "$(dirname "$ACME_CA")" && pwd)/$(basename "$ACME_CA")"
+      fi
     } >"$config.new"
     chmod 0644 "$config.new"
     mv -f "$config.new" "$config"
@@ -664,7 +726,10 @@ install_primary() {
   if [ -n "$URL" ]; then
     init_args+=(--url "$URL")
   fi
-  "$BIN" "${init_args[@]}"
+  local init_out link=""
+  init_out="$("$BIN" "${init_args[@]}")"
+  printf '%s\n' "$init_out"
+  link="$(printf '%s\n' "$init_out" | grep -o 'https://[^[:space:]]*/setup#[^[:space:]]*' | head -n 1 || true)"
   install_unit primary
   if [ "$BINARY_CHANGED" = 1 ] || ! service_running primary; then
     start_service primary
@@ -675,6 +740,62 @@ install_primary() {
   UPGRADING=0
   rm -f "$BIN.previous"
   say "primary healthy: HTTP on $HTTP_LISTEN, DNS on $DNS_LISTEN"
+  if [ "${#HTTPS_LISTEN[@]}" -gt 0 ] && [[ "$URL" == https://* ]]; then
+    wait_certificate
+  fi
+  if [ -n "$link" ]; then
+    say "open this link (once, within 30 minutes) to create the first admin: $link"
+  fi
+}
+
+# The primary opens HTTPS when its certificate has arrived: asked here on its own address
+# (-k: only whether the listener answers; nothing secret is sent).
+https_up() {
+  local listen="${HTTPS_LISTEN[0]}" host port name
+  port="$(port_of "$listen")"
+  host="${listen%:*}"
+  host="${host#[}"
+  host="${host%]}"
+  case "$host" in
+    0.0.0.0 | "") host=127.0.0.1 ;;
+    ::) host=::1 ;;
+  esac
+  name="${URL#https://}"
+  name="${name%%/*}"
+  name="${name%:*}"
+  curl -ks --max-time 3 -o /dev/null --resolve "$name:$port:$host" "https://$name:$port/api/v2/healthz"
+}
+
+wait_certificate() {
+  local waited=0 name why
+  name="${URL#https://}"
+  name="${name%%/*}"
+  name="${name%:*}"
+  while ! https_up; do
+    if [ "$waited" -ge "$CERT_TIMEOUT" ]; then
+      why=""
+      if [ "$USE_SYSTEMD" = 1 ]; then
+        why="$(journalctl -u ipkeep.service -n 200 --no-pager 2>/dev/null | grep -o 'could not get a certificate[^"]*' | tail -n 1 || true)"
+      else
+        why="$(grep -o 'could not get a certificate[^"]*' "$LOG_DIR/ipkeep.service.log" 2>/dev/null | tail -n 1 || true)"
+      fi
+      say "no certificate for $name after ${CERT_TIMEOUT}s${why:+: $why}"
+      say "the primary keeps trying in the background and HTTP keeps serving routers; the usual cause is"
+      say "a delegation that is not in place yet (the NS and glue lines above, at your registrar): check it with"
+      say "  ipkeep doctor --data $(state_of primary)"
+      say "and run this installer again (it changes nothing else) to wait for the certificate."
+      if [ -n "$link" ]; then
+        say "the setup link works once the certificate is there: $link"
+      fi
+      exit 3
+    fi
+    if [ $((waited % 5)) -eq 0 ]; then
+      say "waiting for the certificate for $name from the CA (${waited}s of ${CERT_TIMEOUT}s)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  say "HTTPS ready: $URL has its certificate"
 }
 
 # --- agent / secondary ---------------------------------------------------------------------

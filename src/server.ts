@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { createApp } from "./api/app";
 import { ensureJwtSecret } from "./core/auth";
 import { findDistDir } from "./api/binaries";
+import { selfExecutable } from "./api/binaries";
 import { createHttpContext } from "./api/context";
 import type { Config } from "./config";
 import { ChallengeExpiry, type Timers } from "./core/acme";
@@ -254,6 +255,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
         delegation: new ResolverDelegationLookup(config.resolver),
         updateLimits,
         distDir: findDistDir(process.execPath),
+        selfExecutable: selfExecutable(),
         transportPolicy,
         metricsAllow: parseCidrList(config.metricsAllow, "--metrics-allow"),
       }),

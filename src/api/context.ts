@@ -84,6 +84,8 @@ export interface HttpContextInput {
   mailer?: MailerFactory;
   passwords?: PasswordHasher;
   distDir?: string | null;
+  /** This compiled executable and its architecture, served when distDir lacks it (api/binaries.ts). */
+  selfExecutable?: { path: string; target: "linux-x64" | "linux-arm64" } | null;
   delegation?: DelegationLookup | null;
 }
 
@@ -122,7 +124,7 @@ export function createHttpContext(input: HttpContextInput): HttpContext {
     updateLimits: input.updateLimits ?? new UpdateLimits(platform.clock),
     rateLimits: { ...RATE_LIMITS, ...input.rateLimits },
     auth,
-    binaries: distCatalog(input.distDir ?? null),
+    binaries: distCatalog(input.distDir ?? null, input.selfExecutable ?? null),
     delegation: input.delegation ?? null,
     requests: new RequestFactsTable(),
   };

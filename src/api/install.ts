@@ -3,7 +3,6 @@
  * (register / checkin / revoke / status) and the installer's downloads. Thin: parse,
  * call core/install.ts, wrap in the envelope.
  */
-import { readFileSync } from "node:fs";
 import { Elysia } from "elysia";
 import { fail, IpkeepError } from "../core/errors";
 import {
@@ -263,11 +262,9 @@ export function installRoutes(deps: HttpContext) {
     )
     // The installer and the executables it installs.
     .get("/install.sh", ({ request }) => {
-      const f = catalog.file("install.sh");
-      if (!f) return envelopeError(new IpkeepError("not_found", "This primary keeps no install.sh beside its executable"));
       // So `curl -fsSL https://PRIMARY/install.sh | sudo bash -s -- --code …` needs no --primary.
       const base = linkBase(deps, request);
-      const script = readFileSync(f, "utf8").replace("__IPKEEP_PRIMARY_URL__", base.replace(/[^A-Za-z0-9:/.\[\]_-]/g, ""));
+      const script = catalog.installer().replace("__IPKEEP_PRIMARY_URL__", base.replace(/[^A-Za-z0-9:/.\[\]_-]/g, ""));
       return new Response(script, { headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-store" } });
     })
     .get("/download/ipkeep", ({ query }) => {
@@ -275,7 +272,8 @@ export function installRoutes(deps: HttpContext) {
       const target = archTarget(arch);
       const f = target ? catalog.file(`ipkeep-${target}`) : null;
       if (!target || !f || !catalog.sha256For(target)) {
-        return envelopeError(new IpkeepError("unsupported_arch", `No ipkeep executable for "${arch.slice(0, 32)}" on this primary`));
+        const what = target ? `: ${catalog.missing(target)}` : " (x86_64 or aarch64)";
+        return envelopeError(new IpkeepError("unsupported_arch", `No ipkeep executable for "${arch.slice(0, 32)}" on this primary${what}`));
       }
       return new Response(Bun.file(f), {
         headers: {

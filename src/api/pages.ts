@@ -45,6 +45,44 @@ f.addEventListener("submit", async (ev) => {
   f.querySelector("button").disabled = false;
 });`;
 
+/**
+ * The first admin's page (`https://NAME/setup#CODE`, printed by init and install.sh): the code
+ * is in the fragment, which browsers never send, so it reaches no log and no Referer.
+ */
+const SETUP_SCRIPT = `
+const f = document.getElementById("f"), out = document.getElementById("out");
+const code = decodeURIComponent(location.hash.slice(1));
+if (!code) { f.hidden = true; out.textContent = "This page needs the link that ipkeep init printed (it ends in #ipko_…)."; }
+f.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (f.password.value !== f.again.value) { out.textContent = "The passwords differ."; return; }
+  f.querySelector("button").disabled = true;
+  try {
+    const r = await fetch("/api/auth/setup", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, email: f.email.value, password: f.password.value }) });
+    if (r.ok) { f.hidden = true; history.replaceState(null, "", location.pathname); out.textContent = "You are the admin now. Sign in with this e-mail address and password."; return; }
+    const j = await r.json().catch(() => ({}));
+    out.textContent = j.error || ("Failed (" + r.status + ")");
+  } catch { out.textContent = "The server could not be reached."; }
+  f.querySelector("button").disabled = false;
+});`;
+
+const SETUP_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Set up ipkeep</title>
+<style>body{font:16px system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}label{display:block;margin:.8rem 0}input{display:block;width:100%;padding:.4rem;box-sizing:border-box}button{padding:.5rem 1rem}#out{margin-top:1rem}</style>
+</head><body>
+<h1>Set up ipkeep</h1>
+<p>Create the first admin account of this server.</p>
+<form id="f">
+  <label>E-mail <input type="email" name="email" maxlength="254" autocomplete="username" required></label>
+  <label>Password <input type="password" name="password" minlength="8" maxlength="256" autocomplete="new-password" required></label>
+  <label>Again <input type="password" name="again" minlength="8" maxlength="256" autocomplete="new-password" required></label>
+  <button type="submit">Create the admin</button>
+</form>
+<p id="out" role="status"></p>
+<script>${SETUP_SCRIPT}</script>
+</body></html>`;
+
 const DOCS_SCRIPT = `
 const main = document.getElementById("ops");
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -119,6 +157,7 @@ const DOCS_HTML = `<!doctype html>
 export function pageRoutes(_deps: HttpContext) {
   const scriptHash = sha256Base64(SCRIPT);
   const docsHash = sha256Base64(DOCS_SCRIPT);
+  const setupHash = sha256Base64(SETUP_SCRIPT);
   const page = async (kind: keyof typeof PAGES, token: string) => {
     const ok = looksLikeToken(token, "oneTime");
     const html = ok
@@ -138,6 +177,20 @@ export function pageRoutes(_deps: HttpContext) {
   const params = t.Object({ token: t.String({ maxLength: 512 }) });
   const detail = { tags: ["pages"], hide: true };
   return new Elysia()
+    .get(
+      "/setup",
+      async () =>
+        new Response(SETUP_HTML, {
+          headers: {
+            "content-type": "text/html; charset=utf-8",
+            "cache-control": "no-store",
+            "referrer-policy": "no-referrer",
+            "x-frame-options": "DENY",
+            "content-security-policy": `default-src 'none'; script-src 'sha256-${await setupHash}'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+          },
+        }),
+      { detail },
+    )
     .get("/invite/:token", ({ params: p }) => page("invite", p.token), { params, detail })
     .get("/reset/:token", ({ params: p }) => page("reset", p.token), { params, detail })
     .get("/confirm/:token", ({ params: p }) => page("confirm", p.token), { params, detail })

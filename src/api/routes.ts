@@ -141,6 +141,7 @@ const ROWS: Row[] = [
   ["DELETE", "/api/keys/:id", "json", "session", "standard", "account", "Revoke an API key"],
   ["GET", "/api/settings", "json", "admin", "standard", "account", "Instance settings (admin)"],
   ["PATCH", "/api/settings", "json", "admin", "standard", "account", "Change instance settings (admin); the SMTP password is write-only"],
+  ["GET", "/setup", "page", "none", "standard", "open", "First-admin setup page (the code travels in the link's fragment)", "pages"],
   ["GET", "/invite/:token", "page", "none", "standard", "open", "Invitation page", "pages"],
   ["GET", "/reset/:token", "page", "none", "standard", "open", "Password reset page", "pages"],
   ["GET", "/confirm/:token", "page", "none", "standard", "open", "E-mail confirmation page", "pages"],

@@ -6,7 +6,7 @@ import { PUBLIC_URL_SETTING } from "../core/urls";
 import { createZone, type NameserverSpec, parentDelegation, parseNameserverSpec } from "../core/zones";
 import { nowSeconds } from "../core/platform";
 import { action, type CliContext, collect, print } from "./common";
-import { canonicalName } from "../core/names";
+import { canonicalName, inZone } from "../core/names";
 
 /** The names answered with only A / only AAAA, so a client can learn one family's address. */
 function familyNames(ctx: CliContext, zoneId: number, zone: string, nameservers: NameserverSpec[]): string[] {
@@ -23,6 +23,41 @@ function familyNames(ctx: CliContext, zoneId: number, zone: string, nameservers:
     made.push(`ip6.${zone}`);
   }
   return made;
+}
+
+/**
+ * The web address's own A/AAAA (issue 13): `init --url https://NAME` with NAME in (or at the
+ * apex of) a zone made now points NAME at the nameserver's addresses, like ip4/ip6. The name
+ * is reserved (core/reserved.ts), so only init writes there, straight through the store.
+ */
+function webAddressRecords(ctx: CliContext, zoneId: number, zone: string, nameservers: NameserverSpec[]): string[] {
+  if (!ctx.config.url) return [];
+  let host: string;
+  try {
+    host = canonicalName(new URL(ctx.config.url).hostname);
+  } catch {
+    return [];
+  }
+  if (!inZone(host, zone)) return [];
+  const now = nowSeconds(ctx.platform.clock);
+  if (ctx.store.records.atName(zoneId, host, now).length) return [];
+  const v4 = nameservers.find((n) => n.ipv4)?.ipv4 ?? null;
+  const v6 = nameservers.find((n) => n.ipv6)?.ipv6 ?? null;
+  const made: string[] = [];
+  if (v4) {
+    ctx.store.records.create({ domainId: zoneId, name: host, type: "A", ttl: 300, content: v4 }, now);
+    made.push(`${host} A ${v4}`);
+  }
+  if (v6) {
+    ctx.store.records.create({ domainId: zoneId, name: host, type: "AAAA", ttl: 300, content: v6 }, now);
+    made.push(`${host} AAAA ${v6}`);
+  }
+  return made;
+}
+
+/** The first admin's link: the code in the fragment, so it never reaches a server log. */
+export function setupLink(base: string | null, code: string): string | null {
+  return base?.startsWith("https://") ? `${base}/setup#${code}` : null;
 }
 
 /** The install's secrets (core's ensureJwtSecret, the one way it is made); true when made now. */
@@ -60,8 +95,10 @@ export function registerInit(program: Command): void {
                 any = true;
                 created.push(zone.name);
                 const fam = familyNames(ctx, zone.id, zone.name, nameservers);
+                const web = webAddressRecords(ctx, zone.id, zone.name, nameservers);
                 lines.push(`Created zone ${zone.name} (NS ${nameservers.map((n) => n.name).join(", ")})`);
                 if (fam.length) lines.push(`  what-is-my-IP names: ${fam.join(", ")}`);
+                if (web.length) lines.push(`  web address: ${web.join(", ")}`);
               } else {
                 lines.push(`Zone ${zoneName} already exists; unchanged`);
               }
@@ -71,9 +108,11 @@ export function registerInit(program: Command): void {
           let setup: { setupCode: string; expiresAt: string } | null = null;
           if (changed && !ctx.store.users.firstAdmin()) setup = issueSetupCode(ctx);
           if (!changed) lines.unshift(`Already initialised in ${ctx.config.data}; nothing changed.`);
+          const link = setup ? setupLink(ctx.config.url ?? ctx.store.settings.get(PUBLIC_URL_SETTING), setup.setupCode) : null;
           if (setup) {
             lines.push("", `Admin setup code (single use, expires ${setup.expiresAt}):`, `  ${setup.setupCode}`);
-            lines.push(`Use it once with POST /api/auth/setup {"code","email","password"}.`);
+            if (link) lines.push("Open this link once the server has its certificate, to create the first admin:", `  ${link}`);
+            lines.push(`Or use it once with POST /api/auth/setup {"code","email","password"}.`);
           } else if (!ctx.store.users.firstAdmin()) {
             lines.push(`No admin yet: "ipkeep user setup-code" prints a new setup code.`);
           }
@@ -82,7 +121,7 @@ export function registerInit(program: Command): void {
             lines.push("", `Create this delegation for ${d.zone} at your registrar / parent zone:`, ...d.ns.map((l) => `  ${l}`));
             if (d.glue.length) lines.push("and the glue (the nameservers inside the zone need their addresses there too):", ...d.glue.map((l) => `  ${l}`));
           }
-          print(ctx, { changed, zones: created, delegation, ...(setup ?? {}) }, lines);
+          print(ctx, { changed, zones: created, delegation, ...(setup ?? {}), ...(link ? { setupLink: link } : {}) }, lines);
         },
         { create: true },
       ),
