@@ -73,18 +73,6 @@ export interface UpdateDeps {
   changes: ChangeSink;
 }
 
-export interface UpdateRequestMeta {
-  source: string | null;
-  userAgent: string | null;
-}
-
-export interface UpdateOutcome {
-  hostname: string;
-  result: UpdateResult;
-  previous: HostAddresses;
-  current: HostAddresses;
-}
-
 /**
  * The one update-token lookup: the live token a presented value is, or null. Only values in
  * our token format are looked up: "token", an FQDN or an e-mail in the other Basic field is the
