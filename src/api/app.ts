@@ -53,7 +53,7 @@ type ElysiaRoute = { method: string; path: string; hooks?: { detail?: Record<str
  * Every served route must be a row of the table and every row must be served; each route's
  * OpenAPI summary and tag come from its row.
  */
-function applyTable(routes: ElysiaRoute[]): void {
+export function applyTable(routes: ElysiaRoute[]): void {
   const rows = new Map(ROUTES.map((r) => [routeKey(r), r]));
   const served = new Set<string>();
   for (const r of routes) {

@@ -230,3 +230,23 @@ describe("bad input on hostname and token routes", () => {
     expect(h.store.hosts.byName(`form.${ZONE}`)).toBeNull();
   });
 });
+
+describe("update history and last seen", () => {
+  it("GET /api/hostnames/{id}/log?limit=N answers N entries (default 100); the hostname shows lastSeenAt", async () => {
+    const r = await h.call("POST", "/api/hostnames", { key: bob.key, body: { name: `hist.${ZONE}` } });
+    const id = r.body.hostname.id;
+    expect(r.body.hostname.lastSeenAt).toBeNull();
+    const token = r.body.token.tokenValue;
+    for (let i = 0; i < 105; i++) {
+      h.clock.advance(10_000);
+      await update(token, `192.0.2.${1 + (i % 2)}`);
+    }
+    expect((await h.call("GET", `/api/hostnames/${id}/log`, { key: bob.key })).body.log).toHaveLength(100);
+    expect((await h.call("GET", `/api/hostnames/${id}/log?limit=105`, { key: bob.key })).body.log).toHaveLength(105);
+    expect((await h.call("GET", `/api/hostnames/${id}/log?limit=3`, { key: bob.key })).body.log).toHaveLength(3);
+    expect((await h.call("GET", `/api/hostnames/${id}/log?limit=0`, { key: bob.key })).status).toBe(400);
+    expect((await h.call("GET", `/api/hostnames/${id}/log?limit=10001`, { key: bob.key })).status).toBe(400);
+    const view = await h.call("GET", `/api/hostnames/${id}`, { key: bob.key });
+    expect(view.body.hostname.lastSeenAt).toBe(new Date(Math.floor(h.clock.now() / 1000) * 1000).toISOString());
+  });
+});

@@ -3,6 +3,7 @@
  * HTTPS rule, rate classes and envelopes of paths in and out of the table.
  */
 import { describe, expect, it } from "vitest";
+import { applyTable } from "../../src/api/app";
 import { ACCOUNT_AUTH, classifyPath, ROUTES, routeKey, rulesFor } from "../../src/api/routes";
 
 describe("path classes", () => {
@@ -40,6 +41,13 @@ describe("path classes", () => {
 });
 
 describe("the table", () => {
+  it("a served route missing from it stops the app from being built, as does a row nobody serves", () => {
+    const served = ROUTES.map((r) => ({ method: r.method, path: r.path }));
+    expect(() => applyTable(served)).not.toThrow();
+    expect(() => applyTable([...served, { method: "GET", path: "/api/secret-backdoor" }])).toThrow(/GET \/api\/secret-backdoor is served but not in the route table/);
+    expect(() => applyTable(served.slice(1))).toThrow(/is in the route table but nothing serves it/);
+  });
+
   it("has one row per (method, path)", () => {
     const keys = ROUTES.map(routeKey);
     expect(new Set(keys).size).toBe(keys.length);
