@@ -3,7 +3,10 @@
  * work", and says what is wrong in plain words with what to do about it. Exit 1 when any
  * check fails (warnings alone exit 0); --json for scripts.
  */
-import { existsSync, statSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { acmeName, EXPIRY_WARNING_DAYS } from "../core/acme-cert";
+import { storedCertificate } from "../tls/acme";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import dgram from "node:dgram";
 import { join } from "node:path";
@@ -327,6 +330,55 @@ async function checkSecondaries(targets: SecondaryTarget[], zones: { name: strin
   return out;
 }
 
+/**
+ * The HTTPS certificate: the one ACME got (stored) or --tls-cert's file. Under 14 days left
+ * warns (renewal should have happened at a third of its life), expired fails.
+ */
+export function checkCertificate(config: Config, store: Store | null, nowMs: number): Check | null {
+  let acme: string | null = null;
+  try {
+    acme = acmeName(config);
+  } catch (e) {
+    return { check: "certificate", status: "fail", detail: (e as Error).message, fix: "Fix the HTTPS settings (see ipkeep serve --help)." };
+  }
+  let notAfter: number | null = null;
+  let what = "";
+  if (acme) {
+    const c = store ? storedCertificate(store) : null;
+    if (!c || c.name !== acme) {
+      return {
+        check: "certificate",
+        status: "warn",
+        detail: `no certificate for ${acme} yet (ACME from ${config.acmeDirectory})`,
+        fix: "The running server asks the CA and retries; its log says why it failed (\"could not get a certificate …\"). Check the delegation above: the CA must reach this server's nameservers.",
+      };
+    }
+    notAfter = c.notAfter;
+    what = `${acme} (ACME)`;
+  } else if (config.tlsCert) {
+    try {
+      notAfter = new Date(new X509Certificate(readFileSync(config.tlsCert)).validTo).getTime();
+    } catch (e) {
+      return { check: "certificate", status: "fail", detail: `${config.tlsCert} does not load: ${(e as Error).message}`, fix: "Point --tls-cert at a PEM certificate chain." };
+    }
+    what = config.tlsCert;
+  } else {
+    return null;
+  }
+  const days = Math.floor((notAfter - nowMs) / 86_400_000);
+  const until = new Date(notAfter).toISOString();
+  if (notAfter <= nowMs) return { check: "certificate", status: "fail", detail: `${what} expired ${until}`, fix: acme ? "See the server log for why renewal failed; the delegation check above is the usual cause." : "Renew it and send SIGHUP." };
+  if (days < EXPIRY_WARNING_DAYS) {
+    return {
+      check: "certificate",
+      status: "warn",
+      detail: `${what} expires in ${days} day(s) (${until})`,
+      fix: acme ? "Renewal is due since a third of its life was left: see the server log (\"could not get a certificate …\")." : "Renew it and send SIGHUP (kill -HUP the server).",
+    };
+  }
+  return { check: "certificate", status: "ok", detail: `${what} valid until ${until} (${days} days)` };
+}
+
 export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promise<Check[]> {
   const timeoutMs = opts.timeoutMs ?? 3000;
   const checks: Check[] = [...checkDataDir(config)];
@@ -347,6 +399,8 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
         : { check: "server", status: "warn", detail: "not running", fix: "Start it: systemctl start ipkeep (or ipkeep serve)." },
     );
     checks.push(...(await checkPorts(config, pid !== null, timeoutMs, pid !== null ? serverListening(config.data, pid) : null)));
+    const cert = checkCertificate(config, store, opts.now ?? Date.now());
+    if (cert) checks.push(cert);
     if (store) {
       const now = Math.floor((opts.now ?? Date.now()) / 1000);
       const zones = store.domains

@@ -242,3 +242,37 @@ function runExe(args: string[], exe = EXE): Promise<{ code: number; stdout: stri
     p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+describe("ipkeep doctor: the HTTPS certificate", () => {
+  it("warns under 14 days left and fails when expired, for --tls-cert and for the certificate ACME stored", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { checkCertificate } = await import("../../src/cli/doctor");
+    const { CERTIFICATE_SETTING } = await import("../../src/tls/acme");
+    const tls = mkdtempSync(join(tmpdir(), "ipkeep-doctor-tls-"));
+    try {
+      const cert = join(tls, "c.pem");
+      const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(tls, "k.pem"), "-out", cert, "-days", "5", "-subj", "/CN=x"]);
+      expect(made.status).toBe(0);
+      const files = config({ https: ["127.0.0.1:0"], tlsCert: cert, tlsKey: join(tls, "k.pem") });
+      const soon = checkCertificate(files, server.store, Date.now())!;
+      expect(soon.status).toBe("warn");
+      expect(soon.detail).toMatch(/expires in [45] day\(s\)/);
+      expect(checkCertificate(files, server.store, Date.now() + 10 * 86_400_000)!.status).toBe("fail");
+      expect(checkCertificate(files, server.store, Date.now() - 30 * 86_400_000)!.status).toBe("ok");
+
+      const acme = config({ https: ["127.0.0.1:0"], url: `https://ddns.${ZONE}` });
+      expect(checkCertificate(acme, server.store, Date.now())!.detail).toContain(`no certificate for ddns.${ZONE} yet`);
+      const now = Date.now();
+      server.store.settings.set(CERTIFICATE_SETTING, JSON.stringify({ name: `ddns.${ZONE}`, directory: "https://ca/dir", cert: "x", key: "y", notBefore: now - 80 * 86_400_000, notAfter: now + 10 * 86_400_000 }));
+      const stored = checkCertificate(acme, server.store, now)!;
+      expect(stored.status).toBe("warn");
+      expect(stored.detail).toContain(`ddns.${ZONE} (ACME) expires in 10 day(s)`);
+      const all = await runDoctor(acme);
+      expect(find(all, "certificate")?.status).toBe("warn");
+      // Without HTTPS there is nothing to check.
+      expect(checkCertificate(config(), server.store, now)).toBeNull();
+    } finally {
+      rmSync(tls, { recursive: true, force: true });
+    }
+  });
+});
