@@ -87,8 +87,9 @@ export function ipv64Routes(ctx: HttpContext) {
     const params = await readParams(request);
     const call = CALLS.find((c) => params.has(c));
     try {
-      if (!call) fail("invalid_input", `No API call: one of ${CALLS.join(", ")}`);
+      // Credentials first: an unauthenticated caller learns nothing, not even what a call needs.
       const { res, userId } = await resourcesOf(ctx, request, params);
+      if (!call) fail("invalid_input", `No API call: one of ${CALLS.join(", ")}`);
       if (request.method !== METHOD[call]) fail("invalid_input", `${call} is a ${METHOD[call]} request`);
       switch (call) {
         case "get_account_info": {
