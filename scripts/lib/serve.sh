@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Sourced by scripts that start the executable: `start_serve EXE DATA LOG [ARGS...]` runs
 # `EXE --data DATA serve` on free loopback ports and sets PID, HTTP_PORT and DNS_PORT from its
-# log. It fails (with the log) when the server has not announced both listeners in 10 s.
+# log. It fails (with the log) when the server has not announced both listeners in
+# START_TIMEOUT seconds (default 10; a zone of a million hosts takes longer).
 # The caller stops the server by $PID.
 start_serve() {
   local exe="$1" data="$2" logfile="$3"
@@ -9,7 +10,7 @@ start_serve() {
   "$exe" --data "$data" serve --http 127.0.0.1:0 --dns 127.0.0.1:0 "$@" >"$logfile" 2>&1 &
   # shellcheck disable=SC2034 # read by the sourcing script
   PID=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 $((${START_TIMEOUT:-10} * 10))); do
     if grep -q 'msg="http listening"' "$logfile" && grep -q 'msg="dns listening"' "$logfile"; then break; fi
     sleep 0.1
   done

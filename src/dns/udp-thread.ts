@@ -5,7 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ZoneData } from "../core/ports";
-import type { ZoneDelta } from "./zone";
+import { type PackedZone, packedBuffers, packZone, type ZoneDelta } from "./zone";
 import { DnsCounters } from "./counters";
 import type { Libc } from "./ffi";
 import { peerOf, sendTo, Waker } from "./ffi";
@@ -38,6 +38,8 @@ export interface ThreadInit {
 
 /** A zone loaded (data), dropped (null), or changed by a delta the thread applies to its copy. */
 export type ZoneMessage = { id: number; data: ZoneData | null } | { id: number; delta: ZoneDelta };
+/** What is posted: a loaded zone goes packed (packZone), a few buffers instead of an object per name. */
+export type PostedZone = { id: number; packed: PackedZone | null } | { id: number; delta: ZoneDelta };
 
 export type ThreadEvent =
   | { kind: "ready" }
@@ -202,7 +204,11 @@ export class UdpThread {
   zoneChanged(m: ZoneMessage): void {
     const run = this.run;
     if (!run) return; // restarting: the next run starts from a fresh snapshot
-    run.zonePort.postMessage(m);
+    if ("delta" in m) run.zonePort.postMessage(m satisfies PostedZone);
+    else {
+      const packed = m.data ? packZone(m.data) : null;
+      run.zonePort.postMessage({ id: m.id, packed } satisfies PostedZone, packed ? packedBuffers(packed) : []);
+    }
     Atomics.add(run.ctrl, CTRL_CHANGES, 1);
     run.waker.wake();
   }

@@ -10,7 +10,6 @@
  * queries and AXFR/IXFR questions go to the main thread, which answers them on the same socket.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import type { ZoneData } from "../core/ports";
 import { DnsCounters } from "./counters";
 import { answer } from "./answer";
 import { AnswerCache } from "./cache";
@@ -18,8 +17,8 @@ import { AF_INET, AF_INET6, loadLibc, MmsgRing, NAME_SIZE, serveSockets } from "
 import { RRL_DROP, RRL_SEND, RRL_SLIP, ResponseRateLimiter } from "./rrl";
 import { findTsig } from "./tsig";
 import { HEADER, questionEnd, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
-import { buildZone, ZoneSet } from "./zone";
-import { CTRL_CHANGES, CTRL_HANDED, CTRL_STOP, MAX_HANDED, type ThreadInit, type ThreadEvent, type ZoneMessage } from "./udp-thread";
+import { buildPackedZone, ZoneSet } from "./zone";
+import { CTRL_CHANGES, CTRL_HANDED, CTRL_STOP, MAX_HANDED, type ThreadInit, type ThreadEvent, type PostedZone } from "./udp-thread";
 
 /** How long the thread sleeps in poll() before it looks at the stop flag again. */
 const POLL_MS = 200;
@@ -68,10 +67,10 @@ function run(): void {
       const m = receiveMessageOnPort(port);
       if (!m) break; // posted but not yet visible: the next round takes it
       applied++;
-      const msg = m.message as ZoneMessage;
+      const msg = m.message as PostedZone;
       try {
         if ("delta" in msg) zones.apply(msg.delta);
-        else if (msg.data) zones.set(buildZone(msg.data as ZoneData));
+        else if (msg.packed) zones.set(buildPackedZone(msg.packed));
         else zones.removeId(msg.id);
       } catch (e) {
         // The main thread built the same data without error; keep serving what we have.

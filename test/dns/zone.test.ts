@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ZoneData } from "../../src/core/ports";
-import { buildZone, rrWire, ZoneSet, zoneRecords } from "../../src/dns/zone";
+import { buildPackedZone, buildZone, packZone, rrWire, ZoneSet, zoneRecords } from "../../src/dns/zone";
 
 const base: ZoneData = {
   id: 1,
@@ -45,6 +45,19 @@ describe("buildZone", () => {
     // dns-packet's view for the structured types, raw bytes for the rest.
     expect(all[4]!.data).toBe("192.0.2.2");
     expect(Buffer.from(o.data as Buffer).toString("hex")).toBe("abcd");
+  });
+
+  it("a packed zone (as posted to the DNS thread) builds into the same records", () => {
+    const data = {
+      ...base,
+      hosts: [...base.hosts, { name: "v6.z.test", ipv4: null, ipv6: "2001:db8::6", ttl: 30 }, { name: "none.z.test", ipv4: null, ipv6: null, ttl: 60 }],
+      records: [{ name: "o.z.test", type: "TXT", ttl: 60, content: '"a\\"b" c' }, { name: "h.z.test", type: "MX", ttl: 60, content: "10 mx.z.test." }],
+    };
+    const wire = (z: ReturnType<typeof buildZone>) => zoneRecords(z).map((r) => Buffer.from(rrWire(r)).toString("hex")).sort();
+    const packed = buildPackedZone(packZone(data));
+    expect(wire(packed)).toEqual(wire(buildZone(data)));
+    expect(packed.nodes.has("none.z.test")).toBe(true);
+    expect(buildPackedZone(packZone({ ...base, hosts: [], records: [] })).nodes.size).toBe(buildZone({ ...base, hosts: [], records: [] }).nodes.size);
   });
 
   it("finds zones by longest suffix", () => {
