@@ -9,6 +9,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect, type TLSSocket } from "node:tls";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
 import { curlHttps, PEBBLE, type Pebble, pebbleTls, startPebble } from "../helpers/pebble";
@@ -137,6 +138,28 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
     const db = readFileSync(`${data}/ipkeep.db`).toString("latin1");
     expect(db).not.toContain("PRIVATE KEY");
   });
+
+  it("travels with backup and restore: the restored directory serves HTTPS without a new order", async () => {
+    const file = `${dir}/backup.db`;
+    const b = run(["--data", data, "backup", file]);
+    expect(b.code, b.stderr).toBe(0);
+    const fresh = tempDir();
+    try {
+      const r = run(["--data", fresh, "restore", file]);
+      expect(r.code, r.stderr).toBe(0);
+      const dnsPort = await freeDnsPort();
+      const other = await startServe(fresh, acmeArgs(dnsPort, pebble));
+      try {
+        await until("HTTPS from the restored directory", () => httpsPortOf(other.logs()) > 0, 10_000, () => other.logs());
+        expect(curlHttps(NAME, httpsPortOf(other.logs()), "/api/v2/healthz", root).code).toBe(0);
+        expect(other.logs()).not.toContain("certificate obtained");
+      } finally {
+        await other.stop();
+      }
+    } finally {
+      cleanup(fresh);
+    }
+  });
 });
 
 describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
@@ -223,6 +246,45 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
       cleanup(data);
     }
   }, 90_000);
+
+  it("gets a certificate by HTTP-01 on port 80 for a name outside its zones", async (ctx) => {
+    // Port 80 on loopback must be free; Pebble resolves the outside name through pebble-challtestsrv (every name: 127.0.0.1).
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(80, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (!free || !existsSync("/usr/bin/pebble-challtestsrv")) return ctx.skip();
+    const data = initData();
+    const fakeDnsPort = await freeDnsPort();
+    const mgmt = await freeDnsPort();
+    const { spawn } = await import("node:child_process");
+    const chall = spawn(
+      "/usr/bin/pebble-challtestsrv",
+      ["-dns01", `127.0.0.1:${fakeDnsPort}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${mgmt}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
+      { stdio: "ignore" },
+    );
+    let pebble: Pebble | null = null;
+    let server: ServerProcess | null = null;
+    try {
+      pebble = await startPebble(dir, { dnsPort: fakeDnsPort, httpPort: 80 });
+      const root = await pebble.issuingRoot();
+      const name = "web.elsewhere.test";
+      server = await startServe(data, ["--http", "127.0.0.1:80", "--https", "127.0.0.1:0", "--url", `https://${name}`, "--acme-directory", pebble.directory, "--acme-ca", pebble.ca]);
+      const s = server;
+      await until("the certificate by HTTP-01", () => httpsPortOf(s.logs()) > 0, 30_000, () => s.logs() + pebble!.logs());
+      const r = spawnSync("curl", ["-sS", "--max-time", "5", "--cacert", root, "--resolve", `${name}:${httpsPortOf(s.logs())}:127.0.0.1`, `https://${name}:${httpsPortOf(s.logs())}/api/v2/healthz`], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      expect(pebble.logs()).toMatch(/http-01|HTTP-01|well-known/i);
+      // Nothing is left at the challenge path.
+      expect((await fetch("http://127.0.0.1:80/.well-known/acme-challenge/abc")).status).toBe(404);
+    } finally {
+      await server?.stop();
+      await pebble?.stop();
+      chall.kill("SIGTERM");
+      cleanup(data);
+    }
+  }, 60_000);
 
   it("refuses an --acme-directory whose certificate it cannot trust: exit 2 in words", async () => {
     const data = initData();
