@@ -194,6 +194,13 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   const listeners: Listener[] = [];
   const httpsListeners: HttpsListener[] = [];
   let certs: CertManager | null = null;
+  // serve.listen.json for doctor; written again when ACME's HTTPS listeners open later.
+  let pidWritten = false;
+  const listening = () => ({
+    http: listeners.map((l) => formatListen(l.address)),
+    https: httpsListeners.map((l) => formatListen(l.address)),
+    dns: dns ? dns.addresses.map(formatListen) : [],
+  });
   try {
     // Which challenge proves the name; a name outside the zones without port 80 stops here (exit 2).
     const servedZones = () => store.domains.list().filter((d) => d.kind === "builtin" || d.verified);
@@ -305,6 +312,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
                 log("error", "cannot open HTTPS", { addr: formatListen(l), error: (e as Error).message });
               }
             }
+            if (pidWritten) writePidFile(config.data, listening());
             return;
           }
           for (const h of httpsListeners) {
@@ -337,11 +345,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     throw e;
   }
 
-  const removePidFile = writePidFile(config.data, {
-    http: listeners.map((l) => formatListen(l.address)),
-    https: httpsListeners.map((l) => formatListen(l.address)),
-    dns: dns.addresses.map(formatListen),
-  });
+  const removePidFile = writePidFile(config.data, listening());
+  pidWritten = true;
   let seenVersion = store.dataVersion();
   const poll = setInterval(() => {
     try {

@@ -1,3 +1,5 @@
+import { PUBLIC_URL_SETTING } from "../core/urls";
+import { setupLink } from "./init";
 import type { Command } from "commander";
 import { issueConfirmLink, issueInvite, issueResetLink, normalizeEmail, PasswordHasher, setUserDisabled, userView } from "../core/auth";
 import { fail } from "../core/errors";
@@ -26,7 +28,10 @@ export function registerUser(program: Command): void {
     .action(
       action((ctx) => {
         const s = issueSetupCode(ctx);
-        print(ctx, s, [`Admin setup code (single use, expires ${s.expiresAt}):`, `  ${s.setupCode}`]);
+        const link = setupLink(ctx.config.url ?? ctx.store.settings.get(PUBLIC_URL_SETTING), s.setupCode);
+        const lines = [`Admin setup code (single use, expires ${s.expiresAt}):`, `  ${s.setupCode}`];
+        if (link) lines.push("Or open this link to create the first admin:", `  ${link}`);
+        print(ctx, { ...s, ...(link ? { setupLink: link } : {}) }, lines);
       }),
     );
   user

@@ -122,6 +122,9 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
     const page = await fetch(`${server.base}/invite/abc`, { redirect: "manual" });
     expect(page.status).toBe(308);
     expect(page.headers.get("location")).toBe(`https://${NAME}:${port}/invite/abc`);
+    // doctor's record of the listeners names HTTPS once it opened.
+    const listening = JSON.parse(readFileSync(`${data}/serve.listen.json`, "utf8")) as { https: string[] };
+    expect(listening.https).toEqual([`127.0.0.1:${port}`]);
     const metrics = await (await fetch(`${server.base}/metrics`)).text();
     expect(metrics).toMatch(/ipkeep_tls_certificate_expiry_timestamp_seconds \d{10}/);
     expect(Number(/ipkeep_dns_responses_total\{rcode="NOERROR",type="TXT"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);

@@ -58,6 +58,9 @@ describe("init --url", () => {
     expect(r.stdout).toMatch(new RegExp(`\\n\\s+${link![1]}\\n`));
     const rec = run(["--data", data, "record", "list", ZONE, "--json"]);
     expect(rec.stdout).toContain(NAME);
+    // A new code (only the newest works) comes with its link too.
+    const again = run(["--data", data, "user", "setup-code"]);
+    expect(again.stdout).toMatch(/https:\/\/ddns\.dyn\.example\.test\/setup#ipko_\S+/);
     // A user cannot take the name: it is reserved for the web address.
     const host = run(["--data", data, "host", "add", NAME, "--owner", "me@example.com"]);
     expect(host.code).not.toBe(0);
