@@ -8,6 +8,8 @@ import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { verifyZone } from "../dns/dnssec/validators";
 import { digShort } from "../helpers/dig";
 import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
 
@@ -19,7 +21,7 @@ beforeAll(async () => {
   data = tempDir();
   expect(run(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]).code).toBe(0);
   for (const h of ["nas", "cam"]) expect(run(["--data", data, "host", "add", `${h}.${ZONE}`, "--owner", "me@example.com"]).code).toBe(0);
-  server = await startServe(data, ["--update-burst", "0"]);
+  server = await startServe(data, ["--update-burst", "0", "--xfr-allow", "127.0.0.1/32"]);
 });
 afterAll(async () => {
   await server?.stop();
@@ -167,5 +169,30 @@ describe("ipkeep token --tsig", () => {
       body: JSON.stringify({ policy: { expiresAt: "whenever" } }),
     });
     expect(bad.status).toBe(400);
+  });
+
+  it("an UPDATE on a signed zone (signed by default) is served signed: the transferred zone validates, with an RRSIG over the new A", async () => {
+    const r = run(["--data", data, "token", "create", "--host", `nas.${ZONE}`, "--tsig", "--json"]);
+    const k: Key = JSON.parse(r.stdout).token.tsig;
+    const u = await nsupdate(k, [`update delete nas.${ZONE} A`, `update add nas.${ZONE} 60 A 198.51.100.77`]);
+    expect(u.stderr).toBe("");
+    expect(digShort(server.dnsPort, `nas.${ZONE}`, "A")).toEqual(["198.51.100.77"]);
+    const axfr = () => {
+      const out = spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), ZONE, "AXFR", "+nocomments", "+nostats", "+nocmd"], { encoding: "utf8" }).stdout;
+      const lines = out.split("\n").filter((l) => l.trim() && !l.startsWith(";"));
+      return `${lines.slice(0, -1).join("\n")}\n`;
+    };
+    // Signatures of a delta are made a moment after the commit.
+    let zone = "";
+    for (let i = 0; i < 100; i++) {
+      zone = axfr();
+      if (zone.includes("198.51.100.77") && zone.split("\n").some((l) => l.startsWith(`nas.${ZONE}.`) && l.split(/\s+/)[3] === "RRSIG" && l.split(/\s+/)[4] === "A")) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(zone).toContain("DNSKEY");
+    expect(zone).toContain("198.51.100.77");
+    const v = verifyZone(ZONE, zone);
+    expect(v.ldns.output).toContain("Zone is verified and complete");
+    expect(v.bind!.ok, v.bind!.output).toBe(true);
   });
 });
