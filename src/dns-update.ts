@@ -3,6 +3,7 @@
  * core/dyn-update.ts (the meaning), for `ipkeep serve`.
  */
 import { performDnsUpdate } from "./core/dyn-update";
+import { LocalResources } from "./core/resources";
 import type { UpdateLimits } from "./core/limits";
 import { type Clock, nowSeconds, type Platform } from "./core/platform";
 import type { ChangeSink, UpdateTokenRow } from "./core/ports";
@@ -31,10 +32,22 @@ export function dnsUpdateHandler(d: { store: Store; platform: Platform; changes:
     admitSource: (peer) => d.limits.admitSource(peer).reason === null,
     badCredentials: (peer) => void d.limits.badCredentials(peer),
     perform: (owner, keyName, msg, peer) =>
-      performDnsUpdate({ store: d.store, platform: d.platform, changes: d.changes, limits: d.limits, canonical: canonicalRdata }, owner as UpdateTokenRow, msg, {
-        source: peer,
-        userAgent: `DNS UPDATE (key ${keyName})`,
-      }),
+      performDnsUpdate(
+        {
+          store: d.store,
+          platform: d.platform,
+          changes: d.changes,
+          limits: d.limits,
+          canonical: canonicalRdata,
+          records: (actor, changes) => new LocalResources({ store: d.store, platform: d.platform, changes }, actor),
+        },
+        owner as UpdateTokenRow,
+        msg,
+        {
+          source: peer,
+          userAgent: `DNS UPDATE (key ${keyName})`,
+        },
+      ),
     onResult: (r) => {
       const fields = { source: r.peer, key: r.keyName, zone: r.zone, rcode: RCODE_NAMES[r.rcode] ?? r.rcode, reason: r.reason ? redact(r.reason) : undefined };
       // Refusals before a good signature can come in floods: at most one line a minute of them.

@@ -18,9 +18,10 @@ import type { UpdateLimits } from "./limits";
 import { inZone } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
-import type { ChallengeStore, ChangeSink, DomainRow, HostRow, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "./ports";
+import type { ChallengeStore, ChangeSink, DomainRow, HostRow, RecordRow, UpdateCommit, UpdateLogEntry, UpdateTokenRow } from "./ports";
 import { parseIP, unusableHostAddress } from "./addresses";
-import { policyAllows, tokenRefusal } from "./token-policy";
+import type { Actor, LocalResources } from "./resources";
+import { policyAllows, policyGrants, tokenRefusal } from "./token-policy";
 import { type HostAddresses, tokenCovers } from "./update";
 
 export const RCODES = {
@@ -69,6 +70,7 @@ export interface DynUpdateStore extends ChallengeStore {
   };
   /** Writes what the dyndns2 path has waiting, so this message reads and writes after it. */
   flushUpdates(): void;
+  records: { atName(domainId: number, name: string, now: number): RecordRow[] };
   updates: { commit(commits: UpdateCommit[]): void };
 }
 
@@ -79,6 +81,11 @@ export interface DynUpdateDeps {
   limits: UpdateLimits;
   /** Canonical form of RDATA for comparing values (the DNS layer's wire form). */
   canonical(type: string, content: string): string;
+  /**
+   * The record rules of core/resources.ts acting as the token's owner (never as an admin),
+   * telling DNS through `changes`: for what a policy grants beyond addresses and DNS-01 values.
+   */
+  records?(actor: Actor, changes: ChangeSink): Pick<LocalResources, "createRecordNow" | "removeRecordNow">;
 }
 
 export interface DynUpdateMeta {
@@ -176,7 +183,12 @@ function checkPrerequisites(deps: DynUpdateDeps, zone: DomainRow, prereqs: Updat
   }
   // Value-dependent: each RRset named must exist with exactly these values (§2.4.2).
   for (const { name, type, values } of temp.values()) {
-    const have = new Set(state.at(name).filter((r) => r.type === type).map((r) => deps.canonical(type, r.content)));
+    const have = new Set(
+      state
+        .at(name)
+        .filter((r) => r.type === type)
+        .map((r) => deps.canonical(type, r.content)),
+    );
     if (have.size !== values.size || [...values].some((v) => !have.has(v))) return { rcode: "NXRRSET", reason: `${type} at ${name} is not the set named` };
   }
   return null;
@@ -204,6 +216,8 @@ interface Plan {
   hosts: Map<number, { host: HostRow; before: HostAddresses; after: HostAddresses }>;
   /** Challenge operations in order (values are checked by core/acme.ts). */
   challenges: ({ kind: "add" | "remove"; name: string; value: string } | { kind: "clear"; host: HostRow })[];
+  /** What a policy grants beyond those (core/token-policy.ts policyGrants), in order. */
+  records: UpdateRR[];
 }
 
 const ADDRESS_TYPES = new Set(["A", "AAAA"]);
@@ -213,7 +227,7 @@ const ADDRESS_TYPES = new Set(["A", "AAAA"]);
  * Nothing is written here.
  */
 function planChanges(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow, updates: UpdateRR[], state: RRsetState): Plan | DynUpdateResult {
-  const plan: Plan = { hosts: new Map(), challenges: [] };
+  const plan: Plan = { hosts: new Map(), challenges: [], records: [] };
   const coveredHost = (name: string): HostRow | null => {
     const h = deps.store.hostByName(name);
     return h && h.domainId === zone.id && tokenCovers(token, h) ? h : null;
@@ -230,15 +244,25 @@ function planChanges(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow
     const host = coveredHost(rr.name);
     if (host) {
       const s = hostState(host);
+      const granted = (type: string) => !!deps.records && policyGrants(token, rr.name, type);
       if (rr.type === "ANY") {
-        // Delete all RRsets of the name: only when its addresses are all there is (we may not
-        // delete its other records).
-        if (state.at(rr.name).some((r) => !ADDRESS_TYPES.has(r.type))) return refused(`${rr.name} holds records this key may not delete`);
-        if (!policyAllows(token, rr.name, "A") || !policyAllows(token, rr.name, "AAAA")) return refused(`the token's policy does not allow deleting ${rr.name}`);
+        // Delete all RRsets of the name: its addresses, and its other records only when the
+        // policy grants every one of their types.
+        const others = state.at(rr.name).filter((r) => !ADDRESS_TYPES.has(r.type));
+        if (others.some((r) => !granted(r.type))) return refused(`${rr.name} holds records this key may not delete`);
+        if (!policyAllows(token, rr.name, "A") || !policyAllows(token, rr.name, "AAAA"))
+          return refused(`the token's policy does not allow deleting ${rr.name}`);
         s.after = { ipv4: null, ipv6: null };
+        if (others.length) plan.records.push(rr);
         continue;
       }
-      if (!ADDRESS_TYPES.has(rr.type)) return refused(`this key may change only A and AAAA at ${rr.name}`);
+      if (!ADDRESS_TYPES.has(rr.type)) {
+        if (granted(rr.type)) {
+          plan.records.push(rr);
+          continue;
+        }
+        return refused(`this key may change only A and AAAA at ${rr.name}`);
+      }
       if (!policyAllows(token, rr.name, rr.type)) return refused(`the token's policy does not allow changing ${rr.type} at ${rr.name}`);
       const fam = rr.type === "A" ? "ipv4" : "ipv6";
       if (rr.cls === "zone") {
@@ -246,9 +270,9 @@ function planChanges(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow
         const ip = parseIP(rr.content!);
         if (!ip || unusableHostAddress(ip.address)) return refused(`${rr.content} is not an address a host can have`);
         s.after = { ...s.after, [fam]: ip.address };
-      }
-      else if (rr.cls === "any") s.after = { ...s.after, [fam]: null };
-      else if (s.after[fam] !== null && deps.canonical(rr.type, s.after[fam]!) === deps.canonical(rr.type, rr.content ?? "")) s.after = { ...s.after, [fam]: null };
+      } else if (rr.cls === "any") s.after = { ...s.after, [fam]: null };
+      else if (s.after[fam] !== null && deps.canonical(rr.type, s.after[fam]!) === deps.canonical(rr.type, rr.content ?? ""))
+        s.after = { ...s.after, [fam]: null };
       continue;
     }
     if (rr.name.startsWith(acmePrefix)) {
@@ -264,6 +288,16 @@ function planChanges(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow
         }
         continue;
       }
+    }
+    // Beyond that, only what the token's policy grants by naming both the names and the types.
+    if (deps.records && rr.type !== "ANY" && policyGrants(token, rr.name, rr.type)) {
+      plan.records.push(rr);
+      continue;
+    }
+    if (deps.records && rr.type === "ANY" && policyGrants(token, rr.name, token.policy?.types?.[0] ?? "")) {
+      if (state.at(rr.name).some((r) => !policyGrants(token, rr.name, r.type))) return refused(`${rr.name} holds records this key may not delete`);
+      plan.records.push(rr);
+      continue;
     }
     return refused(`this key may not change ${rr.type} at ${rr.name}`);
   }
@@ -301,6 +335,7 @@ function apply(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow, plan
         { now, changes: changed.map((h) => ({ hostId: h.host.id, domainId: h.host.domainId, next: h.after })), logs, tokenId: token.id },
       ]);
       for (const h of changed) touched.add(h.host.domainId);
+      if (plan.records.length) applyRecords(deps, token, zone, plan.records, now, meta, sink);
       for (const c of plan.challenges) {
         if (c.kind === "add") presentChallenge(challengeDeps, token, c.name, c.value, { source: meta.source });
         else if (c.kind === "remove") cleanupChallenge(challengeDeps, token, c.name, c.value, { source: meta.source });
@@ -321,4 +356,26 @@ function apply(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow, plan
   for (const id of touched) deps.changes.zoneChanged(id);
   for (const at of expiries) deps.changes.expiresAt?.(at);
   return { rcode: "NOERROR", reason: `${zone.name}: ${changed.length} address change(s), ${plan.challenges.length} challenge change(s)` };
+}
+
+/**
+ * Records a policy grants, through the record rules of core/resources.ts as the token's owner
+ * (reserved names, placement, quotas, audit): an add that is already there changes nothing
+ * (RFC 2136 §3.4.2.2), deletes remove what matches.
+ */
+function applyRecords(deps: DynUpdateDeps, token: UpdateTokenRow, zone: DomainRow, rrs: UpdateRR[], now: number, meta: DynUpdateMeta, sink: ChangeSink): void {
+  const res = deps.records!({ userId: token.userId, admin: false, name: `token:${token.id}`, address: meta.source }, sink);
+  const same = (r: RecordRow, type: string, content: string) => r.type === type && deps.canonical(type, r.content) === deps.canonical(type, content);
+  for (const rr of rrs) {
+    // DNS-01 values are core/acme.ts's (they expire on their own), never a policy's records.
+    const isChallenge = (r: RecordRow) => r.hostnameId !== null && r.type === "TXT" && r.name.startsWith(`${ACME_LABEL}.`);
+    const here = deps.store.records.atName(zone.id, rr.name, now).filter((r) => !isChallenge(r));
+    if (rr.cls === "zone") {
+      if (here.some((r) => same(r, rr.type, rr.content!))) continue;
+      res.createRecordNow(zone.id, { type: rr.type, name: rr.name, content: rr.content!, ttl: rr.ttl });
+    } else {
+      const doomed = here.filter((r) => (rr.type === "ANY" ? true : rr.cls === "any" ? r.type === rr.type : same(r, rr.type, rr.content ?? "")));
+      for (const r of doomed) res.removeRecordNow(zone.id, r.id);
+    }
+  }
 }

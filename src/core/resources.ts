@@ -191,10 +191,7 @@ export class LocalResources implements Resources {
   }
 
   private audit(action: string, target: string, detail?: string): void {
-    this.store.logs.audit(
-      { actorId: this.actor.userId, actor: this.actor.name, action, target, address: this.actor.address, detail },
-      this.now(),
-    );
+    this.store.logs.audit({ actorId: this.actor.userId, actor: this.actor.name, action, target, address: this.actor.address, detail }, this.now());
   }
 
   private quota(ownerId: number, kind: QuotaKind): void {
@@ -261,7 +258,11 @@ export class LocalResources implements Resources {
 
   private views = {
     token: (t: UpdateTokenRow) => tokenView(t, (id) => this.store.hosts.byId(id)?.name ?? null),
-    domain: (d: DomainRow) => domainView(d, this.store.domains.nameservers(d.id).map((n) => n.name)),
+    domain: (d: DomainRow) =>
+      domainView(
+        d,
+        this.store.domains.nameservers(d.id).map((n) => n.name),
+      ),
   };
 
   // ---- hostnames ----
@@ -312,7 +313,8 @@ export class LocalResources implements Resources {
 
   private description(d: string | undefined): string | undefined {
     if (d === undefined) return undefined;
-    if (d.length > MAX_DESCRIPTION || CONTROL.test(d)) fail("invalid_input", `Description must be at most ${MAX_DESCRIPTION} characters without control characters`);
+    if (d.length > MAX_DESCRIPTION || CONTROL.test(d))
+      fail("invalid_input", `Description must be at most ${MAX_DESCRIPTION} characters without control characters`);
     return d;
   }
 
@@ -380,7 +382,10 @@ export class LocalResources implements Resources {
       hostIds = hosts.map((h) => h.id);
     }
     const algorithm = input.tsig || input.tsigAlgorithm !== undefined ? tsigAlgorithm(input.tsigAlgorithm) : null;
-    const covered = scope === "all" ? this.store.hosts.list(userId).map((h) => h.name) : hostIds.map((i) => this.host(i).name);
+    const covered = [
+      ...(scope === "all" ? this.store.hosts.list(userId).map((h) => h.name) : hostIds.map((i) => this.host(i).name)),
+      ...this.customDomainsOf(userId),
+    ];
     const policy = input.policy ? applyPolicyInput(null, input.policy, covered, this.now()) : null;
     return this.tx(() => {
       const { token, value } = issueToken(this.deps, { userId, scope, hostIds, label });
@@ -411,9 +416,20 @@ export class LocalResources implements Resources {
     });
   }
 
+  /** The owner's custom domains: a token's policy may name records there too (DNS UPDATE). */
+  private customDomainsOf(userId: number): string[] {
+    return this.store.domains
+      .list()
+      .filter((d) => d.kind === "custom" && d.ownerId === userId)
+      .map((d) => d.name);
+  }
+
   async setTokenPolicy(id: number, input: TokenPolicyInput): Promise<TokenView> {
     const t = this.token(id);
-    const covered = t.scope === "all" ? this.store.hosts.list(t.userId).map((h) => h.name) : t.hostIds.map((i) => this.store.hosts.byId(i)?.name ?? "").filter(Boolean);
+    const covered = [
+      ...(t.scope === "all" ? this.store.hosts.list(t.userId).map((h) => h.name) : t.hostIds.map((i) => this.store.hosts.byId(i)?.name ?? "").filter(Boolean)),
+      ...this.customDomainsOf(t.userId),
+    ];
     const policy = applyPolicyInput(t.policy ?? null, input, covered, this.now());
     return this.tx(() => {
       this.store.tokens.setPolicy(t.id, policy);
@@ -433,7 +449,10 @@ export class LocalResources implements Resources {
   // ---- domains ----
 
   async listDomains(): Promise<DomainView[]> {
-    return this.store.domains.list().filter((d) => domainVisible(d, this.actor)).map(this.views.domain);
+    return this.store.domains
+      .list()
+      .filter((d) => domainVisible(d, this.actor))
+      .map(this.views.domain);
   }
 
   async getDomain(id: number): Promise<DomainView> {
@@ -544,7 +563,10 @@ export class LocalResources implements Resources {
 
   /** Everything a record must satisfy before it is written, for create and edit alike. */
   private placeRecord(d: DomainRow, type: ReturnType<typeof recordType>, name: string, content: string, selfId: number | null): HostRow | null {
-    const owningZone = findZone(name, this.store.domains.list().map((z) => z.name));
+    const owningZone = findZone(
+      name,
+      this.store.domains.list().map((z) => z.name),
+    );
     if (owningZone !== d.name) fail("outside_zone", `${name} belongs to the domain ${owningZone}`);
     const holder = enclosingHost(this.store, d, name);
     if (!this.actor.admin && d.kind === "builtin") {
@@ -572,6 +594,14 @@ export class LocalResources implements Resources {
   }
 
   async createRecord(domainId: number, input: NewRecordInput): Promise<RecordView> {
+    return this.createRecordNow(domainId, input);
+  }
+
+  /**
+   * createRecord for callers inside a transaction of their own (DNS UPDATE): the same rules,
+   * synchronously; DNS is told through this instance's ChangeSink.
+   */
+  createRecordNow(domainId: number, input: NewRecordInput): RecordView {
     const d = this.domain(domainId);
     const type = recordType(input.type);
     const name = recordName(input.name, d.name);
@@ -613,6 +643,11 @@ export class LocalResources implements Resources {
   }
 
   async removeRecord(domainId: number, recordId: number): Promise<void> {
+    this.removeRecordNow(domainId, recordId);
+  }
+
+  /** removeRecord, synchronously (see createRecordNow). */
+  removeRecordNow(domainId: number, recordId: number): void {
     const d = this.domain(domainId);
     const r = this.record(d, recordId);
     this.tx((changes) => {

@@ -33,8 +33,12 @@ export interface TokenPolicyInput {
   maxUnusedSeconds?: number | null;
 }
 
-/** The types a policy may name: those an update token can change in any dialect. */
-export const POLICY_TYPES = ["A", "AAAA", "TXT"] as const;
+/**
+ * The types a policy may name. A, AAAA and TXT narrow what the dialects already allow; the
+ * others (and A, AAAA, TXT elsewhere than at a hostname or its _acme-challenge) are what a
+ * policy that names both the types and the names adds for DNS UPDATE (core/dyn-update.ts).
+ */
+export const POLICY_TYPES = ["A", "AAAA", "TXT", "CNAME", "MX", "SRV", "CAA"] as const;
 /** Bounds on a policy's lists: a policy is a few names and networks, not a database. */
 const MAX_ITEMS = 50;
 /** A minute is the shortest time unused that makes sense (routers update every few minutes). */
@@ -67,7 +71,9 @@ export function applyPolicyInput(current: TokenPolicy | null, input: TokenPolicy
           ...new Set(
             names.map((raw) => {
               const n = normalizeName(raw, { underscore: true, wildcard: false });
-              if (!covered.some((h) => n === h || n.endsWith(`.${h}`))) fail("invalid_input", `${n} is not one of the token's hostnames or below one`);
+              if (!covered.some((h) => n === h || n.endsWith(`.${h}`))) {
+                fail("invalid_input", `${n} is not one of the token's hostnames or below one, nor in one of its owner's domains`);
+              }
               return n;
             }),
           ),
@@ -104,7 +110,8 @@ export function applyPolicyInput(current: TokenPolicy | null, input: TokenPolicy
   }
   if (input.maxUnusedSeconds !== undefined) {
     const m = input.maxUnusedSeconds;
-    if (m !== null && (!Number.isInteger(m) || m < MIN_UNUSED || m > MAX_UNUSED)) fail("invalid_input", `maxUnusedSeconds must be from ${MIN_UNUSED} to ${MAX_UNUSED}`);
+    if (m !== null && (!Number.isInteger(m) || m < MIN_UNUSED || m > MAX_UNUSED))
+      fail("invalid_input", `maxUnusedSeconds must be from ${MIN_UNUSED} to ${MAX_UNUSED}`);
     next.maxUnusedSeconds = m;
   }
   return isEmptyPolicy(next) ? null : next;
@@ -118,7 +125,8 @@ export function tokenRefusal(token: Pick<UpdateTokenRow, "policy" | "createdAt" 
   const p = token.policy;
   if (!p) return null;
   if (p.expiresAt !== null && now >= p.expiresAt) return "the token has expired";
-  if (p.maxUnusedSeconds !== null && now - (token.lastUsedAt ?? token.createdAt) > p.maxUnusedSeconds) return "the token went unused for longer than its policy allows";
+  if (p.maxUnusedSeconds !== null && now - (token.lastUsedAt ?? token.createdAt) > p.maxUnusedSeconds)
+    return "the token went unused for longer than its policy allows";
   if (p.networks !== null) {
     const from = source ? unmapIPv4(source) : null;
     const nets = p.networks.map(parseCidr).filter((c): c is Cidr => c !== null);
@@ -140,6 +148,15 @@ export function policyAllows(token: Pick<UpdateTokenRow, "policy">, name: string
   if (p.types !== null && !p.types.includes(type)) return false;
   if (p.names !== null && !p.names.some((n) => name === n || name.endsWith(`.${n}`))) return false;
   return true;
+}
+
+/**
+ * Records beyond a hostname's addresses and DNS-01 values (DNS UPDATE only): when the policy
+ * names both the names and the types, and this name and type are among them.
+ */
+export function policyGrants(token: Pick<UpdateTokenRow, "policy">, name: string, type: string): boolean {
+  const p = token.policy;
+  return !!p && p.names !== null && p.types !== null && policyAllows(token, name, type);
 }
 
 /** Throws forbidden when the policy does not allow this change. */

@@ -420,3 +420,60 @@ describe("signed queries with a token's key", () => {
     expect(tsigError(x!)).toBe(17);
   });
 });
+
+describe("records a policy grants", () => {
+  it("with names and types in its policy, a key may add and delete other records at and below its hostname (nsupdate)", async () => {
+    const { host } = await keyedHost(`granted.${ZONE}`);
+    const res = new LocalResources({ ...deps() }, { userId: null, admin: true, name: "cli", address: null });
+    const t = await res.createToken({ hostnameId: host.id, tsig: true, policy: { names: [host.name], types: ["A", "AAAA", "TXT", "CNAME", "MX"] } });
+    const key = t.tsig!;
+    let r = await nsupdate(key, [
+      `update add ${host.name} 300 TXT "hello world"`,
+      `update add www.${host.name} 300 A 192.0.2.80`,
+      `update add alias.${host.name} 300 CNAME www.${host.name}.`,
+      `update add ${host.name} 300 MX 10 mail.${host.name}.`,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(await dig(host.name, "TXT")).toEqual(['"hello world"']);
+    expect(await dig(`www.${host.name}`, "A")).toEqual(["192.0.2.80"]);
+    expect(await dig(`alias.${host.name}`, "CNAME")).toEqual([`www.${host.name}.`]);
+    expect(await dig(host.name, "MX")).toEqual([`10 mail.${host.name}.`]);
+    // The same add again changes nothing (no duplicate); delete by value and by RRset.
+    r = await nsupdate(key, [`update add ${host.name} 300 TXT "hello world"`]);
+    expect(server.store.records.atName(host.domainId, host.name, now()).filter((x) => x.type === "TXT")).toHaveLength(1);
+    r = await nsupdate(key, [`update delete ${host.name} TXT "hello world"`, `update delete www.${host.name} A`, `update delete alias.${host.name}`]);
+    expect(r.stderr).toBe("");
+    expect(await dig(host.name, "TXT")).toEqual([]);
+    expect(await dig(`www.${host.name}`, "A")).toEqual([]);
+    expect(await dig(`alias.${host.name}`, "CNAME")).toEqual([]);
+    // What the policy does not name stays refused: a type, a name outside it; and the record
+    // rules hold (a CNAME beside other data is refused), all or nothing.
+    r = await nsupdate(key, [`update add ${host.name} 300 CAA 0 issue "letsencrypt.org"`]);
+    expect(r.stderr).toContain("REFUSED");
+    r = await nsupdate(key, [`update add www.home.${ZONE} 300 TXT "x"`]);
+    expect(r.stderr).toContain("REFUSED");
+    r = await nsupdate(key, [`update add www.${host.name} 300 A 192.0.2.81`, `update add ${host.name} 300 CNAME elsewhere.example.net.`]);
+    expect(r.stderr).toContain("REFUSED");
+    expect(await dig(`www.${host.name}`, "A")).toEqual([]);
+    expect(await dig(host.name, "MX")).toEqual([`10 mail.${host.name}.`]);
+  });
+
+  it("in its owner's verified custom domain, with the domain in its policy", async () => {
+    const mine = new LocalResources({ ...deps() }, { userId: owner.id, admin: false, name: `user:${owner.id}`, address: null });
+    const d = await mine.createDomain({ name: "custom.example.org" });
+    server.store.transaction(() => {
+      server.store.domains.setVerified(d.id, true, now());
+      server.store.domains.bumpSerial(d.id, now());
+    });
+    server.live.zoneChanged(d.id);
+    const { host } = await keyedHost(`customer.${ZONE}`);
+    const res = new LocalResources({ ...deps() }, { userId: null, admin: true, name: "cli", address: null });
+    const t = await res.createToken({ hostnameId: host.id, tsig: true, policy: { names: [host.name, "custom.example.org"], types: ["A", "TXT"] } });
+    const k = t.tsig!;
+    const script = [`server 127.0.0.1 ${dnsPort}`, "zone custom.example.org", 'update add custom.example.org 300 TXT "v=spf1 -all"', "update add www.custom.example.org 300 A 192.0.2.90", "send", ""].join("\n");
+    const r = await exec("nsupdate", ["-k", keyFile(k)], script);
+    expect(r.stderr).toBe("");
+    expect(await dig("custom.example.org", "TXT")).toEqual(['"v=spf1 -all"']);
+    expect(await dig("www.custom.example.org", "A")).toEqual(["192.0.2.90"]);
+  });
+});
