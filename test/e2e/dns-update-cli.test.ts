@@ -147,7 +147,7 @@ describe("ipkeep token --tsig", () => {
     expect(set.code, set.stderr).toBe(0);
     expect(JSON.parse(set.stdout).token.policy).toMatchObject({ networks: null, maxUnusedSeconds: null, types: ["TXT"] });
     // Bad input: exit 2 with one line.
-    for (const bad of [["--max-unused", "soon"], ["--only-name", `nas.${ZONE}`], ["--only-type", "MX"], ["--from", "10.0.0.0/99"], ["--expires", "yesterday"]]) {
+    for (const bad of [["--max-unused", "soon"], ["--only-name", `nas.${ZONE}`], ["--only-type", "NS"], ["--from", "10.0.0.0/99"], ["--expires", "yesterday"]]) {
       const b = run(["--data", data, "token", "set", String(t.id), ...bad]);
       expect(b.code, bad.join(" ")).toBe(2);
       expect(b.stderr.trim().split("\n")).toHaveLength(1);
