@@ -24,6 +24,7 @@ import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
 import { ResolverDelegationLookup } from "./dns/delegation";
 import { ZoneSigning } from "./dns/dnssec/signer";
+import type { Zone } from "./dns/zone";
 import { LiveZones } from "./dns/live";
 import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
@@ -170,6 +171,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     }
     if (!config.dnsThread) return;
     const m = e.kind === "delta" ? { id: e.id, delta: e.delta } : { id: e.id, data: e.kind === "loaded" ? e.data : null };
+    // The thread hands a signed zone's DO queries to this thread, which holds the signatures.
+    if (dns && e.kind !== "delta") dns.zoneChanged({ id: e.id, signed: signing.get(e.id) !== undefined });
     if (dns) dns.zoneChanged(m);
     else if ("delta" in m) earlyStale = true; // the thread then reads its start afresh
     else early.set(m.id, m.data);
@@ -218,7 +221,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     const updateLimits = new UpdateLimits(clock, updateLimitConfig(config.updateBurst, config.updateDaily));
     // DNS UPDATE (RFC 2136) goes its own way before the cache: signed by update tokens' keys.
     const dynUpdate = dnsUpdateHandler({ store, platform, changes, limits: updateLimits, clock });
-    const answered = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport })));
+    const dnssec = (zone: Zone) => signing.get(zone.id);
+    const answered = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport, dnssec })));
     const handler: typeof answered = (q, t, p) => (isUpdate(q) ? dynUpdate(q, t, p) : answered(q, t, p));
     // The DNS thread starts from what was loaded above (handed over, not read twice; a
     // restarted thread reads afresh); what changes while it starts reaches it afterwards.
@@ -234,7 +238,9 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       stream: transfers.stream,
       ...dnsLimits(config),
       counters: metrics.dns,
-      thread: config.dnsThread ? { snapshot, onError: (message) => log("error", "dns thread", { error: message }) } : undefined,
+      thread: config.dnsThread
+        ? { snapshot, signed: () => live.zones.ids().filter((id) => signing.get(id)), onError: (message) => log("error", "dns thread", { error: message }) }
+        : undefined,
     }).catch((e: unknown) => {
       throw dnsBindError(e);
     });
@@ -363,7 +369,12 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   // Signatures falling due are renewed; the zone's serial moves so secondaries take them.
   const renew = () => {
     try {
-      for (const id of signing.refresh((id) => live.zones.get(id))) store.domains.bumpSerial(id, nowSeconds(clock));
+      for (const id of signing.refresh((id) => live.zones.get(id))) {
+        store.domains.bumpSerial(id, nowSeconds(clock));
+        // Cached answers hold the old signatures: the zone counts as replaced for the caches.
+        const zone = live.zones.get(id);
+        if (zone) live.zones.set(zone);
+      }
       live.sync();
     } catch (e) {
       log("error", "renewing signatures failed", { error: (e as Error).message });

@@ -5,6 +5,7 @@
  * encode() writes it with name compression and NSD's truncation rules.
  */
 import { keyHash, keyInZone, nameInfo, suffixHashes, suffixKeys } from "./dname";
+import { type SignedOf, withDnssec } from "./dnssec/respond";
 import { packetType, TYPE } from "./rdata";
 import { skipName, u16 } from "./wire";
 import { makeRR, type RR, type RRsets, type Zone, type ZoneSet } from "./zone";
@@ -39,6 +40,8 @@ const OPT_SIZE = 11;
 
 export interface AnswerOptions {
   transport: "udp" | "tcp";
+  /** The signatures of signed zones (dnssec/signer.ts); absent: every zone is answered unsigned. */
+  dnssec?: SignedOf;
 }
 
 /** The parts of a query answer() needs, read straight from the bytes. */
@@ -192,11 +195,14 @@ function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions)
     // Transfers are the transfer code's (TCP); over UDP NSD says NOTIMP to AXFR, REFUSED to IXFR.
     result = empty(q.qtype === TYPE_AXFR ? RCODE.NOTIMP : RCODE.REFUSED);
   } else {
-    if (q.qclass === CLASS_IN && fastNegative) {
+    // DO on a signed zone: negative answers carry proofs the fast paths do not write.
+    if (q.qclass === CLASS_IN && fastNegative && !(opts.dnssec && q.opt?.do)) {
       const fast = hashedNxdomain(raw, q, zones, limit(q, opts)) ?? fastNxdomain(raw, q, zones, limit(q, opts));
       if (fast) return fast;
     }
     result = lookup(zones, keysOf(raw, q), q.qtype, q.qclass === CLASS_ANY);
+    // Signed zones (dnssec/respond.ts): signatures and proofs with DO, the apex's DNSKEY & co.
+    if (opts.dnssec && q.qclass === CLASS_IN) result = withDnssec(result, zones, keysOf(raw, q)[0]!, q.qtype, opts.dnssec, q.opt?.do === true);
     // NSD answers class ANY from the IN data but not authoritatively.
     if (q.qclass === CLASS_ANY) result.aa = false;
   }

@@ -84,6 +84,8 @@ export interface DnsServerOptions {
    */
   thread?: {
     snapshot: () => ZoneData[];
+    /** The signed zones: the thread hands their DO queries to the handler. */
+    signed?: () => number[];
     onError?: (message: string) => void;
     /** NOTIFY messages go to the handler too (a secondary acts on them). */
     notify?: boolean;
@@ -485,6 +487,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
       libc: native.libc,
       fds: raw.map((r) => r.fd),
       snapshot: opts.thread.snapshot,
+      signed: opts.thread.signed,
       notify: !!opts.thread.notify,
       forward: (q, peer) => safeCall(udpHandler, q, "udp", peer),
       onError: opts.thread.onError,

@@ -36,10 +36,13 @@ export interface ThreadInit {
   rrl: RrlConfig | null;
 }
 
-/** A zone loaded (data), dropped (null), or changed by a delta the thread applies to its copy. */
-export type ZoneMessage = { id: number; data: ZoneData | null } | { id: number; delta: ZoneDelta };
+/**
+ * A zone loaded (data), dropped (null), or changed by a delta the thread applies to its copy;
+ * or whether it is signed (its DO queries are then the main thread's, which holds the signatures).
+ */
+export type ZoneMessage = { id: number; data: ZoneData | null } | { id: number; delta: ZoneDelta } | { id: number; signed: boolean };
 /** What is posted: a loaded zone goes packed (packZone), a few buffers instead of an object per name. */
-export type PostedZone = { id: number; packed: PackedZone | null } | { id: number; delta: ZoneDelta };
+export type PostedZone = { id: number; packed: PackedZone | null } | { id: number; delta: ZoneDelta } | { id: number; signed: boolean };
 
 export type ThreadEvent =
   | { kind: "ready" }
@@ -65,6 +68,8 @@ export interface UdpThreadOptions {
   fds: number[];
   /** The zones to start with, read again whenever the thread is restarted. */
   snapshot: () => ZoneData[];
+  /** The signed zones (their DO queries are handed back), read with the snapshot. */
+  signed?: () => number[];
   /** NOTIFY messages are handed back too (a secondary acts on them). */
   notify?: boolean;
   /** Answers a query the thread handed back; the reply goes out on the same socket. */
@@ -134,6 +139,7 @@ export class UdpThread {
     this.run = run;
     // Zones posted before the thread runs wait on the port; it takes them before its first answer.
     for (const data of opts.snapshot()) this.zoneChanged({ id: data.id, data });
+    for (const id of opts.signed?.() ?? []) this.zoneChanged({ id, signed: true });
     return new Promise<boolean>((resolve) => {
       let ready = false;
       const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
@@ -204,7 +210,7 @@ export class UdpThread {
   zoneChanged(m: ZoneMessage): void {
     const run = this.run;
     if (!run) return; // restarting: the next run starts from a fresh snapshot
-    if ("delta" in m) run.zonePort.postMessage(m satisfies PostedZone);
+    if ("delta" in m || "signed" in m) run.zonePort.postMessage(m satisfies PostedZone);
     else {
       const packed = m.data ? packZone(m.data) : null;
       run.zonePort.postMessage({ id: m.id, packed } satisfies PostedZone, packed ? packedBuffers(packed) : []);

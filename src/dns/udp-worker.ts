@@ -16,7 +16,7 @@ import { AnswerCache } from "./cache";
 import { AF_INET, AF_INET6, loadLibc, MmsgRing, NAME_SIZE, serveSockets } from "./ffi";
 import { RRL_DROP, RRL_SEND, RRL_SLIP, ResponseRateLimiter } from "./rrl";
 import { findTsig } from "./tsig";
-import { HEADER, questionEnd, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
+import { HEADER, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
 import { buildPackedZone, ZoneSet } from "./zone";
 import { CTRL_CHANGES, CTRL_HANDED, CTRL_STOP, MAX_HANDED, type ThreadInit, type ThreadEvent, type PostedZone } from "./udp-thread";
 
@@ -46,6 +46,18 @@ function forMainThread(q: Uint8Array): boolean {
   return qtype === TYPE_AXFR || qtype === TYPE_IXFR;
 }
 
+/** A query with DO for a name in a signed zone: its answer needs the signatures. */
+function wantsSignatures(q: Uint8Array, zones: ZoneSet, signed: ReadonlySet<number>): boolean {
+  if (q.length < HEADER || u16(q, 4) !== 1 || u16(q, 10) === 0) return false;
+  const qEnd = questionEnd(q);
+  // The OPT first in the additional section (where every resolver puts it): root name, type 41, DO in its TTL.
+  if (qEnd < 0 || qEnd + 11 > q.length || q[qEnd] !== 0 || u16(q, qEnd + 1) !== 41 || !(q[qEnd + 7]! & 0x80)) return false;
+  const name = readName(q, HEADER);
+  if (name === null) return false;
+  const zone = zones.find(name);
+  return zone !== null && signed.has(zone.id);
+}
+
 function run(): void {
   const libc = loadLibc();
   if (!libc) {
@@ -60,6 +72,8 @@ function run(): void {
   const counters = new DnsCounters(init.counters);
   const rrl = init.rrl ? new ResponseRateLimiter(init.rrl) : null;
   let applied = 0;
+  /** Zones whose DO queries the main thread answers (it holds the signatures). */
+  const signedZones = new Set<number>();
 
   /** Takes every zone change the main thread has posted so far. */
   const applyChanges = () => {
@@ -69,7 +83,10 @@ function run(): void {
       applied++;
       const msg = m.message as PostedZone;
       try {
-        if ("delta" in msg) zones.apply(msg.delta);
+        if ("signed" in msg) {
+          if (msg.signed) signedZones.add(msg.id);
+          else signedZones.delete(msg.id);
+        } else if ("delta" in msg) zones.apply(msg.delta);
         else if (msg.packed) zones.set(buildPackedZone(msg.packed));
         else zones.removeId(msg.id);
       } catch (e) {
@@ -98,7 +115,7 @@ function run(): void {
           continue;
         }
         const q = ring.recvData.subarray(i * MmsgRing.RECV_SLOT, i * MmsgRing.RECV_SLOT + len);
-        if (forMainThread(q)) {
+        if (forMainThread(q) || (signedZones.size > 0 && wantsSignatures(q, zones, signedZones))) {
           if (Atomics.load(ctrl, CTRL_HANDED) >= MAX_HANDED) {
             counters.dropped++;
             continue;

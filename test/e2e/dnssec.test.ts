@@ -88,6 +88,30 @@ describe("signed zones on the executable", () => {
     }
   });
 
+  it("delv with the zone's key as trust anchor validates a host, an NXDOMAIN and a NODATA (UDP through the DNS thread, and TCP)", async () => {
+    const info = JSON.parse(cli(["domain", "ds", ZONE, "--json"]).stdout);
+    const dir = mkdtempSync(join(tmpdir(), "ipkeep-delv-"));
+    try {
+      writeFileSync(join(dir, "anchor"), `trust-anchors {\n  "${ZONE}." static-key ${info.flags} ${info.protocol} ${info.algorithm} "${info.publicKey}";\n};\n`);
+      const delv = (name: string, type: string, tcp: boolean) =>
+        spawnSync("delv", ["@127.0.0.1", "-p", String(server.dnsPort), "-a", join(dir, "anchor"), `+root=${ZONE}`, ...(tcp ? ["+tcp"] : []), name, type], { encoding: "utf8" });
+      for (const tcp of [false, true]) {
+        const host = delv(`ns1.${ZONE}`, "A", tcp);
+        expect(host.stdout + host.stderr, "host").toContain("; fully validated");
+        expect(host.stdout).toContain("192.0.2.53");
+        // A hostname without addresses yet: denied by the signed zone, and validated so.
+        expect(delv(`home.${ZONE}`, "A", tcp).stdout).toContain("negative response, fully validated");
+        expect(delv(`nope.${ZONE}`, "A", tcp).stdout).toContain("negative response, fully validated");
+        expect(delv(`ns1.${ZONE}`, "TXT", tcp).stdout).toContain("negative response, fully validated");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Without DO nothing is signed; with DO the signature comes along.
+    expect(spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), `ns1.${ZONE}`, "A", "+norec"], { encoding: "utf8" }).stdout).not.toContain("RRSIG");
+    expect(spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), `ns1.${ZONE}`, "A", "+norec", "+dnssec"], { encoding: "utf8" }).stdout).toContain("RRSIG");
+  });
+
   it("AXFR carries the signed zone, and both validators accept it as transferred", () => {
     for (const t of ["SOA", "NS", "DNSKEY", "CDS", "CDNSKEY", "NSEC3PARAM"]) expect(rrsigOf(first, `${ZONE}.`, t), t).toBeDefined();
     expect(first).toMatch(/NSEC3\s+1 0 0 - /);
