@@ -122,7 +122,6 @@ export function registerDomain(program: Command): void {
           info.ds,
           info.dnskey,
           `key tag ${info.keyTag}, algorithm ${info.algorithm}, digest type ${info.digestType}, digest ${info.digest}`,
-          "Note: ipkeep's own answers do not carry signatures yet; give the parent this DS only when every nameserver of the zone serves it signed (see the README).",
         ]);
       }),
     );
