@@ -321,28 +321,17 @@ export class CertManager {
     }
   }
 
-  /** Until our own DNS answers the value and every enrolled secondary has the new serial. */
-  private async waitForNameservers(zone: DomainRow, fqdn: string, value: string, serial: number): Promise<void> {
-    const selfDeadline = this.now() + 30_000;
-    while (!(await carriesTxt(this.o.self, fqdn, value))) {
-      if (this.stopped) throw new Error("stopped");
-      if (this.now() > selfDeadline) throw new Error(`this server's own DNS did not answer ${fqdn} TXT within 30 s`);
-      await sleep(100);
-    }
-    const pending = new Map(this.o.secondaries().map((s) => [`${s.name} ${s.host}:${s.port}`, s]));
-    const deadline = this.now() + (this.o.secondaryWaitMs ?? 120_000);
-    while (pending.size) {
-      for (const [k, s] of pending) {
-        const got = await soaSerial(s, zone.name);
-        if (got !== null && serialReached(got, serial)) pending.delete(k);
-      }
-      if (!pending.size) break;
-      if (this.now() > deadline) {
-        log("warn", "secondaries have not taken the zone's new serial yet; asking the CA anyway (it may ask one of them)", { zone: zone.name, serial, secondaries: [...pending.keys()].join(", ") });
-        break;
-      }
-      await sleep(500);
-    }
+  private waitForNameservers(zone: DomainRow, fqdn: string, value: string, serial: number): Promise<string[]> {
+    return waitForNameservers({
+      self: this.o.self,
+      secondaries: this.o.secondaries(),
+      zone: zone.name,
+      fqdn,
+      value,
+      serial,
+      secondaryWaitMs: this.o.secondaryWaitMs,
+      stopped: () => this.stopped,
+    });
   }
 
   async stop(): Promise<void> {
@@ -350,4 +339,48 @@ export class CertManager {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+export interface NameserverWait {
+  self: Probe;
+  secondaries: (Probe & { name: string })[];
+  zone: string;
+  fqdn: string;
+  value: string;
+  /** The zone's serial after the value was published. */
+  serial: number;
+  selfWaitMs?: number;
+  secondaryWaitMs?: number;
+  stopped?: () => boolean;
+}
+
+/**
+ * Until our own DNS answers the value (else an error after selfWaitMs, 30 s) and every
+ * enrolled secondary has the zone at the new serial or later (at most secondaryWaitMs, two
+ * minutes: then the CA is asked anyway, and the log names the secondaries that lag).
+ * Returns the secondaries that had not caught up.
+ */
+export async function waitForNameservers(w: NameserverWait): Promise<string[]> {
+  const selfDeadline = Date.now() + (w.selfWaitMs ?? 30_000);
+  while (!(await carriesTxt(w.self, w.fqdn, w.value))) {
+    if (w.stopped?.()) throw new Error("stopped");
+    if (Date.now() > selfDeadline) throw new Error(`this server's own DNS did not answer ${w.fqdn} TXT within ${Math.round((w.selfWaitMs ?? 30_000) / 1000)} s`);
+    await sleep(100);
+  }
+  const pending = new Map(w.secondaries.map((s) => [`${s.name} (${s.host}:${s.port})`, s]));
+  const deadline = Date.now() + (w.secondaryWaitMs ?? 120_000);
+  while (pending.size) {
+    for (const [k, s] of pending) {
+      const got = await soaSerial(s, w.zone);
+      if (got !== null && serialReached(got, w.serial)) pending.delete(k);
+    }
+    if (!pending.size) break;
+    if (w.stopped?.()) throw new Error("stopped");
+    if (Date.now() > deadline) {
+      log("warn", "secondaries have not taken the zone's new serial yet; asking the CA anyway (it may ask one of them)", { zone: w.zone, serial: w.serial, secondaries: [...pending.keys()].join(", ") });
+      break;
+    }
+    await sleep(250);
+  }
+  return [...pending.keys()];
 }
