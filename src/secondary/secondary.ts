@@ -19,6 +19,7 @@ import { queryDns } from "../dns/client";
 import { type DnsLimits, type DnsServer, type Listen, startDns } from "../dns/server";
 import { errorResponse, keyLookup, ResponseSigner, type TsigKey, verifyRequest } from "../dns/tsig";
 import { copyBytes, questionEnd } from "../dns/wire";
+import { refreshView, type SignedZone, viewFromRecords } from "../dns/dnssec/sign";
 import { buildZone, ZoneSet } from "../dns/zone";
 import { type DataLock, lockDataDir } from "../datalock";
 import { countDns, metrics } from "../metrics";
@@ -71,6 +72,8 @@ const canonical = canonicalName;
 
 export class Secondary {
   readonly zones = new ZoneSet();
+  /** The signatures and NSEC3 chains of the signed zones held (read from their records): DO answers carry them. */
+  private readonly signed = new Map<number, SignedZone>();
   private states = new Map<string, ZoneState>();
   private dns: DnsServer | null = null;
   private lock: DataLock | null = null;
@@ -128,6 +131,7 @@ export class Secondary {
           : {
               // What is served now; a restarted thread asks again.
               snapshot: () => [...this.states.values()].flatMap((s) => (s.data && this.zones.get(s.id) ? [s.data] : [])),
+              signed: () => [...this.signed.keys()],
               onError: (message) => this.log("error", "dns thread", { error: message }),
               // NOTIFY makes us pull from the primary: that is the main thread's work.
               notify: true,
@@ -231,8 +235,22 @@ export class Secondary {
   /** Serves the changes at names of a zone's new copy, here and in the DNS thread. */
   private serveDelta(id: number, data: ZoneData, names: string[]): void {
     const delta = zoneDeltaOf(data, names);
-    if (this.zones.apply(delta)) this.dns?.zoneChanged({ id, delta });
-    else this.serve(id, data);
+    const applied = this.zones.apply(delta);
+    if (applied) {
+      this.dns?.zoneChanged({ id, delta });
+      const zone = this.zones.get(id)!;
+      const view = this.signed.get(id);
+      if (view ? !refreshView(zone, view, applied.names) : viewFromRecords(zone)) this.viewOf(id);
+    } else this.serve(id, data);
+  }
+
+  /** The signatures a zone's copy carries, read afresh (null: it is not signed); the DNS thread hands its DO queries here. */
+  private viewOf(id: number): void {
+    const zone = this.zones.get(id);
+    const view = zone ? viewFromRecords(zone) : null;
+    if (view) this.signed.set(id, view);
+    else this.signed.delete(id);
+    this.dns?.zoneChanged({ id, signed: view !== null });
   }
 
   /** Serves a zone's new copy (null: stops serving it), here and in the DNS thread. */
@@ -240,6 +258,7 @@ export class Secondary {
     if (data) this.zones.set(buildZone(data));
     else this.zones.removeId(id);
     this.dns?.zoneChanged({ id, data });
+    this.viewOf(id);
   }
 
   private schedule(s: ZoneState, seconds: number): void {
@@ -255,7 +274,7 @@ export class Secondary {
   /** DNS: NOTIFY from the primary triggers a refresh; everything else is answered from the zones. */
   handle(query: Uint8Array, transport: "udp" | "tcp", peer: string): Uint8Array | null {
     if (query.length >= 12 && !(query[2]! & QR) && ((query[2]! >> 3) & 0xf) === OPCODE_NOTIFY) return this.notify(query, peer);
-    return answer(query, this.zones, { transport });
+    return answer(query, this.zones, { transport, dnssec: (z) => this.signed.get(z.id) });
   }
 
   private notify(query: Uint8Array, peer: string): Uint8Array | null {
@@ -328,6 +347,7 @@ export class Secondary {
       try {
         const data = { ...c.data, id: s.id };
         this.zones.set(buildZone(data));
+        this.viewOf(s.id);
         s.data = data;
         s.confirmedAt = c.confirmedAt;
         this.log("info", "zone loaded from cache", { zone: s.name, serial: data.serial });

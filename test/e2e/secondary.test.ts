@@ -3,7 +3,9 @@
  * secondary pulls the zone by AXFR with TSIG, answers it, follows an update within seconds
  * (NOTIFY), and answers from its cache after a restart while the primary is down.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dig, digShort } from "../helpers/dig";
 import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
@@ -134,6 +136,25 @@ describe("ipkeep secondary", () => {
     expect(await r2.text()).toBe("good 198.51.100.12");
     expect(await eventually(() => digShortAsync(secondaryPort, `home.${ZONE}`), (a) => a[0] === "198.51.100.12", 5000)).toEqual(["198.51.100.12"]);
     expect(digShort(secondaryPort, `ns2.${ZONE}`)).toEqual(["192.0.2.54"]);
+  });
+
+  it("answers DO queries with the signatures and NSEC3 proofs it transferred: delv validates them (issue 18)", async () => {
+    const info = JSON.parse(run(["--data", primaryData, "domain", "ds", ZONE, "--json"]).stdout);
+    const dir = tempDir("ipkeep-delv-");
+    try {
+      writeFileSync(join(dir, "anchor"), `trust-anchors {\n  "${ZONE}." static-key ${info.flags} ${info.protocol} ${info.algorithm} "${info.publicKey}";\n};\n`);
+      const delv = (name: string, type: string, tcp: boolean) =>
+        spawnSync("delv", ["@127.0.0.1", "-p", String(secondaryPort), "-a", join(dir, "anchor"), `+root=${ZONE}`, ...(tcp ? ["+tcp"] : []), name, type], { encoding: "utf8" }).stdout;
+      for (const tcp of [false, true]) {
+        const host = delv(`home.${ZONE}`, "A", tcp);
+        expect(host, `home (tcp ${tcp})`).toContain("; fully validated");
+        expect(host).toContain("198.51.100.12");
+        expect(delv(`nope.${ZONE}`, "A", tcp)).toContain("negative response, fully validated");
+        expect(delv(`home.${ZONE}`, "MX", tcp)).toContain("negative response, fully validated");
+      }
+    } finally {
+      cleanup(dir);
+    }
   });
 
   it("answers from its cache after a restart while the primary is down", async () => {

@@ -19,7 +19,7 @@ import { TYPE } from "../rdata";
 import { makeRR, type RR, type Zone } from "../zone";
 import { canonicalRRset, parseRrsig, rrsigLabels, rrsigPrefix } from "./canonical";
 import { CSK_FLAGS, dsRdata, type SigningKey } from "./keys";
-import { base32hex, NSEC3PARAM_RDATA, nsec3Hash, nsec3Rdata, typeBitmap } from "./nsec3";
+import { base32hex, fromBase32hex, NSEC3PARAM_RDATA, nsec3Hash, nsec3Rdata, typeBitmap } from "./nsec3";
 
 export const T_RRSIG = 46;
 export const T_NSEC3 = 50;
@@ -103,9 +103,10 @@ export class SignedZone {
   readonly visibleBelow = new Map<string, number>();
   nsec3Ttl = 0;
 
+  /** key: null for a zone read back from its records (a secondary's copy): it serves, it does not sign. */
   constructor(
     readonly apex: string,
-    readonly key: SigningKey,
+    readonly key: SigningKey | null,
   ) {}
 
   sig(owner: string, code: number): SigEntry | undefined {
@@ -263,8 +264,9 @@ class Step {
     }
     const inception = this.now - INCEPTION_BACK;
     const expiration = this.now + VALIDITY - jitterOf(owner, code);
-    const prefix = rrsigPrefix({ typeCovered: code, algorithm: s.key.algorithm, labels: rrsigLabels(owner), originalTtl: ttl, expiration, inception, keyTag: s.key.tag, signer: s.apex });
-    const rdata = concatBytes(prefix, s.key.sign(concatBytes(prefix, canonical)));
+    const key = s.key!;
+    const prefix = rrsigPrefix({ typeCovered: code, algorithm: key.algorithm, labels: rrsigLabels(owner), originalTtl: ttl, expiration, inception, keyTag: key.tag, signer: s.apex });
+    const rdata = concatBytes(prefix, key.sign(concatBytes(prefix, canonical)));
     const entry: SigEntry = { ttl, rdata, digest, expiration };
     if (!bySet) s.sigs.set(owner, (bySet = new Map()));
     bySet.set(code, entry);
@@ -277,7 +279,8 @@ class Step {
   private reusable(rdata: Uint8Array, had: string, want: string, hadTtl: number, ttl: number): boolean {
     if (had !== want || hadTtl !== ttl) return false;
     const h = parseRrsig(rdata);
-    if (!h || h.keyTag !== this.signed.key.tag || h.algorithm !== this.signed.key.algorithm) return false;
+    const key = this.signed.key!;
+    if (!h || h.keyTag !== key.tag || h.algorithm !== key.algorithm) return false;
     return h.expiration - this.now > RENEW_LEFT && h.inception <= this.now;
   }
 
@@ -303,9 +306,10 @@ function rrsigRR(owner: string, e: SigEntry): RR {
 function setApex(zone: Zone, signed: SignedZone): void {
   const ttl = zone.soa.ttl;
   const one = (code: number, wire: Uint8Array, t = ttl) => [makeRR(zone.name, code, t, { code, wire, names: [] })];
-  signed.apexSets.set(T_DNSKEY, one(T_DNSKEY, signed.key.dnskey));
-  signed.apexSets.set(T_CDS, one(T_CDS, dsRdata(zone.name, signed.key.dnskey)));
-  signed.apexSets.set(T_CDNSKEY, one(T_CDNSKEY, signed.key.dnskey));
+  const key = signed.key!;
+  signed.apexSets.set(T_DNSKEY, one(T_DNSKEY, key.dnskey));
+  signed.apexSets.set(T_CDS, one(T_CDS, dsRdata(zone.name, key.dnskey)));
+  signed.apexSets.set(T_CDNSKEY, one(T_CDNSKEY, key.dnskey));
   // RFC 5155 4: only for authoritative servers to find the chain's parameters; TTL 0 as BIND and Knot publish it.
   signed.apexSets.set(T_NSEC3PARAM, one(T_NSEC3PARAM, NSEC3PARAM_RDATA, 0));
   signed.nsec3Ttl = zone.negativeTtl;
@@ -532,4 +536,63 @@ export function signedRecords(zone: Zone, signed: SignedZone): RR[] {
     if (sig) out.push(sig);
   }
   return out;
+}
+
+/**
+ * The signatures and NSEC3 chain a zone carries as records (a secondary's transferred copy of
+ * a signed zone), in the form answers use; null when the zone is not signed (no RRSIG at its
+ * SOA). It signs nothing: the primary did.
+ */
+export function viewFromRecords(zone: Zone): SignedZone | null {
+  if (!zone.nodes.get(zone.name)?.get(`UNKNOWN_${T_RRSIG}`)) return null;
+  const view = new SignedZone(zone.name, null);
+  for (const name of zone.nodes.keys()) readNode(zone, view, name);
+  view.labels = [...view.nsec3.keys()].sort();
+  return view;
+}
+
+/** Reads again what names of the zone carry (after a delta); false when the zone is no longer signed. */
+export function refreshView(zone: Zone, view: SignedZone, names: Iterable<string>): boolean {
+  if (!zone.nodes.get(zone.name)?.get(`UNKNOWN_${T_RRSIG}`)) return false;
+  for (const name of names) {
+    view.sigs.delete(name);
+    const label = nsec3Label(view, name);
+    if (label !== null && view.nsec3.delete(label)) {
+      const i = indexOf(view.labels, label);
+      if (view.labels[i] === label) view.labels.splice(i, 1);
+    }
+    if (readNode(zone, view, name) && label !== null) insertLabel(view, label);
+  }
+  return true;
+}
+
+/** The label of a name that is an NSEC3 owner (label.apex), or null. */
+function nsec3Label(view: SignedZone, name: string): string | null {
+  if (!name.endsWith(`.${view.apex}`)) return null;
+  const label = name.slice(0, name.length - view.apex.length - 1);
+  return /^[0-9a-v]{32}$/.test(label) ? label : null;
+}
+
+/** Takes a node's RRSIGs and NSEC3 into the view; true when it has an NSEC3. */
+function readNode(zone: Zone, view: SignedZone, name: string): boolean {
+  const node = zone.nodes.get(name);
+  if (!node) return false;
+  const sigs = node.get(`UNKNOWN_${T_RRSIG}`);
+  if (sigs) {
+    const bySet = new Map<number, SigEntry>();
+    for (const r of sigs) {
+      const h = parseRrsig(r.rdata);
+      if (h && !bySet.has(h.typeCovered)) bySet.set(h.typeCovered, { ttl: r.ttl, rdata: r.rdata, digest: "", expiration: h.expiration });
+    }
+    view.sigs.set(name, bySet);
+  }
+  const n3 = node.get(`UNKNOWN_${T_NSEC3}`)?.[0];
+  const label = n3 ? nsec3Label(view, name) : null;
+  if (!n3 || label === null) return false;
+  const r = n3.rdata;
+  const saltLen = r[4] ?? 0;
+  const hashLen = r[5 + saltLen] ?? 0;
+  view.nsec3Ttl = n3.ttl;
+  view.nsec3.set(label, { name: "", owner: name, hash: fromBase32hex(label) ?? new Uint8Array(0), bitmap: r.subarray(6 + saltLen + hashLen), rdata: r });
+  return true;
 }
