@@ -43,6 +43,7 @@ export const OPTIONS = {
   "xfr-allow": { kind: "list", default: [] },
   notify: { kind: "list", default: [] },
   "tsig-key": { kind: "list", default: [] },
+  catalog: { kind: "string", default: null },
   resolver: { kind: "string", default: null },
   "dns-thread": { kind: "boolean", default: true },
   "dns-tcp-max": { kind: "number", default: 200 },
@@ -90,6 +91,8 @@ export interface Config {
   notify: string[];
   /** TSIG keys for transfers: "NAME:BASE64SECRET" or "hmac-sha256:NAME:BASE64SECRET". */
   tsigKey: string[];
+  /** Name of the catalog zone (RFC 9432) listing every served zone; null: none. */
+  catalog: string | null;
   /** host:port of the resolver asked for delegation checks; null: the system's (/etc/resolv.conf). */
   resolver: string | null;
   /** Answer UDP in a thread of its own (where Bun and Linux allow; the default). */
@@ -230,6 +233,7 @@ export function resolveConfig(
     xfrAllow: out.xfrAllow as string[],
     notify: out.notify as string[],
     tsigKey: out.tsigKey as string[],
+    catalog: (out.catalog as string | null) ?? null,
     resolver: (out.resolver as string | null) ?? null,
     dnsThread: out.dnsThread as boolean,
     dnsTcpMax: out.dnsTcpMax as number,

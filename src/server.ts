@@ -19,6 +19,7 @@ import { IpkeepError } from "./core/errors";
 import { UpdateLimits, updateLimitConfig } from "./core/limits";
 import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
+import { tryName } from "./core/names";
 import type { ZoneData } from "./core/ports";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
@@ -30,6 +31,7 @@ import { Notifier, type NotifyTarget } from "./dns/notify";
 import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { Journal } from "./dns/journal";
 import { createTransfers } from "./dns/xfr";
+import { withCatalog } from "./dns/catalog";
 import { dnsUpdateHandler, tokenKey } from "./dns-update";
 import { isUpdate } from "./dns/update";
 import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
@@ -91,6 +93,14 @@ function transferConfig(config: Config) {
   return { allow, keys, notify };
 }
 
+/** --catalog, checked: a domain name that is not one of the served zones. */
+function catalogName(input: string, store: Store): string {
+  const name = tryName(input.replace(/\.$/, ""));
+  if (!name) fail(`--catalog ${input} is not a domain name`);
+  if (store.domains.byName(name)) fail(`--catalog ${name} is a zone ipkeep serves: name the catalog something else (catalog.invalid, say)`);
+  return name;
+}
+
 function fail(message: string): never {
   throw new IpkeepError("invalid_input", message);
 }
@@ -145,7 +155,15 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     throw e;
   }
   const platform = createPlatform(clock);
-  const live = new LiveZones(store.domains, clock);
+  let catalog: string | null = null;
+  try {
+    catalog = config.catalog ? catalogName(config.catalog, store) : null;
+  } catch (e) {
+    store.close();
+    lock.release();
+    throw e;
+  }
+  const live = new LiveZones(catalog ? withCatalog(store.domains, catalog, clock) : store.domains, clock);
 
   let dns: DnsServer | null = null;
   // Every zone as loaded, until the DNS thread has it (see below); without a thread, nothing

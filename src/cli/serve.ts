@@ -30,6 +30,7 @@ export function registerServe(program: Command): void {
     .option("--xfr-allow <cidr>", "address range allowed to AXFR/IXFR without TSIG (repeatable)", collect)
     .option("--notify <addr:port>", 'secondary to NOTIFY on every change, optionally "ADDR:PORT KEYNAME" to sign (repeatable)', collect)
     .option("--tsig-key <name:secret>", "TSIG key accepted for transfers, NAME:BASE64 (HMAC-SHA256; repeatable)", collect)
+    .option("--catalog <name>", "serve a catalog zone (RFC 9432) of this name listing every served zone, for secondaries such as Knot")
     .option("--resolver <addr:port>", "resolver asked for custom-domain delegation checks (default: /etc/resolv.conf)")
     .option("--dns-thread <yes|no>", "answer UDP in a thread of its own (default yes; no: on the main thread, half the memory for zones)")
     .option("--dns-tcp-max <count>", "DNS over TCP: open connections in all (default 200)")

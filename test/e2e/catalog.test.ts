@@ -1,0 +1,148 @@
+/**
+ * Catalog zones (RFC 9432, version 2) on the compiled executable: `serve --catalog NAME` serves
+ * a catalog of every served zone, transferred under TSIG; a real Knot (Debian's knot),
+ * configured once with only the catalog, starts serving a zone added afterwards by itself and
+ * stops serving it once it is removed. Every process is stopped by PID.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memberLabel } from "../../src/dns/catalog";
+import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+
+const ZONE = "dyn.example.com";
+const CATALOG = "catalog.invalid";
+const SECRET = Buffer.alloc(32, 42).toString("base64");
+const have = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+
+let data: string;
+let server: ServerProcess;
+let knot: ChildProcess | null = null;
+let knotPort = 0;
+let knotLog = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const dig = (port: number, args: string[]) => spawnSync("dig", ["@127.0.0.1", "-p", String(port), "+time=2", "+tries=1", ...args], { encoding: "utf8" }).stdout;
+const status = (port: number, name: string) => /status: (\w+)/.exec(dig(port, [name, "SOA", "+norec"]))?.[1] ?? "none";
+async function until(fn: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (fn()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return fn();
+}
+
+beforeAll(async () => {
+  data = tempDir("ipkeep-catalog-");
+  expect(run(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]).code).toBe(0);
+  knotPort = await freePort();
+  server = await startServe(data, ["--catalog", CATALOG, "--tsig-key", `xfr:${SECRET}`, "--notify", `127.0.0.1:${knotPort} xfr`]);
+});
+afterAll(async () => {
+  if (knot && knot.exitCode === null) process.kill(knot.pid!, "SIGKILL");
+  await server?.stop();
+  cleanup(data);
+});
+
+describe("serve --catalog", () => {
+  it("serves the catalog by AXFR under TSIG: version 2 and a PTR per served zone", () => {
+    const out = dig(server.dnsPort, ["-y", `hmac-sha256:xfr:${SECRET}`, CATALOG, "AXFR"]);
+    expect(out).toMatch(new RegExp(`version\\.${CATALOG.replace(".", "\\.")}\\.\\s+0\\s+IN\\s+TXT\\s+"2"`));
+    expect(out).toMatch(new RegExp(`${memberLabel(ZONE)}\\.zones\\.catalog\\.invalid\\.\\s+0\\s+IN\\s+PTR\\s+dyn\\.example\\.com\\.`));
+    // Unsigned from an address not allowed: refused like any transfer.
+    expect(dig(server.dnsPort, [CATALOG, "AXFR"])).toContain("Transfer failed");
+  });
+
+  it("refuses a --catalog that is not a domain name, or is a zone it serves (exit 2)", () => {
+    const other = tempDir();
+    try {
+      expect(run(["--data", other, "init", "--zone", "served.example", "--ns", "ns1.served.example=192.0.2.1"]).code).toBe(0);
+      for (const name of ["x y", "served.example"]) {
+        const r = run(["--data", other, "serve", "--catalog", name, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"]);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain("--catalog");
+      }
+    } finally {
+      cleanup(other);
+    }
+  });
+
+  it.skipIf(!have("knotd") && !process.env.CI)("Knot, configured with the catalog alone, follows zones added and removed", async () => {
+    const k = join(data, "knot");
+    mkdirSync(join(k, "db"), { recursive: true });
+    mkdirSync(join(k, "zones"), { recursive: true });
+    const conf = join(k, "knot.conf");
+    writeFileSync(
+      conf,
+      `server:
+    rundir: "${k}"
+    listen: 127.0.0.1@${knotPort}
+database:
+    storage: "${join(k, "db")}"
+log:
+  - target: stdout
+    any: info
+key:
+  - id: xfr
+    algorithm: hmac-sha256
+    secret: ${SECRET}
+remote:
+  - id: primary
+    address: 127.0.0.1@${server.dnsPort}
+    key: xfr
+acl:
+  - id: from_primary
+    address: 127.0.0.1
+    key: xfr
+    action: notify
+template:
+  - id: default
+    storage: "${join(k, "zones")}"
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: all
+  - id: member
+    master: primary
+    acl: from_primary
+    storage: "${join(k, "zones")}"
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: all
+zone:
+  - domain: ${CATALOG}
+    master: primary
+    acl: from_primary
+    catalog-role: interpret
+    catalog-template: member
+`,
+    );
+    const check = spawnSync("knotc", ["-c", conf, "conf-check"], { encoding: "utf8" });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    knot = spawn("knotd", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
+    knot.stdout!.on("data", (d) => (knotLog += d));
+    knot.stderr!.on("data", (d) => (knotLog += d));
+    // The zone that was there before Knot started: from the catalog alone.
+    expect(await until(() => status(knotPort, ZONE) === "NOERROR", 20_000), knotLog).toBe(true);
+    // A zone added afterwards: ipkeep NOTIFYs the catalog, Knot adds the member and transfers it.
+    expect(run(["--data", data, "domain", "add", "later.example.net", "--ns", "ns1.later.example.net=192.0.2.54"]).code).toBe(0);
+    expect(await until(() => status(knotPort, "later.example.net") === "NOERROR", 20_000), knotLog).toBe(true);
+    expect(dig(knotPort, ["later.example.net", "NS", "+short"])).toContain("ns1.later.example.net.");
+    // And removed: Knot stops serving it.
+    expect(run(["--data", data, "domain", "rm", "later.example.net", "--yes"]).code).toBe(0);
+    expect(await until(() => status(knotPort, "later.example.net") === "REFUSED", 20_000), knotLog).toBe(true);
+    expect(status(knotPort, ZONE)).toBe("NOERROR");
+  }, 90_000);
+});
