@@ -10,7 +10,7 @@ export interface Ipkeep {
 }
 
 /** zones: [name, file] pairs, imported in order. */
-export async function startIpkeep(zones: [string, string][]): Promise<Ipkeep> {
+export async function startIpkeep(zones: [string, string][], opts: { signed?: boolean } = {}): Promise<Ipkeep> {
   const dir = tempDir();
   const step = (args: string[]) => {
     const r = run(["--data", dir, ...args]);
@@ -18,13 +18,14 @@ export async function startIpkeep(zones: [string, string][]): Promise<Ipkeep> {
   };
   // init needs a zone of its own; .invalid (RFC 6761) cannot collide with the corpus.
   step(["init", "--zone", "init.invalid", "--ns", "ns1.init.invalid=192.0.2.9"]);
-  // NSD serves the unsigned files: signing is off for these zones (the signed comparison is its own).
+  // NSD serves the unsigned files: signing is off for these zones, unless the comparison is of
+  // the signed zones (NSD then loads them as ipkeep transfers them).
   for (const [zone, file] of zones) {
     step(["zone", "import", file, "--zone", zone]);
-    step(["domain", "dnssec", zone, "off"]);
+    if (!opts.signed) step(["domain", "dnssec", zone, "off"]);
   }
   // Response rate limiting off, as for NSD (test/helpers/nsd.ts: rrl-ratelimit: 0).
-  const srv = await startServe(dir, ["--rrl-rate", "0"]);
+  const srv = await startServe(dir, ["--rrl-rate", "0", ...(opts.signed ? ["--xfr-allow", "127.0.0.1/32"] : [])]);
   return {
     port: srv.dnsPort,
     stop: async () => {

@@ -96,7 +96,19 @@ export function withDnssec(r: Result, zones: ZoneSet, qname: string, qtype: numb
     const set = s.apexSets.get(qtype);
     if (set) {
       const apexNs = zone.nodes.get(zone.name)?.get("NS");
-      r = { ...r, answer: [{ owner: null, rrs: set }], authority: [], optionalAuthority: apexNs && qtype !== T_DNSKEY ? [{ owner: zone.name, rrs: apexNs }] : [] };
+      const withNs = apexNs !== undefined && qtype !== T_DNSKEY;
+      r = { ...r, answer: [{ owner: null, rrs: set }], authority: [], optionalAuthority: withNs ? [{ owner: zone.name, rrs: apexNs }] : [], additionalA: [], additionalAAAA: [] };
+      // As any positive answer: the nameservers' addresses when the zone holds them.
+      if (withNs) {
+        for (const ns of apexNs) {
+          const t = ns.targets[0];
+          const node = t && keyInZone(t, zone.name) ? zone.nodes.get(t) : undefined;
+          const a = node?.get("A");
+          const aaaa = node?.get("AAAA");
+          if (a) r.additionalA.push({ owner: t!, rrs: a });
+          if (aaaa) r.additionalAAAA.push({ owner: t!, rrs: aaaa });
+        }
+      }
     }
   }
   if (!dnssecOk) return r;
@@ -105,6 +117,9 @@ export function withDnssec(r: Result, zones: ZoneSet, qname: string, qtype: numb
     answer: signSection(r.answer, zones, signedOf),
     authority: signSection(r.authority, zones, signedOf),
     optionalAuthority: signSection(r.optionalAuthority, zones, signedOf),
+    // As NSD: authoritative addresses in the additional section come with their signatures.
+    additionalA: signSection(r.additionalA, zones, signedOf),
+    additionalAAAA: signSection(r.additionalAAAA, zones, signedOf),
   };
   const sname = finalName(r, qname);
   const z = zones.find(sname);
@@ -137,8 +152,11 @@ export function withDnssec(r: Result, zones: ZoneSet, qname: string, qtype: numb
     proof.cover(next);
     proof.cover(`*.${ce}`);
   } else if (r.rcode === 0 && r.authority.some((p) => p.rrs[0]?.code === TYPE.SOA)) {
-    // NODATA: the name's own NSEC3 when it has one (an empty non-terminal's too) ...
-    if (!proof.match(sname)) {
+    // NODATA: the name's own NSEC3 when it has one (an empty non-terminal's too; for a wildcard's
+    // own name, as NSD, its closest encloser's as well) ...
+    if (proof.match(sname)) {
+      if (sname.startsWith("*.")) proof.match(parentKey(sname));
+    } else {
       const { ce, next } = closestEncloser(ss, z, sname);
       if (ss.matching(`*.${ce}`) !== undefined) {
         // ... or the wildcard's, with the proof that the name itself does not exist.
