@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Store } from "../../src/store";
 import { verifyZone } from "../dns/dnssec/validators";
 import { digShort } from "../helpers/dig";
+import { startUnbound } from "../helpers/unbound";
 import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
 
 const ZONE = "signed.example.com";
@@ -137,6 +138,20 @@ describe("signed zones on the executable", () => {
     first = z;
   });
 
+  it("after 1,000 more updates (addresses coming and going) the transferred zone is still valid", async () => {
+    const before = serial();
+    for (let i = 0; i < 1000; i++) {
+      // Every tenth update takes the IPv4 address away (the host leaves the NSEC3 chain and comes back).
+      const q = i % 10 === 4 ? "myipv4=&myipv6=2001:db8::1" : `myip=198.51.${100 + (i >> 8)}.${i & 255}`;
+      const r = await fetch(`${server.base}/nic/update?hostname=home.${ZONE}&${q}`, { headers: { authorization: `Basic ${btoa(`u:${token}`)}` } });
+      expect(await r.text()).toMatch(/^(good|nochg)/);
+    }
+    expect(await until(() => serial() >= before + 900, 10_000)).toBe(true);
+    const z = axfr();
+    expectValid(z);
+    first = z;
+  }, 120_000);
+
   it("a restart signs nothing still valid: the same signatures are served", async () => {
     await server.stop();
     const rows = await countSignatures();
@@ -149,6 +164,42 @@ describe("signed zones on the executable", () => {
     await server.stop();
     expect(await countSignatures()).toBe(rows);
     server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--update-burst", "0", "--update-daily", "0"]);
+  });
+
+  it("Unbound, validating with a stub zone pointing here, gives AD; with a tampered stored signature, SERVFAIL (the check can fail)", async () => {
+    const info = JSON.parse(cli(["domain", "ds", ZONE, "--json"]).stdout);
+    const ask = (port: number) => spawnSync("dig", ["@127.0.0.1", "-p", String(port), `home.${ZONE}`, "A", "+dnssec", "+time=5", "+tries=1"], { encoding: "utf8" }).stdout;
+    let unbound = await startUnbound(ZONE, server.dnsPort, info.dnskey);
+    try {
+      const good = ask(unbound.port);
+      expect(good, unbound.logs()).toMatch(/flags: qr rd ra ad;/);
+      expect(good).toMatch(/IN\s+A\s+198\.51\.10\d\./);
+    } finally {
+      await unbound.stop();
+    }
+    // The stored signature of home's A, damaged while the server is down, is served as stored.
+    await server.stop();
+    const store = await Store.open(join(data, "ipkeep.db"));
+    const d = store.domains.byName(ZONE)!;
+    const row = store.db.prepare("SELECT rrsig FROM dnssec_signatures WHERE domain_id = ? AND owner = ? AND type = 1").get<{ rrsig: Uint8Array }>(d.id, `home.${ZONE}`)!;
+    const original = new Uint8Array(row.rrsig);
+    const bad = original.slice();
+    bad[bad.length - 1]! ^= 0xff;
+    const put = (v: Uint8Array) => store.db.prepare("UPDATE dnssec_signatures SET rrsig = ? WHERE domain_id = ? AND owner = ? AND type = 1").run(v, d.id, `home.${ZONE}`);
+    put(bad);
+    store.close();
+    server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--update-burst", "0", "--update-daily", "0"]);
+    unbound = await startUnbound(ZONE, server.dnsPort, info.dnskey);
+    try {
+      expect(ask(unbound.port)).toContain("status: SERVFAIL");
+    } finally {
+      await unbound.stop();
+      await server.stop();
+      const again = await Store.open(join(data, "ipkeep.db"));
+      again.db.prepare("UPDATE dnssec_signatures SET rrsig = ? WHERE domain_id = ? AND owner = ? AND type = 1").run(original, d.id, `home.${ZONE}`);
+      again.close();
+      server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--update-burst", "0", "--update-daily", "0"]);
+    }
   });
 
   it("domain dnssec off serves the zone unsigned (read by the running server); on signs it again", async () => {
