@@ -32,6 +32,7 @@ import { keyLookup, makeKey, parseKeySpec, type TsigKey } from "./dns/tsig";
 import { Journal } from "./dns/journal";
 import { createTransfers } from "./dns/xfr";
 import { withCatalog } from "./dns/catalog";
+import { CATALOG_SETTING } from "./core/install";
 import { dnsUpdateHandler, tokenKey } from "./dns-update";
 import { isUpdate } from "./dns/update";
 import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
@@ -158,6 +159,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   let catalog: string | null = null;
   try {
     catalog = config.catalog ? catalogName(config.catalog, store) : null;
+    // Enrolment tells secondaries the catalog's name (core/install.ts) so they follow it.
+    if ((store.settings.get(CATALOG_SETTING) ?? "") !== (catalog ?? "")) store.settings.set(CATALOG_SETTING, catalog ?? "");
   } catch (e) {
     store.close();
     lock.release();

@@ -316,6 +316,9 @@ function sameMachine(c: { machineId: string | null; sshFingerprint: string | nul
   return c.machineId !== null && constantTimeEqual(c.machineId, m) && (c.sshFingerprint ?? "") === (fp ?? "");
 }
 
+/** The setting where `serve --catalog` keeps the catalog zone's name ("" or absent: none). */
+export const CATALOG_SETTING = "catalog_zone";
+
 /** The zones a node serves or lives in: built-in zones and verified custom domains. */
 function servedZones(deps: InstallDeps) {
   return deps.store.domains.list().filter((d) => d.verified);
@@ -330,7 +333,10 @@ function servedZones(deps: InstallDeps) {
  */
 function zonesForNode(deps: InstallDeps, role: NodeRole, ownerId: number | null, hostname: string | null): string[] {
   const zones = servedZones(deps);
-  if (role === "secondary") return zones.map((z) => z.name);
+  // With a catalog zone (serve --catalog), a secondary pulls it too and follows it: zones added
+  // after its enrolment reach it without a new install code.
+  const catalog = deps.store.settings.get(CATALOG_SETTING);
+  if (role === "secondary") return [...zones.map((z) => z.name), ...(catalog ? [catalog] : [])];
   if (hostname !== null) {
     const zone = findZone(hostname, zones.map((z) => z.name));
     return zone ? [zone] : [];

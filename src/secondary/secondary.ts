@@ -61,6 +61,25 @@ interface ZoneState {
   timer: ReturnType<typeof setTimeout> | null;
   running: Promise<void> | null;
   again: boolean;
+  /** The catalog zone (RFC 9432) that listed it; undefined: configured (enrolment, --zone). */
+  from?: string;
+}
+
+/**
+ * The member zones a zone lists when it is a catalog zone (RFC 9432: `version.<catalog>` TXT
+ * "2" and PTRs under `zones.<catalog>`), or null when it is none.
+ */
+export function catalogMembers(data: ZoneData): string[] | null {
+  const version = data.records.find((r) => r.name === `version.${data.name}` && r.type === "TXT");
+  if (version?.content.replace(/"/g, "").trim() !== "2") return null;
+  const suffix = `.zones.${data.name}`;
+  return [
+    ...new Set(
+      data.records
+        .filter((r) => r.type === "PTR" && r.name.endsWith(suffix) && r.name.split(".").length === data.name.split(".").length + 2)
+        .map((r) => canonicalName(r.content.trim().replace(/\.$/, ""))),
+    ),
+  ];
 }
 
 interface CacheFile {
@@ -78,6 +97,8 @@ export class Secondary {
   private dns: DnsServer | null = null;
   private lock: DataLock | null = null;
   private stopped = false;
+  private started = false;
+  private nextId = 0;
   private clock: Clock;
   private log: NonNullable<SecondaryOptions["log"]>;
 
@@ -88,6 +109,7 @@ export class Secondary {
       const name = canonical(z);
       this.states.set(name, { id: i + 1, name, data: null, confirmedAt: 0, failures: 0, timer: null, running: null, again: false });
     });
+    this.nextId = opts.zones.length;
   }
 
   get addresses(): Listen[] {
@@ -139,7 +161,35 @@ export class Secondary {
     }).catch((e: unknown) => {
       throw dnsBindError(e);
     });
+    this.started = true;
     for (const s of this.states.values()) void this.refresh(s.name, "start");
+  }
+
+  /**
+   * A catalog zone's copy changed: pull the members it lists that we do not have, and stop
+   * serving those it no longer lists (only the ones it brought: configured zones stay).
+   */
+  private followCatalog(s: ZoneState): void {
+    const members = s.data ? catalogMembers(s.data) : null;
+    if (!members) return;
+    const listed = new Set(members);
+    let changed = false;
+    for (const m of members) {
+      if (this.states.has(m) || m === s.name) continue;
+      this.states.set(m, { id: ++this.nextId, name: m, data: null, confirmedAt: 0, failures: 0, timer: null, running: null, again: false, from: s.name });
+      this.log("info", "zone added by the catalog", { zone: m, catalog: s.name });
+      changed = true;
+      if (this.started) void this.refresh(m, "catalog");
+    }
+    for (const t of [...this.states.values()]) {
+      if (t.from !== s.name || listed.has(t.name)) continue;
+      if (t.timer) clearTimeout(t.timer);
+      this.states.delete(t.name);
+      this.serve(t.id, null);
+      this.log("info", "zone removed by the catalog", { zone: t.name, catalog: s.name });
+      changed = true;
+    }
+    if (changed && this.started) this.saveCache();
   }
 
   async stop(): Promise<void> {
@@ -194,8 +244,11 @@ export class Secondary {
         }
         if (ixfr.kind === "incremental") {
           const { data, names } = applyIxfr(s.data, ixfr.deltas);
+          // Dropped by its catalog while the transfer ran: not served again.
+          if (this.states.get(s.name) !== s) return;
           s.data = data;
           this.serveDelta(s.id, data, names);
+          this.followCatalog(s);
           s.confirmedAt = this.now();
           s.failures = 0;
           this.saveCache();
@@ -212,8 +265,10 @@ export class Secondary {
         this.schedule(s, s.data!.soa.retry);
         return;
       }
+      if (this.states.get(s.name) !== s) return;
       s.data = data;
       this.serve(s.id, data);
+      this.followCatalog(s);
       s.confirmedAt = this.now();
       s.failures = 0;
       this.saveCache();
@@ -340,6 +395,7 @@ export class Secondary {
       }
     })();
     if (cache?.version !== 1 || typeof cache.zones !== "object" || cache.zones === null || Array.isArray(cache.zones)) damaged("not a zone cache of this ipkeep");
+    // Configured zones first; the members of a cached catalog join the loop as it adds them.
     for (const s of this.states.values()) {
       const c = cache.zones[s.name];
       if (!c?.data || c.data.name !== s.name) continue;
@@ -351,6 +407,7 @@ export class Secondary {
         s.data = data;
         s.confirmedAt = c.confirmedAt;
         this.log("info", "zone loaded from cache", { zone: s.name, serial: data.serial });
+        this.followCatalog(s);
       } catch (e) {
         this.log("warn", "cached zone unusable, will transfer", { zone: s.name, error: (e as Error).message });
       }
