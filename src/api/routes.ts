@@ -246,6 +246,19 @@ const compile = (spec: RouteSpec): Compiled => ({
 });
 
 const COMPILED = ROUTES.map(compile);
+// Looked up on every request: paths without parameters by a map, the rest by their patterns.
+const STATIC = new Map<string, number[]>();
+const DYNAMIC: number[] = [];
+for (const [i, r] of ROUTES.entries()) {
+  if (r.path.includes(":")) DYNAMIC.push(i);
+  else STATIC.set(r.path.toLowerCase(), [...(STATIC.get(r.path.toLowerCase()) ?? []), i]);
+}
+
+/** The rows whose path matches (any method), in table order; p is a comparablePath. */
+function matching(p: string): RouteSpec[] {
+  const hits = [...(STATIC.get(p) ?? []), ...DYNAMIC.filter((i) => COMPILED[i]!.re.test(p))].sort((x, y) => x - y);
+  return hits.map((i) => ROUTES[i]!);
+}
 
 /**
  * The path as the rules compare it: decoded, runs of slashes folded, without a trailing slash,
@@ -267,8 +280,7 @@ export function comparablePath(path: string): string {
 export function routeFor(method: string, path: string): RouteSpec | null {
   const p = comparablePath(path);
   const m = method.toUpperCase();
-  for (const c of COMPILED) if ((c.spec.method === m || c.spec.method === "ALL" || (m === "HEAD" && c.spec.method === "GET")) && c.re.test(p)) return c.spec;
-  return null;
+  return matching(p).find((r) => r.method === m || r.method === "ALL" || (m === "HEAD" && r.method === "GET")) ?? null;
 }
 
 export function areaOf(path: string): Area {
@@ -282,7 +294,7 @@ export function rulesFor(method: string, path: string): { dialect: Dialect; rate
   if (route) return { dialect: route.dialect, rate: route.rate, tls: route.tls, body: route.body, route };
   // A wrong method on a known path keeps that path's TLS rule: a probe learns nothing in clear.
   const p = comparablePath(path);
-  const any = COMPILED.find((c) => c.re.test(p))?.spec;
+  const any = matching(p)[0];
   const area = areaOf(path);
   return { dialect: any?.dialect ?? area.dialect, rate: area.rate, tls: any ? strictest(any.tls, area.tls) : area.tls, body: MAX_JSON_BODY, route: null };
 }
@@ -297,7 +309,7 @@ const strictest = (a: TlsRule, b: TlsRule): TlsRule => (STRENGTH[a] >= STRENGTH[
 export function isFreeUpdatePath(path: string): boolean {
   const p = comparablePath(path);
   if (p === "/") return true;
-  if (/\.(ico|png)$/.test(p) || COMPILED.some((c) => c.re.test(p))) return false;
+  if (/\.(ico|png)$/.test(p) || matching(p).length > 0) return false;
   return areaOf(p).prefix === "" || areaOf(p).prefix === "/nic";
 }
 
@@ -305,7 +317,7 @@ export function isFreeUpdatePath(path: string): boolean {
 export function classifyPath(path: string): "account" | "install" | "other" {
   const p = comparablePath(path);
   let tls = areaOf(path).tls;
-  for (const c of COMPILED) if (c.re.test(p)) tls = strictest(tls, c.spec.tls);
+  for (const r of matching(p)) tls = strictest(tls, r.tls);
   return tls === "open" ? "other" : tls;
 }
 
