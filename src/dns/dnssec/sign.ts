@@ -235,6 +235,9 @@ function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** A list that keeps nothing. */
+const DISCARD = { push: () => 0 } as unknown as RR[];
+
 /** Working state of one signing step. */
 class Step {
   readonly changes: SignChanges = { put: [], drop: [], added: [], removed: [], signed: 0 };
@@ -431,6 +434,9 @@ export function signZone(zone: Zone, key: SigningKey, opts: SignOptions): { sign
   const stored = new Map<string, StoredSig>();
   for (const st of opts.stored ?? []) stored.set(sigKey(st.owner, st.code), st);
   const step = new Step(signed, opts.now, stored);
+  // A whole signing is no difference for a journal: nothing is kept of what it made but the signatures.
+  step.changes.added = DISCARD;
+  step.changes.removed = DISCARD;
   setApex(zone, signed);
   const none: string[] = [];
   for (const name of zone.nodes.keys()) if (holds(zone, name)) setVisible(zone, signed, name, true, none);
@@ -454,6 +460,7 @@ export function signZone(zone: Zone, key: SigningKey, opts: SignOptions): { sign
   settleChain(step, signed.labels);
   // What was stored and is no longer used is dropped from the store.
   for (const st of stored.values()) if (!signed.sig(st.owner, st.code)) step.changes.drop.push({ owner: st.owner, code: st.code });
+  step.changes.added = [];
   step.changes.removed = [];
   return { signed, changes: step.changes };
 }
