@@ -24,6 +24,7 @@ import type { ZoneData } from "./core/ports";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
 import { ResolverDelegationLookup } from "./dns/delegation";
+import { signingPort } from "./dns/dnssec/manage";
 import { ZoneSigning } from "./dns/dnssec/signer";
 import type { Zone } from "./dns/zone";
 import { LiveZones } from "./dns/live";
@@ -287,6 +288,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
         publicUrl: config.url,
         jwtSecret,
         delegation: new ResolverDelegationLookup(config.resolver),
+        dnssec: signingPort(store.dnssec),
         updateLimits,
         distDir: findDistDir(process.execPath),
         selfExecutable: selfExecutable(),

@@ -10,7 +10,7 @@ import type { DelegationLookup } from "../core/domains";
 import { type HashStart, LoginDelays, UpdateLimits } from "../core/limits";
 import type { MailerFactory } from "../core/mail";
 import type { Platform } from "../core/platform";
-import type { ChangeSink } from "../core/ports";
+import type { ChangeSink, ZoneSigningPort } from "../core/ports";
 import { smtpSettings } from "../core/settings";
 import { buildTransportPolicy, type TransportPolicy } from "../core/transport-policy";
 import { resolveClientAddress } from "../core/update";
@@ -64,6 +64,8 @@ export interface HttpContext {
   binaries: Binaries;
   /** Asks DNS whether a custom domain is delegated here; null: delegation checks fail politely. */
   delegation: DelegationLookup | null;
+  /** Zone signing (dns/dnssec/manage.ts); null: DNSSEC settings answer that they are not available. */
+  dnssec: ZoneSigningPort | null;
   /** Per-request facts the listener supplies. */
   requests: RequestFactsTable;
 }
@@ -87,6 +89,7 @@ export interface HttpContextInput {
   /** This compiled executable and its architecture, served when distDir lacks it (api/binaries.ts). */
   selfExecutable?: { path: string; target: "linux-x64" | "linux-arm64" } | null;
   delegation?: DelegationLookup | null;
+  dnssec?: ZoneSigningPort | null;
 }
 
 /** Every password hash started: counted in /metrics, and at debug level logged with its wait. */
@@ -126,6 +129,7 @@ export function createHttpContext(input: HttpContextInput): HttpContext {
     auth,
     binaries: distCatalog(input.distDir ?? null, input.selfExecutable ?? null),
     delegation: input.delegation ?? null,
+    dnssec: input.dnssec ?? null,
     requests: new RequestFactsTable(),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * /api/domains: built-in zones (admin, with nameservers) and users' custom domains
- * ({"name"}), their delegation check and verification.
+ * ({"name"}), their delegation check and verification, and their signing (DNSSEC on/off, the DS).
  */
 import { Elysia, t } from "elysia";
 import type { HttpContext } from "./context";
@@ -24,6 +24,11 @@ const NewDomain = t.Object(
 );
 
 const NewNameservers = t.Object({ nameservers: t.Array(Nameserver, { minItems: 1, maxItems: 13 }) }, { additionalProperties: false });
+
+const DnssecSwitch = t.Object(
+  { enabled: t.Boolean(), algorithm: t.Optional(t.Union([t.Literal("ecdsap256sha256"), t.Literal("ed25519")])) },
+  { additionalProperties: false },
+);
 
 export function domainRoutes(deps: HttpContext) {
   return new Elysia(STRICT)
@@ -52,6 +57,12 @@ export function domainRoutes(deps: HttpContext) {
       { params: IdParams, ...jsonBody(NewNameservers) },
     )
     .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { params: IdParams })
+    .put(
+      "/api/domains/:id/dnssec",
+      async ({ r, params, body }) => ({ dnssec: await r.setDnssec(toId(params.id), body.enabled, body.algorithm) }),
+      { params: IdParams, ...jsonBody(DnssecSwitch) },
+    )
+    .get("/api/domains/:id/ds", async ({ r, params }) => ({ ds: await r.dnssecDs(toId(params.id)) }), { params: IdParams })
     .get(
       "/api/domains/:id/delegation-status",
       async ({ r, params }) => ({ delegation: await r.delegationStatus(toId(params.id)) }),

@@ -1,11 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { IpkeepError } from "../core/errors";
-import { canonicalName } from "../core/names";
-import { nowSeconds } from "../core/platform";
 import type { DelegationView } from "../core/resources";
-import { ALGORITHMS, type Algorithm } from "../dns/dnssec/keys";
-import { dsFor, setSigning } from "../dns/dnssec/manage";
-import { action, type CliContext, collect, print, table } from "./common";
+import { collect, print, table } from "./common";
 import { confirmOrRefuse } from "./confirm";
 import { domainByName, resourceAction } from "./remote";
 
@@ -17,16 +13,9 @@ const delegationLines = (d: DelegationView) => [
   ...(d.unexpected.length ? [`  not ours: ${d.unexpected.join(", ")}`] : []),
 ];
 
-function zoneRow(ctx: CliContext, name: string) {
-  const want = canonicalName(name.trim());
-  const d = ctx.store.domains.byName(want) ?? ctx.store.domains.list().find((x) => String(x.id) === want);
-  if (!d) throw new IpkeepError("not_found", `No zone ${want}`);
-  return d;
-}
-
-function algorithmOption(v: string): Algorithm {
-  const a = ALGORITHMS[v.toLowerCase()];
-  if (a === undefined) throw new InvalidArgumentError(`--algorithm: one of ${Object.keys(ALGORITHMS).join(", ")}`);
+function algorithmOption(v: string): "ecdsap256sha256" | "ed25519" {
+  const a = v.toLowerCase();
+  if (a !== "ecdsap256sha256" && a !== "ed25519") throw new InvalidArgumentError("--algorithm: one of ecdsap256sha256, ed25519");
   return a;
 }
 
@@ -93,36 +82,31 @@ export function registerDomain(program: Command): void {
     );
   domain
     .command("dnssec <zone> <on|off>")
-    .description("sign a zone (on: the default) or serve it unsigned (off); local database only")
+    .description("sign a zone (on: the default) or serve it unsigned (off)")
     .option("--algorithm <name>", "the zone's first key: ecdsap256sha256 (default) or ed25519", algorithmOption)
     .option("--json", "machine-readable output")
     .action(
-      action((ctx, name: string, state: string, opts: { algorithm?: Algorithm }) => {
+      resourceAction(async (rc, name: string, state: string, opts: { algorithm?: "ecdsap256sha256" | "ed25519" }) => {
         if (state !== "on" && state !== "off") throw new IpkeepError("invalid_input", `expected on or off, not "${state}"`);
-        const d = zoneRow(ctx, name);
-        const r = setSigning(ctx.store.dnssec, d.id, state === "on", nowSeconds(ctx.platform.clock), opts.algorithm);
+        const d = await domainByName(rc.res, name);
+        const r = await rc.res.setDnssec(d.id, state === "on", opts.algorithm);
         print(
-          ctx,
-          { zone: d.name, dnssec: r.on, keyTag: r.key?.tag ?? null, algorithm: r.key?.algorithm ?? null },
-          r.on
-            ? [`${d.name} is signed (key ${r.key!.tag}, algorithm ${r.key!.algorithm}).`, `Give the parent its DS: ipkeep domain ds ${d.name}`]
+          rc,
+          { dnssec: r },
+          r.dnssec
+            ? [`${d.name} is signed (key ${r.keyTag}, algorithm ${r.algorithm}).`, `Give the parent its DS: ipkeep domain ds ${d.name}`]
             : [`${d.name} is served unsigned.`, "If the parent has a DS for it, remove the DS there first: validating resolvers fail the zone while it stays."],
         );
       }),
     );
   domain
     .command("ds <zone>")
-    .description("the DS record (SHA-256) and DNSKEY to give the parent zone (registrar); local database only")
+    .description("the DS record (SHA-256) and DNSKEY to give the parent zone (registrar)")
     .option("--json", "machine-readable output")
     .action(
-      action((ctx, name: string) => {
-        const d = zoneRow(ctx, name);
-        const info = dsFor(ctx.store.dnssec, d.id, d.name, nowSeconds(ctx.platform.clock));
-        print(ctx, info, [
-          info.ds,
-          info.dnskey,
-          `key tag ${info.keyTag}, algorithm ${info.algorithm}, digest type ${info.digestType}, digest ${info.digest}`,
-        ]);
+      resourceAction(async (rc, name: string) => {
+        const info = await rc.res.dnssecDs((await domainByName(rc.res, name)).id);
+        print(rc, info, [info.ds, info.dnskey, `key tag ${info.keyTag}, algorithm ${info.algorithm}, digest type ${info.digestType}, digest ${info.digest}`]);
       }),
     );
   domain

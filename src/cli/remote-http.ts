@@ -16,6 +16,7 @@ import type {
   Resources,
 } from "../core/resources";
 import type { DomainView, HostView, RecordView, TokenSecretView, TokenView, UpdateLogView } from "../core/views";
+import type { DnssecView, DsView } from "../core/ports";
 
 type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -139,6 +140,12 @@ export class HttpResources implements Resources {
   }
   async delegationStatus(id: number): Promise<DelegationView> {
     return (await this.call<{ delegation: DelegationView }>("GET", `/api/domains/${id}/delegation-status`)).delegation;
+  }
+  async setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519"): Promise<DnssecView> {
+    return (await this.call<{ dnssec: DnssecView }>("PUT", `/api/domains/${id}/dnssec`, { enabled: on, ...(algorithm ? { algorithm } : {}) })).dnssec;
+  }
+  async dnssecDs(id: number): Promise<DsView> {
+    return (await this.call<{ ds: DsView }>("GET", `/api/domains/${id}/ds`)).ds;
   }
   async verifyDomain(id: number) {
     return this.call<{ domain: DomainView; delegation: DelegationView }>("POST", `/api/domains/${id}/verify`);

@@ -5,6 +5,7 @@
  * the management API (HttpResources). The command code is the same for both.
  */
 import type { Command } from "commander";
+import { signingPort } from "../dns/dnssec/manage";
 import { IpkeepError } from "../core/errors";
 import { LocalResources, type Resources } from "../core/resources";
 import type { DomainView, HostView } from "../core/views";
@@ -25,7 +26,7 @@ export interface ResourceContext {
 export const CLI_ACTOR = { userId: null, admin: true, name: "cli", address: null } as const;
 
 export function localResources(ctx: CliContext): LocalResources {
-  return new LocalResources({ ...ctx, delegation: new ResolverDelegationLookup(ctx.config.resolver) }, CLI_ACTOR);
+  return new LocalResources({ ...ctx, delegation: new ResolverDelegationLookup(ctx.config.resolver), dnssec: signingPort(ctx.store.dnssec) }, CLI_ACTOR);
 }
 
 /** Wraps a command action: builds the Resources for the chosen mode, reports errors, cleans up. */

@@ -399,3 +399,31 @@ export interface AccountStore {
     ): void;
   };
 }
+
+/** A zone's signing state as the API and CLI show it. */
+export interface DnssecView {
+  zone: string;
+  dnssec: boolean;
+  keyTag: number | null;
+  algorithm: number | null;
+}
+
+/** The DS and DNSKEY a parent zone needs, in the forms registrars ask for. */
+export interface DsView {
+  zone: string;
+  keyTag: number;
+  algorithm: number;
+  digestType: number;
+  digest: string;
+  ds: string;
+  flags: number;
+  protocol: number;
+  publicKey: string;
+  dnskey: string;
+}
+
+/** Zone signing, implemented outside core (dns/dnssec/manage.ts: keys need the platform's crypto). */
+export interface ZoneSigningPort {
+  set(domainId: number, zone: string, on: boolean, algorithm: "ecdsap256sha256" | "ed25519" | undefined, now: number): DnssecView;
+  ds(domainId: number, zone: string, now: number): DsView;
+}

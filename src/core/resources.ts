@@ -21,7 +21,7 @@ import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost }
 import { canonicalName, findZone, normalizeHostname } from "./names";
 import type { Platform } from "./platform";
 import { nowSeconds } from "./platform";
-import type { ChangeSink, CoreStore, DomainRow, HostRow, RecordRow, TokenScope, UpdateTokenRow } from "./ports";
+import type { ChangeSink, CoreStore, DnssecView, DomainRow, DsView, HostRow, RecordRow, TokenScope, UpdateTokenRow, ZoneSigningPort } from "./ports";
 import { checkQuota, type QuotaKind } from "./quotas";
 import { checkNameserverFree, checkRecordPlace, enclosingHost } from "./reserved";
 import { applyPolicyInput, type TokenPolicyInput } from "./token-policy";
@@ -143,6 +143,10 @@ export interface Resources {
   /** Replaces a built-in zone's NS set, glue included (admin). */
   setNameservers(id: number, nameservers: NewDomainInput["nameservers"] & {}): Promise<DomainView>;
   delegationStatus(id: number): Promise<DelegationView>;
+  /** Signs a zone (on) or serves it unsigned (off); a built-in zone's is the admin's to change. */
+  setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519"): Promise<DnssecView>;
+  /** The DS and DNSKEY for the parent zone (the key is made when the zone has none). */
+  dnssecDs(id: number): Promise<DsView>;
   verifyDomain(id: number): Promise<{ domain: DomainView; delegation: DelegationView }>;
 
   listRecords(domainId: number): Promise<RecordView[]>;
@@ -157,6 +161,8 @@ export interface ResourceDeps {
   changes: ChangeSink;
   /** Needed only for delegation checks. */
   delegation?: DelegationLookup | null;
+  /** Needed only for DNSSEC settings. */
+  dnssec?: ZoneSigningPort | null;
 }
 
 // A description is a note for its owner, not a document.
@@ -514,6 +520,35 @@ export class LocalResources implements Resources {
   async delegationStatus(id: number): Promise<DelegationView> {
     const d = this.domain(id);
     return this.checkDelegation(d);
+  }
+
+  private signing(): ZoneSigningPort {
+    const port = this.deps.dnssec;
+    if (!port) fail("invalid_input", "DNSSEC settings are not available here");
+    return port;
+  }
+
+  async setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519"): Promise<DnssecView> {
+    const d = this.domain(id);
+    if (d.kind === "builtin" && !this.actor.admin) fail("forbidden", "Only an admin can change a built-in zone's signing");
+    const port = this.signing();
+    return this.tx((changes) => {
+      const v = port.set(d.id, d.name, on, algorithm, this.now());
+      changes.zoneChanged(d.id);
+      this.audit("domain.dnssec", `domain:${d.id} ${d.name}`, on ? `on${v.algorithm ? ` algorithm ${v.algorithm} key ${v.keyTag}` : ""}` : "off");
+      return v;
+    });
+  }
+
+  async dnssecDs(id: number): Promise<DsView> {
+    const d = this.domain(id);
+    const port = this.signing();
+    // The first ask makes the key: the zone then reloads, signed with it.
+    return this.tx((changes) => {
+      const ds = port.ds(d.id, d.name, this.now());
+      changes.zoneChanged(d.id);
+      return ds;
+    });
   }
 
   private async checkDelegation(d: DomainRow): Promise<DelegationView> {

@@ -15,6 +15,7 @@ import { createZone } from "../../src/core/zones";
 import { answer } from "../../src/dns/answer";
 import { LiveZones } from "../../src/dns/live";
 import { type DnsServer, startDns } from "../../src/dns/server";
+import { signingPort } from "../../src/dns/dnssec/manage";
 import { Store } from "../../src/store";
 import { TestClock, testPlatform } from "./platform";
 
@@ -52,6 +53,7 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
       changes: live,
       publicUrl: null,
       delegation: { nameservers: (d) => (delegation.lookup ? delegation.lookup.nameservers(d) : Promise.reject(new Error("no resolver in this test"))) },
+      dnssec: signingPort(store.dnssec),
     }),
   );
   return {

@@ -4,7 +4,8 @@
  * it is signed or its DS is asked for; the DS the parent needs comes from that key.
  */
 import { IpkeepError } from "../../core/errors";
-import { ALG_ECDSAP256SHA256, ALGORITHM_NAMES, type Algorithm, dsInfo, type DsInfo, generateKey, isAlgorithm, loadKey, type SigningKey } from "./keys";
+import type { DnssecView, DsView, ZoneSigningPort } from "../../core/ports";
+import { ALG_ECDSAP256SHA256, ALGORITHM_NAMES, ALGORITHMS, type Algorithm, dsInfo, type DsInfo, generateKey, isAlgorithm, loadKey, type SigningKey } from "./keys";
 
 /** What signing needs from the store (store/dnssec.ts implements it). */
 export interface DnssecStore {
@@ -52,4 +53,17 @@ export function setSigning(store: DnssecStore, domainId: number, on: boolean, no
 export function dsFor(store: DnssecStore, domainId: number, zone: string, now: number): DsInfo {
   if (store.enabled(domainId) === false) throw new IpkeepError("invalid_input", `signing is off for ${zone}: turn it on first (ipkeep domain dnssec ${zone} on)`);
   return dsInfo(zone, ensureKey(store, domainId, now));
+}
+
+/** The port core's resources use (ResourceDeps.dnssec), over the store's DNSSEC tables. */
+export function signingPort(store: DnssecStore): ZoneSigningPort {
+  return {
+    set(domainId, zone, on, algorithm, now): DnssecView {
+      const r = setSigning(store, domainId, on, now, algorithm === undefined ? undefined : ALGORITHMS[algorithm]);
+      return { zone: zone === "" ? "." : `${zone}.`, dnssec: r.on, keyTag: r.key?.tag ?? null, algorithm: r.key?.algorithm ?? null };
+    },
+    ds(domainId, zone, now): DsView {
+      return dsFor(store, domainId, zone, now);
+    },
+  };
 }
