@@ -114,13 +114,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * The owner names of a zone and their RRsets. Most names of a big zone are dynamic hosts that
- * hold one address per family and nothing else: those are kept as a slot in typed arrays
- * (about a tenth of the memory of a Map of RRsets with RR objects) and made into RRsets when
- * asked for. Everything else is an ordinary Map entry. Either way a name is in exactly one.
+ * The owner names of a zone and their RRsets, held compactly and made into RRsets (RR objects)
+ * only when asked for. Most names of a big zone are dynamic hosts that hold one address per
+ * family and nothing else: those are a slot in typed arrays. Other names are one byte array
+ * each (their records in wire form, see packNode). Only the apex, which carries the SOA that
+ * every change replaces in place, and nodes being built stay ordinary Maps. A name is in
+ * exactly one of the three.
  */
 export class NodeMap {
   private full = new Map<string, RRsets>();
+  private packed = new Map<string, Uint8Array>();
   private slots = new Map<string, number>();
   private v4 = new Uint8Array(0);
   private v6 = new Uint8Array(0);
@@ -133,18 +136,20 @@ export class NodeMap {
   private made = new Map<string, RRsets>();
 
   get size(): number {
-    return this.full.size + this.slots.size;
+    return this.full.size + this.slots.size + this.packed.size;
   }
 
   has(name: string): boolean {
-    return this.slots.has(name) || this.full.has(name);
+    return this.slots.has(name) || this.packed.has(name) || this.full.has(name);
   }
 
   get(name: string): RRsets | undefined {
     const node = this.full.get(name);
     if (node) return node;
     const slot = this.slots.get(name);
-    return slot === undefined ? undefined : this.materialize(name, slot);
+    if (slot !== undefined) return this.materialize(name, slot);
+    const bytes = this.packed.get(name);
+    return bytes === undefined ? undefined : this.unpack(name, bytes);
   }
 
   /** A node to change in place (a compact one becomes an ordinary one), created when missing. */
@@ -152,10 +157,24 @@ export class NodeMap {
     let node = this.full.get(name);
     if (node) return node;
     const slot = this.slots.get(name);
-    node = slot === undefined ? new Map() : this.materialize(name, slot);
+    const bytes = this.packed.get(name);
+    node = slot !== undefined ? this.materialize(name, slot) : bytes !== undefined ? this.unpack(name, bytes) : new Map();
     if (slot !== undefined) this.release(name, slot);
+    if (bytes !== undefined) {
+      this.packed.delete(name);
+      this.made.delete(name);
+    }
     this.full.set(name, node);
     return node;
+  }
+
+  /** After a build: every ordinary node but the SOA's becomes compact. */
+  seal(): void {
+    for (const [name, node] of this.full) {
+      if (node.has("SOA")) continue;
+      this.full.delete(name);
+      this.set(name, node);
+    }
   }
 
   set(name: string, node: RRsets): void {
@@ -168,7 +187,8 @@ export class NodeMap {
       (!aaaa || (aaaa.length === 1 && aaaa[0]!.rdata.length === 16)) &&
       (!a || !aaaa || a[0]!.ttl === aaaa[0]!.ttl);
     if (!compact) {
-      this.full.set(name, node);
+      if (node.has("SOA")) this.full.set(name, node);
+      else this.packed.set(name, packNode(node));
       return;
     }
     const [v4, v6] = [a?.[0], aaaa?.[0]];
@@ -192,6 +212,10 @@ export class NodeMap {
       this.release(name, slot);
       return true;
     }
+    if (this.packed.delete(name)) {
+      this.made.delete(name);
+      return true;
+    }
     return this.full.delete(name);
   }
 
@@ -201,7 +225,7 @@ export class NodeMap {
   }
 
   keys(): IterableIterator<string> {
-    return concat(this.full.keys(), this.slots.keys());
+    return concat(concat(this.full.keys(), this.packed.keys()), this.slots.keys());
   }
 
   *values(): IterableIterator<RRsets> {
@@ -210,6 +234,7 @@ export class NodeMap {
 
   *entries(): IterableIterator<[string, RRsets]> {
     yield* this.full.entries();
+    for (const [name, bytes] of this.packed) yield [name, this.unpack(name, bytes)];
     for (const [name, slot] of this.slots) yield [name, this.materialize(name, slot)];
   }
 
@@ -235,6 +260,15 @@ export class NodeMap {
     [this.v4, this.v6, this.ttls, this.flags] = [v4, v6, ttls, flags];
   }
 
+  private unpack(name: string, bytes: Uint8Array): RRsets {
+    const cached = this.made.get(name);
+    if (cached) return cached;
+    const node = unpackNode(name, bytes);
+    if (this.made.size >= 4096) this.made.clear();
+    this.made.set(name, node);
+    return node;
+  }
+
   private materialize(name: string, slot: number): RRsets {
     const cached = this.made.get(name);
     if (cached) return cached;
@@ -247,6 +281,64 @@ export class NodeMap {
     this.made.set(name, node);
     return node;
   }
+}
+
+/**
+ * A node's records as one byte array, in the node's order: per record its type (2 bytes), TTL
+ * (4), RDATA length (2), RDATA, then the names inside the RDATA (a count, then per name its
+ * length in 2 bytes and its key text, which is ASCII).
+ */
+function packNode(node: RRsets): Uint8Array {
+  let size = 0;
+  for (const set of node.values()) for (const r of set) size += 9 + r.rdata.length + r.targets.reduce((n, t) => n + 2 + t.length, 0);
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const set of node.values()) {
+    for (const r of set) {
+      out[o++] = r.code >> 8;
+      out[o++] = r.code & 0xff;
+      out[o++] = (r.ttl >>> 24) & 0xff;
+      out[o++] = (r.ttl >>> 16) & 0xff;
+      out[o++] = (r.ttl >>> 8) & 0xff;
+      out[o++] = r.ttl & 0xff;
+      out[o++] = r.rdata.length >> 8;
+      out[o++] = r.rdata.length & 0xff;
+      out.set(r.rdata, o);
+      o += r.rdata.length;
+      out[o++] = r.targets.length;
+      for (const t of r.targets) {
+        out[o++] = t.length >> 8;
+        out[o++] = t.length & 0xff;
+        for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i);
+      }
+    }
+  }
+  return out;
+}
+
+function unpackNode(name: string, b: Uint8Array): RRsets {
+  const node: RRsets = new Map();
+  let o = 0;
+  while (o < b.length) {
+    const code = (b[o]! << 8) | b[o + 1]!;
+    const ttl = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+    const len = (b[o + 6]! << 8) | b[o + 7]!;
+    o += 8;
+    const wire = b.slice(o, o + len);
+    o += len;
+    const names: string[] = [];
+    for (let n = b[o++]!; n > 0; n--) {
+      const l = (b[o]! << 8) | b[o + 1]!;
+      o += 2;
+      names.push(String.fromCharCode(...b.subarray(o, o + l)));
+      o += l;
+    }
+    const rr = makeRR(name, code, ttl, { code, wire, names });
+    const set = node.get(rr.type);
+    if (set) set.push(rr);
+    else node.set(rr.type, [rr]);
+  }
+  return node;
 }
 
 function* concat<T>(a: Iterable<T>, b: Iterable<T>): IterableIterator<T> {
@@ -438,6 +530,7 @@ function assemble(z: Omit<ZoneData, "hosts" | "records">, hosts: (visit: HostVis
     if (a6) add(nodes, makeRR(hk, TYPE.AAAA, ttl, { code: 0, wire: a6.slice(), names: [] }));
   });
   for (const r of records) put(recordRR(apex, r.name, r.type, r.ttl, r.content));
+  nodes.seal();
   return finishZone(zone);
 }
 

@@ -36,14 +36,14 @@ describe("buildZone", () => {
     const z = buildZone({ ...base, records: [{ name: "o.z.test", type: "TYPE65534", ttl: 60, content: "\\# 2 ABCD" }] });
     const all = zoneRecords(z);
     expect(all[0]).toBe(z.soa);
-    // Ordinary nodes first, then the compact hosts (NodeMap): the order carries no meaning in a transfer.
-    expect(all.map((r) => `${r.name} ${r.type}`)).toEqual(["z.test SOA", "z.test NS", "ns1.z.test A", "o.z.test UNKNOWN_65534", "h.z.test A", "h.z.test AAAA"]);
+    // The apex first, then packed nodes, then address-only slots (NodeMap): the order carries no meaning in a transfer.
+    expect(all.map((r) => `${r.name} ${r.type}`)).toEqual(["z.test SOA", "z.test NS", "o.z.test UNKNOWN_65534", "h.z.test A", "h.z.test AAAA", "ns1.z.test A"]);
     expect(z.nodes.isHost("h.z.test")).toBe(true);
     expect(z.nodes.isHost("o.z.test")).toBe(false);
-    const o = all[3]!;
+    const o = all[2]!;
     expect(Buffer.from(rrWire(o)).toString("hex")).toBe(`016f017a047465737400fffe00010000003c0002abcd`);
     // dns-packet's view for the structured types, raw bytes for the rest.
-    expect(all[4]!.data).toBe("192.0.2.2");
+    expect(all[3]!.data).toBe("192.0.2.2");
     expect(Buffer.from(o.data as Buffer).toString("hex")).toBe("abcd");
   });
 
