@@ -20,7 +20,6 @@ import { UpdateLimits, updateLimitConfig } from "./core/limits";
 import { pruneHistory } from "./core/update";
 import { createZone } from "./core/zones";
 import { tryName } from "./core/names";
-import type { ZoneData } from "./core/ports";
 import { answer } from "./dns/answer";
 import { AnswerCache } from "./dns/cache";
 import { ResolverDelegationLookup } from "./dns/delegation";
@@ -34,6 +33,8 @@ import { Journal } from "./dns/journal";
 import { createTransfers } from "./dns/xfr";
 import { withCatalog } from "./dns/catalog";
 import { CATALOG_SETTING } from "./core/install";
+import type { ZoneMessage } from "./dns/udp-thread";
+import type { PackedZone } from "./core/packed-zone";
 import { dnsUpdateHandler, tokenKey } from "./dns-update";
 import { isUpdate } from "./dns/update";
 import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
@@ -172,7 +173,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   let dns: DnsServer | null = null;
   // Every zone as loaded, until the DNS thread has it (see below); without a thread, nothing
   // is kept (the point of --dns-thread no is the memory).
-  const early = new Map<number, ZoneData | null>();
+  const early = new Map<number, PackedZone | null>();
   let earlyStale = false;
   // Every applied delta is kept for IXFR; a full load or a drop starts the zone's journal over.
   const journal = new Journal({ maxEntries: config.ixfrJournalChanges, maxBytes: config.ixfrJournalBytes });
@@ -192,12 +193,12 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       journal.reset(e.id);
     }
     if (!config.dnsThread) return;
-    const m = e.kind === "delta" ? { id: e.id, delta: e.delta } : { id: e.id, data: e.kind === "loaded" ? e.data : null };
+    const m: ZoneMessage = e.kind === "delta" ? { id: e.id, delta: e.delta } : e.kind === "loaded" ? { id: e.id, packed: e.packed } : { id: e.id, data: null };
     // The thread hands a signed zone's DO queries to this thread, which holds the signatures.
     if (dns && e.kind !== "delta") dns.zoneChanged({ id: e.id, signed: signing.get(e.id) !== undefined });
     if (dns) dns.zoneChanged(m);
     else if ("delta" in m) earlyStale = true; // the thread then reads its start afresh
-    else early.set(m.id, m.data);
+    else early.set(m.id, "packed" in m ? m.packed : null);
   };
 
   if (config.demo && store.domains.list().length === 0) {
@@ -266,7 +267,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     }).catch((e: unknown) => {
       throw dnsBindError(e);
     });
-    for (const [id, data] of early) dns.zoneChanged({ id, data });
+    for (const [id, packed] of early) dns.zoneChanged(packed ? { id, packed } : { id, data: null });
     early.clear();
     if (dns.threadCounters) metrics.dnsThreads.push(dns.threadCounters);
     notifier = new Notifier({

@@ -9,6 +9,7 @@
  * custom domain verified or removed: a zone-level row in the change log), the catalog's serial
  * moves and a zone-level row for it is added, so LiveZones loads it afresh and NOTIFY goes out.
  */
+import { packZone } from "../core/packed-zone";
 import { createHash } from "node:crypto";
 import type { Clock } from "../core/platform";
 import { nowSeconds } from "../core/platform";
@@ -66,11 +67,11 @@ export function withCatalog(source: ZoneSource, name: string, clock: Clock): Zon
       refresh();
       return [...source.serials(), { id: CATALOG_ID, name, serial, served: true }];
     },
-    zoneData(id, now) {
-      if (id !== CATALOG_ID) return source.zoneData(id, now);
+    packedZone(id, now) {
+      if (id !== CATALOG_ID) return source.packedZone(id, now);
       refresh();
       reported = serial;
-      return catalogData(name, serial, members!);
+      return packZone(catalogData(name, serial, members!));
     },
     changesSince(seq, limit) {
       const rows: ZoneChange[] = source.changesSince(seq, limit);

@@ -9,8 +9,9 @@
  */
 import type { Clock } from "../core/platform";
 import { nowSeconds } from "../core/platform";
+import type { PackedZone } from "../core/packed-zone";
 import type { ChangeSink, ZoneData } from "../core/ports";
-import { type AppliedDelta, buildZone, type NodeContent, type ZoneDelta, ZoneSet } from "./zone";
+import { type AppliedDelta, buildPackedZone, type NodeContent, type ZoneDelta, ZoneSet } from "./zone";
 
 export interface ZoneChange {
   seq: number;
@@ -22,7 +23,7 @@ export interface ZoneSource {
   /** Runs fn in one read transaction, so what it reads is one consistent state. */
   snapshot<T>(fn: () => T): T;
   serials(): { id: number; name: string; serial: number; served: boolean }[];
-  zoneData(id: number, now: number): ZoneData | null;
+  packedZone(id: number, now: number): PackedZone | null;
   changesSince(seq: number, limit: number): ZoneChange[];
   lastChangeSeq(): number;
   pruneChanges(upTo: number): void;
@@ -32,7 +33,7 @@ export interface ZoneSource {
 
 /** What happened to a zone, for the DNS thread (same data), NOTIFY and the journal. */
 export type ZoneEvent =
-  | { kind: "loaded"; id: number; data: ZoneData }
+  | { kind: "loaded"; id: number; packed: PackedZone }
   | { kind: "dropped"; id: number }
   | { kind: "delta"; id: number; delta: ZoneDelta; applied: AppliedDelta };
 
@@ -63,13 +64,13 @@ export class LiveZones implements ChangeSink {
   }
 
   private load(id: number): void {
-    const data = this.source.zoneData(id, this.now());
-    if (!data) {
+    const packed = this.source.packedZone(id, this.now());
+    if (!packed) {
       this.drop(id);
       return;
     }
-    this.zones.set(buildZone(data));
-    this.onEvent({ kind: "loaded", id, data });
+    this.zones.set(buildPackedZone(packed));
+    this.onEvent({ kind: "loaded", id, packed });
     this.onChange(id);
   }
 
@@ -86,9 +87,9 @@ export class LiveZones implements ChangeSink {
   }
 
   /** What the served zones are built from, read afresh (to restart the DNS thread with). */
-  snapshot(): ZoneData[] {
+  snapshot(): PackedZone[] {
     const now = this.now();
-    return this.source.snapshot(() => this.zones.ids().flatMap((id) => this.source.zoneData(id, now) ?? []));
+    return this.source.snapshot(() => this.zones.ids().flatMap((id) => this.source.packedZone(id, now) ?? []));
   }
 
   /**

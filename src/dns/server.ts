@@ -8,6 +8,7 @@
 import dgram from "node:dgram";
 import net from "node:net";
 import { sourcePrefix } from "../core/addresses";
+import type { PackedZone } from "../core/packed-zone";
 import type { ZoneData } from "../core/ports";
 import { DnsCounters } from "./counters";
 import { peerBytes, RRL_DROP, RRL_SEND, type RrlConfig, ResponseRateLimiter, slipped } from "./rrl";
@@ -83,7 +84,7 @@ export interface DnsServerOptions {
    * answers UDP on this thread.
    */
   thread?: {
-    snapshot: () => ZoneData[];
+    snapshot: () => (ZoneData | PackedZone)[];
     /** The signed zones: the thread hands their DO queries to the handler. */
     signed?: () => number[];
     onError?: (message: string) => void;

@@ -5,7 +5,8 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ZoneData } from "../core/ports";
-import { type PackedZone, packedBuffers, packZone, type ZoneDelta } from "./zone";
+import { type PackedZone, packZone } from "../core/packed-zone";
+import type { ZoneDelta } from "./zone";
 import { DnsCounters } from "./counters";
 import type { Libc } from "./ffi";
 import { peerOf, sendTo, Waker } from "./ffi";
@@ -37,10 +38,15 @@ export interface ThreadInit {
 }
 
 /**
- * A zone loaded (data), dropped (null), or changed by a delta the thread applies to its copy;
- * or whether it is signed (its DO queries are then the main thread's, which holds the signatures).
+ * A zone loaded (data, or packed), dropped (null), or changed by a delta the thread applies to
+ * its copy; or whether it is signed (its DO queries are then the main thread's, which holds
+ * the signatures).
  */
-export type ZoneMessage = { id: number; data: ZoneData | null } | { id: number; delta: ZoneDelta } | { id: number; signed: boolean };
+export type ZoneMessage =
+  | { id: number; data: ZoneData | null }
+  | { id: number; packed: PackedZone }
+  | { id: number; delta: ZoneDelta }
+  | { id: number; signed: boolean };
 /** What is posted: a loaded zone goes packed (packZone), a few buffers instead of an object per name. */
 export type PostedZone = { id: number; packed: PackedZone | null } | { id: number; delta: ZoneDelta } | { id: number; signed: boolean };
 
@@ -67,7 +73,7 @@ export interface UdpThreadOptions {
   libc: Libc;
   fds: number[];
   /** The zones to start with, read again whenever the thread is restarted. */
-  snapshot: () => ZoneData[];
+  snapshot: () => (ZoneData | PackedZone)[];
   /** The signed zones (their DO queries are handed back), read with the snapshot. */
   signed?: () => number[];
   /** NOTIFY messages are handed back too (a secondary acts on them). */
@@ -138,7 +144,7 @@ export class UdpThread {
     const run: Run = { worker, waker, ctrl: new Int32Array(ctrl), zonePort: channel.port1, exited };
     this.run = run;
     // Zones posted before the thread runs wait on the port; it takes them before its first answer.
-    for (const data of opts.snapshot()) this.zoneChanged({ id: data.id, data });
+    for (const z of opts.snapshot()) this.zoneChanged("head" in z ? { id: z.head.id, packed: z } : { id: z.id, data: z });
     for (const id of opts.signed?.() ?? []) this.zoneChanged({ id, signed: true });
     return new Promise<boolean>((resolve) => {
       let ready = false;
@@ -212,8 +218,9 @@ export class UdpThread {
     if (!run) return; // restarting: the next run starts from a fresh snapshot
     if ("delta" in m || "signed" in m) run.zonePort.postMessage(m satisfies PostedZone);
     else {
-      const packed = m.data ? packZone(m.data) : null;
-      run.zonePort.postMessage({ id: m.id, packed } satisfies PostedZone, packed ? packedBuffers(packed) : []);
+      // Copies of the buffers: the poster's zone was built from them, and a transfer would empty them.
+      const packed = "packed" in m ? m.packed : m.data ? packZone(m.data) : null;
+      run.zonePort.postMessage({ id: m.id, packed } satisfies PostedZone);
     }
     Atomics.add(run.ctrl, CTRL_CHANGES, 1);
     run.waker.wake();

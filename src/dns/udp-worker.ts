@@ -87,8 +87,12 @@ function run(): void {
           if (msg.signed) signedZones.add(msg.id);
           else signedZones.delete(msg.id);
         } else if ("delta" in msg) zones.apply(msg.delta);
-        else if (msg.packed) zones.set(buildPackedZone(msg.packed));
-        else zones.removeId(msg.id);
+        else if (msg.packed) {
+          zones.set(buildPackedZone(msg.packed));
+          // This thread never idles in an event loop, where the collector would run by itself:
+          // what the build left behind (the message, the split strings) is collected now.
+          (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc(true);
+        } else zones.removeId(msg.id);
       } catch (e) {
         // The main thread built the same data without error; keep serving what we have.
         post({ kind: "error", message: `zone ${msg.id}: ${(e as Error).message}` });

@@ -4,6 +4,7 @@
  * form without the trailing dot.
  */
 import { ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
+import { type PackedZone, packedRecords } from "../core/packed-zone";
 import type { ZoneData } from "../core/ports";
 import { keyHash, keyInZone, nameInfo, nameKey, parentKey } from "./dname";
 import { packetData, packetType, parseRdataText, type Rdata, TYPE, typeCode } from "./rdata";
@@ -400,55 +401,12 @@ function setSoa(zone: Zone, serial: number, soa: ZoneData["soa"]): void {
   zone.negativeSoa = soaRR(zone.name, serial, soa, zone.negativeTtl);
 }
 
-/**
- * A zone's data packed for the DNS thread: a handful of strings and typed arrays (cheap to post
- * and to transfer) instead of an object per host and record. The thread builds from it with
- * the same steps as from ZoneData.
- */
-export interface PackedZone {
-  head: Omit<ZoneData, "hosts" | "records">;
-  /** Host names, "\n"-separated. */
-  names: string;
-  ttls: Uint32Array;
-  /** Bit 0: an IPv4 address, bit 1: an IPv6 one. */
-  flags: Uint8Array;
-  v4: Uint8Array;
-  v6: Uint8Array;
-  /** Records as "name\0type\0ttl\0content", "\x01"-separated (neither byte occurs in them). */
-  records: string;
-}
-
-type HostVisitor = (name: string, v4: Uint8Array | null, v6: Uint8Array | null, ttl: number) => void;
-
-export function packZone(z: ZoneData): PackedZone {
-  const n = z.hosts.length;
-  const p: PackedZone = {
-    head: { id: z.id, name: z.name, serial: z.serial, soa: z.soa, nsTtl: z.nsTtl, nameservers: z.nameservers },
-    names: "",
-    ttls: new Uint32Array(n),
-    flags: new Uint8Array(n),
-    v4: new Uint8Array(n * 4),
-    v6: new Uint8Array(n * 16),
-    records: z.records.map((r) => `${r.name}\0${r.type}\0${r.ttl}\0${r.content}`).join("\x01"),
-  };
-  const names: string[] = new Array(n);
-  z.hosts.forEach((h, i) => {
-    names[i] = h.name;
-    p.ttls[i] = h.ttl;
-    const v4 = h.ipv4 ? parseIPv4(h.ipv4) : null;
-    const v6 = h.ipv6 ? ipv6ToBytes(h.ipv6) : null;
-    if (v4) p.v4.set(ipv4ToBytes(v4), i * 4);
-    if (v6) p.v6.set(v6, i * 16);
-    p.flags[i] = (v4 ? 1 : 0) | (v6 ? 2 : 0);
-  });
-  p.names = names.join("\n");
-  return p;
-}
-
 /** The typed arrays of a packed zone, to transfer rather than copy. */
 export function packedBuffers(p: PackedZone): ArrayBuffer[] {
   return [p.ttls.buffer, p.flags.buffer, p.v4.buffer, p.v6.buffer] as ArrayBuffer[];
 }
+
+type HostVisitor = (name: string, v4: Uint8Array | null, v6: Uint8Array | null, ttl: number) => void;
 
 export function buildZone(z: ZoneData): Zone {
   return assemble(
@@ -464,14 +422,10 @@ export function buildZone(z: ZoneData): Zone {
 }
 
 export function buildPackedZone(p: PackedZone): Zone {
-  const records = p.records === "" ? [] : p.records.split("\x01").map((line) => {
-    const [name, type, ttl, content] = line.split("\0") as [string, string, string, string];
-    return { name, type, ttl: Number(ttl), content };
-  });
   return assemble(
     p.head,
     (visit) => {
-      if (p.ttls.length === 0) return;
+      if (p.hostCount === 0) return;
       let i = 0;
       for (const name of p.names.split("\n")) {
         const f = p.flags[i]!;
@@ -479,7 +433,7 @@ export function buildPackedZone(p: PackedZone): Zone {
         i++;
       }
     },
-    records,
+    packedRecords(p),
   );
 }
 

@@ -1,3 +1,4 @@
+import { type PackedZone, ZonePacker } from "../core/packed-zone";
 import type { DomainRow, ZoneData } from "../core/ports";
 
 /** A row of the change log: a zone and one owner name in it, or null for the whole zone. */
@@ -145,6 +146,44 @@ export class Domains {
           .prepare("SELECT name, type, ttl, content FROM records WHERE domain_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id")
           .all<{ name: string; type: string; ttl: number; content: string }>(id, now),
       };
+    });
+  }
+
+  /**
+   * What DNS serves for one zone, packed (core/packed-zone.ts) as the rows are read: a big
+   * zone never stands as an array of row objects. Read in one transaction, so it is consistent.
+   */
+  packedZone(id: number, now: number): PackedZone | null {
+    return this.db.transaction(() => {
+      const d = this.db
+        .prepare(
+          `SELECT id, name, serial, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, ns_ttl
+           FROM domains WHERE id = ?`,
+        )
+        .get<{
+          id: number; name: string; serial: number; soa_mname: string; soa_rname: string; soa_refresh: number;
+          soa_retry: number; soa_expire: number; soa_minimum: number; soa_ttl: number; ns_ttl: number;
+        }>(id);
+      if (!d) return null;
+      const p = new ZonePacker({
+        id: d.id,
+        name: d.name,
+        serial: d.serial,
+        soa: { mname: d.soa_mname, rname: d.soa_rname, refresh: d.soa_refresh, retry: d.soa_retry, expire: d.soa_expire, minimum: d.soa_minimum, ttl: d.soa_ttl },
+        nsTtl: d.ns_ttl,
+        nameservers: this.db
+          .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
+          .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id),
+      });
+      for (const h of this.db.prepare("SELECT name, ipv4, ipv6, ttl FROM hostnames WHERE domain_id = ?").iterate<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id)) {
+        p.host(h.name, h.ipv4, h.ipv6, h.ttl);
+      }
+      for (const r of this.db
+        .prepare("SELECT name, type, ttl, content FROM records WHERE domain_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id")
+        .iterate<{ name: string; type: string; ttl: number; content: string }>(id, now)) {
+        p.record(r.name, r.type, r.ttl, r.content);
+      }
+      return p.done();
     });
   }
 

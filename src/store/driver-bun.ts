@@ -18,6 +18,7 @@ export function openBunDriver(path: string, opts: { readonly?: boolean }): Drive
           },
           get: <T>(...p: SqlValue[]) => (q.get(...(p as never[])) as T | null) ?? null,
           all: <T>(...p: SqlValue[]) => q.all(...(p as never[])) as T[],
+          iterate: <T>(...p: SqlValue[]) => q.iterate(...(p as never[])) as IterableIterator<T>,
         };
         cache.set(sql, st);
       }

@@ -22,6 +22,7 @@ export async function openNodeDriver(path: string, opts: { readonly?: boolean })
           },
           get: <T>(...p: SqlValue[]) => (returnsRows ? ((q.get(...p) as T | undefined) ?? null) : null),
           all: <T>(...p: SqlValue[]) => (returnsRows ? (q.all(...p) as T[]) : []),
+          iterate: <T>(...p: SqlValue[]) => (returnsRows ? (q.iterate(...p) as IterableIterator<T>) : ([] as T[])[Symbol.iterator]()),
         };
         cache.set(sql, st);
       }

@@ -17,6 +17,8 @@ export interface Statement {
   /** First row or null. */
   get<T = Record<string, unknown>>(...params: SqlValue[]): T | null;
   all<T = Record<string, unknown>>(...params: SqlValue[]): T[];
+  /** Rows one at a time, for reads too large to hold as one array. */
+  iterate<T = Record<string, unknown>>(...params: SqlValue[]): IterableIterator<T>;
 }
 
 export interface Driver {
@@ -77,6 +79,7 @@ function storageGuard(d: Driver): Driver {
           run: (...p) => guard(() => inner.run(...p)),
           get: <T>(...p: SqlValue[]) => guard(() => inner.get<T>(...p)),
           all: <T>(...p: SqlValue[]) => guard(() => inner.all<T>(...p)),
+          iterate: <T>(...p: SqlValue[]) => guard(() => inner.iterate<T>(...p)),
         };
         statements.set(sql, st);
       }

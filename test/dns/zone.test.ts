@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ZoneData } from "../../src/core/ports";
-import { buildPackedZone, buildZone, packZone, rrWire, ZoneSet, zoneRecords } from "../../src/dns/zone";
+import { packZone } from "../../src/core/packed-zone";
+import { buildPackedZone, buildZone, rrWire, ZoneSet, zoneRecords } from "../../src/dns/zone";
 
 const base: ZoneData = {
   id: 1,
