@@ -7,7 +7,7 @@
 import { keyHash, keyInZone, nameInfo, suffixHashes, suffixKeys } from "./dname";
 import { type SignedOf, withDnssec } from "./dnssec/respond";
 import { packetType, TYPE } from "./rdata";
-import { skipName, u16 } from "./wire";
+import { OPCODE_NOTIFY, skipName, u16 } from "./wire";
 import { makeRR, type RR, type RRsets, type Zone, type ZoneSet } from "./zone";
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6 } as const;
@@ -22,7 +22,6 @@ const AA = 0x0400;
 const TC = 0x0200;
 const RD = 0x0100;
 const OPCODE_QUERY = 0;
-const OPCODE_NOTIFY = 4;
 const OPCODE_UPDATE = 5;
 const CLASS_IN = 1;
 const CLASS_CH = 3;

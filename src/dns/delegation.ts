@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { DelegationLookup } from "../core/domains";
+import { canonicalName } from "../core/names";
 import { queryDns } from "./client";
 import { type Listen, parseListen } from "./server";
 
@@ -32,9 +33,9 @@ export class ResolverDelegationLookup implements DelegationLookup {
     if (rcode === RCODE_NXDOMAIN) return [];
     if (rcode !== 0) throw new Error(`the resolver answered ${(p as { rcode?: string }).rcode ?? `rcode ${rcode}`}`);
     // A recursive resolver answers with the NS set; a parent's server refers (authority section).
-    const want = domain.toLowerCase();
+    const want = canonicalName(domain);
     return [...(p.answers ?? []), ...(p.authorities ?? [])]
-      .filter((r) => r.type === "NS" && r.name.toLowerCase().replace(/\.$/, "") === want)
-      .map((r) => String((r as { data: unknown }).data).toLowerCase().replace(/\.$/, ""));
+      .filter((r) => r.type === "NS" && canonicalName(r.name) === want)
+      .map((r) => canonicalName(String((r as { data: unknown }).data)));
   }
 }

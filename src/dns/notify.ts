@@ -6,7 +6,7 @@
 import dgram from "node:dgram";
 import * as packet from "dns-packet";
 import { ResponseVerifier, signRequest, type TsigKey } from "./tsig";
-import { u16 } from "./wire";
+import { OPCODE_NOTIFY, u16 } from "./wire";
 import type { ZoneSet } from "./zone";
 
 export interface NotifyTarget {
@@ -17,7 +17,6 @@ export interface NotifyTarget {
 
 /** RFC 1996 §3.6 leaves the interval to us: start fast (loss on a path is usually brief), back off to a minute. */
 const RETRY_MS = [1000, 2000, 4000, 8000, 16000, 30000, 60000];
-const OPCODE_NOTIFY = 4;
 
 interface Pending {
   id: number;

@@ -5,7 +5,7 @@
  * (`TYPE65 \# 3 000100`) and served as opaque bytes, so an import loses nothing.
  */
 import { bytesToIPv6, ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
-import { keyToText, labelsKey, nameInfo, nameKey, textLabels } from "./dname";
+import { keyToText, labelsKey, nameInfo, nameKey } from "./dname";
 
 type Field = "u8" | "u16" | "u32" | "period" | "name" | "str" | "strs" | "hex" | "b64" | "a" | "aaaa" | "tag" | "raw" | "svcparams";
 
@@ -541,26 +541,6 @@ export function packetData(code: number, wire: Uint8Array, names: string[]): unk
   }
   return Buffer.from(wire);
 }
-
-/** Kept for callers of the old API: dns-packet data for stored content, undefined when invalid. */
-export function parseRdata(type: string, content: string): unknown {
-  const code = typeCode(type);
-  if (code === null) return undefined;
-  try {
-    const r = parseRdataText(code, content, null);
-    return packetData(code, r.wire, r.names);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Splits TXT content into character-strings (quoted parts kept, escapes undone, 255-octet chunks). */
-export function parseTxt(content: string): string[] {
-  const r = parseRdataText(TYPE.TXT, content, null);
-  return (packetData(TYPE.TXT, r.wire, []) as Buffer[]).map((b) => b.toString("latin1"));
-}
-
-export { textLabels };
 
 /** RFC 9460 SvcParamKeys with a presentation syntax of their own. */
 const SVC_KEYS: Record<string, number> = { mandatory: 0, alpn: 1, "no-default-alpn": 2, port: 3, ipv4hint: 4, ech: 5, ipv6hint: 6 };

@@ -9,6 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { IpkeepError } from "../core/errors";
+import { canonicalName } from "../core/names";
 import { CLASS_ANY, concat, copyBytes, encodeName, HEADER, put16, readName, skipName, skipRR, TYPE_TSIG, u16 } from "./wire";
 
 /** RFC 8945 §5.2.3: the commonly used 5 minutes of clock skew. */
@@ -47,7 +48,7 @@ export type KeyLookup = (name: string) => TsigKey | undefined;
 
 /** The algorithm's name as it goes on the wire ("hmac-md5" is spelled out), or null when unknown. */
 export function canonicalAlgorithm(algorithm: string): string | null {
-  const alg = algorithm.toLowerCase().replace(/\.$/, "");
+  const alg = canonicalName(algorithm);
   const name = alg === "hmac-md5" ? HMAC_MD5 : alg;
   return ALGORITHMS[name] ? name : null;
 }
@@ -55,7 +56,7 @@ export function canonicalAlgorithm(algorithm: string): string | null {
 export function makeKey(name: string, secretBase64: string, algorithm = "hmac-sha256"): TsigKey {
   const alg = canonicalAlgorithm(algorithm);
   if (!alg) throw new IpkeepError("invalid_input", `TSIG algorithm ${algorithm} is not supported (use hmac-sha256)`);
-  const n = name.toLowerCase().replace(/\.$/, "");
+  const n = canonicalName(name);
   if (!n || n.length > 253 || !n.split(".").every((l) => l.length > 0 && l.length <= 63)) {
     throw new IpkeepError("invalid_input", `TSIG key name "${name}" is not a domain name`);
   }

@@ -16,7 +16,7 @@ import { AnswerCache } from "./cache";
 import { AF_INET, AF_INET6, loadLibc, MmsgRing, NAME_SIZE, serveSockets } from "./ffi";
 import { RRL_DROP, RRL_SEND, RRL_SLIP, ResponseRateLimiter } from "./rrl";
 import { findTsig } from "./tsig";
-import { HEADER, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
+import { HEADER, OPCODE_NOTIFY, questionEnd, readName, TYPE_AXFR, TYPE_IXFR, u16 } from "./wire";
 import { buildPackedZone, ZoneSet } from "./zone";
 import { CTRL_CHANGES, CTRL_HANDED, CTRL_STOP, MAX_HANDED, type ThreadInit, type ThreadEvent, type PostedZone } from "./udp-thread";
 
@@ -26,7 +26,6 @@ const POLL_MS = 200;
 const init = workerData as ThreadInit;
 const post = (e: ThreadEvent, transfer?: ArrayBuffer[]) => parentPort!.postMessage(e, transfer ?? []);
 
-const OPCODE_NOTIFY = 4;
 const OPCODE_UPDATE = 5;
 
 /**

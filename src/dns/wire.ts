@@ -4,6 +4,8 @@
  * decoded text (which loses the question's case and cannot re-create the signed bytes).
  */
 
+import { canonicalName } from "../core/names";
+
 export const HEADER = 12;
 export const TYPE_OPT = 41;
 export const TYPE_SOA = 6;
@@ -11,6 +13,8 @@ export const TYPE_TSIG = 250;
 export const TYPE_IXFR = 251;
 export const TYPE_AXFR = 252;
 export const CLASS_ANY = 255;
+/** RFC 1996: the NOTIFY opcode. */
+export const OPCODE_NOTIFY = 4;
 
 export const u16 = (b: Uint8Array, off: number): number => (b[off]! << 8) | b[off + 1]!;
 export const u32 = (b: Uint8Array, off: number): number => ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
@@ -91,7 +95,7 @@ export function readName(b: Uint8Array, off: number): string | null {
 
 /** A name in uncompressed, lower-case wire form (TSIG digests and transfers need exactly this). */
 export function encodeName(name: string): Uint8Array {
-  const labels = name.replace(/\.$/, "").toLowerCase().split(".").filter(Boolean);
+  const labels = canonicalName(name).split(".").filter(Boolean);
   const out = new Uint8Array(labels.reduce((n, l) => n + l.length + 1, 1));
   let off = 0;
   for (const l of labels) {

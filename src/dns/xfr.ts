@@ -5,6 +5,7 @@
  * know (--tsig-key, enrolled secondaries).
  */
 import { type Cidr, cidrContains } from "../core/addresses";
+import { serialGreater } from "../core/zone-contents";
 import { type SignedZone, signedRecords } from "./dnssec/sign";
 import { entryRecords, type Journal } from "./journal";
 import { errorResponse, type KeyLookup, ResponseSigner, type RequestCheck, verifyRequest } from "./tsig";
@@ -60,11 +61,6 @@ function recordsOf(zone: Zone, signed: SignedZone | undefined): Uint8Array[] {
   return rrs;
 }
 
-/** RFC 1982: true when serial a is at or after b. */
-function serialAtLeast(a: number, b: number): boolean {
-  const d = (a - b) >>> 0;
-  return d === 0 || d < 0x80000000;
-}
 
 interface Parsed {
   qtype: number;
@@ -177,7 +173,7 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
       if (theirs === null) return sign([bare(q, p.qEnd, RCODE_FORMERR)]);
       // Up to date: the current SOA alone says so. Over UDP the SOA alone also tells the
       // client to come back over TCP (RFC 1995 §2).
-      if (serialAtLeast(theirs, zone.serial) || !tcp) return sent("uptodate", messages(q, p.qEnd, [soa], 0));
+      if (theirs === zone.serial || serialGreater(theirs, zone.serial) || !tcp) return sent("uptodate", messages(q, p.qEnd, [soa], 0));
       // RFC 1995 §4: the current SOA, then per delta the old SOA, what left, the new SOA, what
       // came, and the current SOA again.
       const deltas = policy.journal?.since(zone.id, theirs);

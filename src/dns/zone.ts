@@ -5,6 +5,7 @@
  */
 import { ipv4ToBytes, ipv6ToBytes, parseIPv4 } from "../core/addresses";
 import { type PackedZone, packedRecords } from "../core/packed-zone";
+import { canonicalName } from "../core/names";
 import type { ZoneData } from "../core/ports";
 import { keyHash, keyInZone, nameInfo, nameKey, parentKey } from "./dname";
 import { packetData, packetType, parseRdataText, type Rdata, TYPE, typeCode } from "./rdata";
@@ -363,7 +364,7 @@ function key(name: string): string {
   try {
     return nameKey(name);
   } catch {
-    return name.toLowerCase().replace(/\.$/, "");
+    return canonicalName(name);
   }
 }
 

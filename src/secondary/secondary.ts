@@ -18,7 +18,7 @@ import { answer } from "../dns/answer";
 import { queryDns } from "../dns/client";
 import { type DnsLimits, type DnsServer, type Listen, startDns } from "../dns/server";
 import { errorResponse, keyLookup, ResponseSigner, type TsigKey, verifyRequest } from "../dns/tsig";
-import { copyBytes, questionEnd } from "../dns/wire";
+import { copyBytes, OPCODE_NOTIFY, questionEnd } from "../dns/wire";
 import { refreshView, type SignedZone, viewFromRecords } from "../dns/dnssec/sign";
 import { buildZone, ZoneSet } from "../dns/zone";
 import { type DataLock, lockDataDir } from "../datalock";
@@ -29,7 +29,6 @@ import { canonicalName } from "../core/names";
 import { serialGreater } from "../core/zone-contents";
 
 export const CACHE_FILE = "secondary-zones.json";
-const OPCODE_NOTIFY = 4;
 const QR = 0x80;
 const AA = 0x04;
 /** Without any copy of a zone we retry soon (the primary may be starting), backing off to its SOA retry. */
