@@ -356,11 +356,14 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
         },
       });
       // An --acme-directory whose certificate we cannot trust is a setting to fix (exit 2);
-      // an unreachable one is retried while HTTP serves.
-      try {
-        await certs.checkDirectory();
-      } catch (e) {
-        fail(`--acme-directory: ${(e as Error).message}`);
+      // an unreachable one is retried while HTTP serves. A restart with a good certificate
+      // does not wait for the CA at all.
+      if (!certs.usable()) {
+        try {
+          await certs.checkDirectory();
+        } catch (e) {
+          fail(`--acme-directory: ${(e as Error).message}`);
+        }
       }
       certs.start();
     }
