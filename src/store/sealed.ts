@@ -68,6 +68,8 @@ export interface Unopenable {
   tsigTokens?: number[];
   /** Zones whose DNSSEC signing key does not open. */
   dnssecZones?: string[];
+  /** The ACME account key or this server's certificate (src/tls/acme.ts) does not open. */
+  acme?: boolean;
 }
 
 /**
@@ -97,12 +99,14 @@ export function unopenable(db: Driver, box: SecretBox | null): Unopenable {
       .all<{ id: number; s: string; name: string }>()
       .filter((k) => !opens(k.s, dnssecKeyContext(k.id)))
       .map((k) => k.name),
+    acme: !opens(setting("acme_account"), settingContext("acme_account")) || !opens(setting("acme_certificate"), settingContext("acme_certificate")),
   };
 }
 
 /** Plain words for what is lost, one line each (empty: nothing). */
 export function describeLost(u: Unopenable): string[] {
   const lines: string[] = [];
+  if (u.acme) lines.push("the ACME account and this server's certificate: a new account and certificate are ordered at start (HTTP serves meanwhile)");
   if (u.jwtSecret) lines.push("the JWT signing secret: a new one is made at start, so everyone signs in again (nothing else is lost)");
   if (u.totpUsers.length) {
     lines.push(

@@ -8,7 +8,7 @@
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect, type TLSSocket } from "node:tls";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
@@ -83,15 +83,17 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
   let root: string;
   let started: number;
   let firstHttps: number;
+  /** The DNS port Pebble asks: every server here that needs a certificate listens on it. */
+  let pebbleDns: number;
 
   beforeAll(async () => {
     dir = tempDir("ipkeep-pebble-");
     data = initData();
-    const dnsPort = await freeDnsPort();
-    pebble = await startPebble(dir, { dnsPort });
+    pebbleDns = await freeDnsPort();
+    pebble = await startPebble(dir, { dnsPort: pebbleDns });
     root = await pebble.issuingRoot();
     started = Date.now();
-    server = await startServe(data, acmeArgs(dnsPort, pebble));
+    server = await startServe(data, acmeArgs(pebbleDns, pebble));
     await until("the certificate", () => httpsPortOf(server.logs()) > 0, 30_000, () => server.logs() + pebble.logs());
     await until("the first HTTPS answer", () => curlHttps(NAME, httpsPortOf(server.logs()), "/api/v2/healthz", root).code === 0, 10_000);
     firstHttps = Date.now() - started;
@@ -132,8 +134,7 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
 
   it("keeps the certificate across a restart (no new order)", async () => {
     await server.stop();
-    const dnsPort = await freeDnsPort();
-    server = await startServe(data, acmeArgs(dnsPort, pebble));
+    server = await startServe(data, acmeArgs(pebbleDns, pebble));
     await until("HTTPS after restart", () => httpsPortOf(server.logs()) > 0, 10_000, () => server.logs());
     expect(curlHttps(NAME, httpsPortOf(server.logs()), "/api/v2/healthz", root).code).toBe(0);
     expect(server.logs()).not.toContain("certificate obtained");
@@ -159,10 +160,31 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
       } finally {
         await other.stop();
       }
+      // Restored without its key file: the sealed account and certificate are lost, said in
+      // words, and a new certificate is ordered (a new account too).
+      const keyless = tempDir();
+      try {
+        rmSync(`${file}.key`, { force: true });
+        const r2 = run(["--data", keyless, "restore", file]);
+        expect(`${r2.stdout}${r2.stderr}`).toContain("the ACME account and this server's certificate");
+        expect(r2.code, r2.stderr).toBe(0);
+        {
+          // Pebble asks pebbleDns: the first server gives it up for this one.
+          await server.stop();
+          const third = await startServe(keyless, acmeArgs(pebbleDns, pebble));
+          try {
+            await until("a new certificate", () => /msg="certificate obtained"/.test(third.logs()), 30_000, () => third.logs());
+          } finally {
+            await third.stop();
+          }
+        }
+      } finally {
+        cleanup(keyless);
+      }
     } finally {
       cleanup(fresh);
     }
-  });
+  }, 90_000);
 });
 
 describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
