@@ -6,7 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app";
-import { ensureJwtSecret } from "./core/auth";
+import { ensureJwtSecret, normalizeEmail } from "./core/auth";
 import { findDistDir } from "./api/binaries";
 import { selfExecutable } from "./api/binaries";
 import { createHttpContext } from "./api/context";
@@ -142,6 +142,13 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       fail(`--acme-directory ${config.acmeDirectory} is not a URL`);
     }
     if (!config.acmeDirectory.startsWith("https://")) fail(`--acme-directory ${config.acmeDirectory} must be an https:// URL`);
+    if (config.acmeEmail) {
+      try {
+        normalizeEmail(config.acmeEmail);
+      } catch {
+        fail(`--acme-email ${config.acmeEmail} is not an e-mail address`);
+      }
+    }
   }
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
   // Held for the server's whole life: a second serve, a secondary or a restore on this

@@ -338,6 +338,15 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("web.elsewhere.test is not in a zone this server serves");
       expect(r.stderr).toContain("--http 0.0.0.0:80");
+      const badMail = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--url", `https://${NAME}`, "--acme-email", "not-mail"]);
+      expect(badMail.code).toBe(2);
+      expect(badMail.stderr).toContain("--acme-email not-mail is not an e-mail address");
+      const both = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--url", `https://${NAME}`, "--acme", "--tls-cert", "/x", "--tls-key", "/y"]);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain("--acme gets the certificate itself");
+      const off = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--url", `https://${NAME}`, "--acme", "no"]);
+      expect(off.code).toBe(2);
+      expect(off.stderr).toContain("--https with --acme no needs --tls-cert FILE and --tls-key FILE");
       const noUrl = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0"]);
       expect(noUrl.code).toBe(2);
       expect(noUrl.stderr).toContain("--url https://NAME");
