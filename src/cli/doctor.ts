@@ -14,9 +14,10 @@ import type { Command } from "commander";
 import type * as packet from "dns-packet";
 import type { Config } from "../config";
 import { IpkeepError } from "../core/errors";
-import { judgeDelegation } from "../core/domains";
+import { judgeDelegation, judgeDnssec } from "../core/domains";
 import { queryDns } from "../dns/client";
 import { ResolverDelegationLookup, systemResolver } from "../dns/delegation";
+import { signingPort } from "../dns/dnssec/manage";
 import { formatListen, type Listen, parseListen } from "../dns/server";
 import { bindMessage } from "../bind-error";
 import { runningServerPid, type ServeListening, serverListening } from "../pidfile";
@@ -253,7 +254,7 @@ async function checkPorts(config: Config, serverRunning: boolean, timeoutMs: num
   return out;
 }
 
-async function checkDelegation(config: Config, zones: { name: string; nameservers: string[] }[]): Promise<Check[]> {
+async function checkDelegation(config: Config, zones: { name: string; nameservers: string[]; ds?: string | null }[]): Promise<Check[]> {
   // The same lookup and the same rule as custom-domain verification (core/domains.ts).
   const lookup = new ResolverDelegationLookup(config.resolver);
   const resolver = config.resolver ?? `${systemResolver().host}:${systemResolver().port}`;
@@ -275,6 +276,7 @@ async function checkDelegation(config: Config, zones: { name: string; nameserver
     const j = judgeDelegation(z.name, z.nameservers, found);
     if (j.delegated) {
       out.push({ check: name, status: "ok", detail: `delegated to ${j.found.join(", ")}` });
+      if (z.ds !== undefined) out.push(await checkDs(lookup, z.name, z.ds));
     } else if (j.found.length === 0) {
       out.push({
         check: name,
@@ -292,6 +294,21 @@ async function checkDelegation(config: Config, zones: { name: string; nameserver
     }
   }
   return out;
+}
+
+/** The parent's DS against the zone's key (the rule: core/domains.ts judgeDnssec). */
+async function checkDs(lookup: ResolverDelegationLookup, zone: string, expected: string | null): Promise<Check> {
+  const check = `DNSSEC of ${zone}`;
+  let found: string[];
+  try {
+    found = await lookup.ds(zone);
+  } catch (e) {
+    return { check, status: "warn", detail: `could not ask the resolver for the DS: ${(e as Error).message}` };
+  }
+  const j = judgeDnssec(zone, expected, found);
+  const detail = { secure: "secure: the parent has this zone's DS", insecure: "signed, but the parent has no DS (resolvers do not validate it)", bogus: `bogus: the parent's DS (${j.found.join("; ")}) does not match`, unsigned: "served unsigned, no DS at the parent" }[j.state];
+  const status = j.state === "bogus" ? "fail" : j.state === "insecure" ? "warn" : "ok";
+  return j.advice ? { check, status, detail, fix: j.advice } : { check, status, detail };
 }
 
 interface SecondaryTarget {
@@ -403,10 +420,16 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
     if (cert) checks.push(cert);
     if (store) {
       const now = Math.floor((opts.now ?? Date.now()) / 1000);
+      const signing = signingPort(store.dnssec);
       const zones = store.domains
         .serials()
         .filter((z) => z.served)
-        .map((z) => ({ name: z.name, serial: z.serial, nameservers: store!.domains.zoneData(z.id, now)?.nameservers.map((n) => canonical(n.name)) ?? [] }));
+        .map((z) => ({
+          name: z.name,
+          serial: z.serial,
+          nameservers: store!.domains.zoneData(z.id, now)?.nameservers.map((n) => canonical(n.name)) ?? [],
+          ds: signing.expectedDs(z.id, z.name),
+        }));
       if (zones.length === 0) checks.push({ check: "zones", status: "warn", detail: "no zone is served", fix: 'Add one: "ipkeep domain add ZONE --ns NS".' });
       checks.push(...(await checkDelegation(config, zones)));
       const targets: SecondaryTarget[] = [

@@ -11,6 +11,7 @@ const delegationLines = (d: DelegationView) => [
   `  parent lists: ${d.found.join(", ") || "nothing"}`,
   ...(d.missing.length ? [`  missing: ${d.missing.join(", ")}`] : []),
   ...(d.unexpected.length ? [`  not ours: ${d.unexpected.join(", ")}`] : []),
+  ...(d.dnssec ? [`DNSSEC: ${d.dnssec.state}${d.dnssec.found.length ? ` (parent DS: ${d.dnssec.found.join("; ")})` : ""}`, ...(d.dnssec.advice ? [`  ${d.dnssec.advice}`] : [])] : []),
 ];
 
 function algorithmOption(v: string): "ecdsap256sha256" | "ed25519" {

@@ -12,6 +12,40 @@ import { checkCustomDomainFree, type NameStore } from "./reserved";
 export interface DelegationLookup {
   /** NS names (canonical) for domain; an empty list when there is no delegation (NXDOMAIN, NODATA). */
   nameservers(domain: string): Promise<string[]>;
+  /** The DS records the parent has for domain ("TAG ALG DIGESTTYPE HEXDIGEST", digest in upper case); none: []. */
+  ds?(domain: string): Promise<string[]>;
+}
+
+/** What the parent's DS says about a zone's signing. */
+export interface DnssecStatus {
+  /**
+   * secure: the parent has our key's DS; insecure: signed, but the parent has no DS (resolvers
+   * do not validate it); bogus: the parent has a DS that is not our key's, or any DS while we
+   * serve the zone unsigned (validating resolvers fail the zone: fix it now); unsigned: off, no DS.
+   */
+  state: "secure" | "insecure" | "bogus" | "unsigned";
+  signed: boolean;
+  /** Our key's DS ("TAG ALG 2 HEX"), null when the zone is not signed. */
+  expected: string | null;
+  /** What the parent has. */
+  found: string[];
+  /** What to do, in plain words (null when nothing). */
+  advice: string | null;
+}
+
+/** The one rule for the DS a parent should have: ours, and only while we sign. */
+export function judgeDnssec(zone: string, expected: string | null, found: string[]): DnssecStatus {
+  const norm = (d: string) => d.trim().split(/\s+/).join(" ").toUpperCase();
+  const got = found.map(norm);
+  const want = expected ? norm(expected) : null;
+  const at = "at the registrar (or in the parent zone)";
+  if (want === null) {
+    if (got.length === 0) return { state: "unsigned", signed: false, expected: null, found: got, advice: null };
+    return { state: "bogus", signed: false, expected: null, found: got, advice: `${zone} is served unsigned but the parent has a DS: remove it ${at} now, or turn signing on again (ipkeep domain dnssec ${zone} on)` };
+  }
+  if (got.includes(want)) return { state: "secure", signed: true, expected: want, found: got, advice: null };
+  if (got.length === 0) return { state: "insecure", signed: true, expected: want, found: got, advice: `Add this DS ${at} to make ${zone} secure: ${zone}. IN DS ${want}` };
+  return { state: "bogus", signed: true, expected: want, found: got, advice: `The parent's DS is not this zone's key: replace it ${at} with ${zone}. IN DS ${want}` };
 }
 
 export interface DelegationStatus {

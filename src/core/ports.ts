@@ -426,4 +426,6 @@ export interface DsView {
 export interface ZoneSigningPort {
   set(domainId: number, zone: string, on: boolean, algorithm: "ecdsap256sha256" | "ed25519" | undefined, now: number): DnssecView;
   ds(domainId: number, zone: string, now: number): DsView;
+  /** The DS the parent should have ("TAG ALG 2 HEX"), null while the zone is served unsigned (or has no key yet). Makes nothing. */
+  expectedDs(domainId: number, zone: string): string | null;
 }

@@ -16,7 +16,7 @@
  */
 import { normalizeEmail } from "./auth";
 import { fail } from "./errors";
-import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, domainVisible, judgeDelegation, serverNameservers } from "./domains";
+import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, type DnssecStatus, domainVisible, judgeDelegation, judgeDnssec, serverNameservers } from "./domains";
 import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost } from "./hosts";
 import { canonicalName, findZone, normalizeHostname } from "./names";
 import type { Platform } from "./platform";
@@ -115,6 +115,8 @@ export interface RecordPatch {
 
 export interface DelegationView extends DelegationStatus {
   verified: boolean;
+  /** What the parent's DS says (when the resolver could be asked for it). */
+  dnssec?: DnssecStatus;
 }
 
 /** The management operations, the same for the API, the local CLI and the remote CLI. */
@@ -561,7 +563,17 @@ export class LocalResources implements Resources {
       fail("resolver_failed", `The delegation check could not be completed: ${(e as Error).message ?? e}`);
     }
     const expected = this.store.domains.nameservers(d.id).map((n) => n.name);
-    return { ...judgeDelegation(d.name, expected, found), verified: this.store.domains.byId(d.id)?.verified ?? false };
+    const view: DelegationView = { ...judgeDelegation(d.name, expected, found), verified: this.store.domains.byId(d.id)?.verified ?? false };
+    // The DS only means something once the parent delegates here.
+    const port = this.deps.dnssec;
+    if (view.delegated && port && lookup.ds) {
+      try {
+        view.dnssec = judgeDnssec(d.name, port.expectedDs(d.id, d.name), await lookup.ds(d.name));
+      } catch {
+        // The NS answer stands; the DS part is left out when the resolver cannot say.
+      }
+    }
+    return view;
   }
 
   async verifyDomain(id: number): Promise<{ domain: DomainView; delegation: DelegationView }> {

@@ -1,6 +1,6 @@
 /**
  * The delegation check's DNS side (core/domains.ts judges the result): asks a resolver for a
- * domain's NS set over UDP, falling back to TCP when the answer is truncated. The resolver is
+ * domain's NS set (and its DS) over UDP, falling back to TCP when the answer is truncated. The resolver is
  * the `resolver` option (host:port), else the first nameserver of /etc/resolv.conf.
  */
 import { readFileSync } from "node:fs";
@@ -37,5 +37,18 @@ export class ResolverDelegationLookup implements DelegationLookup {
     return [...(p.answers ?? []), ...(p.authorities ?? [])]
       .filter((r) => r.type === "NS" && canonicalName(r.name) === want)
       .map((r) => canonicalName(String((r as { data: unknown }).data)));
+  }
+
+  async ds(domain: string): Promise<string[]> {
+    const { packet: p, rcode } = await queryDns(this.server, domain, "DS", { recursion: true });
+    if (rcode === RCODE_NXDOMAIN) return [];
+    if (rcode !== 0) throw new Error(`the resolver answered ${(p as { rcode?: string }).rcode ?? `rcode ${rcode}`} for DS`);
+    const want = domain.toLowerCase();
+    return (p.answers ?? [])
+      .filter((r) => r.type === "DS" && r.name.toLowerCase().replace(/\.$/, "") === want)
+      .map((r) => {
+        const d = (r as { data: { keyTag: number; algorithm: number; digestType: number; digest: Uint8Array } }).data;
+        return `${d.keyTag} ${d.algorithm} ${d.digestType} ${Buffer.from(d.digest).toString("hex").toUpperCase()}`;
+      });
   }
 }

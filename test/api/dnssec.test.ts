@@ -5,16 +5,21 @@
  * cannot see is 404; each switch is audited.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { judgeDnssec } from "../../src/core/domains";
+import { ResolverDelegationLookup } from "../../src/dns/delegation";
+import { type ParentZone, startParentZone } from "../helpers/parent-zone";
 import { type Harness, startHarness, ZONE } from "../helpers/resources";
 
 let h: Harness;
+let parent: ParentZone;
 let admin: { id: number; key: string };
 let alice: { id: number; key: string };
 let bob: { id: number; key: string };
 let zoneId: number;
 
 beforeAll(async () => {
-  h = await startHarness();
+  parent = await startParentZone();
+  h = await startHarness({ delegation: new ResolverDelegationLookup(`127.0.0.1:${parent.port}`) });
   admin = h.user("admin@example.com", "admin");
   alice = h.user("alice@example.com");
   bob = h.user("bob@example.com");
@@ -22,6 +27,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+  await parent?.close();
 });
 
 describe("DNSSEC through the API", () => {
@@ -69,5 +75,35 @@ describe("DNSSEC through the API", () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
     expect((await h.call("PUT", `/api/domains/${zoneId}/dnssec`, { body: { enabled: true } })).status).toBe(401);
+  });
+
+  it("delegation-status says secure, insecure or bogus from the parent's DS (and what to paste where)", async () => {
+    const c = await h.call("POST", "/api/domains", { key: alice.key, body: { name: "ds.example" } });
+    const id = c.body.domain.id;
+    parent.delegations.set("ds.example", [`ns1.${ZONE}`, "ns2.example.net"]);
+    const ds = (await h.call("GET", `/api/domains/${id}/ds`, { key: alice.key })).body.ds;
+    const ours = `${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest}`;
+    const status = async () => (await h.call("GET", `/api/domains/${id}/delegation-status`, { key: alice.key })).body.delegation.dnssec;
+    expect(await status()).toMatchObject({ state: "insecure", signed: true, expected: ours, found: [] });
+    expect((await status()).advice).toContain(`ds.example. IN DS ${ours}`);
+    parent.ds.set("ds.example", [ours.toLowerCase()]);
+    expect(await status()).toMatchObject({ state: "secure", advice: null });
+    parent.ds.set("ds.example", ["1 13 2 00"]);
+    expect((await status()).state).toBe("bogus");
+    await h.call("PUT", `/api/domains/${id}/dnssec`, { key: alice.key, body: { enabled: false } });
+    expect(await status()).toMatchObject({ state: "bogus", signed: false });
+    parent.ds.delete("ds.example");
+    expect((await status()).state).toBe("unsigned");
+  });
+});
+
+describe("judgeDnssec", () => {
+  it("is the one rule: ours and only while we sign", () => {
+    expect(judgeDnssec("z.test", null, []).state).toBe("unsigned");
+    expect(judgeDnssec("z.test", null, ["1 13 2 AB"]).state).toBe("bogus");
+    expect(judgeDnssec("z.test", "1 13 2 AB", ["1  13 2 ab"]).state).toBe("secure");
+    expect(judgeDnssec("z.test", "1 13 2 AB", ["1 13 2 AB", "9 8 2 CD"]).state).toBe("secure");
+    expect(judgeDnssec("z.test", "1 13 2 AB", []).state).toBe("insecure");
+    expect(judgeDnssec("z.test", "1 13 2 AB", ["9 8 2 CD"]).state).toBe("bogus");
   });
 });

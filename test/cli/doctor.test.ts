@@ -48,6 +48,8 @@ beforeAll(async () => {
   setLogSink(() => {});
   dir = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
   parent = await fakeDns((name, type) => {
+    // The parent has no DS for the zone yet (NODATA).
+    if (type === "DS" && name === ZONE) return { answers: [] };
     if (type !== "NS") return { rcode: 5 };
     if (name === ZONE) return { authorities: [ns(ZONE, `ns1.${ZONE}`), ns(ZONE, "ns2.example.net")] };
     if (name === MOVED) return { authorities: [ns(MOVED, "ns1.someone-else.example")] };
@@ -87,6 +89,8 @@ describe("ipkeep doctor", () => {
     const checks = await runDoctor(config());
     expect(find(checks, `delegation of ${ZONE}`)).toMatchObject({ status: "ok", detail: `delegated to ns1.${ZONE}, ns2.example.net` });
     expect(parent.queries.some((q) => q.name === ZONE && q.type === "NS")).toBe(true);
+    // Signed (the default), but the parent has no DS: insecure, and the DS to paste.
+    expect(find(checks, `DNSSEC of ${ZONE}`)).toMatchObject({ status: "warn", detail: expect.stringMatching(/no DS/), fix: expect.stringMatching(new RegExp(`${ZONE}\\. IN DS \\d+ 13 2 [0-9A-F]{64}`)) });
   });
 
   it("says how to delegate a zone the parent does not know", async () => {

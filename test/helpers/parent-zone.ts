@@ -10,6 +10,8 @@ export interface ParentZone {
   port: number;
   /** domain -> NS names the parent lists; change it between requests. */
   delegations: Map<string, string[]>;
+  /** domain -> the DS records the parent has ("TAG ALG DIGESTTYPE HEX"), answered to DS queries. */
+  ds: Map<string, string[]>;
   /** When set, answers every query with this rcode (a broken resolver). */
   failWith: string | null;
   close(): Promise<void>;
@@ -20,7 +22,7 @@ export function startParentZone(): Promise<ParentZone> {
     const sock = dgram.createSocket("udp4");
     // A client that gave up makes the answer bounce (ECONNREFUSED): not the parent's problem.
     sock.on("error", () => {});
-    const state = { delegations: new Map<string, string[]>(), failWith: null as string | null };
+    const state = { delegations: new Map<string, string[]>(), ds: new Map<string, string[]>(), failWith: null as string | null };
     sock.on("message", (msg, rinfo) => {
       let q: packet.Packet;
       try {
@@ -36,7 +38,14 @@ export function startParentZone(): Promise<ParentZone> {
         id: q.id,
         flags: packet.RECURSION_DESIRED | ({ NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as Record<string, number>)[rcode]!,
         questions: q.questions,
-        authorities: state.failWith ? [] : (ns ?? []).map((n) => ({ type: "NS", name, ttl: 172800, class: "IN", data: n })),
+        authorities: state.failWith || q.questions?.[0]?.type === "DS" ? [] : (ns ?? []).map((n) => ({ type: "NS", name, ttl: 172800, class: "IN", data: n })),
+        answers:
+          !state.failWith && q.questions?.[0]?.type === "DS"
+            ? (state.ds.get(name) ?? []).map((d) => {
+                const [keyTag, algorithm, digestType, hex] = d.split(" ");
+                return { type: "DS", name, ttl: 3600, class: "IN", data: { keyTag: Number(keyTag), algorithm: Number(algorithm), digestType: Number(digestType), digest: Buffer.from(hex!, "hex") } };
+              })
+            : [],
       } as packet.Packet);
       try {
         sock.send(out, rinfo.port, rinfo.address, () => {});
@@ -48,6 +57,7 @@ export function startParentZone(): Promise<ParentZone> {
       const zone: ParentZone = {
         port: sock.address().port,
         delegations: state.delegations,
+        ds: state.ds,
         get failWith() {
           return state.failWith;
         },

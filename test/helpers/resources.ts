@@ -52,7 +52,10 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
       platform,
       changes: live,
       publicUrl: null,
-      delegation: { nameservers: (d) => (delegation.lookup ? delegation.lookup.nameservers(d) : Promise.reject(new Error("no resolver in this test"))) },
+      delegation: {
+        nameservers: (d) => (delegation.lookup ? delegation.lookup.nameservers(d) : Promise.reject(new Error("no resolver in this test"))),
+        ds: (d) => (delegation.lookup?.ds ? delegation.lookup.ds(d) : Promise.reject(new Error("no resolver in this test"))),
+      },
       dnssec: signingPort(store.dnssec),
     }),
   );

@@ -65,5 +65,12 @@ export function signingPort(store: DnssecStore): ZoneSigningPort {
     ds(domainId, zone, now): DsView {
       return dsFor(store, domainId, zone, now);
     },
+    expectedDs(domainId, zone): string | null {
+      // A check, not a change: no key is made here (the server makes it when it signs).
+      const active = store.enabled(domainId) === false ? null : store.activeKey(domainId);
+      if (!active || !isAlgorithm(active.algorithm)) return null;
+      const info = dsInfo(zone, loadKey(active.algorithm, active.pkcs8));
+      return `${info.keyTag} ${info.algorithm} ${info.digestType} ${info.digest}`;
+    },
   };
 }
