@@ -95,6 +95,11 @@ describe.each([
     const want = `203.0.113.${withTsig ? 77 : 66}`;
     const took = await until(() => digShort(s.nsd.port, `home.${ZONE}`, "A").includes(want), 2000);
     expect(took, `NSD did not follow within 2 s:\n${nsdLog()}\n${s.server.logs()}`).toBeGreaterThanOrEqual(0);
+    // The zone is signed (the default): NSD serves the new address with its signature, the
+    // very one ipkeep serves (NSD has no key: it serves what it transferred).
+    const signedA = (port: number) => digShort(port, `home.${ZONE}`, "A", ["+dnssec"]).filter((l) => l.startsWith("A "));
+    expect(signedA(s.nsd.port)).toHaveLength(1);
+    expect(signedA(s.nsd.port)).toEqual(signedA(s.server.dnsPort));
     // NSD answers the NOTIFY too (perhaps only to a retry, if it arrived during a reload).
     // With TSIG, NSD's answer is signed over our NOTIFY and verifies: nothing else counts.
     expect(await until(() => s.server.logs().includes("notify acknowledged"), 5000)).toBeGreaterThanOrEqual(0);
