@@ -787,6 +787,8 @@ wait_certificate() {
       if [ -n "$link" ]; then
         say "the setup link works once the certificate is there: $link"
       fi
+      # Installed and healthy: the EXIT trap must not stop it.
+      STARTED=0
       exit 3
     fi
     if [ $((waited % 5)) -eq 0 ]; then

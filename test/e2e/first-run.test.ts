@@ -122,6 +122,36 @@ describe("a primary that is only the executable", () => {
   });
 });
 
+describe("install.sh: a primary whose certificate does not come", () => {
+  it("stops waiting after --cert-timeout with exit 3, the reason from the log, and what to do; the primary keeps serving HTTP", async () => {
+    const root = dir("ipkeep-root-");
+    const work = dir("ipkeep-ca-");
+    const ca = join(work, "ca.pem");
+    spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(work, "ca.key"), "-out", ca, "-days", "1", "-subj", "/CN=none"]);
+    const httpPort = await freeDnsPort();
+    const dnsPort = await freeDnsPort();
+    const httpsPort = await freeDnsPort();
+    const caPort = await freeDnsPort(); // nothing listens there: the CA is unreachable
+    const r = spawnSync(
+      "setsid",
+      ["bash", join(REPO, "install.sh"), "--root", root, "--no-systemd", "--health-timeout", "20", "--binary", EXE, "--zone", ZONE, "--ns", `ns1.${ZONE}=127.0.0.1`,
+        "--url", `https://${NAME}:${httpsPort}`, "--http", `127.0.0.1:${httpPort}`, "--dns", `127.0.0.1:${dnsPort}`, "--https", `127.0.0.1:${httpsPort}`,
+        "--acme-directory", `https://127.0.0.1:${caPort}/dir`, "--acme-ca", ca, "--cert-timeout", "4"],
+      { encoding: "utf8", timeout: 90_000 },
+    );
+    const pidFile = join(root, "run/ipkeep/ipkeep.service.pid");
+    if (existsSync(pidFile)) pids.push(Number(readFileSync(pidFile, "utf8")));
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(3);
+    expect(r.stderr).toContain(`waiting for the certificate for ${NAME} from the CA`);
+    expect(r.stderr).toContain(`no certificate for ${NAME} after 4s: could not get a certificate for ${NAME}: cannot reach the ACME directory`);
+    expect(r.stderr).toContain("ipkeep doctor --data");
+    expect(r.stderr).toContain("run this installer again");
+    expect(r.stderr).toMatch(/the setup link works once the certificate is there: https:\/\/ddns\.dyn\.example\.test:\d+\/setup#ipko_/);
+    // HTTP still serves routers.
+    expect((await fetch(`http://127.0.0.1:${httpPort}/api/v2/healthz`)).status).toBe(200);
+  }, 120_000);
+});
+
 describe.skipIf(!haveTools)("install.sh: a primary with --url https://… against Pebble, then an agent over HTTPS", () => {
   let pebble: Pebble | null = null;
   afterAll(async () => {
