@@ -177,7 +177,8 @@ function respond(raw: Uint8Array, q: Query, zones: ZoneSet, opts: AnswerOptions)
     result = empty(RCODE.NOERROR);
     extended = BADVERS_HIGH;
   } else if (opcode === OPCODE_UPDATE) {
-    // No dynamic updates over DNS: the HTTP API is the way in (NSD answers the same).
+    // `ipkeep serve` takes UPDATE before answer() (dns/update.ts); what reaches here (a
+    // secondary, which takes no updates) is NOTIMP, as NSD answers.
     return headerOnly(raw, RCODE.NOTIMP)!;
   } else if (opcode === OPCODE_NOTIFY) {
     // answer() serves as a primary: NOTIFY is refused for our zones (as NSD without

@@ -126,7 +126,10 @@ describe("token policies in every dialect", () => {
     expect((await httpreq(host.name, token)).status).toBe(403);
     expect(await dnsUpdate(key, host.name, "A")).toBe(5);
     expect(server.store.hosts.byName(host.name)!.ipv4).toBeNull();
+    // IPv64's updater path takes the same token the same way.
+    expect((await call("GET", `/update.php?key=${token}&host=${host.name}&ip=198.51.100.3`, {})).body).toBe("badauth");
     expect((await dyndns(host.name, token, "myip=198.51.100.3", "127.0.0.2")).body).toBe("good 198.51.100.3");
+    expect((await call("GET", `/update.php?key=${token}&host=${host.name}&ip=198.51.100.6`, {}, undefined, "127.0.0.2")).body).toBe("good 198.51.100.6");
     expect((await acmeDns(host.name, token, "127.0.0.2")).status).toBe(200);
     expect(await dnsUpdate(key, host.name, "A", "127.0.0.2")).toBe(0);
   });
