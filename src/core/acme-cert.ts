@@ -144,3 +144,25 @@ export function cleanupOwnChallenge(deps: OwnChallengeDeps, zone: DomainRow, nam
 export function serialReached(a: number, b: number): boolean {
   return a === b || serialGreater(a, b);
 }
+
+/** ARI (RFC 9773): the CA's suggested renewal window. */
+export interface RenewalWindow {
+  /** Epoch ms. */
+  start: number;
+  end: number;
+}
+
+/** The suggested window from a renewalInfo answer, or null when it does not make sense. */
+export function parseRenewalInfo(body: unknown): RenewalWindow | null {
+  const w = (body as { suggestedWindow?: { start?: unknown; end?: unknown } } | null)?.suggestedWindow;
+  if (!w || typeof w.start !== "string" || typeof w.end !== "string") return null;
+  const start = Date.parse(w.start);
+  const end = Date.parse(w.end);
+  return Number.isFinite(start) && Number.isFinite(end) && end >= start ? { start, end } : null;
+}
+
+/** RFC 9773 4.2: a random time in the window; now when the window has already passed. */
+export function ariRenewAt(w: RenewalWindow, now: number, random: number = Math.random()): number {
+  if (w.end <= now) return now;
+  return Math.max(now, Math.floor(w.start + random * (w.end - w.start)));
+}

@@ -26,7 +26,11 @@ import {
 import type { DomainRow } from "../core/ports";
 import { log } from "../log";
 import type { Store } from "../store";
+import { ariCertId, ariRenewAt, parseRenewalInfo } from "./ari";
 import { carriesTxt, type Probe, soaSerial } from "./dns-probe";
+
+/** How often the CA's renewal information (ARI) is asked again. */
+const ARI_POLL_MS = 6 * 3600 * 1000;
 
 export const ACCOUNT_SETTING = "acme_account";
 export const CERTIFICATE_SETTING = "acme_certificate";
@@ -149,6 +153,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class CertManager {
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private ariTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The CA's renewal time for a certificate (ARI), when it gave one. */
+  private ari: { cert: string; at: number } | null = null;
   private failures = 0;
   private stopped = false;
   private running: Promise<void> | null = null;
@@ -195,6 +202,42 @@ export class CertManager {
     const c = this.usable();
     if (c) this.o.onCertificate(c);
     this.schedule();
+    if (c) void this.askAri(c);
+  }
+
+  /** When the certificate is renewed: a third of its life left, or earlier when the CA says so (ARI). */
+  private dueAt(c: StoredCertificate): number {
+    const byLife = renewAt(c.notBefore, c.notAfter);
+    return this.ari && this.ari.cert === c.cert ? Math.min(byLife, this.ari.at) : byLife;
+  }
+
+  /**
+   * ARI (RFC 9773), where the directory offers it: the CA's suggested renewal time, asked now
+   * and every six hours while the certificate is in use. A failure only means the third-of-life
+   * rule alone decides.
+   */
+  private async askAri(c: StoredCertificate): Promise<void> {
+    if (this.ariTimer) clearTimeout(this.ariTimer);
+    this.ariTimer = setTimeout(() => {
+      const now = this.usable();
+      if (now) void this.askAri(now);
+    }, ARI_POLL_MS);
+    this.ariTimer.unref?.();
+    try {
+      const ax = acme.axios as unknown as { get(url: string): Promise<{ status: number; data: unknown }> };
+      const dir = await ax.get(this.o.directory);
+      const base = (dir.data as { renewalInfo?: unknown } | null)?.renewalInfo;
+      const id = ariCertId(c.cert);
+      if (typeof base !== "string" || !id || this.stopped) return;
+      const res = await ax.get(`${base.replace(/\/+$/, "")}/${id}`);
+      const w = res.status === 200 ? parseRenewalInfo(res.data) : null;
+      if (!w || this.stopped) return;
+      this.ari = { cert: c.cert, at: ariRenewAt(w, this.now()) };
+      log("info", "renewal window from the CA (ARI)", { name: this.o.name, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString(), renew_at: new Date(this.ari.at).toISOString() });
+      if (!this.running) this.schedule();
+    } catch (e) {
+      log("debug", "ARI not available", { error: plainAcmeError(e, this.o.directory, this.o.name) });
+    }
   }
 
   private schedule(delayMs?: number): void {
@@ -203,7 +246,7 @@ export class CertManager {
     let wait = delayMs;
     if (wait === undefined) {
       const c = this.usable();
-      wait = c ? Math.max(0, renewAt(c.notBefore, c.notAfter) - this.now()) : 0;
+      wait = c ? Math.max(0, this.dueAt(c) - this.now()) : 0;
       if (c && c.directory !== this.o.directory) wait = 0; // another CA asked for: get one from it
     }
     // setTimeout's limit; waking daily also survives clock steps.
@@ -214,7 +257,7 @@ export class CertManager {
   private async attempt(): Promise<void> {
     this.timer = null;
     const c = this.usable();
-    if (c && c.directory === this.o.directory && renewAt(c.notBefore, c.notAfter) > this.now()) return this.schedule();
+    if (c && c.directory === this.o.directory && this.dueAt(c) > this.now()) return this.schedule();
     this.running = this.obtain()
       .then((cert) => {
         this.failures = 0;
@@ -222,6 +265,7 @@ export class CertManager {
         log("info", c ? "certificate renewed" : "certificate obtained", { name: this.o.name, expires: new Date(cert.notAfter).toISOString() });
         this.o.onCertificate(cert);
         this.schedule();
+        void this.askAri(cert);
       })
       .catch((e) => {
         if (this.stopped) return;
@@ -337,6 +381,7 @@ export class CertManager {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.ariTimer) clearTimeout(this.ariTimer);
     this.timer = null;
   }
 }

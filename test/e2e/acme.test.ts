@@ -311,6 +311,52 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
     }
   }, 60_000);
 
+  it("renews early when the CA's renewal information (ARI, RFC 9773) says so", async () => {
+    // Debian's Pebble has no ARI: a proxy in front of its directory adds renewalInfo and answers it.
+    const data = initData();
+    const dnsPort = await freeDnsPort();
+    const tls = pebbleTls(dir);
+    const pebble = await startPebble(dir, { dnsPort, tls });
+    const asked: string[] = [];
+    const ca = readFileSync(tls.ca, "utf8");
+    const proxy: ReturnType<typeof Bun.serve> = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: readFileSync(tls.cert, "utf8"), key: readFileSync(tls.key, "utf8") },
+      fetch: async (req: Request): Promise<Response> => {
+        const path = new URL(req.url).pathname;
+        if (path === "/dir") {
+          const d = (await (await fetch(pebble.directory, { tls: { ca } } as RequestInit)).json()) as Record<string, unknown>;
+          return Response.json({ ...d, renewalInfo: `https://127.0.0.1:${proxy.port}/renewal-info/` });
+        }
+        const id = /^\/renewal-info\/(.+)$/.exec(path)?.[1];
+        if (!id) return new Response("not found", { status: 404 });
+        asked.push(id);
+        // The first certificate is due now; any later one in a month.
+        const due = asked.indexOf(id) === 0;
+        const start = due ? Date.now() - 3600_000 : Date.now() + 30 * 86_400_000;
+        return Response.json({ suggestedWindow: { start: new Date(start).toISOString(), end: new Date(start + 60_000).toISOString() } });
+      },
+    });
+    let server: ServerProcess | null = null;
+    try {
+      server = await startServe(data, acmeArgs(dnsPort, { directory: `https://127.0.0.1:${proxy.port}/dir`, ca: tls.ca }));
+      const s = server;
+      await until("the early renewal", () => /msg="certificate renewed"/.test(s.logs()), 30_000, () => s.logs());
+      expect(s.logs()).toContain("renewal window from the CA (ARI)");
+      // The certificate was named as RFC 9773 says: base64url(AKI).base64url(serial).
+      expect(asked[0]).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      // The renewed one is asked about too, and not renewed again.
+      await until("ARI for the new certificate", () => new Set(asked).size >= 2, 10_000, () => s.logs());
+      expect(s.logs().match(/msg="certificate renewed"/g)?.length).toBe(1);
+    } finally {
+      await server?.stop();
+      proxy.stop(true);
+      await pebble.stop();
+      cleanup(data);
+    }
+  }, 60_000);
+
   it("refuses an --acme-directory whose certificate it cannot trust: exit 2 in words", async () => {
     const data = initData();
     const dnsPort = await freeDnsPort();
