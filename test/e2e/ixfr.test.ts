@@ -1,11 +1,12 @@
 /**
  * IXFR from the journal of deltas (RFC 1995), against the compiled executable: dig asks for
  * the differences since a serial and gets exactly the records that changed, between the SOAs;
- * a serial older than the journal gets the whole zone; and a real NSD secondary of a zone of
- * 2,000 hosts follows 100 updates by IXFR, the bytes sent growing with the changes, not with
- * the zone.
+ * a serial older than the journal gets the whole zone; and real NSD and Knot secondaries of
+ * a zone of 2,000 hosts follow the updates by IXFR, the bytes sent growing with the changes,
+ * not with the zone.
  */
-import { readFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Store } from "../../src/store";
@@ -70,7 +71,12 @@ beforeAll(async () => {
   // request-xfr without "AXFR": NSD asks for IXFR first.
   nsd = await startNsd(nsdDir, nsdPort, `zone:\n  name: ${ZONE}\n  zonefile: "${ZONE}.zone"\n  request-xfr: 127.0.0.1@${server.dnsPort} NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n`, "  xfrd-reload-timeout: 0");
 });
+let knot: ChildProcess | null = null;
 afterAll(async () => {
+  if (knot?.pid && knot.exitCode === null) {
+    knot.kill("SIGTERM");
+    await new Promise((r) => knot!.once("exit", r));
+  }
   await nsd?.stop();
   await server?.stop();
   cleanup(data);
@@ -149,4 +155,39 @@ describe("IXFR from the journal", () => {
     const perChange = (after.ixfrBytes - before.ixfrBytes) / 100;
     expect(perChange).toBeLessThan(before.axfrBytes / 50);
   });
+
+  it("Knot follows 50 more updates by IXFR after its first transfer", async () => {
+    const k = join(data, "knot");
+    mkdirSync(join(k, "db"), { recursive: true });
+    mkdirSync(join(k, "zones"), { recursive: true });
+    const port = await freePort();
+    const conf = join(k, "knot.conf");
+    writeFileSync(
+      conf,
+      `server:\n    rundir: "${k}"\n    listen: 127.0.0.1@${port}\ndatabase:\n    storage: "${join(k, "db")}"\nlog:\n  - target: stdout\n    any: info\nremote:\n  - id: primary\n    address: 127.0.0.1@${server.dnsPort}\nacl:\n  - id: from_primary\n    address: 127.0.0.1\n    action: notify\ntemplate:\n  - id: default\n    storage: "${join(k, "zones")}"\n    zonefile-sync: -1\n    zonefile-load: none\n    journal-content: all\nzone:\n  - domain: ${ZONE}\n    master: primary\n    acl: from_primary\n`,
+    );
+    const check = spawnSync("knotc", ["-c", conf, "conf-check"], { encoding: "utf8" });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    let log = "";
+    knot = spawn("knotd", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
+    knot.stdout!.on("data", (d) => (log += d));
+    knot.stderr!.on("data", (d) => (log += d));
+    expect(await until(() => soaSerial(port) === soaSerial(server.dnsPort), 20_000), log).toBe(true);
+    const before = await transfers();
+    for (let i = 0; i < 50; i++) {
+      expect(await update(`198.51.100.${150 + i}`)).toMatch(/^good /);
+      // Knot is not NOTIFYd here (ipkeep notifies NSD): ask it to refresh now and then.
+      if (i % 10 === 9) {
+        spawnSync("knotc", ["-c", conf, "zone-refresh", ZONE], { encoding: "utf8" });
+        expect(await until(() => digShort(port, `home.${ZONE}`, "A").includes(`198.51.100.${150 + i}`), 10_000), log).toBe(true);
+      }
+    }
+    expect(digShort(port, `h1234.${ZONE}`, "A")).toEqual(["10.0.4.210"]);
+    const after = await transfers();
+    // Knot's own account: one AXFR (the first), then IXFR only.
+    const xfrs = log.split("\n").filter((l) => /[AI]XFR, incoming/.test(l) && /finished/.test(l));
+    expect(xfrs.filter((l) => l.includes("AXFR")), xfrs.join("\n")).toHaveLength(1);
+    expect(xfrs.filter((l) => l.includes("IXFR")).length, xfrs.join("\n")).toBeGreaterThanOrEqual(5);
+    expect(after.ixfr).toBeGreaterThan(before.ixfr);
+  }, 60_000);
 });
