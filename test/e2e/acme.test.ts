@@ -124,6 +124,10 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
     const page = await fetch(`${server.base}/invite/abc`, { redirect: "manual" });
     expect(page.status).toBe(308);
     expect(page.headers.get("location")).toBe(`https://${NAME}:${port}/invite/abc`);
+    const docs = await fetch(`${server.base}/api/docs`, { redirect: "manual" });
+    expect(docs.status).toBe(308);
+    // The JSON API is no page: it answers over HTTP as before (refused from other machines, served on loopback).
+    expect((await fetch(`${server.base}/api/v2/healthz`, { redirect: "manual" })).status).toBe(200);
     // doctor's record of the listeners names HTTPS once it opened.
     const listening = JSON.parse(readFileSync(`${data}/serve.listen.json`, "utf8")) as { https: string[] };
     expect(listening.https).toEqual([`127.0.0.1:${port}`]);
