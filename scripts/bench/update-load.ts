@@ -3,8 +3,9 @@
  * - nochg and real changes per second at 8 and 64 keep-alive connections;
  * - update response -> new DNS answer, p50/p99;
  * - the server's RSS at rest and after the storms (at least 10,000 real changes);
- * - UDP queries during a storm of real changes against idle: p50/p99/max and queries per
- *   second of a closed-loop probe (16 queries outstanding, random hosts of the zone);
+ * - UDP queries during a steady 500 changes a second and during a storm of real changes
+ *   against idle: p50/p99/max and queries per second of a closed-loop probe (16 queries
+ *   outstanding, random hosts of the zone);
  * - IXFR bytes per change (the differences since 100 changes ago, over TCP).
  * Usage: bun update-load.ts BASE DNS_PORT TOKEN SECONDS SERVER_PID ZONE ZONE_SIZE UPDATER...
  */
@@ -183,12 +184,36 @@ for (let i = 0; i < 500; i++) {
 }
 console.log(`update response -> new DNS answer: p50 ${ms(pct(samples, 50))}, p99 ${ms(pct(samples, 99))} (${samples.length} samples, ${stale} stale answers)`);
 
+/** Real changes at a steady rate (issue 12: 500 a second), from 8 connections, for `secs`. */
+async function paced(rate: number, secs: number): Promise<{ rate: number }> {
+  const start = performance.now();
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => {
+      for (let n = i; ; n += 8) {
+        const due = start + (n * 1000) / rate;
+        if (due > start + secs * 1000) return;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const body = await update(updaters[i]!, addr(counter++));
+        if (!body.startsWith("good ")) throw new Error(`expected good, got "${body}"`);
+        sent++;
+      }
+    }),
+  );
+  return { rate: sent / ((performance.now() - start) / 1000) };
+}
+
+const line = (what: string, r: { lat: number[]; qps: number }, idleQps?: number) =>
+  console.log(
+    `UDP queries ${what}: p50 ${ms(pct(r.lat, 50))}, p99 ${ms(pct(r.lat, 99))}, max ${ms(Math.max(...r.lat))}, ${r.qps.toFixed(0)} q/s${idleQps ? ` (${(r.qps / idleQps).toFixed(2)} of idle)` : ""}`,
+  );
 const idle = await probe(3);
+line("idle", idle);
+const [steady, pace] = await Promise.all([probe(3), paced(500, 3)]);
+line(`during a steady ${pace.rate.toFixed(0)} changes/s`, steady, idle.qps);
 const [during, stormed] = await Promise.all([probe(3), storm("good", 64, 3)]);
-console.log(`UDP queries idle:          p50 ${ms(pct(idle.lat, 50))}, p99 ${ms(pct(idle.lat, 99))}, max ${ms(Math.max(...idle.lat))}, ${idle.qps.toFixed(0)} q/s`);
-console.log(
-  `UDP queries during ${stormed.rate.toFixed(0)} changes/s: p50 ${ms(pct(during.lat, 50))}, p99 ${ms(pct(during.lat, 99))}, max ${ms(Math.max(...during.lat))}, ${during.qps.toFixed(0)} q/s (${(during.qps / idle.qps).toFixed(2)} of idle)`,
-);
+line(`during a storm of ${stormed.rate.toFixed(0)} changes/s`, during, idle.qps);
 
 // IXFR: the differences since 100 changes ago.
 const from = await serialNow();
