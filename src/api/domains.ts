@@ -26,7 +26,7 @@ const NewDomain = t.Object(
 const NewNameservers = t.Object({ nameservers: t.Array(Nameserver, { minItems: 1, maxItems: 13 }) }, { additionalProperties: false });
 
 const DnssecSwitch = t.Object(
-  { enabled: t.Boolean(), algorithm: t.Optional(t.Union([t.Literal("ecdsap256sha256"), t.Literal("ed25519")])) },
+  { enabled: t.Boolean(), algorithm: t.Optional(t.Union([t.Literal("ecdsap256sha256"), t.Literal("ed25519")])), now: t.Optional(t.Boolean()) },
   { additionalProperties: false },
 );
 
@@ -59,7 +59,7 @@ export function domainRoutes(deps: HttpContext) {
     .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { params: IdParams })
     .put(
       "/api/domains/:id/dnssec",
-      async ({ r, params, body }) => ({ dnssec: await r.setDnssec(toId(params.id), body.enabled, body.algorithm) }),
+      async ({ r, params, body }) => ({ dnssec: await r.setDnssec(toId(params.id), body.enabled, body.algorithm, body.now === true) }),
       { params: IdParams, ...jsonBody(DnssecSwitch) },
     )
     .get("/api/domains/:id/ds", async ({ r, params }) => ({ ds: await r.dnssecDs(toId(params.id)) }), { params: IdParams })

@@ -164,7 +164,7 @@ const ROWS: Row[] = [
   ["PUT", "/api/domains/:id/nameservers", "json", "admin", "standard", "account", "Replace a built-in zone's NS set, glue included (admin)"],
   ["POST", "/api/domains/:id/verify", "json", "session", "standard", "account", "Check the NS delegation and start serving the domain"],
   ["GET", "/api/domains/:id/delegation-status", "json", "session", "standard", "account", "What the parent zone lists as the domain's nameservers"],
-  ["PUT", "/api/domains/:id/dnssec", "json", "session", "standard", "account", "Sign a zone or serve it unsigned ({enabled, algorithm?}); a built-in zone's is the admin's"],
+  ["PUT", "/api/domains/:id/dnssec", "json", "session", "standard", "account", "Sign a zone or serve it unsigned ({enabled, algorithm?, now?}: off withdraws through CDS delete unless now); a built-in zone's is the admin's"],
   ["GET", "/api/domains/:id/ds", "json", "session", "standard", "account", "The DS (SHA-256) and DNSKEY to give the parent zone"],
   ["GET", "/api/domains/:id/records", "json", "session", "standard", "account", "A domain's records (in a shared zone: those under your hostnames)", "records"],
   ["POST", "/api/domains/:id/records", "json", "session", "standard", "account", "Create a record (A, AAAA, CNAME, TXT, MX, SRV, CAA, NS)", "records"],

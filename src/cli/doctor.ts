@@ -254,7 +254,7 @@ async function checkPorts(config: Config, serverRunning: boolean, timeoutMs: num
   return out;
 }
 
-async function checkDelegation(config: Config, zones: { name: string; nameservers: string[]; ds?: string | null }[]): Promise<Check[]> {
+async function checkDelegation(config: Config, zones: { name: string; nameservers: string[]; ds?: { ds: string | null; withdrawing: boolean } }[]): Promise<Check[]> {
   // The same lookup and the same rule as custom-domain verification (core/domains.ts).
   const lookup = new ResolverDelegationLookup(config.resolver);
   const resolver = config.resolver ?? `${systemResolver().host}:${systemResolver().port}`;
@@ -297,7 +297,7 @@ async function checkDelegation(config: Config, zones: { name: string; nameserver
 }
 
 /** The parent's DS against the zone's key (the rule: core/domains.ts judgeDnssec). */
-async function checkDs(lookup: ResolverDelegationLookup, zone: string, expected: string | null): Promise<Check> {
+async function checkDs(lookup: ResolverDelegationLookup, zone: string, expected: { ds: string | null; withdrawing: boolean }): Promise<Check> {
   const check = `DNSSEC of ${zone}`;
   let found: string[];
   try {
@@ -305,7 +305,7 @@ async function checkDs(lookup: ResolverDelegationLookup, zone: string, expected:
   } catch (e) {
     return { check, status: "warn", detail: `could not ask the resolver for the DS: ${(e as Error).message}` };
   }
-  const j = judgeDnssec(zone, expected, found);
+  const j = judgeDnssec(zone, expected.ds, found, expected.withdrawing);
   const detail = { secure: "secure: the parent has this zone's DS", insecure: "signed, but the parent has no DS (resolvers do not validate it)", bogus: `bogus: the parent's DS (${j.found.join("; ")}) does not match`, unsigned: "served unsigned, no DS at the parent" }[j.state];
   const status = j.state === "bogus" ? "fail" : j.state === "insecure" ? "warn" : "ok";
   return j.advice ? { check, status, detail, fix: j.advice } : { check, status, detail };

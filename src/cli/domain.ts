@@ -85,18 +85,25 @@ export function registerDomain(program: Command): void {
     .command("dnssec <zone> <on|off>")
     .description("sign a zone (on: the default) or serve it unsigned (off)")
     .option("--algorithm <name>", "the zone's first key: ecdsap256sha256 (default) or ed25519", algorithmOption)
+    .option("--now", "off at once, without withdrawing through the CDS delete records first")
     .option("--json", "machine-readable output")
     .action(
-      resourceAction(async (rc, name: string, state: string, opts: { algorithm?: "ecdsap256sha256" | "ed25519" }) => {
+      resourceAction(async (rc, name: string, state: string, opts: { algorithm?: "ecdsap256sha256" | "ed25519"; now?: boolean }) => {
         if (state !== "on" && state !== "off") throw new IpkeepError("invalid_input", `expected on or off, not "${state}"`);
         const d = await domainByName(rc.res, name);
-        const r = await rc.res.setDnssec(d.id, state === "on", opts.algorithm);
+        const r = await rc.res.setDnssec(d.id, state === "on", opts.algorithm, opts.now === true);
         print(
           rc,
           { dnssec: r },
-          r.dnssec
-            ? [`${d.name} is signed (key ${r.keyTag}, algorithm ${r.algorithm}).`, `Give the parent its DS: ipkeep domain ds ${d.name}`]
-            : [`${d.name} is served unsigned.`, "If the parent has a DS for it, remove the DS there first: validating resolvers fail the zone while it stays."],
+          r.withdrawing
+            ? [
+                `${d.name} stays signed, its CDS and CDNSKEY now saying "delete the DS" (RFC 8078).`,
+                "Remove the DS at the registrar (a parent that reads CDS does it by itself); once ipkeep domain status shows no DS:",
+                `ipkeep domain dnssec ${d.name} off --now`,
+              ]
+            : r.dnssec
+              ? [`${d.name} is signed (key ${r.keyTag}, algorithm ${r.algorithm}).`, `Give the parent its DS: ipkeep domain ds ${d.name}`]
+              : [`${d.name} is served unsigned.`, "If the parent still has a DS for it, remove it there now: validating resolvers fail the zone while it stays."],
         );
       }),
     );

@@ -141,8 +141,8 @@ export class HttpResources implements Resources {
   async delegationStatus(id: number): Promise<DelegationView> {
     return (await this.call<{ delegation: DelegationView }>("GET", `/api/domains/${id}/delegation-status`)).delegation;
   }
-  async setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519"): Promise<DnssecView> {
-    return (await this.call<{ dnssec: DnssecView }>("PUT", `/api/domains/${id}/dnssec`, { enabled: on, ...(algorithm ? { algorithm } : {}) })).dnssec;
+  async setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519", immediately = false): Promise<DnssecView> {
+    return (await this.call<{ dnssec: DnssecView }>("PUT", `/api/domains/${id}/dnssec`, { enabled: on, ...(algorithm ? { algorithm } : {}), ...(immediately ? { now: true } : {}) })).dnssec;
   }
   async dnssecDs(id: number): Promise<DsView> {
     return (await this.call<{ ds: DsView }>("GET", `/api/domains/${id}/ds`)).ds;

@@ -34,7 +34,7 @@ export interface DnssecStatus {
 }
 
 /** The one rule for the DS a parent should have: ours, and only while we sign. */
-export function judgeDnssec(zone: string, expected: string | null, found: string[]): DnssecStatus {
+export function judgeDnssec(zone: string, expected: string | null, found: string[], withdrawing = false): DnssecStatus {
   const norm = (d: string) => d.trim().split(/\s+/).join(" ").toUpperCase();
   const got = found.map(norm);
   const want = expected ? norm(expected) : null;
@@ -42,6 +42,12 @@ export function judgeDnssec(zone: string, expected: string | null, found: string
   if (want === null) {
     if (got.length === 0) return { state: "unsigned", signed: false, expected: null, found: got, advice: null };
     return { state: "bogus", signed: false, expected: null, found: got, advice: `${zone} is served unsigned but the parent has a DS: remove it ${at} now, or turn signing on again (ipkeep domain dnssec ${zone} on)` };
+  }
+  const finish = `ipkeep domain dnssec ${zone} off --now`;
+  if (withdrawing) {
+    // Being withdrawn: the CDS says "delete"; once the DS is gone, unsigned is safe.
+    if (got.length === 0) return { state: "insecure", signed: true, expected: want, found: got, advice: `The parent has no DS any more: finish turning signing off with ${finish}` };
+    return { state: got.includes(want) ? "secure" : "bogus", signed: true, expected: want, found: got, advice: `Signing is being turned off: remove the DS ${at} (a parent that reads CDS does it by itself), then ${finish}` };
   }
   if (got.includes(want)) return { state: "secure", signed: true, expected: want, found: got, advice: null };
   if (got.length === 0) return { state: "insecure", signed: true, expected: want, found: got, advice: `Add this DS ${at} to make ${zone} secure: ${zone}. IN DS ${want}` };

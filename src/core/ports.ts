@@ -403,7 +403,10 @@ export interface AccountStore {
 /** A zone's signing state as the API and CLI show it. */
 export interface DnssecView {
   zone: string;
+  /** Signed (also while being withdrawn). */
   dnssec: boolean;
+  /** Off was asked while the parent may have the DS: still signed, CDS/CDNSKEY delete published. */
+  withdrawing: boolean;
   keyTag: number | null;
   algorithm: number | null;
 }
@@ -424,8 +427,9 @@ export interface DsView {
 
 /** Zone signing, implemented outside core (dns/dnssec/manage.ts: keys need the platform's crypto). */
 export interface ZoneSigningPort {
-  set(domainId: number, zone: string, on: boolean, algorithm: "ecdsap256sha256" | "ed25519" | undefined, now: number): DnssecView;
+  /** immediately: off at once, without withdrawing through the CDS delete records first. */
+  set(domainId: number, zone: string, on: boolean, algorithm: "ecdsap256sha256" | "ed25519" | undefined, now: number, immediately?: boolean): DnssecView;
   ds(domainId: number, zone: string, now: number): DsView;
-  /** The DS the parent should have ("TAG ALG 2 HEX"), null while the zone is served unsigned (or has no key yet). Makes nothing. */
-  expectedDs(domainId: number, zone: string): string | null;
+  /** The DS of the zone's key ("TAG ALG 2 HEX"), null while it is served unsigned (or has no key yet); whether it is being withdrawn. Makes nothing. */
+  expectedDs(domainId: number, zone: string): { ds: string | null; withdrawing: boolean };
 }

@@ -145,8 +145,11 @@ export interface Resources {
   /** Replaces a built-in zone's NS set, glue included (admin). */
   setNameservers(id: number, nameservers: NewDomainInput["nameservers"] & {}): Promise<DomainView>;
   delegationStatus(id: number): Promise<DelegationView>;
-  /** Signs a zone (on) or serves it unsigned (off); a built-in zone's is the admin's to change. */
-  setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519"): Promise<DnssecView>;
+  /**
+   * Signs a zone (on) or serves it unsigned (off: withdrawn through the CDS delete records first,
+   * unless immediately); a built-in zone's is the admin's to change.
+   */
+  setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519", immediately?: boolean): Promise<DnssecView>;
   /** The DS and DNSKEY for the parent zone (the key is made when the zone has none). */
   dnssecDs(id: number): Promise<DsView>;
   verifyDomain(id: number): Promise<{ domain: DomainView; delegation: DelegationView }>;
@@ -530,14 +533,14 @@ export class LocalResources implements Resources {
     return port;
   }
 
-  async setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519"): Promise<DnssecView> {
+  async setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519", immediately = false): Promise<DnssecView> {
     const d = this.domain(id);
     if (d.kind === "builtin" && !this.actor.admin) fail("forbidden", "Only an admin can change a built-in zone's signing");
     const port = this.signing();
     return this.tx((changes) => {
-      const v = port.set(d.id, d.name, on, algorithm, this.now());
+      const v = port.set(d.id, d.name, on, algorithm, this.now(), immediately);
       changes.zoneChanged(d.id);
-      this.audit("domain.dnssec", `domain:${d.id} ${d.name}`, on ? `on${v.algorithm ? ` algorithm ${v.algorithm} key ${v.keyTag}` : ""}` : "off");
+      this.audit("domain.dnssec", `domain:${d.id} ${d.name}`, v.withdrawing ? "withdrawing" : on ? `on${v.algorithm ? ` algorithm ${v.algorithm} key ${v.keyTag}` : ""}` : "off");
       return v;
     });
   }
@@ -568,7 +571,8 @@ export class LocalResources implements Resources {
     const port = this.deps.dnssec;
     if (view.delegated && port && lookup.ds) {
       try {
-        view.dnssec = judgeDnssec(d.name, port.expectedDs(d.id, d.name), await lookup.ds(d.name));
+        const ours = port.expectedDs(d.id, d.name);
+        view.dnssec = judgeDnssec(d.name, ours.ds, await lookup.ds(d.name), ours.withdrawing);
       } catch {
         // The NS answer stands; the DS part is left out when the resolver cannot say.
       }

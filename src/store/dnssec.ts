@@ -8,6 +8,7 @@ import { dnssecKeyContext } from "./sealed";
 import type { SecretBox } from "./secret-box";
 
 export type KeyState = "active" | "published" | "retired";
+export type SigningMode = "on" | "off" | "withdrawing";
 
 /** A key as listings see it: no private half. */
 export interface DnssecKeyInfo {
@@ -51,14 +52,25 @@ export class Dnssec {
     private box: SecretBox,
   ) {}
 
-  /** Whether a zone is to be signed (the default), null when there is no such zone. */
+  /** Whether a zone is to be signed (the default; also while being withdrawn), null when there is no such zone. */
   enabled(domainId: number): boolean | null {
-    const r = this.db.prepare("SELECT dnssec FROM domains WHERE id = ?").get<{ dnssec: number }>(domainId);
-    return r ? r.dnssec !== 0 : null;
+    const m = this.mode(domainId);
+    return m === null ? null : m !== "off";
   }
 
   setEnabled(domainId: number, on: boolean): void {
-    this.db.prepare("UPDATE domains SET dnssec = ? WHERE id = ?").run(on ? 1 : 0, domainId);
+    this.setMode(domainId, on ? "on" : "off");
+  }
+
+  /** on (1), off (0), or withdrawing (2: still signed, CDS/CDNSKEY delete published, RFC 8078). */
+  mode(domainId: number): SigningMode | null {
+    const r = this.db.prepare("SELECT dnssec FROM domains WHERE id = ?").get<{ dnssec: number }>(domainId);
+    if (!r) return null;
+    return r.dnssec === 0 ? "off" : r.dnssec === 2 ? "withdrawing" : "on";
+  }
+
+  setMode(domainId: number, mode: SigningMode): void {
+    this.db.prepare("UPDATE domains SET dnssec = ? WHERE id = ?").run(mode === "off" ? 0 : mode === "withdrawing" ? 2 : 1, domainId);
   }
 
   keys(domainId: number): DnssecKeyInfo[] {

@@ -42,9 +42,15 @@ describe("DNSSEC through the API", () => {
 
   it("PUT /api/domains/{id}/dnssec: an admin turns a built-in zone's signing off and on; a user may not", async () => {
     expect((await h.call("PUT", `/api/domains/${zoneId}/dnssec`, { key: alice.key, body: { enabled: false } })).status).toBe(403);
+    // The key has been published (its DS was asked for): off withdraws it first (CDS delete, still signed) ...
     let r = await h.call("PUT", `/api/domains/${zoneId}/dnssec`, { key: admin.key, body: { enabled: false } });
     expect(r.status).toBe(200);
-    expect(r.body.dnssec).toEqual({ zone: `${ZONE}.`, dnssec: false, keyTag: null, algorithm: null });
+    expect(r.body.dnssec).toMatchObject({ zone: `${ZONE}.`, dnssec: true, withdrawing: true, algorithm: 13 });
+    expect(h.store.dnssec.mode(zoneId)).toBe("withdrawing");
+    expect((await h.call("GET", `/api/domains/${zoneId}/ds`, { key: admin.key })).status).toBe(400);
+    // ... and "now" ends it.
+    r = await h.call("PUT", `/api/domains/${zoneId}/dnssec`, { key: admin.key, body: { enabled: false, now: true } });
+    expect(r.body.dnssec).toEqual({ zone: `${ZONE}.`, dnssec: false, withdrawing: false, keyTag: null, algorithm: null });
     expect(h.store.dnssec.enabled(zoneId)).toBe(false);
     expect((await h.call("GET", `/api/domains/${zoneId}/ds`, { key: admin.key })).status).toBe(400);
     r = await h.call("PUT", `/api/domains/${zoneId}/dnssec`, { key: admin.key, body: { enabled: true } });
@@ -54,7 +60,7 @@ describe("DNSSEC through the API", () => {
     expect(r.status).toBe(409);
     expect(JSON.stringify(r.body)).toContain("rollover");
     const audit = h.store.db.prepare("SELECT detail FROM audit_log WHERE action = 'domain.dnssec' ORDER BY id").all<{ detail: string }>();
-    expect(audit.map((a) => a.detail.split(" ")[0])).toEqual(["off", "on"]);
+    expect(audit.map((a) => a.detail.split(" ")[0])).toEqual(["withdrawing", "off", "on"]);
   });
 
   it("a user's own custom domain: theirs to switch, with Ed25519 as its first key; hidden from others", async () => {
@@ -90,7 +96,14 @@ describe("DNSSEC through the API", () => {
     expect(await status()).toMatchObject({ state: "secure", advice: null });
     parent.ds.set("ds.example", ["1 13 2 00"]);
     expect((await status()).state).toBe("bogus");
+    // Being withdrawn: remove the DS, then finish.
     await h.call("PUT", `/api/domains/${id}/dnssec`, { key: alice.key, body: { enabled: false } });
+    parent.ds.set("ds.example", [ours]);
+    expect(await status()).toMatchObject({ state: "secure", signed: true, advice: expect.stringContaining("remove the DS") });
+    parent.ds.delete("ds.example");
+    expect((await status()).advice).toContain("off --now");
+    parent.ds.set("ds.example", [ours]);
+    await h.call("PUT", `/api/domains/${id}/dnssec`, { key: alice.key, body: { enabled: false, now: true } });
     expect(await status()).toMatchObject({ state: "bogus", signed: false });
     parent.ds.delete("ds.example");
     expect((await status()).state).toBe("unsigned");

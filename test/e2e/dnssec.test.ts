@@ -202,8 +202,16 @@ describe("signed zones on the executable", () => {
     }
   });
 
-  it("domain dnssec off serves the zone unsigned (read by the running server); on signs it again", async () => {
-    expect(cli(["domain", "dnssec", ZONE, "off"]).code).toBe(0);
+  it("domain dnssec off withdraws first (signed, CDS/CDNSKEY delete), off --now serves the zone unsigned; on signs it again", async () => {
+    const off = cli(["domain", "dnssec", ZONE, "off"]);
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toContain("off --now");
+    expect(await until(() => /CDS\s+0 0 0 00/.test(axfr()), 5000)).toBe(true);
+    const withdrawing = axfr();
+    expect(withdrawing).toMatch(/CDNSKEY\s+0 3 0 AA==/);
+    expectValid(withdrawing);
+    expect(cli(["domain", "ds", ZONE]).code).toBe(2);
+    expect(cli(["domain", "dnssec", ZONE, "off", "--now"]).code).toBe(0);
     expect(await until(() => !axfr().includes("RRSIG"), 5000)).toBe(true);
     expect(axfr()).not.toContain("DNSKEY");
     const ds = cli(["domain", "ds", ZONE]);

@@ -107,7 +107,7 @@ export function dsRdata(owner: string, dnskey: Uint8Array): Uint8Array {
 }
 
 /** RFC 8078 4: the CDS and CDNSKEY RDATA that ask the parent to remove the DS (turning signing off). */
-export const CDS_DELETE = Uint8Array.from([0, 0, 0, 0]);
+export const CDS_DELETE = Uint8Array.from([0, 0, 0, 0, 0]);
 export const CDNSKEY_DELETE = Uint8Array.from([0, 0, 3, 0, 0]);
 
 /** The forms registrars ask for: the DS record, and the DNSKEY's fields. */

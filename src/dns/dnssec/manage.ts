@@ -11,6 +11,8 @@ import { ALG_ECDSAP256SHA256, ALGORITHM_NAMES, ALGORITHMS, type Algorithm, dsInf
 export interface DnssecStore {
   enabled(domainId: number): boolean | null;
   setEnabled(domainId: number, on: boolean): void;
+  mode(domainId: number): "on" | "off" | "withdrawing" | null;
+  setMode(domainId: number, mode: "on" | "off" | "withdrawing"): void;
   activeKey(domainId: number): { id: number; algorithm: number; pkcs8: Uint8Array } | null;
   keys(domainId: number): { id: number; algorithm: number; state: string }[];
   addKey(domainId: number, algorithm: number, pkcs8: Uint8Array, now: number): unknown;
@@ -32,11 +34,29 @@ export function ensureKey(store: DnssecStore, domainId: number, now: number, alg
   return loadKey(algorithm, fresh.pkcs8);
 }
 
-/** `domain dnssec ZONE on|off`: the switch, and on the first "on" with an algorithm, the key. */
-export function setSigning(store: DnssecStore, domainId: number, on: boolean, now: number, algorithm?: Algorithm): { on: boolean; key: SigningKey | null } {
+/**
+ * `domain dnssec ZONE on|off`: the switch, and on the first "on" with an algorithm, the key.
+ * Off for a zone whose key has been published withdraws it first (RFC 8078 4): it stays
+ * signed with the CDS and CDNSKEY delete records, so a parent that reads CDS removes its DS
+ * and no resolver sees a DS without signatures; immediately (or when it never had a key) it is
+ * served unsigned at once.
+ */
+export function setSigning(
+  store: DnssecStore,
+  domainId: number,
+  on: boolean,
+  now: number,
+  algorithm?: Algorithm,
+  immediately = false,
+): { on: boolean; withdrawing: boolean; key: SigningKey | null } {
   if (!on) {
-    store.setEnabled(domainId, false);
-    return { on: false, key: null };
+    const active = store.activeKey(domainId);
+    if (immediately || !active || store.mode(domainId) === "off" || !isAlgorithm(active.algorithm)) {
+      store.setMode(domainId, "off");
+      return { on: false, withdrawing: false, key: null };
+    }
+    store.setMode(domainId, "withdrawing");
+    return { on: true, withdrawing: true, key: loadKey(active.algorithm, active.pkcs8) };
   }
   const active = store.activeKey(domainId);
   if (active && algorithm !== undefined && active.algorithm !== algorithm) {
@@ -45,32 +65,35 @@ export function setSigning(store: DnssecStore, domainId: number, on: boolean, no
       `the zone is signed with ${ALGORITHM_NAMES[active.algorithm as Algorithm] ?? `algorithm ${active.algorithm}`}; changing the algorithm is a key rollover, which ipkeep does not do yet`,
     );
   }
-  store.setEnabled(domainId, true);
-  return { on: true, key: ensureKey(store, domainId, now, algorithm) };
+  store.setMode(domainId, "on");
+  return { on: true, withdrawing: false, key: ensureKey(store, domainId, now, algorithm) };
 }
 
 /** `domain ds ZONE`: the DS and DNSKEY for the parent; refused while signing is off. */
 export function dsFor(store: DnssecStore, domainId: number, zone: string, now: number): DsInfo {
-  if (store.enabled(domainId) === false) throw new IpkeepError("invalid_input", `signing is off for ${zone}: turn it on first (ipkeep domain dnssec ${zone} on)`);
+  const mode = store.mode(domainId);
+  if (mode === "off") throw new IpkeepError("invalid_input", `signing is off for ${zone}: turn it on first (ipkeep domain dnssec ${zone} on)`);
+  if (mode === "withdrawing") throw new IpkeepError("invalid_input", `${zone} is being withdrawn (its CDS says: delete the DS); to keep it signed: ipkeep domain dnssec ${zone} on`);
   return dsInfo(zone, ensureKey(store, domainId, now));
 }
 
 /** The port core's resources use (ResourceDeps.dnssec), over the store's DNSSEC tables. */
 export function signingPort(store: DnssecStore): ZoneSigningPort {
   return {
-    set(domainId, zone, on, algorithm, now): DnssecView {
-      const r = setSigning(store, domainId, on, now, algorithm === undefined ? undefined : ALGORITHMS[algorithm]);
-      return { zone: zone === "" ? "." : `${zone}.`, dnssec: r.on, keyTag: r.key?.tag ?? null, algorithm: r.key?.algorithm ?? null };
+    set(domainId, zone, on, algorithm, now, immediately): DnssecView {
+      const r = setSigning(store, domainId, on, now, algorithm === undefined ? undefined : ALGORITHMS[algorithm], immediately);
+      return { zone: zone === "" ? "." : `${zone}.`, dnssec: r.on, withdrawing: r.withdrawing, keyTag: r.key?.tag ?? null, algorithm: r.key?.algorithm ?? null };
     },
     ds(domainId, zone, now): DsView {
       return dsFor(store, domainId, zone, now);
     },
-    expectedDs(domainId, zone): string | null {
+    expectedDs(domainId, zone) {
       // A check, not a change: no key is made here (the server makes it when it signs).
-      const active = store.enabled(domainId) === false ? null : store.activeKey(domainId);
-      if (!active || !isAlgorithm(active.algorithm)) return null;
+      const mode = store.mode(domainId);
+      const active = mode === "off" ? null : store.activeKey(domainId);
+      if (!active || !isAlgorithm(active.algorithm)) return { ds: null, withdrawing: false };
       const info = dsInfo(zone, loadKey(active.algorithm, active.pkcs8));
-      return `${info.keyTag} ${info.algorithm} ${info.digestType} ${info.digest}`;
+      return { ds: `${info.keyTag} ${info.algorithm} ${info.digestType} ${info.digest}`, withdrawing: mode === "withdrawing" };
     },
   };
 }

@@ -18,7 +18,7 @@ import { keyInZone, parentKey } from "../dname";
 import { TYPE } from "../rdata";
 import { makeRR, type RR, type Zone } from "../zone";
 import { canonicalRRset, parseRrsig, rrsigLabels, rrsigPrefix } from "./canonical";
-import { CSK_FLAGS, dsRdata, type SigningKey } from "./keys";
+import { CDNSKEY_DELETE, CDS_DELETE, CSK_FLAGS, dsRdata, type SigningKey } from "./keys";
 import { base32hex, fromBase32hex, NSEC3PARAM_RDATA, nsec3Hash, nsec3Rdata, typeBitmap } from "./nsec3";
 
 export const T_RRSIG = 46;
@@ -81,6 +81,8 @@ export interface SignOptions {
   now: number;
   /** Signatures kept from before (a restart): reused where they still cover the same data. */
   stored?: Iterable<StoredSig>;
+  /** Signing is being turned off: CDS and CDNSKEY are the delete records (RFC 8078 4). */
+  withdrawing?: boolean;
 }
 
 const sigKey = (owner: string, code: number) => `${code} ${owner}`;
@@ -102,6 +104,8 @@ export class SignedZone {
   readonly visible = new Set<string>();
   readonly visibleBelow = new Map<string, number>();
   nsec3Ttl = 0;
+  /** CDS and CDNSKEY say "delete" (signing is being turned off). */
+  withdrawing = false;
 
   /** key: null for a zone read back from its records (a secondary's copy): it serves, it does not sign. */
   constructor(
@@ -311,8 +315,8 @@ function setApex(zone: Zone, signed: SignedZone): void {
   const one = (code: number, wire: Uint8Array, t = ttl) => [makeRR(zone.name, code, t, { code, wire, names: [] })];
   const key = signed.key!;
   signed.apexSets.set(T_DNSKEY, one(T_DNSKEY, key.dnskey));
-  signed.apexSets.set(T_CDS, one(T_CDS, dsRdata(zone.name, key.dnskey)));
-  signed.apexSets.set(T_CDNSKEY, one(T_CDNSKEY, key.dnskey));
+  signed.apexSets.set(T_CDS, one(T_CDS, signed.withdrawing ? CDS_DELETE : dsRdata(zone.name, key.dnskey)));
+  signed.apexSets.set(T_CDNSKEY, one(T_CDNSKEY, signed.withdrawing ? CDNSKEY_DELETE : key.dnskey));
   // RFC 5155 4: only for authoritative servers to find the chain's parameters; TTL 0 as BIND and Knot publish it.
   signed.apexSets.set(T_NSEC3PARAM, one(T_NSEC3PARAM, NSEC3PARAM_RDATA, 0));
   signed.nsec3Ttl = zone.negativeTtl;
@@ -431,6 +435,7 @@ function settleAll(zone: Zone, step: Step, names: Iterable<string>, dirty: Set<s
 export function signZone(zone: Zone, key: SigningKey, opts: SignOptions): { signed: SignedZone; changes: SignChanges } {
   if (key.flags !== CSK_FLAGS) throw new Error("a zone is signed with a combined signing key (flags 257)");
   const signed = new SignedZone(zone.name, key);
+  signed.withdrawing = opts.withdrawing === true;
   const stored = new Map<string, StoredSig>();
   for (const st of opts.stored ?? []) stored.set(sigKey(st.owner, st.code), st);
   const step = new Step(signed, opts.now, stored);

@@ -48,7 +48,7 @@ export class ZoneSigning {
       const key = ensureKey(this.store, zone.id, now);
       const t0 = performance.now();
       this.flush();
-      const { signed, changes } = signZone(zone, key, { now, stored: this.store.signatures(zone.id) });
+      const { signed, changes } = signZone(zone, key, { now, stored: this.store.signatures(zone.id), withdrawing: this.store.mode(zone.id) === "withdrawing" });
       this.save(zone.id, changes);
       this.signed.set(zone.id, signed);
       if (changes.signed > 0) this.log("info", "zone signed", { zone: zone.name, signatures: changes.signed, reused: signed.signatureCount - changes.signed, ms: Math.round(performance.now() - t0) });
