@@ -66,8 +66,12 @@ export const metrics = {
 };
 
 /** Counts a DNS reply and passes it through, so a handler can wrap its answer in one call. */
-export function countDns(query: Uint8Array, reply: Uint8Array | null): Uint8Array | null {
-  metrics.dns.count(query, reply);
+export function countDns<R extends Uint8Array | null | Promise<Uint8Array | null>>(query: Uint8Array, reply: R): R {
+  if (reply instanceof Promise) {
+    void reply.then((r) => metrics.dns.count(query, r), () => {});
+    return reply;
+  }
+  metrics.dns.count(query, reply as Uint8Array | null);
   return reply;
 }
 

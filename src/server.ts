@@ -37,7 +37,7 @@ import type { ZoneMessage } from "./dns/udp-thread";
 import type { PackedZone } from "./core/packed-zone";
 import { dnsUpdateHandler, tokenKey } from "./dns-update";
 import { isUpdate } from "./dns/update";
-import { dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
+import { type DnsHandler, dnsLimits, type DnsServer, formatListen, type Listen, parseListen, startDns } from "./dns/server";
 import { buildTransportPolicy, parseCidrList } from "./core/transport-policy";
 import { type HttpsListener, type Listener, listenHttp, listenHttps, probeHttps } from "./http-listener";
 import { acmeName, challengeFor, zoneOfName } from "./core/acme-cert";
@@ -253,7 +253,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     const dynUpdate = dnsUpdateHandler({ store, platform, changes, limits: updateLimits, clock });
     const dnssec = (zone: Zone) => signing.get(zone.id);
     const answered = cache.wrap(transfers.wrap((query, transport) => answer(query, live.zones, { transport, dnssec })));
-    const handler: typeof answered = (q, t, p) => (isUpdate(q) ? dynUpdate(q, t, p) : answered(q, t, p));
+    const handler: DnsHandler = (q, t, p) => (isUpdate(q) ? dynUpdate(q, t, p) : answered(q, t, p));
     // The DNS thread starts from what was loaded above (handed over, not read twice; a
     // restarted thread reads afresh); what changes while it starts reaches it afterwards.
     let handedOver = false;

@@ -68,8 +68,6 @@ export interface DynUpdateStore extends ChallengeStore {
     /** The records served at each name (A/AAAA of hostnames and glue, NS at the apex, records). */
     nodeRecords(id: number, names: string[], now: number): { name: string; records: { type: string; ttl: number; content: string }[] }[];
   };
-  /** Writes what the dyndns2 path has waiting, so this message reads and writes after it. */
-  flushUpdates(): void;
   records: { atName(domainId: number, name: string, now: number): RecordRow[] };
   updates: { commit(commits: UpdateCommit[]): void };
 }
@@ -110,6 +108,9 @@ interface RRsetState {
 /**
  * Runs one UPDATE message end to end. The token is the one whose key signed the message (the
  * signature is checked before this is called: no work for unsigned or badly signed messages).
+ * The caller writes what the dyndns2 path has waiting first (store.flushUpdates), so that
+ * prerequisites read it and this message's write follows it; it may run several messages in
+ * one outer transaction (each is a savepoint of its own), telling DNS after that commits.
  */
 export function performDnsUpdate(deps: DynUpdateDeps, token: UpdateTokenRow, msg: UpdateMessage, meta: DynUpdateMeta): DynUpdateResult {
   const now = nowSeconds(deps.platform.clock);
@@ -123,8 +124,6 @@ export function performDnsUpdate(deps: DynUpdateDeps, token: UpdateTokenRow, msg
   const rate = deps.limits.admitToken(token.id);
   if (!rate.allowed) return { rcode: "REFUSED", reason: "token rate limit" };
 
-  // What dyndns2 has waiting is written first: prerequisites read it, and our write follows it.
-  deps.store.flushUpdates();
   const cache = new Map<string, { type: string; content: string }[]>();
   const state: RRsetState = {
     at(name) {

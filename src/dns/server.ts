@@ -14,7 +14,13 @@ import { DnsCounters } from "./counters";
 import { peerBytes, RRL_DROP, RRL_SEND, type RrlConfig, ResponseRateLimiter, slipped } from "./rrl";
 import type { UdpThread, ZoneMessage } from "./udp-thread";
 
-export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
+/**
+ * A reply now, or later (a Promise): DNS UPDATE answers once its batch is durable
+ * (dns-update.ts). Every other answer is synchronous, and takes no detour.
+ */
+export type DnsReply = Uint8Array | null | Promise<Uint8Array | null>;
+export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => DnsReply;
+
 
 /**
  * TCP only: a query answered by several messages (AXFR). Returns null when the query is not
@@ -127,9 +133,10 @@ export function formatListen(l: Listen): string {
   return l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
 
-function safeCall(handler: DnsHandler, msg: Uint8Array, transport: "udp" | "tcp", peer: string): Uint8Array | null {
+function safeCall(handler: DnsHandler, msg: Uint8Array, transport: "udp" | "tcp", peer: string): DnsReply {
   try {
-    return handler(msg, transport, peer);
+    const r = handler(msg, transport, peer);
+    return r instanceof Promise ? r.catch(() => null) : r;
   } catch {
     return null;
   }
@@ -183,14 +190,18 @@ function serveNative(native: NativeUdp, handler: DnsHandler): void {
   native.reload({
     socket: {
       data: (_s: never, buf: Uint8Array, port: number, address: string) => {
+        const queue = (out: Uint8Array | null) => {
+          if (!out) return;
+          batch.push(out, port, address);
+          // After the current poll round: every query read in it is answered by one sendMany.
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(flush);
+          }
+        };
         const out = safeCall(handler, buf, "udp", address);
-        if (!out) return;
-        batch.push(out, port, address);
-        // After the current poll round: every query read in it is answered by one sendMany.
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
+        if (out instanceof Promise) void out.then(queue);
+        else queue(out);
       },
       // ICMP errors for clients that went away, and the like: never fatal.
       error: () => {},
@@ -211,13 +222,17 @@ function bindUdp(l: Listen, handler: DnsHandler, plain: boolean): Promise<dgram.
     });
     const sent = () => {};
     const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+      const send = (out: Uint8Array | null) => {
+        if (!out) return;
+        try {
+          sock.send(out, rinfo.port, rinfo.address, sent);
+        } catch {
+          /* a client whose port has closed (or closed socket): nothing to tell it */
+        }
+      };
       const out = safeCall(handler, msg, "udp", rinfo.address);
-      if (!out) return;
-      try {
-        sock.send(out, rinfo.port, rinfo.address, sent);
-      } catch {
-        /* a client whose port has closed: nothing to tell it */
-      }
+      if (out instanceof Promise) void out.then(send);
+      else send(out);
     };
     sock.bind(l.port, l.host, () => {
       bound = true;
@@ -346,6 +361,15 @@ function serveConnection(conn: net.Socket, slot: TcpConn, handler: DnsHandler, o
         continue;
       }
       const out = safeCall(handler, msg, "tcp", peer);
+      if (out instanceof Promise) {
+        // Answered when ready (RFC 7766 §6.2.1.1: responses may go out of order).
+        void out.then((r) => {
+          if (conn.destroyed) return;
+          if (r) send(r);
+          else conn.destroy();
+        });
+        continue;
+      }
       if (!out) {
         // Not even an id to answer: the stream cannot be trusted to stay in frame.
         conn.destroy();
@@ -416,8 +440,7 @@ async function loadFfi(): Promise<{ ffi: FfiModule; libc: NonNullable<ReturnType
 function rateLimited(handler: DnsHandler, config: RrlConfig, counters: DnsCounters): DnsHandler {
   const rrl = new ResponseRateLimiter(config);
   const src = new Uint8Array(16);
-  return (query, transport, peer) => {
-    const reply = handler(query, transport, peer);
+  const limit = (reply: Uint8Array | null, peer: string): Uint8Array | null => {
     if (!reply) return null;
     const family = peerBytes(peer, src);
     if (family === 0) return reply;
@@ -429,6 +452,10 @@ function rateLimited(handler: DnsHandler, config: RrlConfig, counters: DnsCounte
     }
     counters.rrlSlipped++;
     return slipped(reply, rrl.questionEnd);
+  };
+  return (query, transport, peer) => {
+    const reply = handler(query, transport, peer);
+    return reply instanceof Promise ? reply.then((r) => limit(r, peer)) : limit(reply, peer);
   };
 }
 

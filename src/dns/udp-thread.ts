@@ -79,7 +79,7 @@ export interface UdpThreadOptions {
   /** NOTIFY messages are handed back too (a secondary acts on them). */
   notify?: boolean;
   /** Answers a query the thread handed back; the reply goes out on the same socket. */
-  forward: (query: Uint8Array, peer: string) => Uint8Array | null;
+  forward: (query: Uint8Array, peer: string) => Uint8Array | null | Promise<Uint8Array | null>;
   /** Problems inside the thread (it keeps serving). */
   onError?: (message: string) => void;
   /** Response rate limiting for what the thread answers (absent or rate 0: off). */
@@ -203,13 +203,18 @@ export class UdpThread {
   private answerForwarded(e: Extract<ThreadEvent, { kind: "query" }>): void {
     // Closing: the caller closes the sockets next, and a number may then name another file.
     if (this.closing) return;
-    let reply: Uint8Array | null = null;
+    let reply: ReturnType<UdpThreadOptions["forward"]> = null;
     try {
       reply = this.opts.forward(e.query, peerOf(e.name));
     } catch {
       reply = null;
     }
-    if (reply) sendTo(this.opts.libc, e.fd, reply, e.name);
+    const send = (r: Uint8Array | null) => {
+      // Still open: a reply that comes later (a DNS UPDATE's) must not go to a closed number.
+      if (r && !this.closing) sendTo(this.opts.libc, e.fd, r, e.name);
+    };
+    if (reply instanceof Promise) void reply.then(send, () => {});
+    else send(reply);
   }
 
   /** A zone was (re)loaded (data), dropped (null) or changed: the thread takes it before its next answer. */

@@ -43,7 +43,8 @@ export interface UpdateHandlerDeps {
   admitSource(peer: string): boolean;
   /** A wrong key or a bad signature from this source (counts towards its lockout). */
   badCredentials(peer: string): void;
-  perform(owner: unknown, keyName: string, msg: UpdateMessage, peer: string): DynUpdateResult;
+  /** The message's meaning; a Promise when it is answered once durable (a batch's commit). */
+  perform(owner: unknown, keyName: string, msg: UpdateMessage, peer: string): DynUpdateResult | Promise<DynUpdateResult>;
   /** Told once per answered message. */
   onResult?(r: { peer: string; keyName: string | null; zone: string | null; rcode: number; reason?: string }): void;
 }
@@ -192,7 +193,7 @@ function typeCodeOf(type: string): number {
 }
 
 /** The DNS handler for UPDATE messages (the server routes them here before anything else). */
-export function createUpdateHandler(deps: UpdateHandlerDeps): (q: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null {
+export function createUpdateHandler(deps: UpdateHandlerDeps): (q: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null | Promise<Uint8Array | null> {
   return (q, _transport, peer) => {
     if (q.length < HEADER) return null;
     // Before any lookup or HMAC: a source over its rate (a flood, signed or not) gets nothing.
@@ -223,33 +224,25 @@ export function createUpdateHandler(deps: UpdateHandlerDeps): (q: Uint8Array, tr
     }
     if (check.kind !== "ok") return null;
     const signer = new ResponseSigner(check.key, check.mac);
+    const keyName = check.key.name;
     const m = check.message;
-    let rcode: number;
     let zone: string | null = null;
-    let reason: string | undefined;
     let zoneEnd = zoneSectionEnd(m);
+    const answer = (rcode: number, reason?: string) => {
+      report(keyName, zone, rcode, reason);
+      return signer.sign(reply(m, zoneEnd, rcode), deps.now());
+    };
+    const failed = (e: unknown) => (e instanceof Malformed ? answer(RCODES.FORMERR, e.message) : answer(RCODES.SERVFAIL, (e as Error).message));
     try {
       const parsed = parseUpdate(m);
       zone = parsed.zone;
       zoneEnd = parsed.zoneEnd;
-      if (parsed.zclass !== CLASS_IN) {
-        rcode = RCODES.NOTAUTH;
-        reason = "only class IN is served";
-      } else {
-        const r = deps.perform(owner, check.key.name, parsed.message, peer);
-        rcode = RCODES[r.rcode];
-        reason = r.reason;
-      }
+      if (parsed.zclass !== CLASS_IN) return answer(RCODES.NOTAUTH, "only class IN is served");
+      const r = deps.perform(owner, keyName, parsed.message, peer);
+      if (r instanceof Promise) return r.then((x) => answer(RCODES[x.rcode], x.reason), failed);
+      return answer(RCODES[r.rcode], r.reason);
     } catch (e) {
-      if (!(e instanceof Malformed)) {
-        rcode = RCODES.SERVFAIL;
-        reason = (e as Error).message;
-      } else {
-        rcode = RCODES.FORMERR;
-        reason = e.message;
-      }
+      return failed(e);
     }
-    report(check.key.name, zone, rcode, reason);
-    return signer.sign(reply(m, zoneEnd, rcode), deps.now());
   };
 }

@@ -477,3 +477,23 @@ describe("records a policy grants", () => {
     expect(await dig("www.custom.example.org", "A")).toEqual(["192.0.2.90"]);
   });
 });
+
+describe("messages that arrive together (one transaction, in order)", () => {
+  it("each reads what the earlier ones wrote: of 8 concurrent 'add A unless there is one', exactly one lands", async () => {
+    const { host, key } = await keyedHost(`race.${ZONE}`);
+    const k = tsigKeyOf(key);
+    const msgs = Array.from({ length: 8 }, (_, i) =>
+      signRequest(
+        updateMessage({ id: 100 + i, prereqs: [{ name: host.name, type: 1, cls: 254 }], updates: [{ name: host.name, type: 1, cls: 1, ttl: 60, rdata: A(`192.0.2.${100 + i}`) }] }),
+        k,
+        now(),
+      ).message,
+    );
+    const replies = await Promise.all(msgs.map((m) => ask(m)));
+    const rcodes = replies.map((r) => (r ? rcodeOf(r) : -1));
+    expect(rcodes.filter((c) => c === 0)).toHaveLength(1);
+    expect(rcodes.filter((c) => c === 7)).toHaveLength(7);
+    const winner = rcodes.indexOf(0);
+    expect(await dig(host.name, "A")).toEqual([`192.0.2.${100 + winner}`]);
+  });
+});
