@@ -194,7 +194,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     if (e.kind === "delta") {
       if (zone) {
         const s = signing.delta(zone, e.applied.names);
-        journal.record(e.id, { oldSoa: e.applied.oldSoa, newSoa: zone.soa, removed: [...e.applied.removed, ...s.removed], added: [...e.applied.added, ...s.added] });
+        if (s) journal.record(e.id, { oldSoa: e.applied.oldSoa, newSoa: zone.soa, removed: [...e.applied.removed, ...s.removed], added: [...e.applied.added, ...s.added] });
+        else journal.reset(e.id);
       }
     } else {
       journal.reset(e.id);

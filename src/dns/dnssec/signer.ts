@@ -59,11 +59,19 @@ export class ZoneSigning {
     }
   }
 
-  /** A delta was applied: its names re-signed; what changed in signatures, for the journal. */
-  delta(zone: Zone, names: string[]): { added: RR[]; removed: RR[] } {
+  /** A delta was applied: its names re-signed; what changed in signatures, for the journal (null: signed whole again, the journal must start over). */
+  delta(zone: Zone, names: string[]): { added: RR[]; removed: RR[] } | null {
     const signed = this.signed.get(zone.id);
     if (!signed) return { added: [], removed: [] };
-    const c = resignNames(zone, signed, names, this.now());
+    let c: SignChanges;
+    try {
+      c = resignNames(zone, signed, names, this.now());
+    } catch (e) {
+      // Never serve a half re-signed zone: sign it whole again (the journal starts over).
+      this.log("error", "re-signing a change failed; signing the zone again", { zone: zone.name, error: (e as Error).message });
+      this.loaded(zone);
+      return null;
+    }
     this.save(zone.id, c);
     const p = this.pending.get(zone.id);
     this.pending.delete(zone.id);
