@@ -49,7 +49,15 @@ if (!compile(outputs[0]!)) {
 }
 
 const env = process.env.IPKEEP_TARGETS;
-const targets = env === undefined ? DEFAULT_TARGETS : env === "host" ? [] : env.split(",").map((s) => s.trim()).filter(Boolean);
+const targets =
+  env === undefined
+    ? DEFAULT_TARGETS
+    : env === "host"
+      ? []
+      : env
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
 const missing: string[] = [];
 for (const target of targets) {
   const out = join(dist, `ipkeep-${target.replace(/^bun-/, "")}`);

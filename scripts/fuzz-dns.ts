@@ -67,7 +67,14 @@ try {
 } finally {
   const code = await server.stop();
   if (/level=error/.test(server.logs())) {
-    console.error(server.logs().split("\n").filter((l) => l.includes("level=error")).slice(0, 20).join("\n"));
+    console.error(
+      server
+        .logs()
+        .split("\n")
+        .filter((l) => l.includes("level=error"))
+        .slice(0, 20)
+        .join("\n"),
+    );
     failed = true;
   }
   cleanup(data);

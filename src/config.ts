@@ -127,7 +127,11 @@ function coerce(key: string, kind: Kind, value: unknown, source: string): unknow
       break;
     case "list":
       if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
-      if (typeof value === "string") return value.split(",").map((s) => s.trim()).filter(Boolean);
+      if (typeof value === "string")
+        return value
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
       break;
     case "boolean":
       if (typeof value === "boolean") return value;

@@ -124,7 +124,13 @@ export function listenHttp(l: Listen, app: AppLike): Listener {
   let port = l.port;
   let server: BunServer;
   try {
-    server = Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port: l.port, ipv6Only: ipv6Only(l), fetch: fetchFor(app, "http", () => authorityOf(l.host, port)) });
+    server = Bun.serve({
+      ...SERVE_DEFAULTS,
+      hostname: l.host,
+      port: l.port,
+      ipv6Only: ipv6Only(l),
+      fetch: fetchFor(app, "http", () => authorityOf(l.host, port)),
+    });
   } catch (e) {
     throw bindError("HTTP", l, e);
   }
@@ -165,8 +171,7 @@ export function probeHttps(l: Listen): void {
 export function listenHttps(l: Listen, app: AppLike, files: TlsSource): HttpsListener {
   let bound = l.port;
   const fetch = fetchFor(app, "https", () => authorityOf(l.host, bound));
-  const bind = (port: number) =>
-    Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port, ipv6Only: ipv6Only(l), reusePort: true, tls: readTls(files), fetch });
+  const bind = (port: number) => Bun.serve({ ...SERVE_DEFAULTS, hostname: l.host, port, ipv6Only: ipv6Only(l), reusePort: true, tls: readTls(files), fetch });
   // SO_REUSEPORT would let any other process that sets it (a second ipkeep) share the port and
   // take half its connections. A plain bind first proves that nobody holds it; only reload()
   // below binds beside a listener, and only beside this one.

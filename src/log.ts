@@ -33,9 +33,11 @@ export function log(level: Level, msg: string, fields: Record<string, unknown> =
 
 // Query and form parameters that carry credentials in the update dialects (dyndns2, deSEC,
 // IPv64, ipdock), plus the usual API-key spellings. Also matched percent-encoded ("%26token=").
-const SECRET_PARAMS = /((?:[?&;]|%26|%3F)(?:token|key|password|pass|pwd|passwd|secret|user|username|apikey|api_key|api-key|access_token)(?:=|%3D))[^&#;\s"']*/gi;
+const SECRET_PARAMS =
+  /((?:[?&;]|%26|%3F)(?:token|key|password|pass|pwd|passwd|secret|user|username|apikey|api_key|api-key|access_token)(?:=|%3D))[^&#;\s"']*/gi;
 // Header lines or JSON/logfmt fields naming a credential: "Authorization: Basic x", "x-api-key=…".
-const SECRET_FIELDS = /\b(authorization|proxy-authorization|x-api-key|x-api-user|api[-_]?key|password)(["']?\s*[:=]\s*["']?)(?:(?:basic|bearer|token|digest)\s+)?[^\s"',;}&]+/gi;
+const SECRET_FIELDS =
+  /\b(authorization|proxy-authorization|x-api-key|x-api-user|api[-_]?key|password)(["']?\s*[:=]\s*["']?)(?:(?:basic|bearer|token|digest)\s+)?[^\s"',;}&]+/gi;
 // Our own secrets by their prefix (update tokens, API keys, one-time and node credentials).
 
 /** Replaces secrets in free text (URLs with token parameters, credential headers, our token format) by ***. */

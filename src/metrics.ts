@@ -68,7 +68,10 @@ export const metrics = {
 /** Counts a DNS reply and passes it through, so a handler can wrap its answer in one call. */
 export function countDns<R extends Uint8Array | null | Promise<Uint8Array | null>>(query: Uint8Array, reply: R): R {
   if (reply instanceof Promise) {
-    void reply.then((r) => metrics.dns.count(query, r), () => {});
+    void reply.then(
+      (r) => metrics.dns.count(query, r),
+      () => {},
+    );
     return reply;
   }
   metrics.dns.count(query, reply as Uint8Array | null);
@@ -114,7 +117,11 @@ export class Exposition {
 
 /** The process counters; route code adds gauges read from the live state. */
 export function writeCounters(out: Exposition): void {
-  out.family("ipkeep_dns_responses_total", "counter", "DNS responses, by response code and query type (UDP ones over the rate limit are then dropped or truncated: ipkeep_dns_rrl_*).");
+  out.family(
+    "ipkeep_dns_responses_total",
+    "counter",
+    "DNS responses, by response code and query type (UDP ones over the rate limit are then dropped or truncated: ipkeep_dns_rrl_*).",
+  );
   const d = Float64Array.from(metrics.dns.responses);
   let dropped = metrics.dns.dropped;
   let rrlDropped = metrics.dns.rrlDropped;
@@ -149,7 +156,11 @@ export function writeCounters(out: Exposition): void {
   out.sample("ipkeep_password_hashes_running", {}, q.running);
   out.family("ipkeep_password_hashes_queued", "gauge", "Password hashes waiting for a slot now.");
   out.sample("ipkeep_password_hashes_queued", {}, q.queued);
-  out.family("ipkeep_dns_transfers_total", "counter", "Zone transfers sent, by kind: axfr, ixfr (differences from the journal), ixfr-full (the whole zone: the journal did not reach back), uptodate (the SOA alone).");
+  out.family(
+    "ipkeep_dns_transfers_total",
+    "counter",
+    "Zone transfers sent, by kind: axfr, ixfr (differences from the journal), ixfr-full (the whole zone: the journal did not reach back), uptodate (the SOA alone).",
+  );
   for (const [k, v] of metrics.transfers.count.entries()) out.sample("ipkeep_dns_transfers_total", { kind: k }, v);
   out.family("ipkeep_dns_transfer_bytes_total", "counter", "Bytes of zone transfer messages sent, by kind (before TSIG).");
   for (const [k, v] of metrics.transfers.bytes.entries()) out.sample("ipkeep_dns_transfer_bytes_total", { kind: k }, v);

@@ -24,6 +24,11 @@ export function createPlatform(clock = systemClock): Platform {
       if (!bunPassword) throw new Error("password hashing needs the Bun runtime");
       return bunPassword.verify(pw, hash);
     },
-    hmac: (algorithm, key, data) => new Uint8Array(createHmac(algorithm === "SHA-1" ? "sha1" : "sha256", key).update(data).digest()),
+    hmac: (algorithm, key, data) =>
+      new Uint8Array(
+        createHmac(algorithm === "SHA-1" ? "sha1" : "sha256", key)
+          .update(data)
+          .digest(),
+      ),
   };
 }

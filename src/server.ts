@@ -186,7 +186,11 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   const journal = new Journal({ maxEntries: config.ixfrJournalChanges, maxBytes: config.ixfrJournalBytes });
   metrics.journal = () => journal.size();
   // Signed zones (the default) are signed here, on the main thread, as they load and change.
-  const signing = new ZoneSigning(store.dnssec, () => nowSeconds(clock), (level, msg, fields) => log(level, msg, fields));
+  const signing = new ZoneSigning(
+    store.dnssec,
+    () => nowSeconds(clock),
+    (level, msg, fields) => log(level, msg, fields),
+  );
   live.onEvent = (e) => {
     const zone = live.zones.get(e.id);
     if (e.kind === "loaded" && zone) signing.loaded(zone);
@@ -194,7 +198,13 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     if (e.kind === "delta") {
       if (zone) {
         const s = signing.delta(zone, e.applied.names);
-        if (s) journal.record(e.id, { oldSoa: e.applied.oldSoa, newSoa: zone.soa, removed: [...e.applied.removed, ...s.removed], added: [...e.applied.added, ...s.added] });
+        if (s)
+          journal.record(e.id, {
+            oldSoa: e.applied.oldSoa,
+            newSoa: zone.soa,
+            removed: [...e.applied.removed, ...s.removed],
+            added: [...e.applied.added, ...s.added],
+          });
         else journal.reset(e.id);
       }
     } else {
@@ -205,7 +215,8 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
     // The thread hands a signed zone's DO queries to this thread, which holds the signatures.
     if (dns && e.kind !== "delta") dns.zoneChanged({ id: e.id, signed: signing.get(e.id) !== undefined });
     if (dns) dns.zoneChanged(m);
-    else if ("delta" in m) earlyStale = true; // the thread then reads its start afresh
+    else if ("delta" in m)
+      earlyStale = true; // the thread then reads its start afresh
     else early.set(m.id, "packed" in m ? m.packed : null);
   };
 
@@ -238,7 +249,12 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
   try {
     // Which challenge proves the name; a name outside the zones without port 80 stops here (exit 2).
     const servedZones = () => store.domains.list().filter((d) => d.kind === "builtin" || d.verified);
-    if (certName) challengeFor(zoneOfName(servedZones(), certName), certName, config.http.map((h) => parseListen(h, 8080).port));
+    if (certName)
+      challengeFor(
+        zoneOfName(servedZones(), certName),
+        certName,
+        config.http.map((h) => parseListen(h, 8080).port),
+      );
     const transfers = createTransfers(() => live.zones, {
       allow: xfrConfig.allow,
       keys: () => keyLookup([...xfrConfig.keys, ...secondaryPeers(store).keys]),
@@ -265,14 +281,18 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
       early.clear();
       return data;
     };
-    dns = await startDns(config.dns.map((s) => parseListen(s, 53)), (q, t, p) => countDns(q, handler(q, t, p)), {
-      stream: transfers.stream,
-      ...dnsLimits(config),
-      counters: metrics.dns,
-      thread: config.dnsThread
-        ? { snapshot, signed: () => live.zones.ids().filter((id) => signing.get(id)), onError: (message) => log("error", "dns thread", { error: message }) }
-        : undefined,
-    }).catch((e: unknown) => {
+    dns = await startDns(
+      config.dns.map((s) => parseListen(s, 53)),
+      (q, t, p) => countDns(q, handler(q, t, p)),
+      {
+        stream: transfers.stream,
+        ...dnsLimits(config),
+        counters: metrics.dns,
+        thread: config.dnsThread
+          ? { snapshot, signed: () => live.zones.ids().filter((id) => signing.get(id)), onError: (message) => log("error", "dns thread", { error: message }) }
+          : undefined,
+      },
+    ).catch((e: unknown) => {
       throw dnsBindError(e);
     });
     for (const [id, packed] of early) dns.zoneChanged(packed ? { id, packed } : { id, data: null });
@@ -336,7 +356,11 @@ export async function startServer(config: Config, clock: Clock = systemClock, ti
         deps: { store, clock, changes },
         zone: () => zoneOfName(servedZones(), certName),
         self: probeOf(dns.addresses[0]!),
-        secondaries: () => store.secondaries.active().filter((n) => n.publicIp).map((n) => ({ name: n.name, host: n.publicIp!, port: n.dnsPort })),
+        secondaries: () =>
+          store.secondaries
+            .active()
+            .filter((n) => n.publicIp)
+            .map((n) => ({ name: n.name, host: n.publicIp!, port: n.dnsPort })),
         onCertificate: (c) => {
           current = c;
           metrics.tlsNotAfter = Math.floor(c.notAfter / 1000);

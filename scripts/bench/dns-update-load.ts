@@ -21,11 +21,49 @@ const u16 = (v: number) => [v >> 8, v & 0xff];
 function message(id: number, name: string, n: number): Uint8Array {
   const owner = enc(name);
   return new Uint8Array([
-    ...u16(id), 0x28, 0, 0, 1, 0, 0, 0, 2, 0, 0,
-    ...enc(zone!), 0, 6, 0, 1,
+    ...u16(id),
+    0x28,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    2,
+    0,
+    0,
+    ...enc(zone!),
+    0,
+    6,
+    0,
+    1,
     // delete the A RRset (class ANY), then add the new address (class IN)
-    ...owner, 0, 1, 0, 255, 0, 0, 0, 0, 0, 0,
-    ...owner, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff,
+    ...owner,
+    0,
+    1,
+    0,
+    255,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...owner,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0,
+    0,
+    60,
+    0,
+    4,
+    10,
+    (n >> 16) & 0xff,
+    (n >> 8) & 0xff,
+    n & 0xff,
   ]);
 }
 
@@ -64,4 +102,6 @@ async function client(name: string, index: number): Promise<void> {
 const start = Date.now();
 await Promise.all(names.map((n, i) => client(n, i)));
 const elapsed = (Date.now() - start) / 1000;
-console.log(`${Math.round(ok / elapsed)} msgs/s (${ok} NOERROR, ${failed} other rcodes, ${timeouts} timeouts, ${names.length} clients, ${elapsed.toFixed(1)} s)`);
+console.log(
+  `${Math.round(ok / elapsed)} msgs/s (${ok} NOERROR, ${failed} other rcodes, ${timeouts} timeouts, ${names.length} clients, ${elapsed.toFixed(1)} s)`,
+);

@@ -23,7 +23,9 @@ const PASSWORD = "the owner's passphrase";
 const data = mkdtempSync(join(tmpdir(), "ipkeep-bench-flood-"));
 const init = spawnSync(EXE, ["--data", data, "init", "--zone", "dyn.bench.test", "--ns", "ns1.dyn.bench.test=192.0.2.53", "--json"], { encoding: "utf8" });
 if (init.status !== 0) throw new Error(init.stderr);
-const server = spawn(EXE, ["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--log-level", "debug"], { stdio: ["ignore", "pipe", "pipe"] });
+const server = spawn(EXE, ["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--log-level", "debug"], {
+  stdio: ["ignore", "pipe", "pipe"],
+});
 let log = "";
 server.stdout!.on("data", (d) => (log += d));
 server.stderr!.on("data", (d) => (log += d));
@@ -74,8 +76,12 @@ try {
   const floodMs = performance.now() - t0;
   const metrics = await (await fetch(`${base}/metrics`)).text();
   const count = (c: number) => codes.filter((x) => x === c).length;
-  console.log(`owner sign-in during the flood: ${owner} in ${ownerMs.toFixed(0)} ms (sent ${(sent - t0).toFixed(0)} ms into it, ${queuedThen} hashes queued then)`);
-  console.log(`flood: ${codes.length} wrong sign-ins from ${SOURCES} addresses in ${floodMs.toFixed(0)} ms: ${count(401)} x 401, ${count(429)} x 429, ${codes.length - count(401) - count(429)} other`);
+  console.log(
+    `owner sign-in during the flood: ${owner} in ${ownerMs.toFixed(0)} ms (sent ${(sent - t0).toFixed(0)} ms into it, ${queuedThen} hashes queued then)`,
+  );
+  console.log(
+    `flood: ${codes.length} wrong sign-ins from ${SOURCES} addresses in ${floodMs.toFixed(0)} ms: ${count(401)} x 401, ${count(429)} x 429, ${codes.length - count(401) - count(429)} other`,
+  );
   const ahead = /msg="password hash" source=127\.0\.0\.250 started_ahead=(\d+)/.exec(log)?.[1];
   console.log(`other hashes started while the owner's waited: ${ahead}`);
   console.log(`password hashes run in all: ${gauge(metrics, "ipkeep_password_hashes_total")} (setup and the owner included)`);

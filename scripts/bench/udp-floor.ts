@@ -42,13 +42,18 @@ if (mode === "bun") {
   if (!libc) throw new Error("bun:ffi socket layer not available here");
   const { fd } = bindUdpSocket(libc, sockaddr("127.0.0.1", port)!, 2 * 1024 * 1024);
   console.log(`listening on 127.0.0.1:${port}`);
-  serveSockets(libc, [fd], () => false, (ring, n) => {
-    for (let i = 0; i < n; i++) {
-      const len = ring.length(i);
-      if (len < 0) continue;
-      const q = ring.recvData.subarray(i * MmsgRing.RECV_SLOT, i * MmsgRing.RECV_SLOT + len);
-      q[2] = q[2]! | 0x80;
-      ring.queue(i, q);
-    }
-  });
+  serveSockets(
+    libc,
+    [fd],
+    () => false,
+    (ring, n) => {
+      for (let i = 0; i < n; i++) {
+        const len = ring.length(i);
+        if (len < 0) continue;
+        const q = ring.recvData.subarray(i * MmsgRing.RECV_SLOT, i * MmsgRing.RECV_SLOT + len);
+        q[2] = q[2]! | 0x80;
+        ring.queue(i, q);
+      }
+    },
+  );
 }

@@ -60,7 +60,7 @@ sock.on("message", (msg) => waiting.get(msg.readUInt16BE(0))?.(msg));
 let qid = 1;
 function ask(name: string, type: "A" | "SOA" = "A"): Promise<packet.Packet> {
   let id = (qid = (qid + 1) & 0xffff);
-  while (waiting.has(id)) id = (qid = (qid + 1) & 0xffff);
+  while (waiting.has(id)) id = qid = (qid + 1) & 0xffff;
   const q = packet.encode({ id, type: "query", flags: 0, questions: [{ type, name, class: "IN" }] });
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {

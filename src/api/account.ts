@@ -69,22 +69,16 @@ export function accountRoutes(deps: HttpContext) {
       },
       jsonBody(strictBody({ token: tokenField, password: passwordField })),
     )
-    .post(
-      "/api/auth/logout",
-      async ({ request, set }) => {
-        const p = await authenticate(deps, request);
-        if (!p.sessionId) fail("invalid_input", "Not a session: revoke API keys with DELETE /api/keys/{id}");
-        logout(d(), p.sessionId);
-        set.status = 204;
-      },
-    )
-    .get(
-      "/api/auth/me",
-      async ({ request }) => {
-        const p = await authenticate(deps, request);
-        return me(p.user.id);
-      },
-    )
+    .post("/api/auth/logout", async ({ request, set }) => {
+      const p = await authenticate(deps, request);
+      if (!p.sessionId) fail("invalid_input", "Not a session: revoke API keys with DELETE /api/keys/{id}");
+      logout(d(), p.sessionId);
+      set.status = 204;
+    })
+    .get("/api/auth/me", async ({ request }) => {
+      const p = await authenticate(deps, request);
+      return me(p.user.id);
+    })
     .patch(
       "/api/auth/me",
       async ({ request, body }) => {
@@ -95,13 +89,10 @@ export function accountRoutes(deps: HttpContext) {
         ...jsonBody(strictBody({ email: t.Optional(emailField), password: t.Optional(passwordField), currentPassword: t.Optional(passwordField) })),
       },
     )
-    .post(
-      "/api/auth/2fa/setup",
-      async ({ request }) => {
-        const p = await authenticate(deps, request);
-        return totpSetup(d(), p.user);
-      },
-    )
+    .post("/api/auth/2fa/setup", async ({ request }) => {
+      const p = await authenticate(deps, request);
+      return totpSetup(d(), p.user);
+    })
     .post(
       "/api/auth/2fa/enable",
       async ({ request, body }) => {

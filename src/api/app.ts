@@ -125,7 +125,9 @@ export function createApp(ctx: HttpContext): HttpApp {
         specPath: "/api/openapi.json",
         documentation: {
           info: { title: "ipkeep", version: pkg.version, description: "Management and update API of an ipkeep server" },
-          components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Session JWT from /api/auth/login, or an API key (ipka_…)" } } },
+          components: {
+            securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Session JWT from /api/auth/login, or an API key (ipka_…)" } },
+          },
         },
       }),
     )

@@ -85,4 +85,3 @@ export function distCatalog(dir: string | null, self: { path: string; target: Ta
       (self ? `; this primary itself is ${self.target}` : ""),
   };
 }
-

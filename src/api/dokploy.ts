@@ -53,7 +53,11 @@ export function dokployRoutes(ctx: HttpContext) {
         jsonBody(strictBody({ email: text(), password: passwordField })),
       )
       // Accepting an invitation: token is the invitation's; id (Dokploy's user id) is not needed.
-      .post("/api/auth.createUser", async ({ request, body }) => acceptInvite(d, { token: body.token, password: body.password }, meta(request)), jsonBody(strictBody({ password: passwordField, id: t.String({ maxLength: 64 }), token: tokenField })))
+      .post(
+        "/api/auth.createUser",
+        async ({ request, body }) => acceptInvite(d, { token: body.token, password: body.password }, meta(request)),
+        jsonBody(strictBody({ password: passwordField, id: t.String({ maxLength: 64 }), token: tokenField })),
+      )
       .post("/api/auth.login", async ({ request, body }) => login(d, body, meta(request)), jsonBody(strictBody({ email: text(), password: passwordField })))
       .get("/api/auth.get", async ({ request }) => {
         const p = await me(request);
@@ -70,7 +74,8 @@ export function dokployRoutes(ctx: HttpContext) {
         async ({ request, body }) => {
           const p = await me(request);
           for (const field of Object.keys(body)) {
-            if (!UPDATABLE.has(field)) fail("invalid_input", `${field.slice(0, 40)} cannot be changed here: auth.update changes email and password (with currentPassword)`);
+            if (!UPDATABLE.has(field))
+              fail("invalid_input", `${field.slice(0, 40)} cannot be changed here: auth.update changes email and password (with currentPassword)`);
           }
           const b = body as { email?: string | null; password?: string | null; currentPassword?: string | null };
           const input = { email: b.email ?? undefined, password: b.password ?? undefined, currentPassword: b.currentPassword ?? undefined };
@@ -111,7 +116,11 @@ export function dokployRoutes(ctx: HttpContext) {
         jsonBody(strictBody({ pin, secret: t.String({ minLength: 1, maxLength: 128 }) })),
       )
       // id is the ticket auth.login answered ({"twoFactorRequired": true, "ticket"}), never a user id.
-      .post("/api/auth.verifyLogin2FA", async ({ request, body }) => loginSecondFactor(d, { ticket: body.id, pin: body.pin }, meta(request)), jsonBody(strictBody({ pin, id: tokenField })))
+      .post(
+        "/api/auth.verifyLogin2FA",
+        async ({ request, body }) => loginSecondFactor(d, { ticket: body.id, pin: body.pin }, meta(request)),
+        jsonBody(strictBody({ pin, id: tokenField })),
+      )
       .post(
         "/api/auth.disable2FA",
         async ({ request, body }) => {

@@ -31,41 +31,34 @@ const DnssecSwitch = t.Object(
 );
 
 export function domainRoutes(deps: HttpContext) {
-  return new Elysia(STRICT)
-    // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
-    .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/domains", async ({ r }) => ({ domains: await r.listDomains() }))
-    .post(
-      "/api/domains",
-      async ({ r, body }) => created({ domain: await r.createDomain(body) }),
-      jsonBody(NewDomain),
-    )
-    .get("/api/domains/:id", async ({ r, params }) => ({ domain: await r.getDomain(toId(params.id)) }), {
-      params: IdParams,
-    })
-    .delete(
-      "/api/domains/:id",
-      async ({ r, params }) => {
-        await r.removeDomain(toId(params.id));
-        return noContent();
-      },
-      { params: IdParams },
-    )
-    .put(
-      "/api/domains/:id/nameservers",
-      async ({ r, params, body }) => ({ domain: await r.setNameservers(toId(params.id), body.nameservers) }),
-      { params: IdParams, ...jsonBody(NewNameservers) },
-    )
-    .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { params: IdParams })
-    .put(
-      "/api/domains/:id/dnssec",
-      async ({ r, params, body }) => ({ dnssec: await r.setDnssec(toId(params.id), body.enabled, body.algorithm, body.now === true) }),
-      { params: IdParams, ...jsonBody(DnssecSwitch) },
-    )
-    .get("/api/domains/:id/ds", async ({ r, params }) => ({ ds: await r.dnssecDs(toId(params.id)) }), { params: IdParams })
-    .get(
-      "/api/domains/:id/delegation-status",
-      async ({ r, params }) => ({ delegation: await r.delegationStatus(toId(params.id)) }),
-      { params: IdParams },
-    );
+  return (
+    new Elysia(STRICT)
+      // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
+      .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
+      .get("/api/domains", async ({ r }) => ({ domains: await r.listDomains() }))
+      .post("/api/domains", async ({ r, body }) => created({ domain: await r.createDomain(body) }), jsonBody(NewDomain))
+      .get("/api/domains/:id", async ({ r, params }) => ({ domain: await r.getDomain(toId(params.id)) }), {
+        params: IdParams,
+      })
+      .delete(
+        "/api/domains/:id",
+        async ({ r, params }) => {
+          await r.removeDomain(toId(params.id));
+          return noContent();
+        },
+        { params: IdParams },
+      )
+      .put("/api/domains/:id/nameservers", async ({ r, params, body }) => ({ domain: await r.setNameservers(toId(params.id), body.nameservers) }), {
+        params: IdParams,
+        ...jsonBody(NewNameservers),
+      })
+      .post("/api/domains/:id/verify", async ({ r, params }) => r.verifyDomain(toId(params.id)), { params: IdParams })
+      .put(
+        "/api/domains/:id/dnssec",
+        async ({ r, params, body }) => ({ dnssec: await r.setDnssec(toId(params.id), body.enabled, body.algorithm, body.now === true) }),
+        { params: IdParams, ...jsonBody(DnssecSwitch) },
+      )
+      .get("/api/domains/:id/ds", async ({ r, params }) => ({ ds: await r.dnssecDs(toId(params.id)) }), { params: IdParams })
+      .get("/api/domains/:id/delegation-status", async ({ r, params }) => ({ delegation: await r.delegationStatus(toId(params.id)) }), { params: IdParams })
+  );
 }

@@ -86,7 +86,10 @@ const STORAGE_FULL_LOG_MS = 60_000;
  */
 export function logFailure(where: string, e: unknown): void {
   if (e instanceof IpkeepError && e.code === "storage_full") {
-    logLimited("storage_full", STORAGE_FULL_LOG_MS, "error", "storage full: a change could not be stored and was refused", { where, fix: "free disk space where the data directory is" });
+    logLimited("storage_full", STORAGE_FULL_LOG_MS, "error", "storage full: a change could not be stored and was refused", {
+      where,
+      fix: "free disk space where the data directory is",
+    });
   } else {
     log("error", "request failed", { where, error: redact(String((e as Error)?.message ?? e)).slice(0, 200) });
   }

@@ -28,37 +28,51 @@ const HostnamePatch = t.Object(
 );
 
 export function hostnameRoutes(deps: HttpContext) {
-  return new Elysia(STRICT)
-    // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
-    .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/hostnames", async ({ r }) => ({ hostnames: await r.listHosts() }))
-    .post(
-      "/api/hostnames",
-      async ({ r, body }) => {
-        return created(
-          await r.createHost({ name: body.name, domainId: body.domainId === undefined ? undefined : toId(body.domainId), ttl: body.ttl, description: body.description }),
-        );
-      },
-      jsonBody(NewHostname),
-    )
-    .get("/api/hostnames/:id", async ({ r, params }) => ({ hostname: await r.getHost(toId(params.id)) }), {
-      params: IdParams,
-    })
-    .patch(
-      "/api/hostnames/:id",
-      async ({ r, params, body }) => ({ hostname: await r.updateHost(toId(params.id), body) }),
-      { params: IdParams, ...jsonBody(HostnamePatch) },
-    )
-    .delete(
-      "/api/hostnames/:id",
-      async ({ r, params }) => {
-        await r.removeHost(toId(params.id));
-        return noContent();
-      },
-      { params: IdParams },
-    )
-    .get("/api/hostnames/:id/log", async ({ r, params, query }) => ({ log: await r.hostLog(toId(params.id), query.limit === undefined ? undefined : Number(query.limit)) }), {
-      params: IdParams,
-      query: t.Object({ limit: t.Optional(t.String({ pattern: "^[1-9][0-9]{0,4}$", description: `Entries, newest first (default ${HOST_LOG_DEFAULT}, at most ${HOST_LOG_MAX})` })) }),
-    });
+  return (
+    new Elysia(STRICT)
+      // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
+      .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
+      .get("/api/hostnames", async ({ r }) => ({ hostnames: await r.listHosts() }))
+      .post(
+        "/api/hostnames",
+        async ({ r, body }) => {
+          return created(
+            await r.createHost({
+              name: body.name,
+              domainId: body.domainId === undefined ? undefined : toId(body.domainId),
+              ttl: body.ttl,
+              description: body.description,
+            }),
+          );
+        },
+        jsonBody(NewHostname),
+      )
+      .get("/api/hostnames/:id", async ({ r, params }) => ({ hostname: await r.getHost(toId(params.id)) }), {
+        params: IdParams,
+      })
+      .patch("/api/hostnames/:id", async ({ r, params, body }) => ({ hostname: await r.updateHost(toId(params.id), body) }), {
+        params: IdParams,
+        ...jsonBody(HostnamePatch),
+      })
+      .delete(
+        "/api/hostnames/:id",
+        async ({ r, params }) => {
+          await r.removeHost(toId(params.id));
+          return noContent();
+        },
+        { params: IdParams },
+      )
+      .get(
+        "/api/hostnames/:id/log",
+        async ({ r, params, query }) => ({ log: await r.hostLog(toId(params.id), query.limit === undefined ? undefined : Number(query.limit)) }),
+        {
+          params: IdParams,
+          query: t.Object({
+            limit: t.Optional(
+              t.String({ pattern: "^[1-9][0-9]{0,4}$", description: `Entries, newest first (default ${HOST_LOG_DEFAULT}, at most ${HOST_LOG_MAX})` }),
+            ),
+          }),
+        },
+      )
+  );
 }

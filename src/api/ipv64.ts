@@ -115,7 +115,9 @@ export function ipv64Routes(ctx: HttpContext) {
           const hosts = await res.listHosts();
           const zones = new Map<number, RecordView[]>();
           for (const h of hosts) if (!zones.has(h.domainId)) zones.set(h.domainId, await res.listRecords(h.domainId));
-          const subdomains = Object.fromEntries(hosts.map((h) => [h.hostname, { last_seen: h.lastSeenAt, records: recordsOf(h, zones.get(h.domainId) ?? []) }]));
+          const subdomains = Object.fromEntries(
+            hosts.map((h) => [h.hostname, { last_seen: h.lastSeenAt, records: recordsOf(h, zones.get(h.domainId) ?? []) }]),
+          );
           return answer(call, 200, "subdomains", { subdomains });
         }
         case "add_domain": {
@@ -131,7 +133,11 @@ export function ipv64Routes(ctx: HttpContext) {
         case "add_record": {
           const h = await hostNamed(res, params.get(call));
           const praefix = (params.get("praefix") ?? "").trim();
-          const r = await res.createRecord(h.domainId, { name: praefix ? `${praefix}.${h.hostname}` : h.hostname, type: params.get("type") ?? "", content: params.get("content") ?? "" });
+          const r = await res.createRecord(h.domainId, {
+            name: praefix ? `${praefix}.${h.hostname}` : h.hostname,
+            type: params.get("type") ?? "",
+            content: params.get("content") ?? "",
+          });
           return answer(call, 201, "record created", { record_id: r.id });
         }
         case "del_record": {
@@ -151,7 +157,9 @@ export function ipv64Routes(ctx: HttpContext) {
           const praefix = (params.get("praefix") ?? "").trim();
           const type = (params.get("type") ?? "").trim().toUpperCase();
           const content = (params.get("content") ?? "").trim();
-          const r = recordsOf(h, await res.listRecords(h.domainId)).find((x) => x.record_id !== null && x.praefix === praefix && x.type === type && x.content === content);
+          const r = recordsOf(h, await res.listRecords(h.domainId)).find(
+            (x) => x.record_id !== null && x.praefix === praefix && x.type === type && x.content === content,
+          );
           if (!r) fail("not_found", "Record not found");
           await res.removeRecord(h.domainId, r.record_id!);
           return answer(call, 200, "record deleted");

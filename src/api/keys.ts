@@ -9,16 +9,12 @@ import type { HttpContext } from "./context";
 import { clientOf } from "./context";
 import { IdParams, Int, jsonBody, strictBody, toId } from "./http";
 
-
 export function keyRoutes(deps: HttpContext) {
   return new Elysia()
-    .get(
-      "/api/keys",
-      async ({ request }) => {
-        const p = await authenticate(deps, request);
-        return deps.store.apiKeys.list(p.user.id).map(apiKeyView);
-      },
-    )
+    .get("/api/keys", async ({ request }) => {
+      const p = await authenticate(deps, request);
+      return deps.store.apiKeys.list(p.user.id).map(apiKeyView);
+    })
     .post(
       "/api/keys",
       async ({ request, body, set }) => {
@@ -28,10 +24,12 @@ export function keyRoutes(deps: HttpContext) {
         return r;
       },
       {
-        ...jsonBody(strictBody({
-          label: t.Optional(t.String({ maxLength: 100 })),
-          expiresInDays: t.Optional(Int({ minimum: 1, maximum: 3650 })),
-        })),
+        ...jsonBody(
+          strictBody({
+            label: t.Optional(t.String({ maxLength: 100 })),
+            expiresInDays: t.Optional(Int({ minimum: 1, maximum: 3650 })),
+          }),
+        ),
       },
     )
     .delete(

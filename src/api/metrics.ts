@@ -24,9 +24,7 @@ export function renderMetrics(deps: Pick<HttpContext, "store">): string {
   const zones = deps.store.domains.serials();
   for (const z of zones) out.sample("ipkeep_zone_serial", { zone: z.name }, z.serial);
   for (const z of zones) out.sample("ipkeep_zone_served", { zone: z.name }, z.served ? 1 : 0);
-  const nodes = deps.store.db
-    .prepare("SELECT role, name, status, last_checkin_at FROM nodes WHERE status != 'revoked' ORDER BY id")
-    .all<NodeRow>();
+  const nodes = deps.store.db.prepare("SELECT role, name, status, last_checkin_at FROM nodes WHERE status != 'revoked' ORDER BY id").all<NodeRow>();
   out.family("ipkeep_nodes", "gauge", "Enrolled machines (agents, secondaries) by role and status.");
   for (const role of ["agent", "secondary"]) {
     for (const status of ["pending", "active"]) {
@@ -41,7 +39,10 @@ export function renderMetrics(deps: Pick<HttpContext, "store">): string {
 export function metricsRoutes(deps: HttpContext) {
   return new Elysia().get("/metrics", ({ request }) => {
     if (!metricsAllowed(deps.metricsAllow, peerOf(deps, request))) {
-      return new Response("metrics are served to loopback and --metrics-allow addresses only\n", { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
+      return new Response("metrics are served to loopback and --metrics-allow addresses only\n", {
+        status: 403,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
     }
     return new Response(renderMetrics(deps), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
   });

@@ -21,9 +21,27 @@ interface PageSpec {
 }
 
 const PAGES: Record<"invite" | "reset" | "confirm", PageSpec> = {
-  invite: { title: "Join ipkeep", intro: "Choose a password for your new account.", password: true, endpoint: "/api/auth/accept-invite", done: "Your account is ready. You can sign in now." },
-  reset: { title: "Reset your password", intro: "Choose a new password.", password: true, endpoint: "/api/auth/password-reset/confirm", done: "Your password was changed. You can sign in now." },
-  confirm: { title: "Confirm your e-mail address", intro: "Confirm that this address is yours.", password: false, endpoint: "/api/auth/confirm-email", done: "Your e-mail address is confirmed." },
+  invite: {
+    title: "Join ipkeep",
+    intro: "Choose a password for your new account.",
+    password: true,
+    endpoint: "/api/auth/accept-invite",
+    done: "Your account is ready. You can sign in now.",
+  },
+  reset: {
+    title: "Reset your password",
+    intro: "Choose a new password.",
+    password: true,
+    endpoint: "/api/auth/password-reset/confirm",
+    done: "Your password was changed. You can sign in now.",
+  },
+  confirm: {
+    title: "Confirm your e-mail address",
+    intro: "Confirm that this address is yours.",
+    password: false,
+    endpoint: "/api/auth/confirm-email",
+    done: "Your e-mail address is confirmed.",
+  },
 };
 
 const SCRIPT = `

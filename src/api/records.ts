@@ -32,30 +32,31 @@ const RecordPatch = t.Object(
 );
 
 export function recordRoutes(deps: HttpContext) {
-  return new Elysia(STRICT)
-    // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
-    .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/domains/:id/records", async ({ r, params }) => ({ records: await r.listRecords(toId(params.id)) }), {
-      params: IdParams,
-    })
-    .post(
-      "/api/domains/:id/records",
-      async ({ r, params, body }) => created({ record: await r.createRecord(toId(params.id), body) }),
-      { params: IdParams, ...jsonBody(NewRecord) },
-    )
-    .patch(
-      "/api/domains/:id/records/:recordId",
-      async ({ r, params, body }) => ({
-        record: await r.updateRecord(toId(params.id), toId(params.recordId), body),
-      }),
-      { params: RecordParams, ...jsonBody(RecordPatch) },
-    )
-    .delete(
-      "/api/domains/:id/records/:recordId",
-      async ({ r, params }) => {
-        await r.removeRecord(toId(params.id), toId(params.recordId));
-        return noContent();
-      },
-      { params: RecordParams },
-    );
+  return (
+    new Elysia(STRICT)
+      // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
+      .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
+      .get("/api/domains/:id/records", async ({ r, params }) => ({ records: await r.listRecords(toId(params.id)) }), {
+        params: IdParams,
+      })
+      .post("/api/domains/:id/records", async ({ r, params, body }) => created({ record: await r.createRecord(toId(params.id), body) }), {
+        params: IdParams,
+        ...jsonBody(NewRecord),
+      })
+      .patch(
+        "/api/domains/:id/records/:recordId",
+        async ({ r, params, body }) => ({
+          record: await r.updateRecord(toId(params.id), toId(params.recordId), body),
+        }),
+        { params: RecordParams, ...jsonBody(RecordPatch) },
+      )
+      .delete(
+        "/api/domains/:id/records/:recordId",
+        async ({ r, params }) => {
+          await r.removeRecord(toId(params.id), toId(params.recordId));
+          return noContent();
+        },
+        { params: RecordParams },
+      )
+  );
 }

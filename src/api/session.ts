@@ -18,4 +18,3 @@ export function createSessionSigner(secret: string, clock: Clock): SessionSigner
     },
   };
 }
-

@@ -13,13 +13,10 @@ const quotaValue = t.Union([Int({ minimum: 0, maximum: 1_000_000 }), t.Null()]);
 
 export function settingsRoutes(deps: HttpContext) {
   return new Elysia()
-    .get(
-      "/api/settings",
-      async ({ request }) => {
-        requireAdmin(await authenticate(deps, request));
-        return readSettings(deps.store.settings);
-      },
-    )
+    .get("/api/settings", async ({ request }) => {
+      requireAdmin(await authenticate(deps, request));
+      return readSettings(deps.store.settings);
+    })
     .patch(
       "/api/settings",
       async ({ request, body }) => {
@@ -33,28 +30,33 @@ export function settingsRoutes(deps: HttpContext) {
         return r;
       },
       {
-        ...jsonBody(strictBody({
-          registrationOpen: t.Optional(t.Boolean()),
-          defaultQuota: t.Optional(
-            t.Object({ hostnames: t.Optional(quotaValue), domains: t.Optional(quotaValue), records: t.Optional(quotaValue) }, { additionalProperties: false }),
-          ),
-          smtp: t.Optional(
-            t.Union([
-              t.Null(),
+        ...jsonBody(
+          strictBody({
+            registrationOpen: t.Optional(t.Boolean()),
+            defaultQuota: t.Optional(
               t.Object(
-                {
-                  host: t.String({ minLength: 1, maxLength: 253 }),
-                  port: t.Optional(Int({ minimum: 1, maximum: 65535 })),
-                  secure: t.Optional(t.Boolean()),
-                  user: t.Optional(t.Union([t.String({ maxLength: 254 }), t.Null()])),
-                  password: t.Optional(t.Union([t.String({ maxLength: 1024 }), t.Null()])),
-                  from: t.String({ minLength: 3, maxLength: 254 }),
-                },
+                { hostnames: t.Optional(quotaValue), domains: t.Optional(quotaValue), records: t.Optional(quotaValue) },
                 { additionalProperties: false },
               ),
-            ]),
-          ),
-        })),
+            ),
+            smtp: t.Optional(
+              t.Union([
+                t.Null(),
+                t.Object(
+                  {
+                    host: t.String({ minLength: 1, maxLength: 253 }),
+                    port: t.Optional(Int({ minimum: 1, maximum: 65535 })),
+                    secure: t.Optional(t.Boolean()),
+                    user: t.Optional(t.Union([t.String({ maxLength: 254 }), t.Null()])),
+                    password: t.Optional(t.Union([t.String({ maxLength: 1024 }), t.Null()])),
+                    from: t.String({ minLength: 3, maxLength: 254 }),
+                  },
+                  { additionalProperties: false },
+                ),
+              ]),
+            ),
+          }),
+        ),
       },
     );
 }

@@ -49,39 +49,41 @@ const NewToken = t.Object(
 );
 
 export function tokenRoutes(deps: HttpContext) {
-  return new Elysia(STRICT)
-    // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
-    .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
-    .get("/api/tokens", async ({ r }) => ({ tokens: await r.listTokens() }))
-    .post(
-      "/api/tokens",
-      async ({ r, body }) => {
-        const token = await r.createToken({
-          hostnameId: body.hostnameId === undefined ? undefined : toId(body.hostnameId),
-          hostnameIds: body.hostnameIds?.map(toId),
-          allHostnames: body.allHostnames,
-          label: body.label,
-          tsig: body.tsig,
-          tsigAlgorithm: body.tsigAlgorithm,
-          policy: policyInput(body.policy),
-        });
-        return created({ token });
-      },
-      jsonBody(NewToken),
-    )
-    .post("/api/tokens/:id/regenerate", async ({ r, params }) => ({ token: await r.regenerateToken(toId(params.id)) }), {
-      params: IdParams,
-    })
-    .patch("/api/tokens/:id", async ({ r, params, body }) => ({ token: await r.setTokenPolicy(toId(params.id), policyInput(body.policy) ?? {}) }), {
-      params: IdParams,
-      ...jsonBody(t.Object({ policy: Policy }, { additionalProperties: false })),
-    })
-    .delete(
-      "/api/tokens/:id",
-      async ({ r, params }) => {
-        await r.removeToken(toId(params.id));
-        return noContent();
-      },
-      { params: IdParams },
-    );
+  return (
+    new Elysia(STRICT)
+      // Credentials before the body is looked at: an unauthenticated caller learns nothing, not even a schema error.
+      .derive(async ({ request }) => ({ r: await resourcesFor(deps, request) }))
+      .get("/api/tokens", async ({ r }) => ({ tokens: await r.listTokens() }))
+      .post(
+        "/api/tokens",
+        async ({ r, body }) => {
+          const token = await r.createToken({
+            hostnameId: body.hostnameId === undefined ? undefined : toId(body.hostnameId),
+            hostnameIds: body.hostnameIds?.map(toId),
+            allHostnames: body.allHostnames,
+            label: body.label,
+            tsig: body.tsig,
+            tsigAlgorithm: body.tsigAlgorithm,
+            policy: policyInput(body.policy),
+          });
+          return created({ token });
+        },
+        jsonBody(NewToken),
+      )
+      .post("/api/tokens/:id/regenerate", async ({ r, params }) => ({ token: await r.regenerateToken(toId(params.id)) }), {
+        params: IdParams,
+      })
+      .patch("/api/tokens/:id", async ({ r, params, body }) => ({ token: await r.setTokenPolicy(toId(params.id), policyInput(body.policy) ?? {}) }), {
+        params: IdParams,
+        ...jsonBody(t.Object({ policy: Policy }, { additionalProperties: false })),
+      })
+      .delete(
+        "/api/tokens/:id",
+        async ({ r, params }) => {
+          await r.removeToken(toId(params.id));
+          return noContent();
+        },
+        { params: IdParams },
+      )
+  );
 }

@@ -112,7 +112,9 @@ function formatDyndns(answer: UpdateAnswer, output: Output): Response {
         {
           status: ok ? "success" : "fail",
           ip: ips,
-          hosts: answer.lines.map((l) => ("error" in l ? { hostname: l.hostname, status: l.error.dyndns, ip: [] } : { hostname: l.hostname, status: l.result, ip: l.addresses })),
+          hosts: answer.lines.map((l) =>
+            "error" in l ? { hostname: l.hostname, status: l.error.dyndns, ip: [] } : { hostname: l.hostname, status: l.result, ip: l.addresses },
+          ),
         },
         status,
         headers,
@@ -229,6 +231,8 @@ export function updateRoutes(deps: HttpContext) {
       const v = opts.limits.admitSource(client);
       if (!v.verdict.allowed) return text("abuse", 429, rateHeaders(v.verdict, v.verdict.retryAfter));
       const body = new TextEncoder().encode(CHECKIP_HTML(myIpText(client)));
-      return new Response(body, { headers: { "content-type": "text/html; charset=utf-8", "content-length": String(body.length), "cache-control": "no-store" } });
+      return new Response(body, {
+        headers: { "content-type": "text/html; charset=utf-8", "content-length": String(body.length), "cache-control": "no-store" },
+      });
     });
 }

@@ -17,13 +17,10 @@ export function userRoutes(deps: HttpContext) {
     return p;
   };
   return new Elysia()
-    .get(
-      "/api/users",
-      async ({ request }) => {
-        await admin(request);
-        return deps.store.accounts.list().map(userView);
-      },
-    )
+    .get("/api/users", async ({ request }) => {
+      await admin(request);
+      return deps.store.accounts.list().map(userView);
+    })
     .post(
       "/api/users/invitations",
       async ({ request, body, set }) => {
@@ -52,15 +49,17 @@ export function userRoutes(deps: HttpContext) {
       },
       {
         params: IdParams,
-        ...jsonBody(strictBody({
-          disabled: t.Optional(t.Boolean()),
-          quota: t.Optional(
-            t.Object(
-              { hostnames: t.Optional(quotaValue), domains: t.Optional(quotaValue), records: t.Optional(quotaValue) },
-              { additionalProperties: false, description: "null: the instance default" },
+        ...jsonBody(
+          strictBody({
+            disabled: t.Optional(t.Boolean()),
+            quota: t.Optional(
+              t.Object(
+                { hostnames: t.Optional(quotaValue), domains: t.Optional(quotaValue), records: t.Optional(quotaValue) },
+                { additionalProperties: false, description: "null: the instance default" },
+              ),
             ),
-          ),
-        })),
+          }),
+        ),
       },
     );
 }

@@ -33,7 +33,10 @@ function fsyncFile(path: string): void {
 }
 
 function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 async function runBackup(cmd: Command, file: string, opts: { force?: boolean }) {
@@ -112,10 +115,7 @@ async function restoreLocked(cmd: Command, config: ReturnType<typeof configFrom>
   // A server from before the lock existed (an older ipkeep still running) left only its pid file.
   const pid = runningServerPid(config.data);
   if (pid !== null) {
-    throw new IpkeepError(
-      "conflict",
-      `A server (pid ${pid}) is using ${config.data}: stop it first (systemctl stop ipkeep), restore, then start it again`,
-    );
+    throw new IpkeepError("conflict", `A server (pid ${pid}) is using ${config.data}: stop it first (systemctl stop ipkeep), restore, then start it again`);
   }
   const dataKeyFile = join(config.data, KEY_FILE);
   const plan = await keyPlan(source, dataKeyFile);
@@ -159,15 +159,22 @@ async function restoreLocked(cmd: Command, config: ReturnType<typeof configFrom>
   const keyLine = plan.key
     ? `Key: ${plan.keyFile} restored as ${dataKeyFile}${keyKeptAs ? ` (the previous key is kept as ${keyKeptAs})` : ""}`
     : `Key: no ${source}.key beside the backup; ${existsSync(dataKeyFile) ? `this directory's ${KEY_FILE} stays` : `a new ${KEY_FILE} is made at start`}`;
-  print({ json }, { restored: source, database: db, previous: keptAs, keyFile: plan.keyFile, keyRestored: !!plan.key, previousKey: keyKeptAs, lost: plan.lost, ...info }, [
-    `Restored ${source} into ${db}`,
-    `schema version ${info.schemaVersion}: ${info.domains} zone(s), ${info.hostnames} hostname(s), ${info.users} user(s)`,
-    keptAs ? `The previous database is kept as ${keptAs}` : "There was no previous database.",
-    keyLine,
-    ...(plan.lost.length
-      ? ["Without the key that sealed them, these secrets of the backup are lost (put FILE.key back and restore again to keep them):", ...plan.lost.map((l) => `  - ${l}`)]
-      : []),
-  ]);
+  print(
+    { json },
+    { restored: source, database: db, previous: keptAs, keyFile: plan.keyFile, keyRestored: !!plan.key, previousKey: keyKeptAs, lost: plan.lost, ...info },
+    [
+      `Restored ${source} into ${db}`,
+      `schema version ${info.schemaVersion}: ${info.domains} zone(s), ${info.hostnames} hostname(s), ${info.users} user(s)`,
+      keptAs ? `The previous database is kept as ${keptAs}` : "There was no previous database.",
+      keyLine,
+      ...(plan.lost.length
+        ? [
+            "Without the key that sealed them, these secrets of the backup are lost (put FILE.key back and restore again to keep them):",
+            ...plan.lost.map((l) => `  - ${l}`),
+          ]
+        : []),
+    ],
+  );
 }
 
 function wrap<A extends unknown[]>(fn: (...args: A) => Promise<void>) {

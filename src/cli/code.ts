@@ -57,7 +57,9 @@ export function registerCode(program: Command): void {
             ...(created ? { createdOwner: owner!.email } : {}),
           },
           [
-            ...(created ? [`Created user ${owner!.email} (no password yet: "ipkeep user add ${owner!.email}" or "ipkeep user invite ${owner!.email}" gives one).`] : []),
+            ...(created
+              ? [`Created user ${owner!.email} (no password yet: "ipkeep user add ${owner!.email}" or "ipkeep user invite ${owner!.email}" gives one).`]
+              : []),
             `Install code for ${c.row.role === "agent" ? "an agent" : "a secondary"} (single use, expires ${c.expiresAt}):`,
             `  ${c.code}`,
             `On the machine to enroll:`,
@@ -81,7 +83,14 @@ export function registerCode(program: Command): void {
           expiresAt: isoOf(c.expiresAt),
           machineId: c.machineId,
         }));
-        print(ctx, rows, table([["ID", "HINT", "ROLE", "STATE", "HOSTNAME", "EXPIRES"], ...rows.map((r) => [String(r.id), r.hint, r.role, r.state, r.hostname ?? "-", r.expiresAt])]));
+        print(
+          ctx,
+          rows,
+          table([
+            ["ID", "HINT", "ROLE", "STATE", "HOSTNAME", "EXPIRES"],
+            ...rows.map((r) => [String(r.id), r.hint, r.role, r.state, r.hostname ?? "-", r.expiresAt]),
+          ]),
+        );
       }),
     );
   code

@@ -71,7 +71,14 @@ function checkDataDir(config: Config): Check[] {
   const out: Check[] = [];
   const dir = config.data;
   if (!existsSync(dir)) {
-    return [{ check: "data directory", status: "fail", detail: `${dir} does not exist`, fix: `Run "ipkeep init --data ${dir} --zone ZONE --ns NS" first, or pass the right --data.` }];
+    return [
+      {
+        check: "data directory",
+        status: "fail",
+        detail: `${dir} does not exist`,
+        fix: `Run "ipkeep init --data ${dir} --zone ZONE --ns NS" first, or pass the right --data.`,
+      },
+    ];
   }
   const dm = modeOf(dir);
   out.push(
@@ -98,7 +105,12 @@ function checkDataDir(config: Config): Check[] {
   const fm = modeOf(db);
   out.push(
     fm & 0o077
-      ? { check: "database permissions", status: "fail", detail: `${db} is readable by others (mode ${fm.toString(8)}); it holds token hashes and sealed secrets`, fix: `chmod 600 ${db}` }
+      ? {
+          check: "database permissions",
+          status: "fail",
+          detail: `${db} is readable by others (mode ${fm.toString(8)}); it holds token hashes and sealed secrets`,
+          fix: `chmod 600 ${db}`,
+        }
       : { check: "database permissions", status: "ok", detail: `${db} (mode ${fm.toString(8).padStart(3, "0")})` },
   );
   return out;
@@ -144,7 +156,12 @@ async function checkDatabase(config: Config): Promise<Check> {
 function checkClock(store: Store | null, nowMs: number): Check {
   const iso = new Date(nowMs).toISOString();
   if (nowMs < EARLIEST_SANE || nowMs > LATEST_SANE) {
-    return { check: "clock", status: "fail", detail: `the system clock says ${iso}`, fix: "Set the time: enable NTP (timedatectl set-ntp true). TSIG transfers and tokens' expiry need a right clock." };
+    return {
+      check: "clock",
+      status: "fail",
+      detail: `the system clock says ${iso}`,
+      fix: "Set the time: enable NTP (timedatectl set-ntp true). TSIG transfers and tokens' expiry need a right clock.",
+    };
   }
   if (store) {
     const newest = store.db.prepare("SELECT MAX(updated_at) AS t FROM domains").get<{ t: number | null }>()?.t ?? 0;
@@ -201,7 +218,8 @@ function canBind(l: Listen, udp: boolean): Promise<string | null> {
 }
 
 function bindFix(what: string, l: Listen, code: string): string {
-  if (code === "EACCES") return `Ports below 1024 need privileges: run ipkeep from its systemd unit (it has CAP_NET_BIND_SERVICE) or use a port above 1024 for ${what}.`;
+  if (code === "EACCES")
+    return `Ports below 1024 need privileges: run ipkeep from its systemd unit (it has CAP_NET_BIND_SERVICE) or use a port above 1024 for ${what}.`;
   if (code === "EADDRINUSE") {
     return l.port === 53
       ? "Another program holds port 53, often systemd-resolved's stub: set DNSStubListener=no in /etc/systemd/resolved.conf and restart systemd-resolved, or listen on a specific address (--dns PUBLIC_IP:53)."
@@ -254,7 +272,10 @@ async function checkPorts(config: Config, serverRunning: boolean, timeoutMs: num
   return out;
 }
 
-async function checkDelegation(config: Config, zones: { name: string; nameservers: string[]; ds?: { ds: string | null; withdrawing: boolean } }[]): Promise<Check[]> {
+async function checkDelegation(
+  config: Config,
+  zones: { name: string; nameservers: string[]; ds?: { ds: string | null; withdrawing: boolean } }[],
+): Promise<Check[]> {
   // The same lookup and the same rule as custom-domain verification (core/domains.ts).
   const lookup = new ResolverDelegationLookup(config.resolver);
   const resolver = config.resolver ?? `${systemResolver().host}:${systemResolver().port}`;
@@ -306,7 +327,12 @@ async function checkDs(lookup: ResolverDelegationLookup, zone: string, expected:
     return { check, status: "warn", detail: `could not ask the resolver for the DS: ${(e as Error).message}` };
   }
   const j = judgeDnssec(zone, expected.ds, found, expected.withdrawing);
-  const detail = { secure: "secure: the parent has this zone's DS", insecure: "signed, but the parent has no DS (resolvers do not validate it)", bogus: `bogus: the parent's DS (${j.found.join("; ")}) does not match`, unsigned: "served unsigned, no DS at the parent" }[j.state];
+  const detail = {
+    secure: "secure: the parent has this zone's DS",
+    insecure: "signed, but the parent has no DS (resolvers do not validate it)",
+    bogus: `bogus: the parent's DS (${j.found.join("; ")}) does not match`,
+    unsigned: "served unsigned, no DS at the parent",
+  }[j.state];
   const status = j.state === "bogus" ? "fail" : j.state === "insecure" ? "warn" : "ok";
   return j.advice ? { check, status, detail, fix: j.advice } : { check, status, detail };
 }
@@ -323,9 +349,16 @@ async function checkSecondaries(targets: SecondaryTarget[], zones: { name: strin
       const name = `secondary ${t.label} for ${z.name}`;
       try {
         const r = await queryDns(t.server, z.name, "SOA", { timeoutMs });
-        const soa = (r.packet.answers ?? []).find((a) => a.type === "SOA" && canonical(a.name) === z.name) as (packet.Answer & { data: packet.SoaData }) | undefined;
+        const soa = (r.packet.answers ?? []).find((a) => a.type === "SOA" && canonical(a.name) === z.name) as
+          | (packet.Answer & { data: packet.SoaData })
+          | undefined;
         if (r.rcode !== 0 || !soa) {
-          out.push({ check: name, status: "fail", detail: `it does not serve ${z.name} (rcode ${r.rcode})`, fix: `On the secondary, add ${z.name} to its zones; on the primary, allow its transfers (enrolment does both).` });
+          out.push({
+            check: name,
+            status: "fail",
+            detail: `it does not serve ${z.name} (rcode ${r.rcode})`,
+            fix: `On the secondary, add ${z.name} to its zones; on the primary, allow its transfers (enrolment does both).`,
+          });
           continue;
         }
         const serial = (soa.data.serial ?? 0) >>> 0;
@@ -340,7 +373,12 @@ async function checkSecondaries(targets: SecondaryTarget[], zones: { name: strin
               },
         );
       } catch (e) {
-        out.push({ check: name, status: "fail", detail: `no answer: ${(e as Error).message}`, fix: `Check that the secondary runs and that its port ${t.server.port} is reachable from here.` });
+        out.push({
+          check: name,
+          status: "fail",
+          detail: `no answer: ${(e as Error).message}`,
+          fix: `Check that the secondary runs and that its port ${t.server.port} is reachable from here.`,
+        });
       }
     }
   }
@@ -367,7 +405,7 @@ export function checkCertificate(config: Config, store: Store | null, nowMs: num
         check: "certificate",
         status: "warn",
         detail: `no certificate for ${acme} yet (ACME from ${config.acmeDirectory})`,
-        fix: "The running server asks the CA and retries; its log says why it failed (\"could not get a certificate …\"). Check the delegation above: the CA must reach this server's nameservers.",
+        fix: 'The running server asks the CA and retries; its log says why it failed ("could not get a certificate …"). Check the delegation above: the CA must reach this server\'s nameservers.',
       };
     }
     notAfter = c.notAfter;
@@ -376,7 +414,12 @@ export function checkCertificate(config: Config, store: Store | null, nowMs: num
     try {
       notAfter = new Date(new X509Certificate(readFileSync(config.tlsCert)).validTo).getTime();
     } catch (e) {
-      return { check: "certificate", status: "fail", detail: `${config.tlsCert} does not load: ${(e as Error).message}`, fix: "Point --tls-cert at a PEM certificate chain." };
+      return {
+        check: "certificate",
+        status: "fail",
+        detail: `${config.tlsCert} does not load: ${(e as Error).message}`,
+        fix: "Point --tls-cert at a PEM certificate chain.",
+      };
     }
     what = config.tlsCert;
   } else {
@@ -384,13 +427,21 @@ export function checkCertificate(config: Config, store: Store | null, nowMs: num
   }
   const days = Math.floor((notAfter - nowMs) / 86_400_000);
   const until = new Date(notAfter).toISOString();
-  if (notAfter <= nowMs) return { check: "certificate", status: "fail", detail: `${what} expired ${until}`, fix: acme ? "See the server log for why renewal failed; the delegation check above is the usual cause." : "Renew it and send SIGHUP." };
+  if (notAfter <= nowMs)
+    return {
+      check: "certificate",
+      status: "fail",
+      detail: `${what} expired ${until}`,
+      fix: acme ? "See the server log for why renewal failed; the delegation check above is the usual cause." : "Renew it and send SIGHUP.",
+    };
   if (days < EXPIRY_WARNING_DAYS) {
     return {
       check: "certificate",
       status: "warn",
       detail: `${what} expires in ${days} day(s) (${until})`,
-      fix: acme ? "Renewal is due since a third of its life was left: see the server log (\"could not get a certificate …\")." : "Renew it and send SIGHUP (kill -HUP the server).",
+      fix: acme
+        ? 'Renewal is due since a third of its life was left: see the server log ("could not get a certificate …").'
+        : "Renew it and send SIGHUP (kill -HUP the server).",
     };
   }
   return { check: "certificate", status: "ok", detail: `${what} valid until ${until} (${days} days)` };

@@ -11,7 +11,12 @@ const delegationLines = (d: DelegationView) => [
   `  parent lists: ${d.found.join(", ") || "nothing"}`,
   ...(d.missing.length ? [`  missing: ${d.missing.join(", ")}`] : []),
   ...(d.unexpected.length ? [`  not ours: ${d.unexpected.join(", ")}`] : []),
-  ...(d.dnssec ? [`DNSSEC: ${d.dnssec.state}${d.dnssec.found.length ? ` (parent DS: ${d.dnssec.found.join("; ")})` : ""}`, ...(d.dnssec.advice ? [`  ${d.dnssec.advice}`] : [])] : []),
+  ...(d.dnssec
+    ? [
+        `DNSSEC: ${d.dnssec.state}${d.dnssec.found.length ? ` (parent DS: ${d.dnssec.found.join("; ")})` : ""}`,
+        ...(d.dnssec.advice ? [`  ${d.dnssec.advice}`] : []),
+      ]
+    : []),
 ];
 
 function algorithmOption(v: string): "ecdsap256sha256" | "ed25519" {
@@ -36,7 +41,12 @@ export function registerDomain(program: Command): void {
           { domain: d },
           d.kind === "builtin"
             ? `Created zone ${d.name} (serial ${d.serial})`
-            : [`Added ${d.name}; not served until verified.`, "Delegate it at the parent (registrar):", ...d.nameservers.map((n) => `  ${d.name}. IN NS ${n}.`), `then: ipkeep domain verify ${d.name}`],
+            : [
+                `Added ${d.name}; not served until verified.`,
+                "Delegate it at the parent (registrar):",
+                ...d.nameservers.map((n) => `  ${d.name}. IN NS ${n}.`),
+                `then: ipkeep domain verify ${d.name}`,
+              ],
         );
       }),
     );
@@ -48,7 +58,10 @@ export function registerDomain(program: Command): void {
     .action(
       resourceAction(async (rc, name: string, opts: { ns: string[] }) => {
         const d = await rc.res.setNameservers((await domainByName(rc.res, name)).id, opts.ns);
-        print(rc, { domain: d }, [`${d.name} NS: ${d.nameservers.join(", ")} (serial ${d.serial})`, "Update the delegation (NS and glue) at the parent zone to match."]);
+        print(rc, { domain: d }, [
+          `${d.name} NS: ${d.nameservers.join(", ")} (serial ${d.serial})`,
+          "Update the delegation (NS and glue) at the parent zone to match.",
+        ]);
       }),
     );
   domain
@@ -103,7 +116,10 @@ export function registerDomain(program: Command): void {
               ]
             : r.dnssec
               ? [`${d.name} is signed (key ${r.keyTag}, algorithm ${r.algorithm}).`, `Give the parent its DS: ipkeep domain ds ${d.name}`]
-              : [`${d.name} is served unsigned.`, "If the parent still has a DS for it, remove it there now: validating resolvers fail the zone while it stays."],
+              : [
+                  `${d.name} is served unsigned.`,
+                  "If the parent still has a DS for it, remove it there now: validating resolvers fail the zone while it stays.",
+                ],
         );
       }),
     );

@@ -62,7 +62,10 @@ async function primaryHealth(cmd: Command): Promise<string | null> {
   const dbFile = join(config.data, DB_FILE);
   if (!existsSync(dbFile)) return `no database in ${config.data}`;
   const store = await Store.open(dbFile);
-  const zones = store.domains.list().filter((d) => d.verified).map((d) => d.name);
+  const zones = store.domains
+    .list()
+    .filter((d) => d.verified)
+    .map((d) => d.name);
   store.close();
   const dns = parseListen(config.dns[0] ?? "127.0.0.1:53", 53);
   for (const z of zones) {

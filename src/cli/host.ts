@@ -21,7 +21,9 @@ export function registerHost(program: Command): void {
         const updateUrl = `${rc.base}/nic/update?hostname=${h.hostname}&token=${value}`;
         print(rc, { hostname: h, token, updateUrl, ...(createdOwner ? { createdOwner } : {}) }, [
           ...(createdOwner
-            ? [`Created user ${createdOwner} (no password yet: "ipkeep user add ${createdOwner}", "ipkeep user invite ${createdOwner}" or the admin setup code gives one).`]
+            ? [
+                `Created user ${createdOwner} (no password yet: "ipkeep user add ${createdOwner}", "ipkeep user invite ${createdOwner}" or the admin setup code gives one).`,
+              ]
             : []),
           `Created ${h.hostname}.`,
           `Update token (shown once, keep it secret):`,
@@ -101,7 +103,14 @@ export function registerHost(program: Command): void {
             ? `No updates logged for ${h.hostname}`
             : table([
                 ["TIME", "RESULT", "SOURCE", "OLD", "NEW", "USER AGENT"],
-                ...rows.map((r) => [r.at ?? "-", r.result, r.source ?? "-", addrs(r.oldIpv4, r.oldIpv6), r.result === "good" || r.result === "nochg" ? addrs(r.newIpv4, r.newIpv6) : "-", r.userAgent ?? "-"]),
+                ...rows.map((r) => [
+                  r.at ?? "-",
+                  r.result,
+                  r.source ?? "-",
+                  addrs(r.oldIpv4, r.oldIpv6),
+                  r.result === "good" || r.result === "nochg" ? addrs(r.newIpv4, r.newIpv6) : "-",
+                  r.userAgent ?? "-",
+                ]),
               ]),
         );
       }),

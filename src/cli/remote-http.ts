@@ -5,16 +5,7 @@
  */
 import { ERRORS, type ErrorCode, IpkeepError } from "../core/errors";
 import type { TokenPolicyInput } from "../core/token-policy";
-import type {
-  DelegationView,
-  HostPatch,
-  NewDomainInput,
-  NewHostInput,
-  NewRecordInput,
-  NewTokenInput,
-  RecordPatch,
-  Resources,
-} from "../core/resources";
+import type { DelegationView, HostPatch, NewDomainInput, NewHostInput, NewRecordInput, NewTokenInput, RecordPatch, Resources } from "../core/resources";
 import type { DomainView, HostView, RecordView, TokenSecretView, TokenView, UpdateLogView } from "../core/views";
 import type { DnssecView, DsView } from "../core/ports";
 
@@ -23,7 +14,15 @@ type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 // The API answers in well under a second; a minute means the server or the path is gone.
 const TIMEOUT_MS = 60_000;
 
-const BY_STATUS: Record<number, ErrorCode> = { 400: "invalid_input", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 429: "rate_limited" };
+const BY_STATUS: Record<number, ErrorCode> = {
+  400: "invalid_input",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  413: "too_large",
+  429: "rate_limited",
+};
 
 export class HttpResources implements Resources {
   private base: string;
@@ -77,7 +76,8 @@ export class HttpResources implements Resources {
   }
 
   private ownerUnsupported(owner: string | undefined): void {
-    if (owner !== undefined) throw new IpkeepError("invalid_input", "--owner works only on the local database; with --server the API key's user owns what is created");
+    if (owner !== undefined)
+      throw new IpkeepError("invalid_input", "--owner works only on the local database; with --server the API key's user owns what is created");
   }
 
   async listHosts(filter: { owner?: string } = {}): Promise<HostView[]> {
@@ -142,7 +142,13 @@ export class HttpResources implements Resources {
     return (await this.call<{ delegation: DelegationView }>("GET", `/api/domains/${id}/delegation-status`)).delegation;
   }
   async setDnssec(id: number, on: boolean, algorithm?: "ecdsap256sha256" | "ed25519", immediately = false): Promise<DnssecView> {
-    return (await this.call<{ dnssec: DnssecView }>("PUT", `/api/domains/${id}/dnssec`, { enabled: on, ...(algorithm ? { algorithm } : {}), ...(immediately ? { now: true } : {}) })).dnssec;
+    return (
+      await this.call<{ dnssec: DnssecView }>("PUT", `/api/domains/${id}/dnssec`, {
+        enabled: on,
+        ...(algorithm ? { algorithm } : {}),
+        ...(immediately ? { now: true } : {}),
+      })
+    ).dnssec;
   }
   async dnssecDs(id: number): Promise<DsView> {
     return (await this.call<{ ds: DsView }>("GET", `/api/domains/${id}/ds`)).ds;

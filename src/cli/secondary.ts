@@ -33,7 +33,7 @@ export function registerSecondary(program: Command): void {
       try {
         const config = configFrom(cmd);
         setLogLevel(config.logLevel);
-        if (!config.primary) throw new IpkeepError("invalid_input", "No primary: pass --primary HOST:PORT (or primary = \"HOST:PORT\" in the config file)");
+        if (!config.primary) throw new IpkeepError("invalid_input", 'No primary: pass --primary HOST:PORT (or primary = "HOST:PORT" in the config file)');
         if (config.zone.length === 0) throw new IpkeepError("invalid_input", "No zones: pass --zone ZONE (repeatable) or zone = [...] in the config file");
         if (config.tsigKey.length > 1) throw new IpkeepError("invalid_input", "A secondary uses one TSIG key: give --tsig-key once");
         const primary = parseServer(config.primary);
@@ -49,7 +49,8 @@ export function registerSecondary(program: Command): void {
           log,
         });
         await secondary.start();
-        for (const l of secondary.addresses) log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp", udp: secondary.udpThread ? "thread" : "main" });
+        for (const l of secondary.addresses)
+          log("info", "dns listening", { addr: formatListen(l), transports: "udp,tcp", udp: secondary.udpThread ? "thread" : "main" });
         log("info", "ipkeep secondary started", { primary: formatListen(primary), zones: config.zone.join(","), tsig: key ? key.name : "none" });
         signals.running(() => secondary.stop());
       } catch (e) {

@@ -14,7 +14,11 @@ export function registerServe(program: Command): void {
     .option("--dns <addr:port>", "DNS listen address, UDP and TCP (repeatable; default 127.0.0.1:5300)", collect)
     .option("--url <base>", "public base URL used in links")
     .option("--trusted-proxy <cidr>", "proxy whose X-Forwarded-For is believed (repeatable)", collect)
-    .option("--https <addr:port>", "HTTPS listen address (repeatable); its certificate comes by ACME for --url's name unless --tls-cert and --tls-key are given", collect)
+    .option(
+      "--https <addr:port>",
+      "HTTPS listen address (repeatable); its certificate comes by ACME for --url's name unless --tls-cert and --tls-key are given",
+      collect,
+    )
     .option("--tls-cert <file>", "TLS certificate chain (PEM), re-read on SIGHUP")
     .option("--tls-key <file>", "TLS private key (PEM), re-read on SIGHUP")
     .option("--acme [yes|no]", "get the HTTPS certificate for --url's name from an ACME CA (default: yes when --https has no --tls-cert)")
@@ -51,7 +55,10 @@ export function registerServe(program: Command): void {
         setLogLevel(config.logLevel);
         // A typo in --data must not serve an empty database; --demo is for trying it out.
         if (!config.demo && !existsSync(join(config.data, DB_FILE))) {
-          throw new IpkeepError("invalid_input", `No ipkeep database in ${config.data}: run ipkeep init --data ${config.data} first (or pass the right --data; --demo serves a demo zone)`);
+          throw new IpkeepError(
+            "invalid_input",
+            `No ipkeep database in ${config.data}: run ipkeep init --data ${config.data} first (or pass the right --data; --demo serves a demo zone)`,
+          );
         }
         const started = await startServer(config);
         server = started;

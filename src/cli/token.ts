@@ -67,7 +67,9 @@ function policyOptions(c: Command, forSet: boolean): Command {
     .option("--expires <when>", "policy: stop working after a duration (30d), at a date or time (2027-01-31), or never")
     .option("--max-unused <duration>", "policy: stop working after this long unused (30d, 12h), or never");
   if (forSet) {
-    c.option("--any-name", "policy: drop the name limit").option("--any-type", "policy: drop the type limit").option("--from-anywhere", "policy: drop the network limit");
+    c.option("--any-name", "policy: drop the name limit")
+      .option("--any-type", "policy: drop the type limit")
+      .option("--from-anywhere", "policy: drop the network limit");
   }
   return c;
 }
@@ -91,21 +93,34 @@ export function registerToken(program: Command): void {
     .option("--owner <email>", "owner, with --all (default: the first admin; local only)")
     .option("--label <text>", "a label to recognise it by", "")
     .option("--tsig", "also a TSIG key for DNS UPDATE (RFC 2136: nsupdate, lego, certbot), shown once")
-    .option("--tsig-algorithm <name>", "the key's algorithm: hmac-sha256 (default), hmac-sha224, hmac-sha384, hmac-sha512, or hmac-md5 / hmac-sha1 for clients that need them (implies --tsig)")
+    .option(
+      "--tsig-algorithm <name>",
+      "the key's algorithm: hmac-sha256 (default), hmac-sha224, hmac-sha384, hmac-sha512, or hmac-md5 / hmac-sha1 for clients that need them (implies --tsig)",
+    )
     .option("--json", "machine-readable output")
     .action(
-      resourceAction(async (rc, opts: { host: string[]; all?: boolean; owner?: string; label: string; tsig?: boolean; tsigAlgorithm?: string } & PolicyFlags) => {
-        if (!!opts.all === opts.host.length > 0) fail("invalid_input", "Give either --host NAME (repeatable) or --all");
-        const policy = policyFlags(opts);
-        const tsig = {
-          ...(opts.tsig || opts.tsigAlgorithm !== undefined ? { tsig: true, tsigAlgorithm: opts.tsigAlgorithm } : {}),
-          ...(Object.keys(policy).length ? { policy } : {}),
-        };
-        const issued = opts.all
-          ? await rc.res.createToken({ allHostnames: true, label: opts.label, owner: opts.owner, ...tsig })
-          : await rc.res.createToken({ hostnameIds: await Promise.all(opts.host.map(async (n) => (await hostByName(rc.res, n)).id)), label: opts.label, ...tsig });
-        print(rc, { token: issued }, [`Token ${issued.id} (${issued.scope}). Shown once, keep it secret:`, `  ${issued.tokenValue}`, ...keyLines(issued.tsig)]);
-      }),
+      resourceAction(
+        async (rc, opts: { host: string[]; all?: boolean; owner?: string; label: string; tsig?: boolean; tsigAlgorithm?: string } & PolicyFlags) => {
+          if (!!opts.all === opts.host.length > 0) fail("invalid_input", "Give either --host NAME (repeatable) or --all");
+          const policy = policyFlags(opts);
+          const tsig = {
+            ...(opts.tsig || opts.tsigAlgorithm !== undefined ? { tsig: true, tsigAlgorithm: opts.tsigAlgorithm } : {}),
+            ...(Object.keys(policy).length ? { policy } : {}),
+          };
+          const issued = opts.all
+            ? await rc.res.createToken({ allHostnames: true, label: opts.label, owner: opts.owner, ...tsig })
+            : await rc.res.createToken({
+                hostnameIds: await Promise.all(opts.host.map(async (n) => (await hostByName(rc.res, n)).id)),
+                label: opts.label,
+                ...tsig,
+              });
+          print(rc, { token: issued }, [
+            `Token ${issued.id} (${issued.scope}). Shown once, keep it secret:`,
+            `  ${issued.tokenValue}`,
+            ...keyLines(issued.tsig),
+          ]);
+        },
+      ),
     );
   token
     .command("list")

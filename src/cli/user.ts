@@ -18,7 +18,6 @@ function userByEmail(ctx: CliContext, email: string) {
   return u;
 }
 
-
 export function registerUser(program: Command): void {
   const user = program.command("user").description("accounts");
   user
@@ -76,7 +75,11 @@ export function registerUser(program: Command): void {
         const hosts = ctx.store.hosts.list(u.id).length;
         await confirmOrRefuse(`Delete ${u.email} and its ${hosts} hostname(s), tokens, custom domains and API keys?`, opts);
         const r = removeUser(ctx, u.id, OPERATOR);
-        print(ctx, { removed: r.email, hostnames: r.hostnames, domains: r.domains }, `Removed ${r.email} (${r.hostnames} hostname(s), ${r.domains} custom domain(s))`);
+        print(
+          ctx,
+          { removed: r.email, hostnames: r.hostnames, domains: r.domains },
+          `Removed ${r.email} (${r.hostnames} hostname(s), ${r.domains} custom domain(s))`,
+        );
       }),
     );
   user
@@ -91,7 +94,9 @@ export function registerUser(program: Command): void {
         print(
           ctx,
           { id: u.id, email: u.email, twoFactorWasEnabled: r.wasEnabled },
-          r.wasEnabled ? `Two-factor authentication of ${u.email} is off; the password alone signs in (turn it on again in the account)` : `${u.email} had no two-factor authentication; sessions signed out`,
+          r.wasEnabled
+            ? `Two-factor authentication of ${u.email} is off; the password alone signs in (turn it on again in the account)`
+            : `${u.email} had no two-factor authentication; sessions signed out`,
         );
       }),
     );
@@ -134,7 +139,10 @@ export function registerUser(program: Command): void {
         print(ctx, { email: inv.email, url: inv.url, expiresAt }, [`Invitation for ${inv.email} (single use, expires ${expiresAt}):`, `  ${inv.url}`]);
       }),
     );
-  for (const [name, disabled] of [["disable", true], ["enable", false]] as const) {
+  for (const [name, disabled] of [
+    ["disable", true],
+    ["enable", false],
+  ] as const) {
     user
       .command(name)
       .description(disabled ? "disable an account (signs it out everywhere; its tokens stop working)" : "re-enable a disabled account")

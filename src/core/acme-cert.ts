@@ -52,9 +52,11 @@ export function acmeName(s: AcmeSettings): string | null {
     if (s.https.length && (!s.tlsCert || !s.tlsKey)) fail("invalid_input", "--https with --acme no needs --tls-cert FILE and --tls-key FILE");
     return null;
   }
-  if (s.acme === true && (s.tlsCert || s.tlsKey)) fail("invalid_input", "--acme gets the certificate itself: leave out --tls-cert and --tls-key (or use --acme no)");
+  if (s.acme === true && (s.tlsCert || s.tlsKey))
+    fail("invalid_input", "--acme gets the certificate itself: leave out --tls-cert and --tls-key (or use --acme no)");
   if (s.acme === null && (s.tlsCert || s.tlsKey)) {
-    if (s.https.length && (!s.tlsCert || !s.tlsKey)) fail("invalid_input", "--https needs both --tls-cert FILE and --tls-key FILE (or neither, for a certificate by ACME)");
+    if (s.https.length && (!s.tlsCert || !s.tlsKey))
+      fail("invalid_input", "--https needs both --tls-cert FILE and --tls-key FILE (or neither, for a certificate by ACME)");
     return null;
   }
   if (s.acme === null && !s.https.length) return null;

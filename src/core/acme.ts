@@ -130,13 +130,22 @@ export function presentChallenge(deps: ChallengeDeps, token: UpdateTokenRow, raw
 }
 
 /** Withdraws a value (lego's cleanup). Removing a value that is not there is not an error. */
-export function cleanupChallenge(deps: ChallengeDeps, token: UpdateTokenRow, rawName: unknown, rawValue: unknown, meta: ChallengeMeta): { hostname: string; fqdn: string; removed: boolean } {
+export function cleanupChallenge(
+  deps: ChallengeDeps,
+  token: UpdateTokenRow,
+  rawName: unknown,
+  rawValue: unknown,
+  meta: ChallengeMeta,
+): { hostname: string; fqdn: string; removed: boolean } {
   const host = coveredHost(deps, token, rawName, meta.source);
   const value = normalizeChallengeValue(rawValue);
   const now = nowSeconds(deps.platform.clock);
   const fqdn = challengeName(host.name);
   const removed = deps.store.transaction(() => {
-    const ids = deps.store.challenges.forHost(host.id, now).filter((c) => c.value === value).map((c) => c.id);
+    const ids = deps.store.challenges
+      .forHost(host.id, now)
+      .filter((c) => c.value === value)
+      .map((c) => c.id);
     if (ids.length === 0) return false;
     deps.store.challenges.remove(ids);
     deps.store.domains.bumpSerial(host.domainId, now);

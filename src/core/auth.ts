@@ -274,7 +274,10 @@ export async function loginSecondFactor(d: AuthDeps, input: { ticket: string; pi
     fail("unauthorized", "Invalid two-factor code");
   }
   d.loginDelays?.succeeded(who);
-  d.store.logs.audit({ actorId: user.id, actor: `user:${user.id}`, action: "user.login", target: `user:${user.id}`, address: meta.address, detail: "2fa" }, now(d));
+  d.store.logs.audit(
+    { actorId: user.id, actor: `user:${user.id}`, action: "user.login", target: `user:${user.id}`, address: meta.address, detail: "2fa" },
+    now(d),
+  );
   return startSession(d, user.id, meta);
 }
 
@@ -301,7 +304,10 @@ export async function setupAdmin(d: AuthDeps, input: { code: string; email: stri
       d.store.accounts.setPassword(id, hash, t);
       d.store.accounts.setRole(id, "admin", t);
     } else id = d.store.users.create({ email, role: "admin", passwordHash: hash }, t).id;
-    d.store.logs.audit({ actorId: id, actor: `user:${id}`, action: "admin.setup", target: `user:${id}`, address: meta.address, detail: existing ? "existing user" : undefined }, t);
+    d.store.logs.audit(
+      { actorId: id, actor: `user:${id}`, action: "admin.setup", target: `user:${id}`, address: meta.address, detail: existing ? "existing user" : undefined },
+      t,
+    );
     return id;
   });
   return startSession(d, userId, meta);
@@ -353,7 +359,11 @@ export function issueInvite(
 
 export function invite(d: AuthDeps, actor: UserRow, emailIn: string, meta: RequestMeta): { token: string; url: string } {
   const inv = issueInvite(d, emailIn, meta.baseUrl, { id: actor.id, name: `user:${actor.id}`, address: meta.address });
-  deliver(d, { to: inv.email, subject: "You are invited to ipkeep", text: `Set your password to join:\n\n${inv.url}\n\nThe link works once and expires in 7 days.\n` });
+  deliver(d, {
+    to: inv.email,
+    subject: "You are invited to ipkeep",
+    text: `Set your password to join:\n\n${inv.url}\n\nThe link works once and expires in 7 days.\n`,
+  });
   return { token: inv.token, url: inv.url };
 }
 
@@ -403,7 +413,17 @@ export async function updateProfile(
       // Other devices signed in with the old password are signed out.
       d.store.sessions.revokeAllFor(id, t, who.sessionId);
     }
-    d.store.logs.audit({ actorId: id, actor: `user:${id}`, action: "user.update_profile", target: `user:${id}`, address: meta.address, detail: [emailChanged && "email", hash && "password"].filter(Boolean).join(",") }, t);
+    d.store.logs.audit(
+      {
+        actorId: id,
+        actor: `user:${id}`,
+        action: "user.update_profile",
+        target: `user:${id}`,
+        address: meta.address,
+        detail: [emailChanged && "email", hash && "password"].filter(Boolean).join(","),
+      },
+      t,
+    );
   });
   if (emailChanged) sendConfirmation(d, id, meta.baseUrl);
   return userView(account(d, id));
@@ -442,7 +462,10 @@ export function totpEnable(d: AuthDeps, user: UserRow, pin: string, meta: Pick<R
     const t = now(d);
     d.store.accounts.setTotp(user.id, creds.totpSecret, true, t);
     d.store.accounts.useTotpStep(user.id, step);
-    d.store.recoveryCodes.replace(user.id, codes.map((c) => recoveryHash(d.platform, c)));
+    d.store.recoveryCodes.replace(
+      user.id,
+      codes.map((c) => recoveryHash(d.platform, c)),
+    );
     d.store.logs.audit({ actorId: user.id, actor: `user:${user.id}`, action: "user.2fa_enable", target: `user:${user.id}`, address: meta.address }, t);
   });
   return { recoveryCodes: codes };
@@ -496,7 +519,11 @@ export function requestPasswordReset(d: AuthDeps, emailIn: string, meta: Request
   const user = d.store.users.byEmail(email);
   if (!user || user.disabled || !d.mailer()) return;
   const link = issueResetLink(d, user.id, meta.baseUrl);
-  deliver(d, { to: user.email, subject: "Reset your ipkeep password", text: `Choose a new password here:\n\n${link.url}\n\nThe link works once and expires in 1 hour. If you did not ask for it, ignore this mail.\n` });
+  deliver(d, {
+    to: user.email,
+    subject: "Reset your ipkeep password",
+    text: `Choose a new password here:\n\n${link.url}\n\nThe link works once and expires in 1 hour. If you did not ask for it, ignore this mail.\n`,
+  });
 }
 
 export async function confirmPasswordReset(d: AuthDeps, input: { token: string; password: string }, meta: RequestMeta): Promise<void> {
@@ -518,7 +545,11 @@ function sendConfirmation(d: AuthDeps, userId: number, baseUrl: string): void {
   const a = d.store.accounts.byId(userId);
   if (!a || a.emailConfirmed || !d.mailer()) return;
   const link = issueConfirmLink(d, userId, baseUrl);
-  deliver(d, { to: a.email, subject: "Confirm your e-mail address for ipkeep", text: `Confirm this address:\n\n${link.url}\n\nThe link works once and expires in 48 hours.\n` });
+  deliver(d, {
+    to: a.email,
+    subject: "Confirm your e-mail address for ipkeep",
+    text: `Confirm this address:\n\n${link.url}\n\nThe link works once and expires in 48 hours.\n`,
+  });
 }
 
 export function confirmEmail(d: Pick<AuthDeps, "store" | "platform">, token: string): void {
@@ -584,18 +615,29 @@ export function adminUpdateUser(
     const t = now(d);
     if (input.disabled !== undefined) setUserDisabled(d, id, input.disabled, { id: actor.id, name: `user:${actor.id}`, address });
     if (input.quota) d.store.accounts.setQuota(id, input.quota, t);
-    d.store.logs.audit({ actorId: actor.id, actor: `user:${actor.id}`, action: "user.admin_update", target: `user:${id}`, address, detail: JSON.stringify(input) }, t);
+    d.store.logs.audit(
+      { actorId: actor.id, actor: `user:${actor.id}`, action: "user.admin_update", target: `user:${id}`, address, detail: JSON.stringify(input) },
+      t,
+    );
   });
   return userView(account(d as AuthDeps, id));
 }
 
 /** Disables or re-enables an account; disabling signs it out everywhere. */
-export function setUserDisabled(d: Pick<AuthDeps, "store" | "platform">, id: number, disabled: boolean, actor: { id: number | null; name: string; address: string | null }): void {
+export function setUserDisabled(
+  d: Pick<AuthDeps, "store" | "platform">,
+  id: number,
+  disabled: boolean,
+  actor: { id: number | null; name: string; address: string | null },
+): void {
   d.store.transaction(() => {
     const t = now(d);
     d.store.accounts.setDisabled(id, disabled, t);
     if (disabled) d.store.sessions.revokeAllFor(id, t);
-    d.store.logs.audit({ actorId: actor.id, actor: actor.name, action: disabled ? "user.disable" : "user.enable", target: `user:${id}`, address: actor.address }, t);
+    d.store.logs.audit(
+      { actorId: actor.id, actor: actor.name, action: disabled ? "user.disable" : "user.enable", target: `user:${id}`, address: actor.address },
+      t,
+    );
   });
 }
 

@@ -41,17 +41,43 @@ export function judgeDnssec(zone: string, expected: string | null, found: string
   const at = "at the registrar (or in the parent zone)";
   if (want === null) {
     if (got.length === 0) return { state: "unsigned", signed: false, expected: null, found: got, advice: null };
-    return { state: "bogus", signed: false, expected: null, found: got, advice: `${zone} is served unsigned but the parent has a DS: remove it ${at} now, or turn signing on again (ipkeep domain dnssec ${zone} on)` };
+    return {
+      state: "bogus",
+      signed: false,
+      expected: null,
+      found: got,
+      advice: `${zone} is served unsigned but the parent has a DS: remove it ${at} now, or turn signing on again (ipkeep domain dnssec ${zone} on)`,
+    };
   }
   const finish = `ipkeep domain dnssec ${zone} off --now`;
   if (withdrawing) {
     // Being withdrawn: the CDS says "delete"; once the DS is gone, unsigned is safe.
-    if (got.length === 0) return { state: "insecure", signed: true, expected: want, found: got, advice: `The parent has no DS any more: finish turning signing off with ${finish}` };
-    return { state: got.includes(want) ? "secure" : "bogus", signed: true, expected: want, found: got, advice: `Signing is being turned off: remove the DS ${at} (a parent that reads CDS does it by itself), then ${finish}` };
+    if (got.length === 0)
+      return {
+        state: "insecure",
+        signed: true,
+        expected: want,
+        found: got,
+        advice: `The parent has no DS any more: finish turning signing off with ${finish}`,
+      };
+    return {
+      state: got.includes(want) ? "secure" : "bogus",
+      signed: true,
+      expected: want,
+      found: got,
+      advice: `Signing is being turned off: remove the DS ${at} (a parent that reads CDS does it by itself), then ${finish}`,
+    };
   }
   if (got.includes(want)) return { state: "secure", signed: true, expected: want, found: got, advice: null };
-  if (got.length === 0) return { state: "insecure", signed: true, expected: want, found: got, advice: `Add this DS ${at} to make ${zone} secure: ${zone}. IN DS ${want}` };
-  return { state: "bogus", signed: true, expected: want, found: got, advice: `The parent's DS is not this zone's key: replace it ${at} with ${zone}. IN DS ${want}` };
+  if (got.length === 0)
+    return { state: "insecure", signed: true, expected: want, found: got, advice: `Add this DS ${at} to make ${zone} secure: ${zone}. IN DS ${want}` };
+  return {
+    state: "bogus",
+    signed: true,
+    expected: want,
+    found: got,
+    advice: `The parent's DS is not this zone's key: replace it ${at} with ${zone}. IN DS ${want}`,
+  };
 }
 
 export interface DelegationStatus {

@@ -15,15 +15,7 @@ export interface ErrorSpec {
   message: string;
 }
 
-export type DyndnsWord =
-  | "badauth"
-  | "notfqdn"
-  | "nohost"
-  | "numhost"
-  | "abuse"
-  | "badagent"
-  | "dnserr"
-  | "911";
+export type DyndnsWord = "badauth" | "notfqdn" | "nohost" | "numhost" | "abuse" | "badagent" | "dnserr" | "911";
 
 // Exit codes: 1 generic failure, 2 bad usage/input, 3 schema newer than this binary,
 // 4 not found, 5 conflict, 6 auth. Kept small so scripts can branch on them.

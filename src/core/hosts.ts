@@ -31,7 +31,10 @@ export function createHost(deps: HostDeps, input: { name: string; ownerId: numbe
   const ttl = input.ttl ?? DEFAULT_HOST_TTL;
   if (!Number.isInteger(ttl) || ttl < MIN_TTL || ttl > MAX_TTL) fail("invalid_input", `TTL must be between ${MIN_TTL} and ${MAX_TTL}`);
   const zones = deps.store.domains.list();
-  const zoneName = findZone(name, zones.map((z) => z.name));
+  const zoneName = findZone(
+    name,
+    zones.map((z) => z.name),
+  );
   if (!zoneName) fail("outside_zone", `${name} is not inside a served domain (${zones.map((z) => z.name).join(", ") || "none yet"})`);
   if (zoneName === name) fail("invalid_hostname", "A hostname cannot be the domain apex");
   const zone = zones.find((z) => z.name === zoneName)!;

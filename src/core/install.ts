@@ -338,7 +338,10 @@ function zonesForNode(deps: InstallDeps, role: NodeRole, ownerId: number | null,
   const catalog = deps.store.settings.get(CATALOG_SETTING);
   if (role === "secondary") return [...zones.map((z) => z.name), ...(catalog ? [catalog] : [])];
   if (hostname !== null) {
-    const zone = findZone(hostname, zones.map((z) => z.name));
+    const zone = findZone(
+      hostname,
+      zones.map((z) => z.name),
+    );
     return zone ? [zone] : [];
   }
   const shared = zones.filter((z) => z.kind === "builtin");
@@ -416,10 +419,21 @@ export function issueCode(deps: InstallDeps, input: IssueInput, issuer: Issuer):
   const code = generateCode(deps.platform);
   const row = deps.store.transaction(() => {
     const row = deps.store.install.createCode(
-      { hash: hashToken(deps.platform, code), hint: codeHint(code), role: r, hostname, issuedBy: issuer.ownerId, issuedFrom: issuer.address, expiresAt: now + ttl },
+      {
+        hash: hashToken(deps.platform, code),
+        hint: codeHint(code),
+        role: r,
+        hostname,
+        issuedBy: issuer.ownerId,
+        issuedFrom: issuer.address,
+        expiresAt: now + ttl,
+      },
       now,
     );
-    deps.store.logs.audit({ actorId: issuer.ownerId, actor: issuer.actorKey, action: "install_code.issue", target: row.hint, address: issuer.address, detail: r }, now);
+    deps.store.logs.audit(
+      { actorId: issuer.ownerId, actor: issuer.actorKey, action: "install_code.issue", target: row.hint, address: issuer.address, detail: r },
+      now,
+    );
     return row;
   });
   return { code, row, hint: row.hint, expiresAt: iso(row.expiresAt), ttlSeconds: ttl };
@@ -427,7 +441,10 @@ export function issueCode(deps: InstallDeps, input: IssueInput, issuer: Issuer):
 
 function hostInZone(deps: InstallDeps, name: string): void {
   const zones = servedZones(deps);
-  const zone = findZone(name, zones.map((z) => z.name));
+  const zone = findZone(
+    name,
+    zones.map((z) => z.name),
+  );
   if (!zone) fail("outside_zone", `${name} is not inside a served domain (${zones.map((z) => z.name).join(", ") || "none yet"})`);
   if (zone === name) fail("invalid_hostname", "A hostname cannot be the domain apex");
   const reserved = reservationOf(deps.store, zones.find((z) => z.name === zone)!, name);
@@ -576,7 +593,8 @@ export function activate(deps: InstallDeps, input: ActivateInput, meta: { addres
   }
   let dnsPort: number | null = null;
   if (input.dns_port !== undefined && input.dns_port !== null) {
-    if (typeof input.dns_port !== "number" || !Number.isInteger(input.dns_port) || input.dns_port < 1 || input.dns_port > 65535) fail("invalid_input", "dns_port must be a port number");
+    if (typeof input.dns_port !== "number" || !Number.isInteger(input.dns_port) || input.dns_port < 1 || input.dns_port > 65535)
+      fail("invalid_input", "dns_port must be a port number");
     dnsPort = input.dns_port === 53 ? null : input.dns_port;
   }
   const now = nowSeconds(deps.platform.clock);
@@ -680,7 +698,10 @@ export function activate(deps: InstallDeps, input: ActivateInput, meta: { addres
       createdAt: now,
     });
     deps.store.install.updateCode(c.id, { state: "activated", precheckTokenHash: null, precheckExpiresAt: null });
-    deps.store.logs.audit({ actorId: null, actor: `machine:${mid.slice(0, 8)}`, action: "install_code.activate", target: c.hint, address: meta.address, detail: hostname }, now);
+    deps.store.logs.audit(
+      { actorId: null, actor: `machine:${mid.slice(0, 8)}`, action: "install_code.activate", target: c.hint, address: meta.address, detail: hostname },
+      now,
+    );
     return {
       activationId,
       installToken: install.value,
@@ -708,7 +729,10 @@ function findActivation(deps: InstallDeps, raw: unknown): ActivationRow | Ipkeep
 // ---------------------------------------------------------------------------------------
 // Confirm / release
 
-export function confirm(deps: InstallDeps, input: { activation_id?: unknown; install_token?: unknown }): { activationId: string; status: "confirmed"; node: NodeRow } {
+export function confirm(
+  deps: InstallDeps,
+  input: { activation_id?: unknown; install_token?: unknown },
+): { activationId: string; status: "confirmed"; node: NodeRow } {
   const now = nowSeconds(deps.platform.clock);
   const presented = typeof input.install_token === "string" && looksLikeToken(input.install_token, "install") ? input.install_token : null;
   let changedZones: number[] = [];
@@ -746,7 +770,8 @@ export function release(deps: InstallDeps, input: { activation_id?: unknown }): 
     if (a.releasedAt !== null) return new IpkeepError("activation_released");
     const c = settle(deps, deps.store.install.codeById(a.codeId)!, now);
     if (c.state === "revoked") return new IpkeepError("install_code_revoked");
-    if (a.installTokenExpiresAt <= now) return new IpkeepError("install_token_expired", "Install token has expired; the install code cannot be restored. Issue a new code.");
+    if (a.installTokenExpiresAt <= now)
+      return new IpkeepError("install_token_expired", "Install token has expired; the install code cannot be restored. Issue a new code.");
     deps.store.install.updateActivation(a.id, { releasedAt: now });
     retireNode(deps, a.id, now);
     // Back to issued, still bound to the machine; with time for a retry even if the code's
@@ -836,7 +861,11 @@ export function checkin(deps: InstallDeps, node: NodeRow, r: NodeReport): { node
  * its entry in every NS set and the NOTIFY targets (only active nodes get either). By the node
  * itself (uninstall: its node token) or by an admin (`ipkeep node revoke`, DELETE /api/v2/nodes/ID).
  */
-export function revokeNode(deps: InstallDeps, node: NodeRow, actor: { id: number | null; name: string; address: string | null } = { id: null, name: `node:${node.id}`, address: null }): NodeRow {
+export function revokeNode(
+  deps: InstallDeps,
+  node: NodeRow,
+  actor: { id: number | null; name: string; address: string | null } = { id: null, name: `node:${node.id}`, address: null },
+): NodeRow {
   const now = nowSeconds(deps.platform.clock);
   let changed: number[] = [];
   deps.store.transaction(() => {
@@ -890,4 +919,3 @@ export function nodeStatus(deps: InstallDeps, node: NodeRow) {
     nextCheckinSeconds: CHECKIN_INTERVAL,
   };
 }
-

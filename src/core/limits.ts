@@ -467,9 +467,17 @@ export class FairHashQueue {
 
   private pump(): void {
     while (this.running < this.slots && this.queuedCount > 0) {
-      const source = this.oldest(this.backlog, (s) => `s|${s}`, (_, s) => this.active.get(s)?.asked ?? 0);
+      const source = this.oldest(
+        this.backlog,
+        (s) => `s|${s}`,
+        (_, s) => this.active.get(s)?.asked ?? 0,
+      );
       const accounts = this.backlog.get(source)!;
-      const account = this.oldest(accounts, (a) => `a|${source}|${a}`, (list) => list.length);
+      const account = this.oldest(
+        accounts,
+        (a) => `a|${source}|${a}`,
+        (list) => list.length,
+      );
       const list = accounts.get(account)!;
       const w = list.shift()!;
       if (list.length === 0) accounts.delete(account);
@@ -486,7 +494,13 @@ export class FairHashQueue {
       }
       this.running++;
       this.started++;
-      this.onStart?.({ source: w.source, account: w.account, startedAhead: this.started - 1 - w.startedAtArrival, total: this.started, queued: this.queuedCount });
+      this.onStart?.({
+        source: w.source,
+        account: w.account,
+        startedAhead: this.started - 1 - w.startedAtArrival,
+        total: this.started,
+        queued: this.queuedCount,
+      });
       w.go();
     }
   }

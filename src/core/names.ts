@@ -214,4 +214,3 @@ export function relativeName(name: string, zone: string): string {
   if (name === zone) return "";
   return name.slice(0, name.length - zone.length - 1);
 }
-

@@ -252,10 +252,7 @@ export interface CoreStore extends UpdateStore {
     remove(id: number): boolean;
   };
   tokens: {
-    create(
-      t: { userId: number; label: string; hash: string; hint: string; scope: TokenScope; hostIds: number[] },
-      now: number,
-    ): UpdateTokenRow;
+    create(t: { userId: number; label: string; hash: string; hint: string; scope: TokenScope; hostIds: number[] }, now: number): UpdateTokenRow;
     byId(id: number): UpdateTokenRow | null;
     list(userId?: number): UpdateTokenRow[];
     rehash(id: number, hash: string, hint: string): boolean;
@@ -287,10 +284,7 @@ export interface CoreStore extends UpdateStore {
     expireAll(purpose: "setup" | "invite" | "reset" | "confirm" | "login2fa", now: number): void;
   };
   logs: {
-    audit(
-      e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string },
-      now: number,
-    ): void;
+    audit(e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string }, now: number): void;
   };
   /** The update log: written by commitUpdate, read here (newest first). */
   updates: {
@@ -393,10 +387,7 @@ export interface AccountStore {
     set(key: string, value: string): void;
   };
   logs: {
-    audit(
-      e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string },
-      now: number,
-    ): void;
+    audit(e: { actorId: number | null; actor: string; action: string; target?: string; address?: string | null; detail?: string }, now: number): void;
   };
 }
 

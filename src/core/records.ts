@@ -67,7 +67,8 @@ function target(type: string, s: string | undefined, opts: { root?: boolean; und
 
 function u16(type: string, what: string, v: unknown): number {
   const n = typeof v === "string" && /^\d{1,5}$/.test(v) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65535) fail("invalid_input", `${type} record ${what} must be an integer between 0 and 65535`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65535)
+    fail("invalid_input", `${type} record ${what} must be an integer between 0 and 65535`);
   return n;
 }
 
@@ -121,7 +122,8 @@ export function recordContent(type: RecordType, content: string, priority?: numb
       // A value that starts with a quote is zone-file form ("part1" "part2"): it must be well formed.
       if (c.startsWith('"') && !QUOTED_STRINGS.test(c)) fail("invalid_input", "TXT record content has unbalanced quotes");
       const bad = badEscape(c);
-      if (bad) fail("invalid_input", `TXT record content has an invalid escape "${bad}" (\\DDD must be three digits from 000 to 255; a lone backslash needs \\\\)`);
+      if (bad)
+        fail("invalid_input", `TXT record content has an invalid escape "${bad}" (\\DDD must be three digits from 000 to 255; a lone backslash needs \\\\)`);
       return c;
     }
     case "CAA": {

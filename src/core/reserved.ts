@@ -74,7 +74,8 @@ export function infrastructureNames(store: NameStore, zone: DomainRow): Reservat
     out.push({ name: `ip6.${zone.name}`, kind: "what-is-my-ip", use: "the zone's what-is-my-IPv6 name" });
   }
   const url = publicUrlHost(store);
-  if (url && inZone(url, zone.name) && url !== zone.name && !out.some((r) => r.name === url)) out.push({ name: url, kind: "web-address", use: "this server's own web address" });
+  if (url && inZone(url, zone.name) && url !== zone.name && !out.some((r) => r.name === url))
+    out.push({ name: url, kind: "web-address", use: "this server's own web address" });
   return out;
 }
 

@@ -16,7 +16,16 @@
  */
 import { normalizeEmail } from "./auth";
 import { fail } from "./errors";
-import { type DelegationLookup, type DelegationStatus, checkCustomDomainName, type DnssecStatus, domainVisible, judgeDelegation, judgeDnssec, serverNameservers } from "./domains";
+import {
+  type DelegationLookup,
+  type DelegationStatus,
+  checkCustomDomainName,
+  type DnssecStatus,
+  domainVisible,
+  judgeDelegation,
+  judgeDnssec,
+  serverNameservers,
+} from "./domains";
 import { createHost, issueToken, MAX_TTL, MIN_TTL, regenerateToken, removeHost } from "./hosts";
 import { canonicalName, findZone, normalizeHostname } from "./names";
 import type { Platform } from "./platform";
@@ -540,7 +549,11 @@ export class LocalResources implements Resources {
     return this.tx((changes) => {
       const v = port.set(d.id, d.name, on, algorithm, this.now(), immediately);
       changes.zoneChanged(d.id);
-      this.audit("domain.dnssec", `domain:${d.id} ${d.name}`, v.withdrawing ? "withdrawing" : on ? `on${v.algorithm ? ` algorithm ${v.algorithm} key ${v.keyTag}` : ""}` : "off");
+      this.audit(
+        "domain.dnssec",
+        `domain:${d.id} ${d.name}`,
+        v.withdrawing ? "withdrawing" : on ? `on${v.algorithm ? ` algorithm ${v.algorithm} key ${v.keyTag}` : ""}` : "off",
+      );
       return v;
     });
   }

@@ -63,8 +63,7 @@ export function hotp(p: Platform, key: Uint8Array, counter: number): string {
   }
   const mac = p.hmac("SHA-1", key, msg);
   const offset = mac[mac.length - 1]! & 0x0f;
-  const bin =
-    ((mac[offset]! & 0x7f) << 24) | ((mac[offset + 1]! & 0xff) << 16) | ((mac[offset + 2]! & 0xff) << 8) | (mac[offset + 3]! & 0xff);
+  const bin = ((mac[offset]! & 0x7f) << 24) | ((mac[offset + 1]! & 0xff) << 16) | ((mac[offset + 2]! & 0xff) << 8) | (mac[offset + 3]! & 0xff);
   return String(bin % 10 ** TOTP_DIGITS).padStart(TOTP_DIGITS, "0");
 }
 

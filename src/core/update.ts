@@ -100,18 +100,17 @@ export function tokenCovers(token: UpdateTokenRow, host: Pick<HostRow, "id" | "o
  * which case X-Forwarded-For is read from the right (the nearest hop first), skipping further
  * trusted proxies, then X-Real-IP. Anyone else's headers are ignored: they are free to forge.
  */
-export function resolveClientAddress(
-  peer: string | null,
-  forwardedFor: string | null,
-  realIp: string | null,
-  trusted: readonly Cidr[],
-): string | null {
+export function resolveClientAddress(peer: string | null, forwardedFor: string | null, realIp: string | null, trusted: readonly Cidr[]): string | null {
   if (!peer) return null;
   const p = unmapIPv4(peer);
   const isTrusted = (a: string) => trusted.some((c) => cidrContains(c, a));
   if (!isTrusted(p)) return p;
   if (forwardedFor) {
-    const hops = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean).slice(-32);
+    const hops = forwardedFor
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .slice(-32);
     for (let i = hops.length - 1; i >= 0; i--) {
       const ip = parseIP(unmapIPv4(hops[i]!.replace(/^\[(.*)\](:\d+)?$/, "$1")));
       if (!ip) break;
@@ -192,10 +191,7 @@ const nonEmpty = (v: string | undefined): v is string => v !== undefined && v.tr
  * not a name), then host_id, the Basic username when it is a hostname, the username
  * parameter when it is one, and finally the token's only hostname.
  */
-export function requestedHostnames(
-  call: UpdateCall,
-  onlyHostname: () => string | null,
-): string[] {
+export function requestedHostnames(call: UpdateCall, onlyHostname: () => string | null): string[] {
   for (const p of HOST_PARAMS) {
     const v = call.params.get(p);
     if (nonEmpty(v) && v.trim().toUpperCase() !== "YES") return splitList(v);
@@ -228,10 +224,7 @@ function splitList(v: string): string[] {
 }
 
 /** One value of an address parameter. */
-type Piece =
-  | { kind: "addr"; family: 4 | 6; address: string }
-  | { kind: "prefix"; prefix: string; len: number }
-  | { kind: "preserve" };
+type Piece = { kind: "addr"; family: 4 | 6; address: string } | { kind: "prefix"; prefix: string; len: number } | { kind: "preserve" };
 
 /**
  * "1.2.3.4", "2001:db8::1", "2001:db8::1/64" (host bits set: the address), "2001:db8:1::/56"
@@ -254,11 +247,7 @@ export function parseAddressPiece(raw: string): Piece | null {
 }
 
 /** What a request says about one family before any host is looked at. */
-export type FamilyPlan =
-  | { kind: "absent" }
-  | { kind: "keep" }
-  | { kind: "delete" }
-  | { kind: "set"; address: string };
+export type FamilyPlan = { kind: "absent" } | { kind: "keep" } | { kind: "delete" } | { kind: "set"; address: string };
 
 export interface AddressPlan {
   v4: FamilyPlan;
@@ -423,7 +412,13 @@ const clip = (s: string | null) => (s === null ? null : maskTokens(s.replace(/[\
  */
 export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promise<UpdateAnswer> {
   const now = nowSeconds(deps.platform.clock);
-  const refused = (code: "unauthorized" | "forbidden" | "locked_out" | "rate_limited" | "invalid_hostname" | "too_many_hosts", rate: Verdict | null, retryAfter = 0, challenge = false, message?: string): UpdateAnswer => ({
+  const refused = (
+    code: "unauthorized" | "forbidden" | "locked_out" | "rate_limited" | "invalid_hostname" | "too_many_hosts",
+    rate: Verdict | null,
+    retryAfter = 0,
+    challenge = false,
+    message?: string,
+  ): UpdateAnswer => ({
     kind: "refused",
     error: new IpkeepError(code, message),
     rate,
@@ -474,7 +469,10 @@ export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promis
     return refused("rate_limited", headerRate, rate.retryAfter);
   }
 
-  const names = withPraefix(requestedHostnames(call, () => deps.store.onlyHostnameOf(token)), call.params.get("praefix"));
+  const names = withPraefix(
+    requestedHostnames(call, () => deps.store.onlyHostnameOf(token)),
+    call.params.get("praefix"),
+  );
   if (names.length === 0) {
     await deps.store.commitUpdate({ now, changes: [], logs: [logEntry({ hostname: "", tokenId: token.id, result: "notfqdn" })], tokenId: token.id });
     return refused("invalid_hostname", headerRate, 0, false, "No hostname given");
@@ -519,7 +517,12 @@ export async function performUpdate(deps: PerformDeps, call: UpdateCall): Promis
     const previous = pending ? pending.next : { ipv4: host.ipv4, ipv6: host.ipv6 };
     const intent = intentForHost(plan!, pending ? { ...host, ipv6: pending.next.ipv6 } : host);
     // The token's policy may narrow it to some names and record types.
-    const deniedType = intent.v4.kind !== "keep" && !policyAllows(token, host.name, "A") ? "A" : intent.v6.kind !== "keep" && !policyAllows(token, host.name, "AAAA") ? "AAAA" : null;
+    const deniedType =
+      intent.v4.kind !== "keep" && !policyAllows(token, host.name, "A")
+        ? "A"
+        : intent.v6.kind !== "keep" && !policyAllows(token, host.name, "AAAA")
+          ? "AAAA"
+          : null;
     if (deniedType) {
       const err = new IpkeepError("forbidden", `This token's policy does not allow changing ${deniedType} at ${host.name}`);
       lines.push({ hostname, error: err });

@@ -77,7 +77,14 @@ export function removeUser(d: UserDeps, userId: number, actor: OperatorActor): {
     d.store.tokens.removeOrphans();
     d.store.users.remove(userId);
     d.store.logs.audit(
-      { actorId: actor.id, actor: actor.name, action: "user.remove", target: `user:${userId} ${u.email}`, address: actor.address, detail: `${hosts.length} hostnames, ${domains.length} domains` },
+      {
+        actorId: actor.id,
+        actor: actor.name,
+        action: "user.remove",
+        target: `user:${userId} ${u.email}`,
+        address: actor.address,
+        detail: `${hosts.length} hostnames, ${domains.length} domains`,
+      },
       t,
     );
     return { email: u.email, hostnames: hosts.length, domains: domains.length };

@@ -60,7 +60,14 @@ export function importZone(deps: ZoneContentsDeps, z: ZoneContents): ImportResul
     }
     for (const ns of z.nameservers) checkNameserverFree(store, ns, now);
     const addresses = new Map<number, { ipv4?: string; ipv6?: string }>();
-    const held = old ? new Set(store.records.list(old.id, now).filter((r) => r.hostnameId !== null).map((r) => `${r.name} ${r.type} ${r.content}`)) : new Set<string>();
+    const held = old
+      ? new Set(
+          store.records
+            .list(old.id, now)
+            .filter((r) => r.hostnameId !== null)
+            .map((r) => `${r.name} ${r.type} ${r.content}`),
+        )
+      : new Set<string>();
     const records = z.records.filter((r) => {
       const host = store.hosts.byName(r.name);
       if (!host) return !held.has(`${r.name} ${r.type} ${r.content}`);

@@ -288,7 +288,6 @@ function negativeTemplate(zone: Zone): NegativeTemplate | null {
   return t;
 }
 
-
 // The longest name has 127 labels; one more slot for the root.
 const hashScratch = new Int32Array(128);
 

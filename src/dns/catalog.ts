@@ -91,7 +91,11 @@ export function withCatalog(source: ZoneSource, name: string, clock: Clock): Zon
     nodeRecords(id, names, now) {
       if (id !== CATALOG_ID) return source.nodeRecords(id, names, now);
       const data = catalogData(name, serial, members ?? []);
-      return names.map((n) => ({ name: n, hostname: false, records: data.records.filter((r) => r.name === n).map(({ type, ttl, content }) => ({ type, ttl, content })) }));
+      return names.map((n) => ({
+        name: n,
+        hostname: false,
+        records: data.records.filter((r) => r.name === n).map(({ type, ttl, content }) => ({ type, ttl, content })),
+      }));
     },
   };
 }

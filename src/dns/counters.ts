@@ -7,16 +7,63 @@
 
 /** Query types we name in the metrics; anything else is counted as "other". */
 export const DNS_TYPES = [
-  "A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "DS", "DNSKEY", "HTTPS", "SVCB", "CAA", "IXFR", "AXFR", "ANY", "other",
+  "A",
+  "NS",
+  "CNAME",
+  "SOA",
+  "PTR",
+  "MX",
+  "TXT",
+  "AAAA",
+  "SRV",
+  "DS",
+  "DNSKEY",
+  "HTTPS",
+  "SVCB",
+  "CAA",
+  "IXFR",
+  "AXFR",
+  "ANY",
+  "other",
 ] as const;
 const TYPE_CODES: Record<number, number> = {
-  1: 0, 2: 1, 5: 2, 6: 3, 12: 4, 15: 5, 16: 6, 28: 7, 33: 8, 43: 9, 48: 10, 65: 11, 64: 12, 257: 13, 251: 14, 252: 15, 255: 16,
+  1: 0,
+  2: 1,
+  5: 2,
+  6: 3,
+  12: 4,
+  15: 5,
+  16: 6,
+  28: 7,
+  33: 8,
+  43: 9,
+  48: 10,
+  65: 11,
+  64: 12,
+  257: 13,
+  251: 14,
+  252: 15,
+  255: 16,
 };
 const OTHER_TYPE = DNS_TYPES.length - 1;
 /** Index by numeric rcode (0-15) -> name; reserved values are still bounded (16 entries). */
 export const RCODES = [
-  "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
-  "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
+  "NOERROR",
+  "FORMERR",
+  "SERVFAIL",
+  "NXDOMAIN",
+  "NOTIMP",
+  "REFUSED",
+  "YXDOMAIN",
+  "YXRRSET",
+  "NXRRSET",
+  "NOTAUTH",
+  "NOTZONE",
+  "RCODE11",
+  "RCODE12",
+  "RCODE13",
+  "RCODE14",
+  "RCODE15",
 ] as const;
 const DNS_CELLS = RCODES.length * DNS_TYPES.length;
 
@@ -88,4 +135,3 @@ export class DnsCounters {
     return r < 0 || t < 0 ? 0 : this.responses[r * DNS_TYPES.length + t]!;
   }
 }
-

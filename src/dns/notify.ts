@@ -125,11 +125,15 @@ export class Notifier {
       return;
     }
     const retry = this.opts.retryMs ?? RETRY_MS;
-    p.timer = setTimeout(() => {
-      p.attempt++;
-      if (p.attempt === 3) this.opts.log("warn", "notify not acknowledged yet", { zone: p.zone, target: `${p.target.host}:${p.target.port}`, attempts: p.attempt });
-      this.send(key, p);
-    }, retry[Math.min(p.attempt, retry.length - 1)]);
+    p.timer = setTimeout(
+      () => {
+        p.attempt++;
+        if (p.attempt === 3)
+          this.opts.log("warn", "notify not acknowledged yet", { zone: p.zone, target: `${p.target.host}:${p.target.port}`, attempts: p.attempt });
+        this.send(key, p);
+      },
+      retry[Math.min(p.attempt, retry.length - 1)],
+    );
     p.timer.unref?.();
     try {
       let msg = notifyMessage(p.id, zone.name, zone.soa as packet.Answer);
@@ -161,7 +165,8 @@ export class Notifier {
         if (!reason) break;
       }
       if (reason) {
-        if (p.rejected !== reason) this.opts.log("warn", "notify answer failed its TSIG check", { zone: p.zone, target: `${p.target.host}:${p.target.port}`, reason });
+        if (p.rejected !== reason)
+          this.opts.log("warn", "notify answer failed its TSIG check", { zone: p.zone, target: `${p.target.host}:${p.target.port}`, reason });
         p.rejected = reason;
         return;
       }

@@ -48,7 +48,16 @@ const DEFS: TypeDef[] = [
 
 /** Known mnemonics whose presentation form we do not parse: accepted only as `\#`. */
 const OPAQUE_NAMES: Record<string, number> = {
-  WKS: 11, LOC: 29, CERT: 37, APL: 42, IPSECKEY: 45, DHCID: 49, CSYNC: 62, ZONEMD: 63, EUI48: 108, EUI64: 109,
+  WKS: 11,
+  LOC: 29,
+  CERT: 37,
+  APL: 42,
+  IPSECKEY: 45,
+  DHCID: 49,
+  CSYNC: 62,
+  ZONEMD: 63,
+  EUI48: 108,
+  EUI64: 109,
 };
 
 /**
@@ -222,7 +231,10 @@ function b64Bytes(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
+const hex = (b: Uint8Array) =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0"))
+    .join("")
+    .toUpperCase();
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
 /**
@@ -234,7 +246,7 @@ export function resolveName(text: string, origin: string | null): string {
     if (origin === null) throw new Error('"@" needs an origin');
     return origin;
   }
-  const absolute = text.endsWith(".") && !text.endsWith("\\.") || text.endsWith("\\\\.");
+  const absolute = (text.endsWith(".") && !text.endsWith("\\.")) || text.endsWith("\\\\.");
   if (absolute || origin === null) return nameKey(text);
   const rel = nameKey(text);
   return origin === "" ? rel : `${rel}.${origin}`;
@@ -270,7 +282,12 @@ export function parseRdataTokens(code: number, tokens: Token[], origin: string |
     // RFC 3597 generic form: \# length hex...
     if (tokens.length < 2) throw new Error("\\# needs a length");
     const len = num(tokens[1]!.text, 65535);
-    const wire = hexBytes(tokens.slice(2).map((t) => t.text).join(""));
+    const wire = hexBytes(
+      tokens
+        .slice(2)
+        .map((t) => t.text)
+        .join(""),
+    );
     if (wire.length !== len) throw new Error(`\\# length ${len} does not match ${wire.length} bytes of data`);
     const def = BY_CODE.get(code);
     // A known type in generic form still gets its names understood (glue, CNAME chains).
@@ -340,12 +357,26 @@ export function parseRdataTokens(code: number, tokens: Token[], origin: string |
       }
       case "hex":
         if (t >= tokens.length) throw new Error(`${def.name} record is missing its hex data`);
-        out.add(hexBytes(tokens.slice(t).map((x) => x.text).join("")));
+        out.add(
+          hexBytes(
+            tokens
+              .slice(t)
+              .map((x) => x.text)
+              .join(""),
+          ),
+        );
         t = tokens.length;
         break;
       case "b64":
         if (t >= tokens.length) throw new Error(`${def.name} record is missing its base64 data`);
-        out.add(b64Bytes(tokens.slice(t).map((x) => x.text).join("")));
+        out.add(
+          b64Bytes(
+            tokens
+              .slice(t)
+              .map((x) => x.text)
+              .join(""),
+          ),
+        );
         t = tokens.length;
         break;
       case "a": {
@@ -653,7 +684,11 @@ function formatSvcParams(b: Uint8Array): string[] {
         for (let i = 0; i < v.length; ) {
           const l = v[i]!;
           if (l === 0 || i + 1 + l > v.length) throw new Error("bad alpn");
-          ids.push(quoteBytes(v.subarray(i + 1, i + 1 + l)).slice(1, -1).replace(/,/g, "\\,"));
+          ids.push(
+            quoteBytes(v.subarray(i + 1, i + 1 + l))
+              .slice(1, -1)
+              .replace(/,/g, "\\,"),
+          );
           i += 1 + l;
         }
         out.push(`${name}="${ids.join(",")}"`);

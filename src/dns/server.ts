@@ -21,7 +21,6 @@ import type { UdpThread, ZoneMessage } from "./udp-thread";
 export type DnsReply = Uint8Array | null | Promise<Uint8Array | null>;
 export type DnsHandler = (query: Uint8Array, transport: "udp" | "tcp", peer: string) => DnsReply;
 
-
 /**
  * TCP only: a query answered by several messages (AXFR). Returns null when the query is not
  * for it (the ordinary handler answers then).
@@ -540,10 +539,7 @@ export async function startDns(listens: Listen[], handler: DnsHandler, opts: Dns
       for (const c of open) c.destroy();
       await thread?.close();
       for (const r of raw) native!.libc.close(r.fd);
-      await Promise.all([
-        ...udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
-        ...tcp.map((s) => new Promise<void>((r) => s.close(() => r()))),
-      ]);
+      await Promise.all([...udp.map((s) => new Promise<void>((r) => s.close(() => r()))), ...tcp.map((s) => new Promise<void>((r) => s.close(() => r())))]);
     },
   };
 }

@@ -166,7 +166,17 @@ function hmac(key: TsigKey, parts: Uint8Array[]): Uint8Array {
 
 /** RFC 8945 §4.3.3 "TSIG variables" (full form). */
 function variables(key: TsigKey, time: number, fudge: number, error: number, other: Uint8Array): Uint8Array {
-  return concat([encodeName(key.name), be16(CLASS_ANY), new Uint8Array(4), encodeName(key.algorithm), u48(time), be16(fudge), be16(error), be16(other.length), other]);
+  return concat([
+    encodeName(key.name),
+    be16(CLASS_ANY),
+    new Uint8Array(4),
+    encodeName(key.algorithm),
+    u48(time),
+    be16(fudge),
+    be16(error),
+    be16(other.length),
+    other,
+  ]);
 }
 
 /** RFC 8945 §4.3.1: the prior MAC is digested with its length in front. */

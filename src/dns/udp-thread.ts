@@ -132,7 +132,15 @@ export class UdpThread {
       opts.onError?.(`cannot start the DNS thread: ${(e as Error).message}`);
       return Promise.resolve(false);
     }
-    const init: ThreadInit = { fds: opts.fds, notify: !!opts.notify, wakeFd: waker.readFd, ctrl, counters: this.countersMemory, zones: channel.port2, rrl: opts.rrl?.rate ? opts.rrl : null };
+    const init: ThreadInit = {
+      fds: opts.fds,
+      notify: !!opts.notify,
+      wakeFd: waker.readFd,
+      ctrl,
+      counters: this.countersMemory,
+      zones: channel.port2,
+      rrl: opts.rrl?.rate ? opts.rrl : null,
+    };
     try {
       worker = new Worker(workerEntry(), { workerData: init, transferList: [channel.port2 as never] });
     } catch (e) {

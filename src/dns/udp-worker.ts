@@ -142,7 +142,11 @@ function run(): void {
           const at = i * NAME_SIZE;
           const family = ring.names[at]!;
           const verdict =
-            family === AF_INET ? rrl.check(reply, ring.names, at + 4, false, now) : family === AF_INET6 ? rrl.check(reply, ring.names, at + 8, true, now) : RRL_SEND;
+            family === AF_INET
+              ? rrl.check(reply, ring.names, at + 4, false, now)
+              : family === AF_INET6
+                ? rrl.check(reply, ring.names, at + 8, true, now)
+                : RRL_SEND;
           if (verdict === RRL_DROP) {
             counters.rrlDropped++;
             continue;

@@ -193,7 +193,9 @@ function typeCodeOf(type: string): number {
 }
 
 /** The DNS handler for UPDATE messages (the server routes them here before anything else). */
-export function createUpdateHandler(deps: UpdateHandlerDeps): (q: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null | Promise<Uint8Array | null> {
+export function createUpdateHandler(
+  deps: UpdateHandlerDeps,
+): (q: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null | Promise<Uint8Array | null> {
   return (q, _transport, peer) => {
     if (q.length < HEADER) return null;
     // Before any lookup or HMAC: a source over its rate (a flood, signed or not) gets nothing.

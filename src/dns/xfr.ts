@@ -61,7 +61,6 @@ function recordsOf(zone: Zone, signed: SignedZone | undefined): Uint8Array[] {
   return rrs;
 }
 
-
 interface Parsed {
   qtype: number;
   qname: string;
@@ -144,7 +143,9 @@ export interface Transfers {
    * Wraps the ordinary answer function: TSIG-signed queries are verified and their answers
    * signed; AXFR/IXFR over UDP get what RFC 1995/5936 allow there.
    */
-  wrap(answer: (query: Uint8Array, transport: "udp" | "tcp") => Uint8Array | null): (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
+  wrap(
+    answer: (query: Uint8Array, transport: "udp" | "tcp") => Uint8Array | null,
+  ): (query: Uint8Array, transport: "udp" | "tcp", peer: string) => Uint8Array | null;
 }
 
 export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transfers {
@@ -165,7 +166,10 @@ export function createTransfers(zones: () => ZoneSet, policy: XfrPolicy): Transf
     if (!zone || zone.name !== p.qname || u16(q, p.qEnd - 2) !== 1) return sign([bare(q, p.qEnd, RCODE_NOTAUTH)]);
     const soa = rrWire(zone.soa);
     const sent = (kind: "axfr" | "ixfr" | "ixfr-full" | "uptodate", msgs: Uint8Array[]) => {
-      policy.sent?.(kind, msgs.reduce((n, m) => n + m.length, 0));
+      policy.sent?.(
+        kind,
+        msgs.reduce((n, m) => n + m.length, 0),
+      );
       return sign(msgs);
     };
     if (p.qtype === TYPE_IXFR) {

@@ -369,7 +369,11 @@ function key(name: string): string {
 }
 
 function soaRR(apex: string, serial: number, soa: ZoneData["soa"], ttl: number): RR {
-  const rdata = parseRdataText(TYPE.SOA, `${key(soa.mname)}. ${key(soa.rname)}. ${serial >>> 0} ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`, null);
+  const rdata = parseRdataText(
+    TYPE.SOA,
+    `${key(soa.mname)}. ${key(soa.rname)}. ${serial >>> 0} ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`,
+    null,
+  );
   return makeRR(apex, TYPE.SOA, ttl, rdata);
 }
 

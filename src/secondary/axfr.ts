@@ -42,10 +42,7 @@ export interface IxfrDelta {
   soa: packet.Answer;
 }
 
-export type IxfrResult =
-  | { kind: "uptodate" }
-  | { kind: "full"; records: packet.Answer[] }
-  | { kind: "incremental"; deltas: IxfrDelta[] };
+export type IxfrResult = { kind: "uptodate" } | { kind: "full"; records: packet.Answer[] } | { kind: "incremental"; deltas: IxfrDelta[] };
 
 /**
  * Asks for the changes since serial (RFC 1995). The answer is the SOA alone (nothing newer),

@@ -119,7 +119,7 @@ export function zoneDataFromTransfer(id: number, zone: string, records: packet.A
   };
   let nsTtlSet = false;
   for (const rr of records.slice(1)) {
-    if (rr.type === "SOA" || rr.type === "OPT" || (rr as { class?: string }).class !== undefined && (rr as { class?: string }).class !== "IN") continue;
+    if (rr.type === "SOA" || rr.type === "OPT" || ((rr as { class?: string }).class !== undefined && (rr as { class?: string }).class !== "IN")) continue;
     const name = canonical(rr.name);
     if (name !== apex && !name.endsWith(`.${apex}`)) continue; // not ours: never serve it
     const ttl = rr.ttl ?? 0;

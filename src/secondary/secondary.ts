@@ -275,7 +275,11 @@ export class Secondary {
       this.schedule(s, data.soa.refresh);
     } catch (e) {
       s.failures++;
-      this.log(s.failures === 1 || s.failures % 10 === 0 ? "warn" : "info", "zone refresh failed", { zone: s.name, error: (e as Error).message, failures: s.failures });
+      this.log(s.failures === 1 || s.failures % 10 === 0 ? "warn" : "info", "zone refresh failed", {
+        zone: s.name,
+        error: (e as Error).message,
+        failures: s.failures,
+      });
       if (s.data && this.now() - s.confirmedAt > s.data.soa.expire) {
         // RFC 1035 §4.3.5: past expire the data is no longer authoritative.
         if (this.zones.get(s.id)) this.log("error", "zone expired: no longer served until the primary answers", { zone: s.name });
@@ -381,10 +385,16 @@ export class Secondary {
       text = readFileSync(path, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw new IpkeepError("database_damaged", `${path} cannot be read (${(e as Error).message}): fix its permissions, or delete it and the secondary transfers every zone from the primary again`);
+      throw new IpkeepError(
+        "database_damaged",
+        `${path} cannot be read (${(e as Error).message}): fix its permissions, or delete it and the secondary transfers every zone from the primary again`,
+      );
     }
     const damaged = (why: string): never => {
-      throw new IpkeepError("database_damaged", `${path} is damaged (${why}): delete it, and the secondary transfers every zone from the primary again at start`);
+      throw new IpkeepError(
+        "database_damaged",
+        `${path} is damaged (${why}): delete it, and the secondary transfers every zone from the primary again at start`,
+      );
     };
     const cache = ((): CacheFile => {
       try {
@@ -393,7 +403,8 @@ export class Secondary {
         return damaged(text.length === 0 ? "empty file" : `not JSON: ${(e as Error).message}`);
       }
     })();
-    if (cache?.version !== 1 || typeof cache.zones !== "object" || cache.zones === null || Array.isArray(cache.zones)) damaged("not a zone cache of this ipkeep");
+    if (cache?.version !== 1 || typeof cache.zones !== "object" || cache.zones === null || Array.isArray(cache.zones))
+      damaged("not a zone cache of this ipkeep");
     // Configured zones first; the members of a cached catalog join the loop as it adds them.
     for (const s of this.states.values()) {
       const c = cache.zones[s.name];

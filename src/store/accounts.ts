@@ -23,8 +23,7 @@ interface RawAccount {
   updated_at: number;
 }
 
-const ACCOUNT_COLS =
-  "id, email, role, disabled, email_confirmed, totp_enabled, quota_hostnames, quota_domains, quota_records, created_at, updated_at";
+const ACCOUNT_COLS = "id, email, role, disabled, email_confirmed, totp_enabled, quota_hostnames, quota_domains, quota_records, created_at, updated_at";
 
 const account = (r: RawAccount | null): AccountRow | null =>
   r && {
@@ -49,7 +48,10 @@ export class Accounts {
     return account(this.db.prepare(`SELECT ${ACCOUNT_COLS} FROM users WHERE id = ?`).get<RawAccount>(id));
   }
   list(): AccountRow[] {
-    return this.db.prepare(`SELECT ${ACCOUNT_COLS} FROM users ORDER BY id`).all<RawAccount>().map((r) => account(r)!);
+    return this.db
+      .prepare(`SELECT ${ACCOUNT_COLS} FROM users ORDER BY id`)
+      .all<RawAccount>()
+      .map((r) => account(r)!);
   }
   /** The TOTP secret opened; one that does not open with this directory's key reads as null. */
   credentials(id: number): Credentials | null {
@@ -100,9 +102,7 @@ export class Accounts {
    */
   useTotpStep(id: number, step: number): boolean {
     return (
-      this.db
-        .prepare("UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)")
-        .run(step, id, step).changes > 0
+      this.db.prepare("UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)").run(step, id, step).changes > 0
     );
   }
 }
@@ -129,9 +129,7 @@ export class Sessions {
   }
   /** Every session of a user but one (after a password change, the other devices are logged out). */
   revokeAllFor(userId: number, now: number, except: string | null = null): number {
-    return this.db
-      .prepare("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?")
-      .run(now, userId, except).changes;
+    return this.db.prepare("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?").run(now, userId, except).changes;
   }
   /** Expired rows are useless; keeps the table from growing without bound. */
   prune(now: number): void {
@@ -197,10 +195,7 @@ export class RecoveryCodes {
   }
   /** Marks an unused code used; false when unknown or already used (single use). */
   consume(userId: number, hash: string, now: number): boolean {
-    return (
-      this.db.prepare("UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL").run(now, userId, hash)
-        .changes > 0
-    );
+    return this.db.prepare("UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL").run(now, userId, hash).changes > 0;
   }
   clear(userId: number): void {
     this.db.prepare("DELETE FROM recovery_codes WHERE user_id = ?").run(userId);

@@ -41,7 +41,10 @@ export async function inspectSnapshot(path: string): Promise<SnapshotInfo> {
   try {
     let check: string[];
     try {
-      check = db.prepare("PRAGMA integrity_check").all<{ integrity_check: string }>().map((r) => r.integrity_check);
+      check = db
+        .prepare("PRAGMA integrity_check")
+        .all<{ integrity_check: string }>()
+        .map((r) => r.integrity_check);
     } catch (e) {
       throw new IpkeepError("invalid_input", `${path} is not an SQLite database: ${(e as Error).message}`);
     }

@@ -52,6 +52,8 @@ export class Challenges {
     return domains;
   }
   nextExpiry(now: number): number | null {
-    return this.db.prepare("SELECT MIN(expires_at) AS e FROM records WHERE expires_at IS NOT NULL AND expires_at > ?").get<{ e: number | null }>(now)?.e ?? null;
+    return (
+      this.db.prepare("SELECT MIN(expires_at) AS e FROM records WHERE expires_at IS NOT NULL AND expires_at > ?").get<{ e: number | null }>(now)?.e ?? null
+    );
   }
 }

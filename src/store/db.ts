@@ -40,7 +40,12 @@ export function migrate(db: Driver, now = Math.floor(Date.now() / 1000)): number
       `Database schema version ${current} is newer than this ipkeep knows (${LATEST_VERSION}); use a newer ipkeep or restore a backup`,
     );
   }
-  const applied = new Set(db.prepare("SELECT version FROM schema_migrations").all<{ version: number }>().map((r) => r.version));
+  const applied = new Set(
+    db
+      .prepare("SELECT version FROM schema_migrations")
+      .all<{ version: number }>()
+      .map((r) => r.version),
+  );
   const done: number[] = [];
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
@@ -98,7 +103,10 @@ export async function verifyDatabase(path: string, restore: string): Promise<voi
     let rows: string[];
     try {
       db.exec("PRAGMA busy_timeout = 5000");
-      rows = db.prepare("PRAGMA quick_check").all<{ quick_check: string }>().map((r) => r.quick_check);
+      rows = db
+        .prepare("PRAGMA quick_check")
+        .all<{ quick_check: string }>()
+        .map((r) => r.quick_check);
     } catch (e) {
       return damaged(`is not a readable SQLite database (${(e as Error).message})`);
     }

@@ -44,7 +44,14 @@ interface KeyRow {
   private_key: string;
 }
 
-const info = (r: KeyRow): DnssecKeyInfo => ({ id: r.id, domainId: r.domain_id, algorithm: r.algorithm, flags: r.flags, state: r.state, createdAt: r.created_at });
+const info = (r: KeyRow): DnssecKeyInfo => ({
+  id: r.id,
+  domainId: r.domain_id,
+  algorithm: r.algorithm,
+  flags: r.flags,
+  state: r.state,
+  createdAt: r.created_at,
+});
 
 export class Dnssec {
   constructor(
@@ -93,9 +100,13 @@ export class Dnssec {
       this.db.prepare("DELETE FROM dnssec_signatures WHERE domain_id = ?").run(domainId);
       // Sealed for its own row: the id is known once the row is in.
       const id = Number(
-        this.db.prepare("INSERT INTO dnssec_keys (domain_id, algorithm, flags, private_key, created_at) VALUES (?, ?, 257, '', ?)").run(domainId, algorithm, now).lastInsertRowid,
+        this.db
+          .prepare("INSERT INTO dnssec_keys (domain_id, algorithm, flags, private_key, created_at) VALUES (?, ?, 257, '', ?)")
+          .run(domainId, algorithm, now).lastInsertRowid,
       );
-      this.db.prepare("UPDATE dnssec_keys SET private_key = ? WHERE id = ?").run(this.box.seal(Buffer.from(pkcs8).toString("base64"), dnssecKeyContext(id)), id);
+      this.db
+        .prepare("UPDATE dnssec_keys SET private_key = ? WHERE id = ?")
+        .run(this.box.seal(Buffer.from(pkcs8).toString("base64"), dnssecKeyContext(id)), id);
       return info(this.db.prepare("SELECT * FROM dnssec_keys WHERE id = ?").get<KeyRow>(id)!);
     });
   }

@@ -29,8 +29,7 @@ interface Raw {
   serial: number;
 }
 const COLS = "id, name, kind, owner_id, verified, serial";
-const row = (r: Raw | null): DomainRow | null =>
-  r && { id: r.id, name: r.name, kind: r.kind, ownerId: r.owner_id, verified: !!r.verified, serial: r.serial };
+const row = (r: Raw | null): DomainRow | null => r && { id: r.id, name: r.name, kind: r.kind, ownerId: r.owner_id, verified: !!r.verified, serial: r.serial };
 
 export interface NewDomain {
   name: string;
@@ -68,7 +67,10 @@ export class Domains {
     return row(this.db.prepare(`SELECT ${COLS} FROM domains WHERE name = ?`).get<Raw>(name));
   }
   list(): DomainRow[] {
-    return this.db.prepare(`SELECT ${COLS} FROM domains ORDER BY name`).all<Raw>().map((r) => row(r)!);
+    return this.db
+      .prepare(`SELECT ${COLS} FROM domains ORDER BY name`)
+      .all<Raw>()
+      .map((r) => row(r)!);
   }
   nameservers(id: number): { name: string; ipv4: string | null; ipv6: string | null }[] {
     return this.db
@@ -118,8 +120,17 @@ export class Domains {
            FROM domains WHERE id = ?`,
         )
         .get<{
-          id: number; name: string; serial: number; soa_mname: string; soa_rname: string; soa_refresh: number;
-          soa_retry: number; soa_expire: number; soa_minimum: number; soa_ttl: number; ns_ttl: number;
+          id: number;
+          name: string;
+          serial: number;
+          soa_mname: string;
+          soa_rname: string;
+          soa_refresh: number;
+          soa_retry: number;
+          soa_expire: number;
+          soa_minimum: number;
+          soa_ttl: number;
+          ns_ttl: number;
         }>(id);
       if (!d) return null;
       return {
@@ -161,21 +172,40 @@ export class Domains {
            FROM domains WHERE id = ?`,
         )
         .get<{
-          id: number; name: string; serial: number; soa_mname: string; soa_rname: string; soa_refresh: number;
-          soa_retry: number; soa_expire: number; soa_minimum: number; soa_ttl: number; ns_ttl: number;
+          id: number;
+          name: string;
+          serial: number;
+          soa_mname: string;
+          soa_rname: string;
+          soa_refresh: number;
+          soa_retry: number;
+          soa_expire: number;
+          soa_minimum: number;
+          soa_ttl: number;
+          ns_ttl: number;
         }>(id);
       if (!d) return null;
       const p = new ZonePacker({
         id: d.id,
         name: d.name,
         serial: d.serial,
-        soa: { mname: d.soa_mname, rname: d.soa_rname, refresh: d.soa_refresh, retry: d.soa_retry, expire: d.soa_expire, minimum: d.soa_minimum, ttl: d.soa_ttl },
+        soa: {
+          mname: d.soa_mname,
+          rname: d.soa_rname,
+          refresh: d.soa_refresh,
+          retry: d.soa_retry,
+          expire: d.soa_expire,
+          minimum: d.soa_minimum,
+          ttl: d.soa_ttl,
+        },
         nsTtl: d.ns_ttl,
         nameservers: this.db
           .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
           .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id),
       });
-      for (const h of this.db.prepare("SELECT name, ipv4, ipv6, ttl FROM hostnames WHERE domain_id = ?").iterate<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id)) {
+      for (const h of this.db
+        .prepare("SELECT name, ipv4, ipv6, ttl FROM hostnames WHERE domain_id = ?")
+        .iterate<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id)) {
         p.host(h.name, h.ipv4, h.ipv6, h.ttl);
       }
       for (const r of this.db
@@ -194,9 +224,7 @@ export class Domains {
 
   /** The change log after seq, oldest first (at most limit rows). */
   changesSince(seq: number, limit: number): ZoneChangeRow[] {
-    return this.db
-      .prepare("SELECT seq, domain_id AS domainId, name FROM zone_changes WHERE seq > ? ORDER BY seq LIMIT ?")
-      .all<ZoneChangeRow>(seq, limit);
+    return this.db.prepare("SELECT seq, domain_id AS domainId, name FROM zone_changes WHERE seq > ? ORDER BY seq LIMIT ?").all<ZoneChangeRow>(seq, limit);
   }
   lastChangeSeq(): number {
     return this.db.prepare("SELECT COALESCE(MAX(seq), 0) AS s FROM zone_changes").get<{ s: number }>()!.s;
@@ -210,7 +238,18 @@ export class Domains {
   soaOf(id: number): { name: string; serial: number; served: boolean; soa: ZoneData["soa"] } | null {
     const d = this.db
       .prepare("SELECT name, serial, verified, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl FROM domains WHERE id = ?")
-      .get<{ name: string; serial: number; verified: number; soa_mname: string; soa_rname: string; soa_refresh: number; soa_retry: number; soa_expire: number; soa_minimum: number; soa_ttl: number }>(id);
+      .get<{
+        name: string;
+        serial: number;
+        verified: number;
+        soa_mname: string;
+        soa_rname: string;
+        soa_refresh: number;
+        soa_retry: number;
+        soa_expire: number;
+        soa_minimum: number;
+        soa_ttl: number;
+      }>(id);
     if (!d) return null;
     return {
       name: d.name,
@@ -228,9 +267,13 @@ export class Domains {
   nodeRecords(id: number, names: string[], now: number): NodeRecords[] {
     const d = this.db.prepare("SELECT name, ns_ttl FROM domains WHERE id = ?").get<{ name: string; ns_ttl: number }>(id);
     if (!d) return [];
-    const ns = this.db.prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id").all<{ name: string; ipv4: string | null; ipv6: string | null }>(id);
+    const ns = this.db
+      .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
+      .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id);
     const host = this.db.prepare("SELECT ipv4, ipv6, ttl FROM hostnames WHERE name = ? AND domain_id = ?");
-    const recs = this.db.prepare("SELECT type, ttl, content FROM records WHERE domain_id = ? AND name = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id");
+    const recs = this.db.prepare(
+      "SELECT type, ttl, content FROM records WHERE domain_id = ? AND name = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id",
+    );
     const inZone = (n: string) => n === d.name || n.endsWith(`.${d.name}`);
     return names.map((name) => {
       const records: NodeRecords["records"] = [];

@@ -61,9 +61,7 @@ export class Hostnames {
     return rows.map((r) => row(r)!);
   }
   setAddresses(id: number, a: { ipv4: string | null; ipv6: string | null }, now: number): void {
-    this.db
-      .prepare("UPDATE hostnames SET ipv4 = ?, ipv6 = ?, updated_at = ?, last_update_at = ? WHERE id = ?")
-      .run(a.ipv4, a.ipv6, now, now, id);
+    this.db.prepare("UPDATE hostnames SET ipv4 = ?, ipv6 = ?, updated_at = ?, last_update_at = ? WHERE id = ?").run(a.ipv4, a.ipv6, now, now, id);
   }
   /** Management fields only; addresses change through setAddresses (the update path). */
   update(id: number, p: { ttl?: number; description?: string; ipv6Ifid?: string | null }, now: number): void {

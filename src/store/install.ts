@@ -42,7 +42,10 @@ export class InstallTables implements InstallRepo {
     this.db.prepare(sql).run(...keys.map((k) => fields[k] as SqlValue), id);
   }
 
-  createCode(c: { hash: string; hint: string; role: NodeRole; hostname: string | null; issuedBy: number | null; issuedFrom: string | null; expiresAt: number }, now: number): InstallCodeRow {
+  createCode(
+    c: { hash: string; hint: string; role: NodeRole; hostname: string | null; issuedBy: number | null; issuedFrom: string | null; expiresAt: number },
+    now: number,
+  ): InstallCodeRow {
     const r = this.db
       .prepare(
         `INSERT INTO install_codes (code_hash, hint, role, hostname, state, issued_by, issued_from, issued_at, expires_at)
@@ -92,7 +95,22 @@ export class InstallTables implements InstallRepo {
         `INSERT INTO nodes (role, name, machine_id, ssh_fingerprint, public_ip, activation_id, credential_hash, tsig_name, tsig_secret,
            hostname_id, update_token_id, dns_port, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(n.role, n.name, n.machineId, n.sshFingerprint, n.publicIp, n.activationId, n.credentialHash, n.tsigName, this.seal(n.tsigSecret) ?? null, n.hostnameId, n.updateTokenId, n.dnsPort, n.status, n.createdAt);
+      .run(
+        n.role,
+        n.name,
+        n.machineId,
+        n.sshFingerprint,
+        n.publicIp,
+        n.activationId,
+        n.credentialHash,
+        n.tsigName,
+        this.seal(n.tsigSecret) ?? null,
+        n.hostnameId,
+        n.updateTokenId,
+        n.dnsPort,
+        n.status,
+        n.createdAt,
+      );
     return this.nodeById(r.lastInsertRowid)!;
   }
   nodeById(id: number): NodeRow | null {
@@ -118,7 +136,9 @@ export class InstallTables implements InstallRepo {
     const exists = this.db.prepare("SELECT 1 AS x FROM domain_nameservers WHERE domain_id = ? AND name = ?").get(domainId, ns.name);
     if (exists) return false;
     const pos = this.db.prepare("SELECT COALESCE(MAX(position), -1) + 1 AS p FROM domain_nameservers WHERE domain_id = ?").get<{ p: number }>(domainId)!.p;
-    this.db.prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, ?, ?, ?)").run(domainId, ns.name, ns.ipv4, ns.ipv6, pos);
+    this.db
+      .prepare("INSERT INTO domain_nameservers (domain_id, name, ipv4, ipv6, position) VALUES (?, ?, ?, ?, ?)")
+      .run(domainId, ns.name, ns.ipv4, ns.ipv6, pos);
     return true;
   }
   removeNameserver(domainId: number, name: string): boolean {

@@ -32,7 +32,9 @@ export class Records {
       .all<RecordRow>(domainId, name, suffix.length, suffix.length, suffix, now, limit);
   }
   update(id: number, r: { name: string; ttl: number; content: string; hostnameId: number | null }, now: number): void {
-    this.db.prepare("UPDATE records SET name = ?, ttl = ?, content = ?, hostname_id = ?, updated_at = ? WHERE id = ?").run(r.name, r.ttl, r.content, r.hostnameId, now, id);
+    this.db
+      .prepare("UPDATE records SET name = ?, ttl = ?, content = ?, hostname_id = ?, updated_at = ? WHERE id = ?")
+      .run(r.name, r.ttl, r.content, r.hostnameId, now, id);
   }
   remove(id: number): boolean {
     return this.db.prepare("DELETE FROM records WHERE id = ?").run(id).changes > 0;

@@ -79,7 +79,9 @@ export interface Unopenable {
 export function unopenable(db: Driver, box: SecretBox | null): Unopenable {
   const opens = (v: string | null | undefined, context: string) => !v || !isSealed(v) || (box !== null && box.tryOpen(v, context) !== null);
   const setting = (key: string) => db.prepare("SELECT value FROM settings WHERE key = ?").get<{ value: string }>(key)?.value;
-  const users = db.prepare("SELECT id, email, totp_secret AS s FROM users WHERE totp_secret IS NOT NULL ORDER BY id").all<{ id: number; email: string; s: string }>();
+  const users = db
+    .prepare("SELECT id, email, totp_secret AS s FROM users WHERE totp_secret IS NOT NULL ORDER BY id")
+    .all<{ id: number; email: string; s: string }>();
   return {
     jwtSecret: !opens(setting("jwt_secret"), settingContext("jwt_secret")),
     smtp: !opens(setting("smtp"), settingContext("smtp")),

@@ -113,8 +113,6 @@ export class UpdateTokens {
   }
   /** Tokens left covering nothing after their hosts were deleted ("host"/"set" scope). */
   removeOrphans(): void {
-    this.db.exec(
-      "DELETE FROM update_tokens WHERE scope IN ('host','set') AND id NOT IN (SELECT token_id FROM update_token_hosts)",
-    );
+    this.db.exec("DELETE FROM update_tokens WHERE scope IN ('host','set') AND id NOT IN (SELECT token_id FROM update_token_hosts)");
   }
 }

@@ -54,7 +54,10 @@ export class Updates {
 
   /** The last time the host reported in (an update answered good or nochg: IPv64's healthcheck is one), or null. */
   lastSeen(hostnameId: number): number | null {
-    return this.db.prepare("SELECT MAX(at) AS at FROM update_log WHERE hostname_id = ? AND result IN ('good', 'nochg')").get<{ at: number | null }>(hostnameId)?.at ?? null;
+    return (
+      this.db.prepare("SELECT MAX(at) AS at FROM update_log WHERE hostname_id = ? AND result IN ('good', 'nochg')").get<{ at: number | null }>(hostnameId)
+        ?.at ?? null
+    );
   }
 
   /** Newest first. */

@@ -10,8 +10,7 @@ interface Raw {
   created_at: number;
 }
 const COLS = "id, email, role, disabled, created_at";
-const row = (r: Raw | null): UserRow | null =>
-  r && { id: r.id, email: r.email, role: r.role, disabled: !!r.disabled, createdAt: r.created_at };
+const row = (r: Raw | null): UserRow | null => r && { id: r.id, email: r.email, role: r.role, disabled: !!r.disabled, createdAt: r.created_at };
 
 export class Users {
   constructor(private db: Driver) {}
@@ -35,7 +34,10 @@ export class Users {
     return row(this.db.prepare(`SELECT ${COLS} FROM users WHERE role = 'admin' ORDER BY id LIMIT 1`).get<Raw>());
   }
   list(): UserRow[] {
-    return this.db.prepare(`SELECT ${COLS} FROM users ORDER BY id`).all<Raw>().map((r) => row(r)!);
+    return this.db
+      .prepare(`SELECT ${COLS} FROM users ORDER BY id`)
+      .all<Raw>()
+      .map((r) => row(r)!);
   }
   /** Per-user limits; null fields fall back to the defaults in settings. */
   quotas(id: number): { hostnames: number | null; domains: number | null; records: number | null } {

@@ -14,15 +14,7 @@ import { Agent } from "node:https";
 import { rootCertificates } from "node:tls";
 import * as acme from "acme-client";
 import axios, { type AxiosAdapter, type InternalAxiosRequestConfig } from "axios";
-import {
-  ACME_CALL_TIMEOUT_MS,
-  cleanupOwnChallenge,
-  type OwnChallengeDeps,
-  presentOwnChallenge,
-  renewAt,
-  retryDelay,
-  serialReached,
-} from "../core/acme-cert";
+import { ACME_CALL_TIMEOUT_MS, cleanupOwnChallenge, type OwnChallengeDeps, presentOwnChallenge, renewAt, retryDelay, serialReached } from "../core/acme-cert";
 import type { DomainRow } from "../core/ports";
 import { log } from "../log";
 import type { Store } from "../store";
@@ -90,16 +82,23 @@ export function plainAcmeError(e: unknown, directory: string, name: string): str
   const err = e as { code?: string; message?: string; cause?: { code?: string } };
   const code = err.code ?? err.cause?.code ?? "";
   const msg = String(err.message ?? e);
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|certificate/i.test(code) || /self[- ]signed|unable to verify|unable to get (local )?issuer|certificate (has expired|is not yet valid)|unknown certificate/i.test(msg)) {
+  if (
+    /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|certificate/i.test(code) ||
+    /self[- ]signed|unable to verify|unable to get (local )?issuer|certificate (has expired|is not yet valid)|unknown certificate/i.test(msg)
+  ) {
     return `the certificate of the ACME directory ${directory} is not trusted (${msg}); for a private CA such as Pebble pass its root with --acme-ca FILE`;
   }
-  if (code === "ECONNREFUSED" || /ECONNREFUSED|connection refused|Unable to connect/i.test(msg)) return `cannot reach the ACME directory ${directory}: connection refused`;
-  if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout|timed out/i.test(msg)) return `the ACME directory ${directory} did not answer within ${ACME_CALL_TIMEOUT_MS / 1000} s`;
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /ENOTFOUND|getaddrinfo/i.test(msg)) return `cannot resolve the ACME directory's host (${new URL(directory).hostname})`;
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|connection refused|Unable to connect/i.test(msg))
+    return `cannot reach the ACME directory ${directory}: connection refused`;
+  if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout|timed out/i.test(msg))
+    return `the ACME directory ${directory} did not answer within ${ACME_CALL_TIMEOUT_MS / 1000} s`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /ENOTFOUND|getaddrinfo/i.test(msg))
+    return `cannot resolve the ACME directory's host (${new URL(directory).hostname})`;
   if (/dns|NXDOMAIN|SERVFAIL|no TXT|lookup/i.test(msg)) {
     return `the CA could not check ${name} in DNS (${msg}): is the delegation of the zone to this server's nameservers in place? \`ipkeep doctor\` checks it`;
   }
-  if (/connection|Fetching http|timeout during connect/i.test(msg)) return `the CA could not reach http://${name}/ on port 80 (${msg}): is port 80 open and ${name} pointing at this server?`;
+  if (/connection|Fetching http|timeout during connect/i.test(msg))
+    return `the CA could not reach http://${name}/ on port 80 (${msg}): is port 80 open and ${name} pointing at this server?`;
   return msg;
 }
 
@@ -193,7 +192,9 @@ export class CertManager {
       await (acme.axios as unknown as { get(url: string): Promise<{ status: number }> }).get(this.o.directory);
     } catch (e) {
       if (isTrustError(e)) throw new Error(plainAcmeError(e, this.o.directory, this.o.name));
-      log("warn", "acme directory not reachable yet; HTTP keeps serving and the certificate is retried", { error: plainAcmeError(e, this.o.directory, this.o.name) });
+      log("warn", "acme directory not reachable yet; HTTP keeps serving and the certificate is retried", {
+        error: plainAcmeError(e, this.o.directory, this.o.name),
+      });
     }
   }
 
@@ -233,7 +234,12 @@ export class CertManager {
       const w = res.status === 200 ? parseRenewalInfo(res.data) : null;
       if (!w || this.stopped) return;
       this.ari = { cert: c.cert, at: ariRenewAt(w, this.now()) };
-      log("info", "renewal window from the CA (ARI)", { name: this.o.name, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString(), renew_at: new Date(this.ari.at).toISOString() });
+      log("info", "renewal window from the CA (ARI)", {
+        name: this.o.name,
+        start: new Date(w.start).toISOString(),
+        end: new Date(w.end).toISOString(),
+        renew_at: new Date(this.ari.at).toISOString(),
+      });
       if (!this.running) this.schedule();
     } catch (e) {
       log("debug", "ARI not available", { error: plainAcmeError(e, this.o.directory, this.o.name) });
@@ -409,7 +415,8 @@ export async function waitForNameservers(w: NameserverWait): Promise<string[]> {
   const selfDeadline = Date.now() + (w.selfWaitMs ?? 30_000);
   while (!(await carriesTxt(w.self, w.fqdn, w.value))) {
     if (w.stopped?.()) throw new Error("stopped");
-    if (Date.now() > selfDeadline) throw new Error(`this server's own DNS did not answer ${w.fqdn} TXT within ${Math.round((w.selfWaitMs ?? 30_000) / 1000)} s`);
+    if (Date.now() > selfDeadline)
+      throw new Error(`this server's own DNS did not answer ${w.fqdn} TXT within ${Math.round((w.selfWaitMs ?? 30_000) / 1000)} s`);
     await sleep(100);
   }
   const pending = new Map(w.secondaries.map((s) => [`${s.name} (${s.host}:${s.port})`, s]));
@@ -422,7 +429,11 @@ export async function waitForNameservers(w: NameserverWait): Promise<string[]> {
     if (!pending.size) break;
     if (w.stopped?.()) throw new Error("stopped");
     if (Date.now() > deadline) {
-      log("warn", "secondaries have not taken the zone's new serial yet; asking the CA anyway (it may ask one of them)", { zone: w.zone, serial: w.serial, secondaries: [...pending.keys()].join(", ") });
+      log("warn", "secondaries have not taken the zone's new serial yet; asking the CA anyway (it may ask one of them)", {
+        zone: w.zone,
+        serial: w.serial,
+        secondaries: [...pending.keys()].join(", "),
+      });
       break;
     }
     await sleep(250);

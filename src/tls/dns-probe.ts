@@ -44,7 +44,14 @@ async function ask(ns: Probe, name: string, type: "TXT" | "SOA", timeoutMs = 150
 /** Whether the nameserver answers the TXT value at name. */
 export async function carriesTxt(ns: Probe, name: string, value: string): Promise<boolean> {
   const p = await ask(ns, name, "TXT");
-  return !!p?.answers?.some((a) => a.type === "TXT" && [a.data].flat().map((d) => (typeof d === "string" ? d : Buffer.from(d as Uint8Array).toString())).join("") === value);
+  return !!p?.answers?.some(
+    (a) =>
+      a.type === "TXT" &&
+      [a.data]
+        .flat()
+        .map((d) => (typeof d === "string" ? d : Buffer.from(d as Uint8Array).toString()))
+        .join("") === value,
+  );
 }
 
 /** The zone's serial as the nameserver has it, or null when it does not answer. */

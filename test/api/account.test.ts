@@ -393,7 +393,10 @@ describe("settings: GET/PATCH /api/settings", () => {
     expect(s0.body).toEqual({ registrationOpen: false, defaultQuota: { hostnames: 20, domains: 3, records: 200 }, smtp: null });
     const s1 = await h.call("PATCH", "/api/settings", {
       token: admin.jwt,
-      body: { defaultQuota: { hostnames: 5, records: null }, smtp: { host: "smtp.example.test", port: 587, user: "u", password: "hunter22", from: "ipkeep@example.test" } },
+      body: {
+        defaultQuota: { hostnames: 5, records: null },
+        smtp: { host: "smtp.example.test", port: 587, user: "u", password: "hunter22", from: "ipkeep@example.test" },
+      },
     });
     expect(s1.status).toBe(200);
     expect(s1.body.defaultQuota).toEqual({ hostnames: 5, domains: 3, records: null });

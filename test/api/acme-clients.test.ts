@@ -44,8 +44,23 @@ async function startPebble(dir: string, dnsPort: number): Promise<{ url: string;
   const ca = join(dir, "pebble-cert.pem");
   const key = join(dir, "pebble-key.pem");
   const gen = spawnSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-    "-keyout", key, "-out", ca, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "1",
+    "-keyout",
+    key,
+    "-out",
+    ca,
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
   ]);
   expect(gen.status, gen.stderr?.toString()).toBe(0);
   const [listen, management] = [await freePort(), await freePort()];
@@ -83,54 +98,62 @@ async function startPebble(dir: string, dnsPort: number): Promise<{ url: string;
 }
 
 describe.skipIf(!ready && !process.env.CI)("real ACME clients", () => {
-  it(
-    "lego (httpreq) gets a certificate for a host and its wildcard from Pebble through ipkeep",
-    async () => {
-      const data = tempDir();
-      dirs.push(data);
-      expect(run(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=127.0.0.1`]).code).toBe(0);
-      const add = run(["--data", data, "host", "add", HOME, "--owner", "me@example.com", "--json"]);
-      expect(add.code, add.stderr).toBe(0);
-      const token = JSON.parse(add.stdout).token.tokenValue as string;
-      server = await startServe(data);
-      const ca = await startPebble(data, server.dnsPort);
+  it("lego (httpreq) gets a certificate for a host and its wildcard from Pebble through ipkeep", async () => {
+    const data = tempDir();
+    dirs.push(data);
+    expect(run(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=127.0.0.1`]).code).toBe(0);
+    const add = run(["--data", data, "host", "add", HOME, "--owner", "me@example.com", "--json"]);
+    expect(add.code, add.stderr).toBe(0);
+    const token = JSON.parse(add.stdout).token.tokenValue as string;
+    server = await startServe(data);
+    const ca = await startPebble(data, server.dnsPort);
 
-      const legoDir = join(data, "lego");
-      const r = await promisify(execFile)(
-        "lego",
-        [
-          "--accept-tos", "--email", "me@example.com", "--server", ca.url, "--path", legoDir,
-          "--dns", "httpreq",
-          // Propagation is checked against ipkeep itself; its NS records point at port 53,
-          // which a test cannot bind, hence no check of "all authoritative servers".
-          "--dns.resolvers", `127.0.0.1:${server.dnsPort}`, "--dns.disable-cp",
-          "--domains", HOME, "--domains", `*.${HOME}`,
-          "run",
-        ],
-        {
-          env: {
-            ...process.env,
-            LEGO_CA_CERTIFICATES: ca.ca,
-            HTTPREQ_ENDPOINT: `${server.base}/httpreq`,
-            HTTPREQ_USERNAME: HOME,
-            HTTPREQ_PASSWORD: token,
-          },
-          timeout: 90_000,
+    const legoDir = join(data, "lego");
+    const r = await promisify(execFile)(
+      "lego",
+      [
+        "--accept-tos",
+        "--email",
+        "me@example.com",
+        "--server",
+        ca.url,
+        "--path",
+        legoDir,
+        "--dns",
+        "httpreq",
+        // Propagation is checked against ipkeep itself; its NS records point at port 53,
+        // which a test cannot bind, hence no check of "all authoritative servers".
+        "--dns.resolvers",
+        `127.0.0.1:${server.dnsPort}`,
+        "--dns.disable-cp",
+        "--domains",
+        HOME,
+        "--domains",
+        `*.${HOME}`,
+        "run",
+      ],
+      {
+        env: {
+          ...process.env,
+          LEGO_CA_CERTIFICATES: ca.ca,
+          HTTPREQ_ENDPOINT: `${server.base}/httpreq`,
+          HTTPREQ_USERNAME: HOME,
+          HTTPREQ_PASSWORD: token,
         },
-      ).catch((e: { stdout?: string; stderr?: string }) => {
-        throw new Error(`lego failed:\n${e.stderr ?? ""}${e.stdout ?? ""}\n--- ipkeep:\n${server?.logs()}`);
-      });
-      const cert = join(legoDir, "certificates", `${HOME}.crt`);
-      expect(existsSync(cert), r.stderr).toBe(true);
-      const text = spawnSync("openssl", ["x509", "-noout", "-ext", "subjectAltName"], { input: readFileSync(cert) }).stdout.toString();
-      expect(text).toContain(`DNS:${HOME}`);
-      expect(text).toContain(`DNS:*.${HOME}`);
-      // lego presented both values before cleaning either up, and cleaned both.
-      const logs = server.logs();
-      expect(logs.match(/url=\/httpreq\/present status=200/g)).toHaveLength(2);
-      expect(logs.match(/url=\/httpreq\/cleanup status=200/g)).toHaveLength(2);
-      expect(logs).not.toContain(token);
-    },
-    120_000,
-  );
+        timeout: 90_000,
+      },
+    ).catch((e: { stdout?: string; stderr?: string }) => {
+      throw new Error(`lego failed:\n${e.stderr ?? ""}${e.stdout ?? ""}\n--- ipkeep:\n${server?.logs()}`);
+    });
+    const cert = join(legoDir, "certificates", `${HOME}.crt`);
+    expect(existsSync(cert), r.stderr).toBe(true);
+    const text = spawnSync("openssl", ["x509", "-noout", "-ext", "subjectAltName"], { input: readFileSync(cert) }).stdout.toString();
+    expect(text).toContain(`DNS:${HOME}`);
+    expect(text).toContain(`DNS:*.${HOME}`);
+    // lego presented both values before cleaning either up, and cleaned both.
+    const logs = server.logs();
+    expect(logs.match(/url=\/httpreq\/present status=200/g)).toHaveLength(2);
+    expect(logs.match(/url=\/httpreq\/cleanup status=200/g)).toHaveLength(2);
+    expect(logs).not.toContain(token);
+  }, 120_000);
 });

@@ -87,7 +87,11 @@ function apiKeyFor(user: UserRow): string {
 beforeAll(async () => {
   setLogSink((l) => logs.push(l));
   data = tempDir();
-  server = await startServer(resolveConfig({ data, http: ["127.0.0.1:0"], dns: ["127.0.0.1:0"] }, {}, () => false), clock, timers);
+  server = await startServer(
+    resolveConfig({ data, http: ["127.0.0.1:0"], dns: ["127.0.0.1:0"] }, {}, () => false),
+    clock,
+    timers,
+  );
   base = `http://127.0.0.1:${server.http[0]!.port}`;
   dnsPort = server.dns[0]!.port;
   const deps = { store: server.store, platform: createPlatform(clock), changes: server.live };
@@ -218,7 +222,16 @@ describe("acme-dns API under /acme-dns", () => {
 
     it("TXT values that are not a DNS-01 digest: 400", async () => {
       const v = value(1);
-      for (const bad of [v.slice(1), `${v}A`, `${v.slice(0, 42)}=`, `${v.slice(0, 42)}"`, `${v.slice(0, 42)} `, `${v.slice(0, 42)}\n`, `${v.slice(0, 42)}\\`, ""]) {
+      for (const bad of [
+        v.slice(1),
+        `${v}A`,
+        `${v.slice(0, 42)}=`,
+        `${v.slice(0, 42)}"`,
+        `${v.slice(0, 42)} `,
+        `${v.slice(0, 42)}\n`,
+        `${v.slice(0, 42)}\\`,
+        "",
+      ]) {
         const res = await acmeUpdate(aliceToken, HOME, bad);
         expect(res.status, JSON.stringify(bad)).toBe(400);
         expect(((await res.json()) as { code: string }).code).toBe("invalid_input");
@@ -258,7 +271,11 @@ describe("acme-dns API under /acme-dns", () => {
       expect(account).toEqual({ username: HOME, password: expect.stringMatching(/^ipk_/), subdomain: HOME, fulldomain: CHALLENGE, allowfrom: [] });
       expect(account.password).not.toBe(aliceToken);
       // The account works the way acme-dns clients use it.
-      const upd = await post("/acme-dns/update", { subdomain: account.subdomain, txt: value(7) }, { "x-api-user": account.username, "x-api-key": account.password });
+      const upd = await post(
+        "/acme-dns/update",
+        { subdomain: account.subdomain, txt: value(7) },
+        { "x-api-user": account.username, "x-api-key": account.password },
+      );
       expect(upd.status).toBe(200);
       expect(await txt(account.fulldomain)).toEqual([value(7)]);
       // It is an ordinary update token of that one host.
@@ -340,7 +357,13 @@ describe("lego httpreq under /httpreq", () => {
       const none = await present(null, body);
       expect(none.status).toBe(401);
       expect(none.headers.get("www-authenticate")).toMatch(/^Basic realm=/);
-      for (const auth of [basic("lego", "ipk_wrongwrongwrongwrong"), basic("lego", "s3cret"), "Basic !!!", `Bearer ${apiKeys["alice@example.com"]}`, "Digest x"]) {
+      for (const auth of [
+        basic("lego", "ipk_wrongwrongwrongwrong"),
+        basic("lego", "s3cret"),
+        "Basic !!!",
+        `Bearer ${apiKeys["alice@example.com"]}`,
+        "Digest x",
+      ]) {
         expect((await present(auth, body)).status, auth).toBe(401);
         expect((await cleanupReq(auth, body)).status, auth).toBe(401);
         // Keep under the lockout (its own test below): a new failure window each time.
@@ -388,7 +411,10 @@ describe("bad credentials lock the source out, as on the update endpoints", () =
       const res = await acmeUpdate(`ipk_wrong${i}wrongwrongwrong`, HOME, value(1));
       expect(res.status).toBe(401);
     }
-    for (const res of [await acmeUpdate(aliceToken, HOME, value(1)), await post("/httpreq/present", { fqdn: `${CHALLENGE}.`, value: value(1) }, { authorization: basic("lego", aliceToken) })]) {
+    for (const res of [
+      await acmeUpdate(aliceToken, HOME, value(1)),
+      await post("/httpreq/present", { fqdn: `${CHALLENGE}.`, value: value(1) }, { authorization: basic("lego", aliceToken) }),
+    ]) {
       expect(res.status).toBe(429);
       expect(((await res.json()) as { code: string }).code).toBe("locked_out");
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);

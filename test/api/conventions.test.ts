@@ -149,14 +149,21 @@ describe("rate limits (ipdock: login 10/min, register 20/min, others standard)",
   it("allows 20 registrations a minute", async () => {
     h = await apiHarness({ rateLimits: {} });
     const statuses: number[] = [];
-    for (let i = 0; i < 21; i++) statuses.push((await h.call("POST", "/api/auth/register", { body: { email: `u${i}@example.test`, password: "a long password" }, peer: "203.0.113.1" })).status);
+    for (let i = 0; i < 21; i++)
+      statuses.push(
+        (await h.call("POST", "/api/auth/register", { body: { email: `u${i}@example.test`, password: "a long password" }, peer: "203.0.113.1" })).status,
+      );
     expect(statuses.slice(0, 20).every((s) => s === 403)).toBe(true);
     expect(statuses[20]).toBe(429);
   });
 
   it("puts the headers on every API answer, errors and 404s included", async () => {
     h = await apiHarness({ rateLimits: {} });
-    for (const [m, p] of [["GET", "/api/auth/me"], ["GET", "/api/nothing"], ["GET", "/api/openapi.json"]]) {
+    for (const [m, p] of [
+      ["GET", "/api/auth/me"],
+      ["GET", "/api/nothing"],
+      ["GET", "/api/openapi.json"],
+    ]) {
       const r = await h.call(m!, p!);
       expect(r.headers.get("x-ratelimit-limit"), p).toBe("300");
       expect(r.headers.get("x-ratelimit-remaining"), p).toMatch(/^\d+$/);
@@ -199,7 +206,9 @@ describe("OpenAPI", () => {
     await new Function("document", "fetch", `return (async () => { ${script} })()`)(dom, async () => ({ json: async () => doc.body }));
     await new Promise((r) => setTimeout(r, 10));
     const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-    const operations = Object.values(doc.body.paths as Record<string, Record<string, unknown>>).flatMap((item) => Object.keys(item).filter((m) => methods.includes(m)));
+    const operations = Object.values(doc.body.paths as Record<string, Record<string, unknown>>).flatMap((item) =>
+      Object.keys(item).filter((m) => methods.includes(m)),
+    );
     expect(root.kids.filter((k) => typeof k !== "string" && k.tag === "details").length).toBe(operations.length);
     expect(operations.length).toBeGreaterThan(40);
   });
@@ -252,11 +261,23 @@ describe("HTTPS: every route that takes a session or an API key is account- or i
       const withKey = await send(r.method, r.path, createApiKey(h.deps, adminRow, { label: "probe" }, null).key);
       if (without === withKey) continue;
       taking.push(`${r.method} ${r.path}`);
-      expect(["account", "install"], `${r.method} ${r.path} takes an API key: it must not be served over plain HTTP`).toContain(classifyPath(r.path.replace(/:[A-Za-z]+/g, "1")));
+      expect(["account", "install"], `${r.method} ${r.path} takes an API key: it must not be served over plain HTTP`).toContain(
+        classifyPath(r.path.replace(/:[A-Za-z]+/g, "1")),
+      );
     }
     // The probe does find them: the admin routes, the nodes API and the key-registered ACME account.
     expect(taking).toEqual(
-      expect.arrayContaining(["GET /api/v2/nodes", "DELETE /api/v2/nodes/:id", "GET /api/users", "GET /api/hostnames", "POST /api/v2/install/codes", "POST /acme-dns/register", "GET /api.php", "GET /api", "GET /api/auth.get"]),
+      expect.arrayContaining([
+        "GET /api/v2/nodes",
+        "DELETE /api/v2/nodes/:id",
+        "GET /api/users",
+        "GET /api/hostnames",
+        "POST /api/v2/install/codes",
+        "POST /acme-dns/register",
+        "GET /api.php",
+        "GET /api",
+        "GET /api/auth.get",
+      ]),
     );
   });
 });

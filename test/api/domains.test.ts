@@ -86,7 +86,10 @@ describe("ipdock domain examples", () => {
     expect(a.body.record).toMatchObject({ domainId: id, name: "www.example.com", type: "A", content: "1.2.3.4", ttl: 3600, priority: null });
     expect((await dig(h.dnsPort, "www.example.com", "A")).answer).toEqual(["www.example.com. 3600 IN A 1.2.3.4"]);
     // curl ... -d '{"type": "MX", "name": "@", "content": "mail.example.com", "priority": 10, "ttl": 3600}'
-    const mx = await h.call("POST", `/api/domains/${id}/records`, { key: alice.key, body: { type: "MX", name: "@", content: "mail.example.com", priority: 10, ttl: 3600 } });
+    const mx = await h.call("POST", `/api/domains/${id}/records`, {
+      key: alice.key,
+      body: { type: "MX", name: "@", content: "mail.example.com", priority: 10, ttl: 3600 },
+    });
     expect(mx.status).toBe(201);
     expect(mx.body.record).toMatchObject({ name: "example.com", type: "MX", content: "mail.example.com", priority: 10 });
     expect(await digShort(h.dnsPort, "example.com", "MX")).toEqual(["10 mail.example.com."]);
@@ -174,11 +177,17 @@ describe("records in a built-in zone", () => {
   });
 
   it("a user may add records at and below their own hostname, and they go with it", async () => {
-    const txt = await h.call("POST", `/api/domains/${zoneId}/records`, { key: bob.key, body: { type: "TXT", name: "_acme-challenge.bobhost", content: "token123" } });
+    const txt = await h.call("POST", `/api/domains/${zoneId}/records`, {
+      key: bob.key,
+      body: { type: "TXT", name: "_acme-challenge.bobhost", content: "token123" },
+    });
     expect(txt.status).toBe(201);
     expect(txt.body.record).toMatchObject({ name: `_acme-challenge.bobhost.${ZONE}`, hostnameId: hostId });
     expect(await digShort(h.dnsPort, `_acme-challenge.bobhost.${ZONE}`, "TXT")).toEqual(['"token123"']);
-    const www = await h.call("POST", `/api/domains/${zoneId}/records`, { key: bob.key, body: { type: "CNAME", name: `www.bobhost.${ZONE}`, content: `bobhost.${ZONE}` } });
+    const www = await h.call("POST", `/api/domains/${zoneId}/records`, {
+      key: bob.key,
+      body: { type: "CNAME", name: `www.bobhost.${ZONE}`, content: `bobhost.${ZONE}` },
+    });
     expect(www.status).toBe(201);
     const mine = await h.call("GET", `/api/domains/${zoneId}/records`, { key: bob.key });
     expect(mine.body.records.map((r: { name: string }) => r.name)).toEqual([`_acme-challenge.bobhost.${ZONE}`, `www.bobhost.${ZONE}`]);
@@ -261,7 +270,14 @@ describe("record content validation (ipdock's messages)", () => {
   });
 
   it("domain routes refuse bad names and shapes", async () => {
-    for (const raw of ["{x", JSON.stringify({}), JSON.stringify({ name: 1 }), JSON.stringify({ name: "a..b" }), JSON.stringify({ name: "com" }), JSON.stringify({ name: "ok.example", x: 1 })]) {
+    for (const raw of [
+      "{x",
+      JSON.stringify({}),
+      JSON.stringify({ name: 1 }),
+      JSON.stringify({ name: "a..b" }),
+      JSON.stringify({ name: "com" }),
+      JSON.stringify({ name: "ok.example", x: 1 }),
+    ]) {
       const r = await h.call("POST", "/api/domains", { key: bob.key, raw });
       expect(r.status, raw).toBe(400);
     }
@@ -364,7 +380,9 @@ describe("quotas", () => {
       const d = await h.call("POST", "/api/domains", { key: carol.key, body: { name: "carol.example" } });
       expect(d.status).toBe(201);
       expect((await h.call("POST", "/api/domains", { key: carol.key, body: { name: "carol2.example" } })).body.code).toBe("PLAN_LIMIT");
-      expect((await h.call("POST", `/api/domains/${d.body.domain.id}/records`, { key: carol.key, body: { type: "TXT", name: "a", content: "1" } })).status).toBe(201);
+      expect(
+        (await h.call("POST", `/api/domains/${d.body.domain.id}/records`, { key: carol.key, body: { type: "TXT", name: "a", content: "1" } })).status,
+      ).toBe(201);
       const r = await h.call("POST", `/api/domains/${d.body.domain.id}/records`, { key: carol.key, body: { type: "TXT", name: "b", content: "2" } });
       expect(r.status).toBe(403);
       expect(r.body).toMatchObject({ code: "PLAN_LIMIT", upgrade: false });
@@ -382,7 +400,16 @@ describe("audit log", () => {
   it("records actor, action and target of every change", () => {
     const rows = h.store.db.prepare("SELECT actor, action, target FROM audit_log ORDER BY id").all<{ actor: string; action: string; target: string }>();
     const actions = new Set(rows.map((r) => r.action));
-    for (const a of ["domain.create", "domain.verify", "domain.delete", "record.create", "record.update", "record.delete", "hostname.create", "hostname.delete"]) {
+    for (const a of [
+      "domain.create",
+      "domain.verify",
+      "domain.delete",
+      "record.create",
+      "record.update",
+      "record.delete",
+      "hostname.create",
+      "hostname.delete",
+    ]) {
       expect(actions, a).toContain(a);
     }
     expect(rows.find((r) => r.action === "domain.verify")).toMatchObject({ actor: `user:${alice.id}`, target: expect.stringContaining("example.com") });

@@ -116,8 +116,20 @@ describe("audit log", () => {
       .prepare("SELECT actor_id AS actorId, actor, action, target, address FROM audit_log WHERE target LIKE ? ORDER BY id")
       .all(`%audited.${ZONE}`);
     expect(rows).toEqual([
-      { actorId: alice.id, actor: `user:${alice.id}`, action: "hostname.create", target: `hostname:${r.body.hostname.id} audited.${ZONE}`, address: "198.51.100.77" },
-      { actorId: alice.id, actor: `user:${alice.id}`, action: "hostname.delete", target: `hostname:${r.body.hostname.id} audited.${ZONE}`, address: "198.51.100.78" },
+      {
+        actorId: alice.id,
+        actor: `user:${alice.id}`,
+        action: "hostname.create",
+        target: `hostname:${r.body.hostname.id} audited.${ZONE}`,
+        address: "198.51.100.77",
+      },
+      {
+        actorId: alice.id,
+        actor: `user:${alice.id}`,
+        action: "hostname.delete",
+        target: `hostname:${r.body.hostname.id} audited.${ZONE}`,
+        address: "198.51.100.78",
+      },
     ]);
   });
 });

@@ -85,7 +85,6 @@ describe("plain HTTP from another machine", () => {
   it("health is not an account API", async () => {
     expect((await app().handle(req("/api/v2/healthz"))).status).toBe(200);
   });
-
 });
 
 describe("requests that count as secure", () => {
@@ -117,7 +116,9 @@ describe("requests that count as secure", () => {
 
 describe("GET /metrics", () => {
   const withAllow = (cidrs: string[]) =>
-    withFacts(createApp(createHttpContext({ store, platform, changes: { zoneChanged() {} }, publicUrl: null, metricsAllow: parseCidrList(cidrs, "--metrics-allow") })));
+    withFacts(
+      createApp(createHttpContext({ store, platform, changes: { zoneChanged() {} }, publicUrl: null, metricsAllow: parseCidrList(cidrs, "--metrics-allow") })),
+    );
 
   it("is refused to other machines by default (it names zones and enrolled machines)", async () => {
     const res = await withAllow([]).handle(req("/metrics"));

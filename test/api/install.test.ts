@@ -296,7 +296,11 @@ describe("nodes: GET /api/v2/nodes, DELETE /api/v2/nodes/:id (admins)", () => {
     const act = await p.call("POST", "/api/v2/install/activate", p.activateBody(code, pre.body.data.precheck_token, { hostname: `ns2.${ZONE}` }));
     const id = (await p.call("GET", "/api/v2/nodes", undefined, { auth: p.adminKey })).body.data[0].id;
     expect((await p.call("DELETE", `/api/v2/nodes/${id}`, undefined, { auth: p.adminKey })).status).toBe(200);
-    refused(await p.call("POST", "/api/v2/install/confirm", { activation_id: act.body.data.activation_id, install_token: act.body.data.install_token }), 403, "node_revoked");
+    refused(
+      await p.call("POST", "/api/v2/install/confirm", { activation_id: act.body.data.activation_id, install_token: act.body.data.install_token }),
+      403,
+      "node_revoked",
+    );
     expect(p.store.secondaries.active()).toEqual([]);
     expect(p.store.domains.zoneData(p.store.domains.byName(ZONE)!.id, 0)!.nameservers.map((n) => n.name)).toEqual([`ns1.${ZONE}`]);
   });
@@ -341,7 +345,12 @@ describe("refusals", () => {
       "code_bound_elsewhere",
     );
     // Same machine id, different host key: also another machine.
-    const r = await p.call("POST", "/api/v2/install/precheck", { install_code: code, machine_id: MACHINE, ssh_fingerprint: `SHA256:${"B".repeat(43)}`, product: "agent" });
+    const r = await p.call("POST", "/api/v2/install/precheck", {
+      install_code: code,
+      machine_id: MACHINE,
+      ssh_fingerprint: `SHA256:${"B".repeat(43)}`,
+      product: "agent",
+    });
     refused(r, 409, "code_bound_elsewhere");
   });
 
@@ -357,7 +366,11 @@ describe("refusals", () => {
 
   it("replayed install token: confirm twice answers install_token_used; a wrong token install_token_invalid", async () => {
     const { id, token } = await through(await p.issue());
-    refused(await p.call("POST", "/api/v2/install/confirm", { activation_id: id, install_token: mintToken(p.platform, "install").value }), 401, "install_token_invalid");
+    refused(
+      await p.call("POST", "/api/v2/install/confirm", { activation_id: id, install_token: mintToken(p.platform, "install").value }),
+      401,
+      "install_token_invalid",
+    );
     expect((await p.call("POST", "/api/v2/install/confirm", { activation_id: id, install_token: token })).status).toBe(200);
     refused(await p.call("POST", "/api/v2/install/confirm", { activation_id: id, install_token: token }), 409, "install_token_used");
   });
@@ -421,9 +434,17 @@ describe("refusals", () => {
   it("activation is rate limited per address: 5 per 24 h, failed attempts included", async () => {
     for (let i = 0; i < ACTIVATE_LIMITS.address[0].max; i++) {
       const m = `${String(i).repeat(8)}abcdef0123456789abcdef01`;
-      refused(await p.call("POST", "/api/v2/install/activate", p.activateBody("IPK-222222-222222-222222", "ipkp_x", { machine_id: m })), 404, "install_code_not_found");
+      refused(
+        await p.call("POST", "/api/v2/install/activate", p.activateBody("IPK-222222-222222-222222", "ipkp_x", { machine_id: m })),
+        404,
+        "install_code_not_found",
+      );
     }
-    refused(await p.call("POST", "/api/v2/install/activate", p.activateBody("IPK-222222-222222-222222", "ipkp_x", { machine_id: OTHER_MACHINE })), 429, "rate_limit_exceeded");
+    refused(
+      await p.call("POST", "/api/v2/install/activate", p.activateBody("IPK-222222-222222-222222", "ipkp_x", { machine_id: OTHER_MACHINE })),
+      429,
+      "rate_limit_exceeded",
+    );
   });
 
   it("an unknown architecture: unsupported_arch 404 on activate and on download", async () => {
@@ -451,7 +472,11 @@ describe("bad input", () => {
   it("wrong types are refused with invalid_input, never a 500", async () => {
     const code = await p.issue();
     refused(await p.call("POST", "/api/v2/install/precheck", { install_code: code, machine_id: 12345678, product: "agent" }), 400, "invalid_input");
-    refused(await p.call("POST", "/api/v2/install/precheck", { install_code: code, machine_id: MACHINE, ssh_fingerprint: "md5:zz", product: "agent" }), 400, "invalid_input");
+    refused(
+      await p.call("POST", "/api/v2/install/precheck", { install_code: code, machine_id: MACHINE, ssh_fingerprint: "md5:zz", product: "agent" }),
+      400,
+      "invalid_input",
+    );
     refused(await p.call("POST", "/api/v2/install/precheck", { install_code: code, machine_id: MACHINE, product: ["agent"] }), 400, "invalid_input");
     refused(await p.call("POST", "/api/v2/install/precheck", { install_code: ["x"], machine_id: MACHINE, product: "agent" }), 404, "install_code_not_found");
     const pre = await p.prechecked(code);
@@ -477,7 +502,10 @@ describe("agent routes (register, checkin, status, revoke)", () => {
     expect(reg.body.data).toMatchObject({ node: { role: "agent", name: `box.${ZONE}`, status: "pending", version: "0.1.0" }, zones: [ZONE] });
     p.clock.advance(10);
     const ci = await p.call("POST", "/checkin", { ipv4: "203.0.113.10" }, { auth: nodeToken });
-    expect(ci.body.data).toMatchObject({ node: { public_ip: "203.0.113.10", last_checkin_at: new Date(p.clock.now()).toISOString() }, next_checkin_seconds: 300 });
+    expect(ci.body.data).toMatchObject({
+      node: { public_ip: "203.0.113.10", last_checkin_at: new Date(p.clock.now()).toISOString() },
+      next_checkin_seconds: 300,
+    });
     const st = await p.call("GET", "/status", undefined, { auth: nodeToken });
     expect(st.body.data).toMatchObject({ checked_in: true, hostname: { name: `box.${ZONE}` } });
     refused(await p.call("POST", "/checkin", { ipv4: "::1" }, { auth: nodeToken }), 400, "invalid_address");
@@ -501,7 +529,16 @@ describe("what a node is told about zones: its role's needs, never other users' 
   const USER_OWN = "user-own.example";
   const custom = (name: string, email: string) =>
     p.store.domains.create(
-      { name, kind: "custom", ownerId: p.store.users.byEmail(email)!.id, verified: true, serial: 1, soaMname: `ns1.${ZONE}`, soaRname: `hostmaster.${ZONE}`, nameservers: [{ name: `ns1.${ZONE}`, ipv4: null, ipv6: null }] },
+      {
+        name,
+        kind: "custom",
+        ownerId: p.store.users.byEmail(email)!.id,
+        verified: true,
+        serial: 1,
+        soaMname: `ns1.${ZONE}`,
+        soaRname: `hostmaster.${ZONE}`,
+        nameservers: [{ name: `ns1.${ZONE}`, ipv4: null, ipv6: null }],
+      },
       0,
     );
   beforeEach(() => {

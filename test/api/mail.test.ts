@@ -38,7 +38,10 @@ beforeEach(async () => {
   port = (sink.server.address() as AddressInfo).port;
   h = await apiHarness();
   admin = await h.user("admin@example.test", { role: "admin" });
-  const s = await h.call("PATCH", "/api/settings", { token: admin.jwt, body: { smtp: { host: "127.0.0.1", port, secure: false, from: "ipkeep@example.test" } } });
+  const s = await h.call("PATCH", "/api/settings", {
+    token: admin.jwt,
+    body: { smtp: { host: "127.0.0.1", port, secure: false, from: "ipkeep@example.test" } },
+  });
   expect(s.status).toBe(200);
 });
 

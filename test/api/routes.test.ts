@@ -44,7 +44,9 @@ describe("the table", () => {
   it("a served route missing from it stops the app from being built, as does a row nobody serves", () => {
     const served = ROUTES.map((r) => ({ method: r.method, path: r.path }));
     expect(() => applyTable(served)).not.toThrow();
-    expect(() => applyTable([...served, { method: "GET", path: "/api/secret-backdoor" }])).toThrow(/GET \/api\/secret-backdoor is served but not in the route table/);
+    expect(() => applyTable([...served, { method: "GET", path: "/api/secret-backdoor" }])).toThrow(
+      /GET \/api\/secret-backdoor is served but not in the route table/,
+    );
     expect(() => applyTable(served.slice(1))).toThrow(/is in the route table but nothing serves it/);
   });
 

@@ -122,7 +122,15 @@ export function securitySuite(
     });
 
     it("refuses malformed JWTs (401)", async () => {
-      for (const bad of ["not-a-jwt", "a.b.c", `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(`{"sub":"${owner.id}"}`)}.`, owner.jwt.slice(0, -4), `${owner.jwt}x`, "ipka_notarealkey", "ipk_updatetoken"]) {
+      for (const bad of [
+        "not-a-jwt",
+        "a.b.c",
+        `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(`{"sub":"${owner.id}"}`)}.`,
+        owner.jwt.slice(0, -4),
+        `${owner.jwt}x`,
+        "ipka_notarealkey",
+        "ipk_updatetoken",
+      ]) {
         await refused(bad, 401);
       }
     });
@@ -157,7 +165,13 @@ export function securitySuite(
       h.store.sessions.create({ id: "long-jwt", userId: owner.id, expiresAt: now + SESSION_TTL, address: null, userAgent: null }, now);
       const signer = h.deps.auth.signer;
       // The control: the expiry startSession signs is accepted.
-      expect((await h.call("GET", spec.routes.find((r) => r.method === "GET")?.path ?? "/api/auth/me", { token: await signer.sign({ sub: String(owner.id), jti: "long-jwt", exp: now + SESSION_TTL }) })).status).toBeLessThan(300);
+      expect(
+        (
+          await h.call("GET", spec.routes.find((r) => r.method === "GET")?.path ?? "/api/auth/me", {
+            token: await signer.sign({ sub: String(owner.id), jti: "long-jwt", exp: now + SESSION_TTL }),
+          })
+        ).status,
+      ).toBeLessThan(300);
       await refused(await signer.sign({ sub: String(owner.id), jti: "long-jwt", exp: now + TEN_YEARS }), 401);
     });
 

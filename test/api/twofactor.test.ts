@@ -31,9 +31,7 @@ describe("two-factor", () => {
   it("set-up answers a base32 secret and its otpauth URL; enabling needs a right pin", async () => {
     const setup = await h.call("POST", "/api/auth/2fa/setup", { token: u.jwt });
     expect(setup.body.secret).toMatch(/^[A-Z2-7]{32}$/);
-    expect(setup.body.otpauthUrl).toBe(
-      `otpauth://totp/ipkeep:user%40example.test?secret=${setup.body.secret}&issuer=ipkeep&algorithm=SHA1&digits=6&period=30`,
-    );
+    expect(setup.body.otpauthUrl).toBe(`otpauth://totp/ipkeep:user%40example.test?secret=${setup.body.secret}&issuer=ipkeep&algorithm=SHA1&digits=6&period=30`);
     const wrong = String((Number(pin(setup.body.secret)) + 1) % 1_000_000).padStart(6, "0");
     expect((await h.call("POST", "/api/auth/2fa/enable", { token: u.jwt, body: { pin: wrong } })).status).toBe(400);
     expect((await h.call("GET", "/api/auth/me", { token: u.jwt })).body.twoFactorEnabled).toBe(false);

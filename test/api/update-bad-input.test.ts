@@ -15,7 +15,12 @@ beforeEach(async () => {
 afterEach(() => f.close());
 
 const postJson = (path: string, token: string, body: unknown) =>
-  f.request(path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body), peer: "198.51.100.77" });
+  f.request(path, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    peer: "198.51.100.77",
+  });
 
 const NOT_TEXT: [string, unknown][] = [
   ["null", null],
@@ -90,7 +95,21 @@ describe("addresses no host can have", () => {
     expect(f.reload(H).ipv6).toBeNull();
   });
 
-  const ALLOWED = ["10.0.0.1", "192.168.1.20", "172.16.0.1", "127.0.0.1", "100.64.0.1", "169.254.1.1", "::1", "fd00::1", "fe80::1", "0.0.0.1", "223.255.255.255", "240.0.0.1", "ff::1"];
+  const ALLOWED = [
+    "10.0.0.1",
+    "192.168.1.20",
+    "172.16.0.1",
+    "127.0.0.1",
+    "100.64.0.1",
+    "169.254.1.1",
+    "::1",
+    "fd00::1",
+    "fe80::1",
+    "0.0.0.1",
+    "223.255.255.255",
+    "240.0.0.1",
+    "ff::1",
+  ];
   it.each(ALLOWED)("myip=%s (private, loopback, link-local, edge of a range): good", async (addr) => {
     const { token } = f.host(H);
     const r = await f.request(`/nic/update?hostname=${H}&myip=${encodeURIComponent(addr)}&token=${token}`);

@@ -31,7 +31,10 @@ describe("credentials: every form", () => {
     ["query key (IPv64)", (t) => ({ url: `/nic/update?hostname=${H}&myip=192.0.2.1&key=${t}`, headers: {} })],
     ["query user (IPv64)", (t) => ({ url: `/nic/update?hostname=${H}&myip=192.0.2.1&user=${t}`, headers: {} })],
     ["query username+password (deSEC)", (t) => ({ url: `/nic/update?myip=192.0.2.1&username=${H}&password=${t}`, headers: {} })],
-    ["Basic Og== beside a query token (inadyn)", (t) => ({ url: `/nic/update?hostname=${H}&myip=192.0.2.1&token=${t}`, headers: { authorization: "Basic Og==" } })],
+    [
+      "Basic Og== beside a query token (inadyn)",
+      (t) => ({ url: `/nic/update?hostname=${H}&myip=192.0.2.1&token=${t}`, headers: { authorization: "Basic Og==" } }),
+    ],
   ];
   it.each(forms)("%s", async (_n, make) => {
     const { token } = f.host(H);
@@ -44,9 +47,17 @@ describe("credentials: every form", () => {
 
   it("POST form and JSON bodies carry the same parameters", async () => {
     const { token } = f.host(H);
-    let r = await f.request("/nic/update", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `hostname=${H}&myip=192.0.2.5&token=${token}` });
+    let r = await f.request("/nic/update", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `hostname=${H}&myip=192.0.2.5&token=${token}`,
+    });
     expect(await r.text()).toBe("good 192.0.2.5");
-    r = await f.request("/update.php", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ domain: H, ip: "192.0.2.6", key: token }) });
+    r = await f.request("/update.php", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ domain: H, ip: "192.0.2.6", key: token }),
+    });
     expect(await r.text()).toBe("good 192.0.2.6");
     const form = new FormData();
     form.set("host", H);
@@ -89,7 +100,10 @@ describe("hostnames", () => {
     f.host("c.dyn.example.com");
     f.host("theirs.dyn.example.com", f.other);
     const t = f.token([a, b]);
-    const r = await get(`/nic/update?hostname=b.dyn.example.com,c.dyn.example.com,theirs.dyn.example.com,nope.dyn.example.com,a.dyn.example.com&myip=192.0.2.9`, { authorization: basic("u", t) });
+    const r = await get(
+      `/nic/update?hostname=b.dyn.example.com,c.dyn.example.com,theirs.dyn.example.com,nope.dyn.example.com,a.dyn.example.com&myip=192.0.2.9`,
+      { authorization: basic("u", t) },
+    );
     expect(r.body).toBe(["good 192.0.2.9", "nohost", "nohost", "nohost", "good 192.0.2.9"].join("\n"));
     expect(f.reload("c.dyn.example.com").ipv4).toBeNull();
     expect(f.reload("theirs.dyn.example.com").ipv4).toBeNull();
@@ -188,7 +202,9 @@ describe("addresses and answers", () => {
     expect(r.body).toBe("good 192.0.2.1,2001:db8:aaaa:bbbb::abcd\ngood 192.0.2.1,2001:db8:ffff::1");
     f.clock.advance(60);
     // New prefix only: the router keeps the low 64 bits of its last AAAA.
-    const p = await get(`/nic/update?hostname=nas.dyn.example.com,router.dyn.example.com&ipv6prefix=2001:db8:cccc:dddd::/64&onlyprefix=1`, { authorization: basic("u", t) });
+    const p = await get(`/nic/update?hostname=nas.dyn.example.com,router.dyn.example.com&ipv6prefix=2001:db8:cccc:dddd::/64&onlyprefix=1`, {
+      authorization: basic("u", t),
+    });
     expect(p.body).toBe("good 2001:db8:cccc:dddd::abcd\ngood 2001:db8:cccc:dddd::1");
     expect(f.reload("nas.dyn.example.com").ipv4).toBe("192.0.2.1");
   });
@@ -203,7 +219,11 @@ describe("addresses and answers", () => {
     expect(none.headers.get("content-length")).toBe("0");
     f.clock.advance(60);
     const full = await get(`/nic/update?hostname=${H}&myip=192.0.2.2,2001:db8::2&output=full`, auth);
-    expect(JSON.parse(full.body)).toEqual({ status: "success", ip: ["192.0.2.2", "2001:db8::2"], hosts: [{ hostname: H, status: "good", ip: ["192.0.2.2", "2001:db8::2"] }] });
+    expect(JSON.parse(full.body)).toEqual({
+      status: "success",
+      ip: ["192.0.2.2", "2001:db8::2"],
+      hosts: [{ hostname: H, status: "good", ip: ["192.0.2.2", "2001:db8::2"] }],
+    });
     const bad = await get(`/nic/update?hostname=${H}&output=min`, { authorization: "Basic Og==" });
     expect(bad.status).toBe(401);
     expect(bad.body).toBe("fail");
@@ -288,7 +308,11 @@ describe("hostile input changes nothing", () => {
   });
   it("a malformed JSON body is ignored, the query decides", async () => {
     const { token } = f.host(H);
-    const r = await f.request(`/nic/update?hostname=${H}&myip=192.0.2.8&token=${token}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const r = await f.request(`/nic/update?hostname=${H}&myip=192.0.2.8&token=${token}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(await r.text()).toBe("good 192.0.2.8");
   });
 });
@@ -302,7 +326,11 @@ describe("ipdock /api/update", () => {
     r = await f.request(`/api/update?ip=1.2.3.4`, { headers: { authorization: `Bearer ${token}` } });
     expect(await r.json()).toEqual({ status: "good", ip: "1.2.3.4", previous: "198.51.100.1" });
     f.clock.advance(60);
-    r = await f.request(`/api/update`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ ip: "1.2.3.4" }) });
+    r = await f.request(`/api/update`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ ip: "1.2.3.4" }),
+    });
     expect(await r.json()).toEqual({ status: "nochg", ip: "1.2.3.4" });
     f.clock.advance(60);
     r = await f.request(`/api/update?token=${token}`, { peer: "5.6.7.8" });

@@ -57,7 +57,13 @@ beforeAll(async () => {
   });
   server = await startServer(resolveConfig({ data: dir, http: ["127.0.0.1:0"], dns: ["127.0.0.1:0"] }, {}, () => false));
   const deps = { store: server.store, platform: testPlatform(new TestClock()), changes: server.live };
-  serial = createZone(deps, { name: ZONE, nameservers: [{ name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null }, { name: "ns2.example.net", ipv4: null, ipv6: null }] }).serial;
+  serial = createZone(deps, {
+    name: ZONE,
+    nameservers: [
+      { name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null },
+      { name: "ns2.example.net", ipv4: null, ipv6: null },
+    ],
+  }).serial;
   createZone(deps, { name: ORPHAN, nameservers: [{ name: `ns1.${ZONE}`, ipv4: null, ipv6: null }] });
   createZone(deps, { name: MOVED, nameservers: [{ name: `ns1.${ZONE}`, ipv4: null, ipv6: null }] });
   goodSecondary = await fakeDns((name, type) => (type === "SOA" ? { answers: [soa(name, server.store.domains.byName(name)!.serial)] } : null));
@@ -90,7 +96,11 @@ describe("ipkeep doctor", () => {
     expect(find(checks, `delegation of ${ZONE}`)).toMatchObject({ status: "ok", detail: `delegated to ns1.${ZONE}, ns2.example.net` });
     expect(parent.queries.some((q) => q.name === ZONE && q.type === "NS")).toBe(true);
     // Signed (the default), but the parent has no DS: insecure, and the DS to paste.
-    expect(find(checks, `DNSSEC of ${ZONE}`)).toMatchObject({ status: "warn", detail: expect.stringMatching(/no DS/), fix: expect.stringMatching(new RegExp(`${ZONE}\\. IN DS \\d+ 13 2 [0-9A-F]{64}`)) });
+    expect(find(checks, `DNSSEC of ${ZONE}`)).toMatchObject({
+      status: "warn",
+      detail: expect.stringMatching(/no DS/),
+      fix: expect.stringMatching(new RegExp(`${ZONE}\\. IN DS \\d+ 13 2 [0-9A-F]{64}`)),
+    });
   });
 
   it("says how to delegate a zone the parent does not know", async () => {
@@ -132,7 +142,9 @@ describe("ipkeep doctor", () => {
 
   it("asks an enrolled secondary on the port it enrolled with", async () => {
     const row = server.store.db
-      .prepare("INSERT INTO nodes (role, name, machine_id, public_ip, credential_hash, status, dns_port, created_at) VALUES ('secondary', 'ns2', 'm-doctor', '127.0.0.1', 'h-doctor', 'active', ?, 0)")
+      .prepare(
+        "INSERT INTO nodes (role, name, machine_id, public_ip, credential_hash, status, dns_port, created_at) VALUES ('secondary', 'ns2', 'm-doctor', '127.0.0.1', 'h-doctor', 'active', ?, 0)",
+      )
       .run(goodSecondary.port);
     try {
       const checks = await runDoctor(config());
@@ -171,7 +183,18 @@ describe("ipkeep doctor without a running server", () => {
     const udpPort = await new Promise<number>((r) => udpBlocker.bind(0, "127.0.0.1", () => r(udpBlocker.address().port)));
     const init = await runExe(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`]);
     expect(init.code).toBe(0);
-    const r = await runExe(["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", `127.0.0.1:${port}`, "--dns", `127.0.0.1:${udpPort}`]);
+    const r = await runExe([
+      "--data",
+      data,
+      "doctor",
+      "--json",
+      "--resolver",
+      `127.0.0.1:${parent.port}`,
+      "--http",
+      `127.0.0.1:${port}`,
+      "--dns",
+      `127.0.0.1:${udpPort}`,
+    ]);
     blocker.close();
     udpBlocker.close();
     rmSync(data, { recursive: true, force: true });
@@ -194,7 +217,11 @@ describe("ipkeep doctor without a running server", () => {
     const r = await runExe(["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"]);
     rmSync(data, { recursive: true, force: true });
     const out = JSON.parse(r.stdout) as { checks: Check[] };
-    expect(find(out.checks, "key file")).toMatchObject({ status: "fail", detail: expect.stringMatching(/JWT signing secret/), fix: expect.stringMatching(/FILE\.key/) });
+    expect(find(out.checks, "key file")).toMatchObject({
+      status: "fail",
+      detail: expect.stringMatching(/JWT signing secret/),
+      fix: expect.stringMatching(/FILE\.key/),
+    });
   });
 
   it("says to run init in an empty data directory", async () => {
@@ -208,7 +235,18 @@ describe("ipkeep doctor without a running server", () => {
 });
 
 describe("ipkeep doctor on a database it cannot use", () => {
-  const args = (data: string) => ["--data", data, "doctor", "--json", "--resolver", `127.0.0.1:${parent.port}`, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"];
+  const args = (data: string) => [
+    "--data",
+    data,
+    "doctor",
+    "--json",
+    "--resolver",
+    `127.0.0.1:${parent.port}`,
+    "--http",
+    "127.0.0.1:0",
+    "--dns",
+    "127.0.0.1:0",
+  ];
 
   it("says a zero-length ipkeep.db is empty and to restore a backup, not to run init", async () => {
     const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
@@ -220,19 +258,22 @@ describe("ipkeep doctor on a database it cannot use", () => {
     expect(db).toMatchObject({ status: "fail", detail: expect.stringMatching(/is empty \(0 bytes\)/), fix: expect.stringMatching(/ipkeep restore FILE/) });
   });
 
-  it.skipIf(process.getuid?.() !== 0 || !existsSync("/usr/bin/setpriv"))("says it cannot read a database it has no permission for, not to run init", async () => {
-    const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
-    expect((await runExe(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`])).code).toBe(0);
-    // As nobody: the 0700 directory of root's database cannot be looked into.
-    const r = await runExe(["--reuid=65534", "--regid=65534", "--clear-groups", EXE, ...args(data)], "/usr/bin/setpriv");
-    rmSync(data, { recursive: true, force: true });
-    expect(r.code, r.stderr).toBe(1);
-    const db = find((JSON.parse(r.stdout) as { checks: Check[] }).checks, "database")!;
-    expect(db.status).toBe("fail");
-    expect(db.detail).toBe(`cannot read ${join(data, "ipkeep.db")} (permission denied)`);
-    expect(db.fix).toMatch(/as the user ipkeep runs as, or as root/);
-    expect(db.fix).not.toMatch(/init/);
-  });
+  it.skipIf(process.getuid?.() !== 0 || !existsSync("/usr/bin/setpriv"))(
+    "says it cannot read a database it has no permission for, not to run init",
+    async () => {
+      const data = mkdtempSync(join(tmpdir(), "ipkeep-doctor-"));
+      expect((await runExe(["--data", data, "init", "--zone", ZONE, "--ns", `ns1.${ZONE}=192.0.2.53`])).code).toBe(0);
+      // As nobody: the 0700 directory of root's database cannot be looked into.
+      const r = await runExe(["--reuid=65534", "--regid=65534", "--clear-groups", EXE, ...args(data)], "/usr/bin/setpriv");
+      rmSync(data, { recursive: true, force: true });
+      expect(r.code, r.stderr).toBe(1);
+      const db = find((JSON.parse(r.stdout) as { checks: Check[] }).checks, "database")!;
+      expect(db.status).toBe("fail");
+      expect(db.detail).toBe(`cannot read ${join(data, "ipkeep.db")} (permission denied)`);
+      expect(db.fix).toMatch(/as the user ipkeep runs as, or as root/);
+      expect(db.fix).not.toMatch(/init/);
+    },
+  );
 });
 
 /** The executable, without blocking this process (the fake parent answers from here). */
@@ -255,7 +296,23 @@ describe("ipkeep doctor: the HTTPS certificate", () => {
     const tls = mkdtempSync(join(tmpdir(), "ipkeep-doctor-tls-"));
     try {
       const cert = join(tls, "c.pem");
-      const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(tls, "k.pem"), "-out", cert, "-days", "5", "-subj", "/CN=x"]);
+      const made = spawnSync("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        join(tls, "k.pem"),
+        "-out",
+        cert,
+        "-days",
+        "5",
+        "-subj",
+        "/CN=x",
+      ]);
       expect(made.status).toBe(0);
       const files = config({ https: ["127.0.0.1:0"], tlsCert: cert, tlsKey: join(tls, "k.pem") });
       const soon = checkCertificate(files, server.store, Date.now())!;
@@ -267,7 +324,17 @@ describe("ipkeep doctor: the HTTPS certificate", () => {
       const acme = config({ https: ["127.0.0.1:0"], url: `https://ddns.${ZONE}` });
       expect(checkCertificate(acme, server.store, Date.now())!.detail).toContain(`no certificate for ddns.${ZONE} yet`);
       const now = Date.now();
-      server.store.settings.set(CERTIFICATE_SETTING, JSON.stringify({ name: `ddns.${ZONE}`, directory: "https://ca/dir", cert: "x", key: "y", notBefore: now - 80 * 86_400_000, notAfter: now + 10 * 86_400_000 }));
+      server.store.settings.set(
+        CERTIFICATE_SETTING,
+        JSON.stringify({
+          name: `ddns.${ZONE}`,
+          directory: "https://ca/dir",
+          cert: "x",
+          key: "y",
+          notBefore: now - 80 * 86_400_000,
+          notAfter: now + 10 * 86_400_000,
+        }),
+      );
       const stored = checkCertificate(acme, server.store, now)!;
       expect(stored.status).toBe("warn");
       expect(stored.detail).toContain(`ddns.${ZONE} (ACME) expires in 10 day(s)`);

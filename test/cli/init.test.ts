@@ -14,7 +14,17 @@ afterEach(() => {
 describe("ipkeep init: the delegation to create", () => {
   it("prints the NS lines and the A/AAAA glue of in-zone nameservers only", () => {
     data = tempDir();
-    const r = run(["--data", data, "init", "--zone", "dyn.example.com", "--ns", "ns1.dyn.example.com=203.0.113.53,2001:db8::53", "--ns", "ns2.dns.example.net"]);
+    const r = run([
+      "--data",
+      data,
+      "init",
+      "--zone",
+      "dyn.example.com",
+      "--ns",
+      "ns1.dyn.example.com=203.0.113.53,2001:db8::53",
+      "--ns",
+      "ns2.dns.example.net",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split("\n").map((l) => l.trim());
     expect(lines).toContain("dyn.example.com. IN NS ns1.dyn.example.com.");

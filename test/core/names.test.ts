@@ -68,10 +68,13 @@ describe("zone membership", () => {
 });
 
 describe("internationalized names (RFC 5890/5891)", () => {
-  it.each(["xn--zz.example.com", "xn--a.example.com", "xn--.example.com", "xn--bcher-kva9.example.com", "ab--cd.example.com"])("refuses %s: not a valid A-label", (input) => {
-    expect(tryName(input)).toBeNull();
-    expect(() => normalizeHostname(input)).toThrow(expect.objectContaining({ code: "invalid_hostname" }));
-  });
+  it.each(["xn--zz.example.com", "xn--a.example.com", "xn--.example.com", "xn--bcher-kva9.example.com", "ab--cd.example.com"])(
+    "refuses %s: not a valid A-label",
+    (input) => {
+      expect(tryName(input)).toBeNull();
+      expect(() => normalizeHostname(input)).toThrow(expect.objectContaining({ code: "invalid_hostname" }));
+    },
+  );
 
   it.each([
     ["xn--bcher-kva.example.com", "xn--bcher-kva.example.com"],

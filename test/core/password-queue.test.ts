@@ -80,7 +80,12 @@ describe("FairHashQueue", () => {
     await flush();
     for (let i = 0; i < 10; i++) await g.finishOne();
     // a was running; c asks for one hash, b for three: c first among the never served.
-    expect(g.starts.slice(0, 9).map((s) => s.source).join("")).toBe("acbababaa");
+    expect(
+      g.starts
+        .slice(0, 9)
+        .map((s) => s.source)
+        .join(""),
+    ).toBe("acbababaa");
   });
 
   it("within one source (one NAT), turns go round the accounts", async () => {
@@ -114,9 +119,13 @@ describe("FairHashQueue", () => {
     g.submit({ source: "a", account: "x" });
     await flush();
     let locked = false;
-    const p = g.q.run({ source: "b", account: "x" }, async () => "hashed", () => {
-      if (locked) throw Object.assign(new Error("locked"), { code: "locked_out" });
-    });
+    const p = g.q.run(
+      { source: "b", account: "x" },
+      async () => "hashed",
+      () => {
+        if (locked) throw Object.assign(new Error("locked"), { code: "locked_out" });
+      },
+    );
     locked = true;
     await g.finishOne();
     await expect(p).rejects.toMatchObject({ code: "locked_out" });

@@ -21,7 +21,14 @@ const params = (q: string) => {
   for (const [k, v] of new URLSearchParams(q)) if (!m.has(k.toLowerCase())) m.set(k.toLowerCase(), v);
   return { get: (n: string) => m.get(n) };
 };
-const call = (q: string, extra: Partial<UpdateCall> = {}): UpdateCall => ({ params: params(q), basic: null, bearer: null, client: "203.0.113.99", userAgent: null, ...extra });
+const call = (q: string, extra: Partial<UpdateCall> = {}): UpdateCall => ({
+  params: params(q),
+  basic: null,
+  bearer: null,
+  client: "203.0.113.99",
+  userAgent: null,
+  ...extra,
+});
 
 describe("hostname determination", () => {
   const only = () => "only.dyn.example.com";
@@ -124,7 +131,13 @@ describe("address plan", () => {
 });
 
 describe("prefix updates per host", () => {
-  const withPrefix = (extra: Partial<AddressPlan> = {}): AddressPlan => ({ v4: { kind: "absent" }, v6: { kind: "absent" }, prefix: { prefix: "2001:db8:aaaa:bbbb::", len: 64 }, onlyPrefix: false, ...extra });
+  const withPrefix = (extra: Partial<AddressPlan> = {}): AddressPlan => ({
+    v4: { kind: "absent" },
+    v6: { kind: "absent" },
+    prefix: { prefix: "2001:db8:aaaa:bbbb::", len: 64 },
+    onlyPrefix: false,
+    ...extra,
+  });
   it("composes with the stored interface id", () => {
     expect(intentForHost(withPrefix(), { ipv6: null, ipv6Ifid: "::abcd" }).v6).toEqual({ kind: "set", address: "2001:db8:aaaa:bbbb::abcd" });
   });

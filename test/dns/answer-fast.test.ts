@@ -53,7 +53,21 @@ const NESTED = zonesOf(
 );
 
 const NAMES: [ZoneSet, string][] = [];
-for (const n of ["nope.example.test", "nope.SUB.example.test", "sub.example.test", "x.ns1.example.test", "nope.wildapex.test", "a.b.wildapex.test", "test", "nope.test", "nope.dnapex.test", "ns1.dnapex.test", "x.d.dnbelow.test", "nope.dnbelow.test", "d.dnbelow.test"])
+for (const n of [
+  "nope.example.test",
+  "nope.SUB.example.test",
+  "sub.example.test",
+  "x.ns1.example.test",
+  "nope.wildapex.test",
+  "a.b.wildapex.test",
+  "test",
+  "nope.test",
+  "nope.dnapex.test",
+  "ns1.dnapex.test",
+  "x.d.dnbelow.test",
+  "nope.dnbelow.test",
+  "d.dnbelow.test",
+])
   NAMES.push([NESTED, n]);
 for (const n of [
   "nope.example.test",

@@ -104,17 +104,33 @@ describe("authoritative answers", () => {
     { name: "example.test", qtype: T.NS, rcode: "NOERROR", flags: "qr aa", answer: APEX_NS, extra: [NS1_A] },
     // MX and SRV targets in the zone get their addresses in additional.
     {
-      name: "example.test", qtype: T.MX, rcode: "NOERROR", flags: "qr aa",
-      answer: ["example.test. 3600 MX 10 mail.example.test."], ns: APEX_NS,
+      name: "example.test",
+      qtype: T.MX,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["example.test. 3600 MX 10 mail.example.test."],
+      ns: APEX_NS,
       extra: ["mail.example.test. 60 A 192.0.2.25", "mail.example.test. 3600 AAAA 2001:db8::25", NS1_A],
     },
     {
-      name: "_sip._tcp.example.test", qtype: T.SRV, rcode: "NOERROR", flags: "qr aa",
-      answer: ["_sip._tcp.example.test. 3600 SRV 0 5 5060 mail.example.test."], ns: APEX_NS,
+      name: "_sip._tcp.example.test",
+      qtype: T.SRV,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["_sip._tcp.example.test. 3600 SRV 0 5 5060 mail.example.test."],
+      ns: APEX_NS,
       extra: ["mail.example.test. 60 A 192.0.2.25", "mail.example.test. 3600 AAAA 2001:db8::25", NS1_A],
     },
     // ...but not glue below a delegation (NSD only adds that for NS).
-    { name: "mxglue.example.test", qtype: T.MX, rcode: "NOERROR", flags: "qr aa", answer: ["mxglue.example.test. 3600 MX 10 ns.deleg.example.test."], ns: APEX_NS, extra: [NS1_A] },
+    {
+      name: "mxglue.example.test",
+      qtype: T.MX,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["mxglue.example.test. 3600 MX 10 ns.deleg.example.test."],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
   ]);
 });
 
@@ -135,19 +151,52 @@ describe("negative answers (RFC 2308: SOA with min(SOA TTL, MINIMUM))", () => {
 
 describe("CNAME chains within the zone", () => {
   check([
-    { name: "alias.example.test", qtype: T.A, rcode: "NOERROR", flags: "qr aa", answer: ["alias.example.test. 3600 CNAME www.example.test.", "www.example.test. 3600 A 192.0.2.80"], ns: APEX_NS, extra: [NS1_A] },
     {
-      name: "chain.example.test", qtype: T.A, rcode: "NOERROR", flags: "qr aa",
+      name: "alias.example.test",
+      qtype: T.A,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["alias.example.test. 3600 CNAME www.example.test.", "www.example.test. 3600 A 192.0.2.80"],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
+    {
+      name: "chain.example.test",
+      qtype: T.A,
+      rcode: "NOERROR",
+      flags: "qr aa",
       answer: ["chain.example.test. 3600 CNAME alias.example.test.", "alias.example.test. 3600 CNAME www.example.test.", "www.example.test. 3600 A 192.0.2.80"],
-      ns: APEX_NS, extra: [NS1_A],
+      ns: APEX_NS,
+      extra: [NS1_A],
     },
     // The CNAME itself when asked for.
-    { name: "alias.example.test", qtype: T.CNAME, rcode: "NOERROR", flags: "qr aa", answer: ["alias.example.test. 3600 CNAME www.example.test."], ns: APEX_NS, extra: [NS1_A] },
+    {
+      name: "alias.example.test",
+      qtype: T.CNAME,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["alias.example.test. 3600 CNAME www.example.test."],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
     // RFC 6604: the rcode is the chain's last name's.
-    { name: "dangling.example.test", qtype: T.A, rcode: "NXDOMAIN", flags: "qr aa", answer: ["dangling.example.test. 3600 CNAME nowhere.example.test."], ns: [SOA_NEG] },
+    {
+      name: "dangling.example.test",
+      qtype: T.A,
+      rcode: "NXDOMAIN",
+      flags: "qr aa",
+      answer: ["dangling.example.test. 3600 CNAME nowhere.example.test."],
+      ns: [SOA_NEG],
+    },
     { name: "alias.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: ["alias.example.test. 3600 CNAME www.example.test."], ns: [SOA_NEG] },
     // A loop stops when a CNAME would repeat.
-    { name: "loop1.example.test", qtype: T.A, rcode: "NOERROR", flags: "qr aa", answer: ["loop1.example.test. 3600 CNAME loop2.example.test.", "loop2.example.test. 3600 CNAME loop1.example.test."] },
+    {
+      name: "loop1.example.test",
+      qtype: T.A,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["loop1.example.test. 3600 CNAME loop2.example.test.", "loop2.example.test. 3600 CNAME loop1.example.test."],
+    },
     // Out of our zones: the resolver follows it.
     { name: "out.example.test", qtype: T.A, rcode: "NOERROR", flags: "qr aa", answer: ["out.example.test. 3600 CNAME www.other.example."] },
   ]);
@@ -174,8 +223,24 @@ describe("delegations", () => {
 
 describe("wildcards (RFC 4592)", () => {
   check([
-    { name: "host.wild.example.test", qtype: T.A, rcode: "NOERROR", flags: "qr aa", answer: ["host.wild.example.test. 3600 A 192.0.2.42"], ns: APEX_NS, extra: [NS1_A] },
-    { name: "a.b.wild.example.test", qtype: T.A, rcode: "NOERROR", flags: "qr aa", answer: ["a.b.wild.example.test. 3600 A 192.0.2.42"], ns: APEX_NS, extra: [NS1_A] },
+    {
+      name: "host.wild.example.test",
+      qtype: T.A,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["host.wild.example.test. 3600 A 192.0.2.42"],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
+    {
+      name: "a.b.wild.example.test",
+      qtype: T.A,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["a.b.wild.example.test. 3600 A 192.0.2.42"],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
     // Wildcard NODATA: the type is not at the wildcard.
     { name: "host.wild.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", ns: [SOA_NEG] },
     // Not across an existing name: exists.wild owns TXT only...
@@ -183,10 +248,23 @@ describe("wildcards (RFC 4592)", () => {
     // ...and names below it are not covered by *.wild.
     { name: "x.exists.wild.example.test", qtype: T.A, rcode: "NXDOMAIN", flags: "qr aa", ns: [SOA_NEG] },
     // The wildcard node itself answers for "*".
-    { name: "*.wild.example.test", qtype: T.A, rcode: "NOERROR", flags: "qr aa", answer: ["*.wild.example.test. 3600 A 192.0.2.42"], ns: APEX_NS, extra: [NS1_A] },
+    {
+      name: "*.wild.example.test",
+      qtype: T.A,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["*.wild.example.test. 3600 A 192.0.2.42"],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
     // Additional records from a synthesised MX.
     {
-      name: "m.wild.example.test", qtype: T.MX, rcode: "NOERROR", flags: "qr aa", answer: ["m.wild.example.test. 3600 MX 5 mail.example.test."], ns: APEX_NS,
+      name: "m.wild.example.test",
+      qtype: T.MX,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["m.wild.example.test. 3600 MX 5 mail.example.test."],
+      ns: APEX_NS,
       extra: ["mail.example.test. 60 A 192.0.2.25", "mail.example.test. 3600 AAAA 2001:db8::25", NS1_A],
     },
   ]);
@@ -196,18 +274,69 @@ describe("record types", () => {
   check([
     { name: "txt.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: ['txt.example.test. 3600 TXT "a" "b c"'], ns: APEX_NS, extra: [NS1_A] },
     // More than 255 octets: split into character-strings of at most 255.
-    { name: "long.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: [`long.example.test. 60 TXT "${"x".repeat(255)}" "${"x".repeat(45)}"`], ns: APEX_NS, extra: [NS1_A] },
-    { name: "api.example.test", qtype: T.TXT, rcode: "NOERROR", flags: "qr aa", answer: ['api.example.test. 60 TXT "v=spf1 include:_spf.example.com -all"'], ns: APEX_NS, extra: [NS1_A] },
+    {
+      name: "long.example.test",
+      qtype: T.TXT,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: [`long.example.test. 60 TXT "${"x".repeat(255)}" "${"x".repeat(45)}"`],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
+    {
+      name: "api.example.test",
+      qtype: T.TXT,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ['api.example.test. 60 TXT "v=spf1 include:_spf.example.com -all"'],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
     { name: "api.example.test", qtype: T.MX, rcode: "NOERROR", flags: "qr aa", answer: ["api.example.test. 60 MX 0 ."], ns: APEX_NS, extra: [NS1_A] },
-    { name: "_x._tcp.example.test", qtype: T.SRV, rcode: "NOERROR", flags: "qr aa", answer: ["_x._tcp.example.test. 60 SRV 0 0 0 ."], ns: APEX_NS, extra: [NS1_A] },
-    { name: "api.example.test", qtype: T.CAA, rcode: "NOERROR", flags: "qr aa", answer: ['api.example.test. 60 CAA 0 issuewild "letsencrypt.org"'], ns: APEX_NS, extra: [NS1_A] },
+    {
+      name: "_x._tcp.example.test",
+      qtype: T.SRV,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["_x._tcp.example.test. 60 SRV 0 0 0 ."],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
+    {
+      name: "api.example.test",
+      qtype: T.CAA,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ['api.example.test. 60 CAA 0 issuewild "letsencrypt.org"'],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
     // RFC 3597: unknown types as opaque RDATA, the bytes exactly.
-    { name: "opaque.example.test", qtype: 65534, rcode: "NOERROR", flags: "qr aa", answer: ["opaque.example.test. 3600 TYPE65534 \\# 3 010203"], ns: APEX_NS, extra: [NS1_A] },
-    { name: "https.example.test", qtype: T.HTTPS, rcode: "NOERROR", flags: "qr aa", answer: ["https.example.test. 3600 HTTPS 1 ."], ns: APEX_NS, extra: [NS1_A] },
+    {
+      name: "opaque.example.test",
+      qtype: 65534,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["opaque.example.test. 3600 TYPE65534 \\# 3 010203"],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
+    {
+      name: "https.example.test",
+      qtype: T.HTTPS,
+      rcode: "NOERROR",
+      flags: "qr aa",
+      answer: ["https.example.test. 3600 HTTPS 1 ."],
+      ns: APEX_NS,
+      extra: [NS1_A],
+    },
     // ANY (RFC 8482 as NSD): one RRset, preferring A/AAAA/SOA/MX/PTR; no authority.
     { name: "mixed.example.test", qtype: T.ANY, rcode: "NOERROR", flags: "qr aa", answer: ["mixed.example.test. 3600 AAAA 2001:db8::7"] },
     {
-      name: "example.test", qtype: T.ANY, rcode: "NOERROR", flags: "qr aa",
+      name: "example.test",
+      qtype: T.ANY,
+      rcode: "NOERROR",
+      flags: "qr aa",
       answer: ["example.test. 3600 SOA ns1.example.test. hostmaster.example.test. 2026010101 7200 900 1209600 300"],
     },
     { name: "txt.example.test", qtype: T.ANY, rcode: "NOERROR", flags: "qr aa", answer: ['txt.example.test. 3600 TXT "a" "b c"'] },
@@ -360,7 +489,7 @@ describe("protocol", () => {
   it("never throws on random or mutated packets", () => {
     const base = buildQuery("a.b.wild.example.test", T.MX, { edns: {} });
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 20000; i++) {
       const b = Uint8Array.from(base);
       for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);

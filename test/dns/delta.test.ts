@@ -74,7 +74,16 @@ function freshZones(): ZoneSet {
 }
 
 function questions(): string[] {
-  const names = [A, B, ...LABELS.map((l) => `${l}.${A}`), ...LABELS.slice(0, 6).map((l) => `${l}.${B}`), `zz.w.${A}`, `q.in.sub.${A}`, `none.${A}`, `Home.${A.toUpperCase()}`];
+  const names = [
+    A,
+    B,
+    ...LABELS.map((l) => `${l}.${A}`),
+    ...LABELS.slice(0, 6).map((l) => `${l}.${B}`),
+    `zz.w.${A}`,
+    `q.in.sub.${A}`,
+    `none.${A}`,
+    `Home.${A.toUpperCase()}`,
+  ];
   return names;
 }
 
@@ -96,7 +105,12 @@ describe("deltas against a zone built afresh, after every step of a random seque
         if (op < 0.3) {
           // a dynamic host: created, its addresses changed, or removed
           if (!host && !name.includes("*") && !name.includes("_")) store.hosts.create({ name, domainId: zone, ownerId, ttl: 60 }, now());
-          else if (host && rand() < 0.7) store.hosts.setAddresses(host.id, { ipv4: rand() < 0.8 ? `203.0.113.${Math.floor(rand() * 250)}` : null, ipv6: rand() < 0.5 ? `2001:db8::${Math.floor(rand() * 999)}` : null }, now());
+          else if (host && rand() < 0.7)
+            store.hosts.setAddresses(
+              host.id,
+              { ipv4: rand() < 0.8 ? `203.0.113.${Math.floor(rand() * 250)}` : null, ipv6: rand() < 0.5 ? `2001:db8::${Math.floor(rand() * 999)}` : null },
+              now(),
+            );
           else if (host) store.hosts.remove(host.id);
         } else if (op < 0.75) {
           const type = pick(["A", "AAAA", "TXT", "MX", "SRV", "CNAME", "NS", "CAA"]);
@@ -118,7 +132,11 @@ describe("deltas against a zone built afresh, after every step of a random seque
           const rs = store.records.atName(zone, name, now());
           if (rs.length) {
             const r = pick(rs);
-            store.records.update(r.id, { name: rand() < 0.3 ? `${pick(LABELS)}.${apex}` : r.name, ttl: r.ttl + 1, content: r.content, hostnameId: null }, now());
+            store.records.update(
+              r.id,
+              { name: rand() < 0.3 ? `${pick(LABELS)}.${apex}` : r.name, ttl: r.ttl + 1, content: r.content, hostnameId: null },
+              now(),
+            );
           }
         } else if (host) {
           store.hosts.update(host.id, { ttl: host.ttl + 1 }, now());

@@ -13,11 +13,27 @@ function wireOf(text: string, shout: boolean): { b: Uint8Array; offsets: number[
   return { b, offsets: info.offsets };
 }
 
-const NAMES = ["www.example.test", "WWW.Example.TEST", "w\\.x.example.test", "a\\000b.example.test", "x\\ y.test", "\\@.test", "*.wild.example", "single", `${"a".repeat(63)}.b`];
+const NAMES = [
+  "www.example.test",
+  "WWW.Example.TEST",
+  "w\\.x.example.test",
+  "a\\000b.example.test",
+  "x\\ y.test",
+  "\\@.test",
+  "*.wild.example",
+  "single",
+  `${"a".repeat(63)}.b`,
+];
 
 describe("name keys and hashes", () => {
   it("gives a wire name and its text the same suffix keys and hashes", () => {
-    for (const [text, shout] of NAMES.flatMap((n) => [[n, false], [n, true]] as const)) {
+    for (const [text, shout] of NAMES.flatMap(
+      (n) =>
+        [
+          [n, false],
+          [n, true],
+        ] as const,
+    )) {
       const key = nameKey(text);
       const { b, offsets } = wireOf(text, shout);
       const keys = suffixKeys(b, offsets);

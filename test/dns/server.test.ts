@@ -114,7 +114,11 @@ describe.each([
       s.close();
     }
     let ok = 0;
-    for (let i = 0; i < 4; i++) ok += await udpAsk(port, query("home.dyn.example.com"), 500).then(() => 1, () => 0);
+    for (let i = 0; i < 4; i++)
+      ok += await udpAsk(port, query("home.dyn.example.com"), 500).then(
+        () => 1,
+        () => 0,
+      );
     expect(ok).toBeGreaterThan(0);
   });
 
@@ -165,7 +169,10 @@ describe("TCP", () => {
   it("answers several queries on one connection, in order", async () => {
     const port = await start();
     const names = ["home.dyn.example.com", "nope.dyn.example.com", "dyn.example.com", "home.dyn.example.com"];
-    const out = await tcpAsk(port, names.map((n, i) => query(n, i === 2 ? "SOA" : "A", { id: 100 + i })));
+    const out = await tcpAsk(
+      port,
+      names.map((n, i) => query(n, i === 2 ? "SOA" : "A", { id: 100 + i })),
+    );
     expect(out.map((m) => packet.decode(m).id)).toEqual([100, 101, 102, 103]);
     expect(out.map((m) => (packet.decode(m) as { rcode?: string }).rcode)).toEqual(["NOERROR", "NXDOMAIN", "NOERROR", "NOERROR"]);
   });

@@ -31,7 +31,10 @@ describe("transfer configuration", () => {
   });
 
   it("accepts good values, from flags and from the environment", async () => {
-    const fromEnv = config({}, { IPKEEP_XFR_ALLOW: "192.0.2.0/24,2001:db8::/32", IPKEEP_TSIG_KEY: `k:${SECRET}`, IPKEEP_NOTIFY: "192.0.2.1:53 k,[2001:db8::1]:5353" });
+    const fromEnv = config(
+      {},
+      { IPKEEP_XFR_ALLOW: "192.0.2.0/24,2001:db8::/32", IPKEEP_TSIG_KEY: `k:${SECRET}`, IPKEEP_NOTIFY: "192.0.2.1:53 k,[2001:db8::1]:5353" },
+    );
     expect(fromEnv.xfrAllow).toEqual(["192.0.2.0/24", "2001:db8::/32"]);
     expect(fromEnv.notify).toEqual(["192.0.2.1:53 k", "[2001:db8::1]:5353"]);
     const s = await startServer(fromEnv);

@@ -21,7 +21,8 @@ let nsd: NsdProcess;
 beforeAll(async () => {
   dir = tempDir("ipkeep-nsd-primary-");
   const lines = [`$ORIGIN ${ZONE}.`, "$TTL 300", "@ IN SOA ns1 hostmaster 2026010101 3600 600 1209600 60", "@ IN NS ns1", "ns1 IN A 192.0.2.1"];
-  for (let i = 0; i < HOSTS; i++) lines.push(`h${i} IN A 198.51.100.${i % 250}`, `h${i} IN TXT "host number ${i} with some padding to make the messages fill up"`);
+  for (let i = 0; i < HOSTS; i++)
+    lines.push(`h${i} IN A 198.51.100.${i % 250}`, `h${i} IN TXT "host number ${i} with some padding to make the messages fill up"`);
   writeFileSync(join(dir, `${ZONE}.zone`), `${lines.join("\n")}\n`);
   nsd = await startNsd(
     dir,

@@ -217,13 +217,36 @@ describe("TSIG interop with dig", () => {
     });
     const port = server.addresses[0]!.port;
     for (const extra of [[], ["+tcp"]]) {
-      const r = await digAsync(["@127.0.0.1", "-p", String(port), "-y", `hmac-sha256:xfr-key.example:${SECRET}`, "home.dyn.example.com", "A", "+norec", "+time=2", "+tries=1", ...extra]);
+      const r = await digAsync([
+        "@127.0.0.1",
+        "-p",
+        String(port),
+        "-y",
+        `hmac-sha256:xfr-key.example:${SECRET}`,
+        "home.dyn.example.com",
+        "A",
+        "+norec",
+        "+time=2",
+        "+tries=1",
+        ...extra,
+      ]);
       expect(r.stdout).toContain("status: NOERROR");
       expect(r.stdout).toContain("203.0.113.10");
       expect(r.stdout).toMatch(/TSIG PSEUDOSECTION:\n.*NOERROR/);
       expect(r.stdout + r.stderr).not.toMatch(/[Cc]ouldn't verify|tsig verify failure|expected a TSIG/);
     }
-    const wrong = await digAsync(["@127.0.0.1", "-p", String(port), "-y", `hmac-sha256:xfr-key.example:${Buffer.alloc(32, 1).toString("base64")}`, "home.dyn.example.com", "A", "+norec", "+time=2", "+tries=1"]);
+    const wrong = await digAsync([
+      "@127.0.0.1",
+      "-p",
+      String(port),
+      "-y",
+      `hmac-sha256:xfr-key.example:${Buffer.alloc(32, 1).toString("base64")}`,
+      "home.dyn.example.com",
+      "A",
+      "+norec",
+      "+time=2",
+      "+tries=1",
+    ]);
     expect(wrong.stdout).toContain("status: NOTAUTH");
     expect(wrong.stdout).toContain("BADSIG");
     expect(seen).toEqual(["ok", "ok", "error"]);

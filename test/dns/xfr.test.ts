@@ -29,7 +29,12 @@ const zoneData = (serial: number, first: string): ZoneData => ({
   soa: { mname: `ns1.${ZONE}`, rname: `hostmaster.${ZONE}`, refresh: 3600, retry: 600, expire: 1209600, minimum: 60, ttl: 3600 },
   nsTtl: 3600,
   nameservers: [{ name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null }],
-  hosts: Array.from({ length: HOSTS }, (_, i) => ({ name: `h${i}.${ZONE}`, ipv4: i === 0 ? first : `198.51.100.${i % 250}`, ipv6: i % 2 ? `2001:db8::${i.toString(16)}` : null, ttl: 60 })),
+  hosts: Array.from({ length: HOSTS }, (_, i) => ({
+    name: `h${i}.${ZONE}`,
+    ipv4: i === 0 ? first : `198.51.100.${i % 250}`,
+    ipv6: i % 2 ? `2001:db8::${i.toString(16)}` : null,
+    ttl: 60,
+  })),
   records: [
     { name: `txt.${ZONE}`, type: "TXT", ttl: 300, content: '"hello" "world"' },
     { name: `${ZONE}`, type: "MX", ttl: 300, content: `10 mail.${ZONE}.` },
@@ -53,10 +58,18 @@ async function startWith(allow: string[]): Promise<DnsServer> {
 }
 
 function dig(args: string[]): Promise<string> {
-  return new Promise((resolve) => execFile("dig", ["@127.0.0.1", "-p", String(port), "+time=3", "+tries=1", ...args], { encoding: "utf8", maxBuffer: 64 << 20 }, (_e, out, err) => resolve(out + err)));
+  return new Promise((resolve) =>
+    execFile("dig", ["@127.0.0.1", "-p", String(port), "+time=3", "+tries=1", ...args], { encoding: "utf8", maxBuffer: 64 << 20 }, (_e, out, err) =>
+      resolve(out + err),
+    ),
+  );
 }
 
-const records = (out: string) => out.split("\n").filter((l) => l && !l.startsWith(";")).map((l) => l.split(/\s+/));
+const records = (out: string) =>
+  out
+    .split("\n")
+    .filter((l) => l && !l.startsWith(";"))
+    .map((l) => l.split(/\s+/));
 
 beforeAll(async () => {
   server = await startWith(["127.0.0.1/32"]);
@@ -96,8 +109,11 @@ describe("AXFR", () => {
     const p = other.addresses[0]!.port;
     const run = (secret: string) =>
       new Promise<string>((resolve) =>
-        execFile("dig", ["@127.0.0.1", "-p", String(p), "+time=3", "+tries=1", "-y", `hmac-sha256:xfr-key:${secret}`, ZONE, "AXFR", "+stats"], { encoding: "utf8", maxBuffer: 64 << 20 }, (_e, o, e) =>
-          resolve(o + e),
+        execFile(
+          "dig",
+          ["@127.0.0.1", "-p", String(p), "+time=3", "+tries=1", "-y", `hmac-sha256:xfr-key:${secret}`, ZONE, "AXFR", "+stats"],
+          { encoding: "utf8", maxBuffer: 64 << 20 },
+          (_e, o, e) => resolve(o + e),
         ),
       );
     const good = await run(SECRET);

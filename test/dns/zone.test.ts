@@ -52,9 +52,15 @@ describe("buildZone", () => {
     const data = {
       ...base,
       hosts: [...base.hosts, { name: "v6.z.test", ipv4: null, ipv6: "2001:db8::6", ttl: 30 }, { name: "none.z.test", ipv4: null, ipv6: null, ttl: 60 }],
-      records: [{ name: "o.z.test", type: "TXT", ttl: 60, content: '"a\\"b" c' }, { name: "h.z.test", type: "MX", ttl: 60, content: "10 mx.z.test." }],
+      records: [
+        { name: "o.z.test", type: "TXT", ttl: 60, content: '"a\\"b" c' },
+        { name: "h.z.test", type: "MX", ttl: 60, content: "10 mx.z.test." },
+      ],
     };
-    const wire = (z: ReturnType<typeof buildZone>) => zoneRecords(z).map((r) => Buffer.from(rrWire(r)).toString("hex")).sort();
+    const wire = (z: ReturnType<typeof buildZone>) =>
+      zoneRecords(z)
+        .map((r) => Buffer.from(rrWire(r)).toString("hex"))
+        .sort();
     const packed = buildPackedZone(packZone(data));
     expect(wire(packed)).toEqual(wire(buildZone(data)));
     expect(packed.nodes.has("none.z.test")).toBe(true);

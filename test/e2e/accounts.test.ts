@@ -39,23 +39,65 @@ describe("accounts on the executable", () => {
   let adminJwt: string;
 
   it("creates the first admin with the setup code printed by init", () => {
-    const r = curl(["-X", "POST", `${server.base}/api/auth/setup`, "-H", "Content-Type: application/json", "-d", JSON.stringify({ code: setupCode, email: "admin@example.com", password: "admin password 1" })]);
+    const r = curl([
+      "-X",
+      "POST",
+      `${server.base}/api/auth/setup`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      JSON.stringify({ code: setupCode, email: "admin@example.com", password: "admin password 1" }),
+    ]);
     expect(r.status).toBe(201);
     expect(r.body.user.role).toBe("admin");
     adminJwt = r.body.token;
-    const again = curl(["-X", "POST", `${server.base}/api/auth/setup`, "-H", "Content-Type: application/json", "-d", JSON.stringify({ code: setupCode, email: "b@example.com", password: "admin password 1" })]);
+    const again = curl([
+      "-X",
+      "POST",
+      `${server.base}/api/auth/setup`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      JSON.stringify({ code: setupCode, email: "b@example.com", password: "admin password 1" }),
+    ]);
     expect(again.status).toBe(403);
   });
 
   it("runs ipdock's register and login examples as written once registration is on", () => {
-    const on = curl(["-X", "PATCH", `${server.base}/api/settings`, "-H", `Authorization: Bearer ${adminJwt}`, "-H", "Content-Type: application/json", "-d", '{"registrationOpen": true}']);
+    const on = curl([
+      "-X",
+      "PATCH",
+      `${server.base}/api/settings`,
+      "-H",
+      `Authorization: Bearer ${adminJwt}`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{"registrationOpen": true}',
+    ]);
     expect(on.status).toBe(200);
     // curl -X POST https://api.ipdock.io/api/auth/register -H "Content-Type: application/json" -d '{"email": "...", "password": "your-password"}'
-    const reg = curl(["-X", "POST", `${server.base}/api/auth/register`, "-H", "Content-Type: application/json", "-d", '{"email": "you@example.com", "password": "your-password"}']);
+    const reg = curl([
+      "-X",
+      "POST",
+      `${server.base}/api/auth/register`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{"email": "you@example.com", "password": "your-password"}',
+    ]);
     expect(reg.status).toBe(201);
     expect(reg.body).toEqual({ token: expect.stringMatching(/^eyJ/), user: expect.objectContaining({ id: expect.anything(), email: "you@example.com" }) });
     // curl -X POST https://api.ipdock.io/api/auth/login -H "Content-Type: application/json" -d '{"email": "...", "password": "your-password"}'
-    const login = curl(["-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "-d", '{"email": "you@example.com", "password": "your-password"}']);
+    const login = curl([
+      "-X",
+      "POST",
+      `${server.base}/api/auth/login`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{"email": "you@example.com", "password": "your-password"}',
+    ]);
     expect(login.status).toBe(200);
     expect(login.body).toEqual({ token: expect.stringMatching(/^eyJ/), user: expect.objectContaining({ id: reg.body.user.id, email: "you@example.com" }) });
     // -H "Authorization: Bearer $JWT"
@@ -70,10 +112,38 @@ describe("accounts on the executable", () => {
     const token = /\/reset\/(ipko_[\w-]+)$/.exec(url)![1]!;
     const form = spawnSync("curl", ["-s", `${server.base}/reset/${token}`], { encoding: "utf8" }).stdout;
     expect(form).toContain("/api/auth/password-reset/confirm");
-    const set = curl(["-X", "POST", `${server.base}/api/auth/password-reset/confirm`, "-H", "Content-Type: application/json", "-d", JSON.stringify({ token, password: "a brand new one" })]);
+    const set = curl([
+      "-X",
+      "POST",
+      `${server.base}/api/auth/password-reset/confirm`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      JSON.stringify({ token, password: "a brand new one" }),
+    ]);
     expect(set.status).toBe(204);
-    expect(curl(["-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "-d", '{"email": "you@example.com", "password": "your-password"}']).status).toBe(401);
-    expect(curl(["-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "-d", '{"email": "you@example.com", "password": "a brand new one"}']).status).toBe(200);
+    expect(
+      curl([
+        "-X",
+        "POST",
+        `${server.base}/api/auth/login`,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        '{"email": "you@example.com", "password": "your-password"}',
+      ]).status,
+    ).toBe(401);
+    expect(
+      curl([
+        "-X",
+        "POST",
+        `${server.base}/api/auth/login`,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        '{"email": "you@example.com", "password": "a brand new one"}',
+      ]).status,
+    ).toBe(200);
     expect(run(["--data", data, "user", "reset-link", "nobody@example.com"]).code).toBe(4);
   });
 
@@ -81,12 +151,28 @@ describe("accounts on the executable", () => {
     const inv = run(["--data", data, "user", "invite", "friend@example.com", "--json"]);
     expect(inv.code, inv.stderr).toBe(0);
     const token = /\/invite\/(ipko_[\w-]+)$/.exec(JSON.parse(inv.stdout).url)![1]!;
-    const acc = curl(["-X", "POST", `${server.base}/api/auth/accept-invite`, "-H", "Content-Type: application/json", "-d", JSON.stringify({ token, password: "friend password" })]);
+    const acc = curl([
+      "-X",
+      "POST",
+      `${server.base}/api/auth/accept-invite`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      JSON.stringify({ token, password: "friend password" }),
+    ]);
     expect(acc.status).toBe(201);
     expect(run(["--data", data, "user", "invite", "friend@example.com"]).code).toBe(5);
     expect(run(["--data", data, "user", "disable", "friend@example.com"]).code).toBe(0);
     expect(curl([`${server.base}/api/auth/me`, "-H", `Authorization: Bearer ${acc.body.token}`]).status).toBe(401);
-    const login = ["-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "-d", '{"email": "friend@example.com", "password": "friend password"}'];
+    const login = [
+      "-X",
+      "POST",
+      `${server.base}/api/auth/login`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{"email": "friend@example.com", "password": "friend password"}',
+    ];
     expect(curl(login).status).toBe(401);
     expect(run(["--data", data, "user", "enable", "friend@example.com"]).code).toBe(0);
     expect(curl(login).status).toBe(200);
@@ -96,7 +182,26 @@ describe("accounts on the executable", () => {
     const big = JSON.stringify({ email: "you@example.com", password: "x".repeat(100 * 1024) });
     const withLength = curl(["-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "--data-binary", big]);
     expect(withLength.status).toBe(413);
-    const chunked = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", `${server.base}/api/auth/login`, "-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-"], { input: big, encoding: "utf8", timeout: 15_000 });
+    const chunked = spawnSync(
+      "curl",
+      [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "POST",
+        `${server.base}/api/auth/login`,
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        "@-",
+      ],
+      { input: big, encoding: "utf8", timeout: 15_000 },
+    );
     expect(chunked.stdout).toBe("413");
   });
 

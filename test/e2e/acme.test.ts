@@ -42,8 +42,10 @@ function acmeArgs(dnsPort: number, pebble: { directory: string; ca: string }): s
 
 function curlAsync(name: string, port: number, path: string, cacert: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("curl", ["-sS", "--max-time", "5", "--cacert", cacert, "--resolve", `${name}:${port}:127.0.0.1`, `https://${name}:${port}${path}`], (err, _out, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    execFile(
+      "curl",
+      ["-sS", "--max-time", "5", "--cacert", cacert, "--resolve", `${name}:${port}:127.0.0.1`, `https://${name}:${port}${path}`],
+      (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
     );
   });
 }
@@ -94,7 +96,12 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
     root = await pebble.issuingRoot();
     started = Date.now();
     server = await startServe(data, acmeArgs(pebbleDns, pebble));
-    await until("the certificate", () => httpsPortOf(server.logs()) > 0, 30_000, () => server.logs() + pebble.logs());
+    await until(
+      "the certificate",
+      () => httpsPortOf(server.logs()) > 0,
+      30_000,
+      () => server.logs() + pebble.logs(),
+    );
     await until("the first HTTPS answer", () => curlHttps(NAME, httpsPortOf(server.logs()), "/api/v2/healthz", root).code === 0, 10_000);
     firstHttps = Date.now() - started;
     console.log(`first HTTPS answer ${firstHttps} ms after start (Pebble, DNS-01)`);
@@ -113,7 +120,7 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^HTTP\/\S+ 200/);
     expect(r.stdout.toLowerCase()).toContain("strict-transport-security: max-age=31536000");
-    expect(server.logs()).toContain("msg=\"certificate obtained\"");
+    expect(server.logs()).toContain('msg="certificate obtained"');
     // Pebble validated through ipkeep's DNS (PEBBLE_VA_ALWAYS_VALID=0: it asked for the TXT), and the value is withdrawn after.
     expect(pebble.logs()).toMatch(/set VALID by completed challenge/);
     const dig = spawnSync("dig", ["+short", "-p", String(server.dnsPort), "@127.0.0.1", `_acme-challenge.${NAME}`, "TXT"], { encoding: "utf8" });
@@ -139,7 +146,12 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
   it("keeps the certificate across a restart (no new order)", async () => {
     await server.stop();
     server = await startServe(data, acmeArgs(pebbleDns, pebble));
-    await until("HTTPS after restart", () => httpsPortOf(server.logs()) > 0, 10_000, () => server.logs());
+    await until(
+      "HTTPS after restart",
+      () => httpsPortOf(server.logs()) > 0,
+      10_000,
+      () => server.logs(),
+    );
     expect(curlHttps(NAME, httpsPortOf(server.logs()), "/api/v2/healthz", root).code).toBe(0);
     expect(server.logs()).not.toContain("certificate obtained");
     // The keys are sealed: neither the account key nor the certificate's key is in the database in clear.
@@ -158,7 +170,12 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
       const dnsPort = await freeDnsPort();
       const other = await startServe(fresh, acmeArgs(dnsPort, pebble));
       try {
-        await until("HTTPS from the restored directory", () => httpsPortOf(other.logs()) > 0, 10_000, () => other.logs());
+        await until(
+          "HTTPS from the restored directory",
+          () => httpsPortOf(other.logs()) > 0,
+          10_000,
+          () => other.logs(),
+        );
         expect(curlHttps(NAME, httpsPortOf(other.logs()), "/api/v2/healthz", root).code).toBe(0);
         expect(other.logs()).not.toContain("certificate obtained");
       } finally {
@@ -177,7 +194,12 @@ describe.skipIf(!haveTools)("own HTTPS by ACME (Pebble)", () => {
           await server.stop();
           const third = await startServe(keyless, acmeArgs(pebbleDns, pebble));
           try {
-            await until("a new certificate", () => /msg="certificate obtained"/.test(third.logs()), 30_000, () => third.logs());
+            await until(
+              "a new certificate",
+              () => /msg="certificate obtained"/.test(third.logs()),
+              30_000,
+              () => third.logs(),
+            );
           } finally {
             await third.stop();
           }
@@ -209,7 +231,12 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
       const root = await pebble.issuingRoot();
       server = await startServe(data, acmeArgs(dnsPort, pebble));
       const s = server;
-      await until("the certificate", () => httpsPortOf(s.logs()) > 0, 30_000, () => s.logs());
+      await until(
+        "the certificate",
+        () => httpsPortOf(s.logs()) > 0,
+        30_000,
+        () => s.logs(),
+      );
       const port = httpsPortOf(s.logs());
       sock = await openTls(port, root);
       const firstSerial = sock.getPeerCertificate().serialNumber;
@@ -259,7 +286,12 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
     try {
       server = await startServe(data, acmeArgs(dnsPort, { directory: `https://127.0.0.1:${pebblePort}/dir`, ca: tls.ca }));
       const s = server;
-      await until("the failure", () => /could not get a certificate for ddns\.dyn\.example\.test: cannot reach the ACME directory .*connection refused/.test(s.logs()), 15_000, () => s.logs());
+      await until(
+        "the failure",
+        () => /could not get a certificate for ddns\.dyn\.example\.test: cannot reach the ACME directory .*connection refused/.test(s.logs()),
+        15_000,
+        () => s.logs(),
+      );
       expect(s.logs()).toMatch(/retry_in=10s/);
       expect((await fetch(`${s.base}/api/v2/healthz`)).status).toBe(200);
       expect(await (await fetch(`${s.base}/nic/update?hostname=x.${ZONE}`)).text()).toBe("badauth");
@@ -267,7 +299,12 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
       expect((await fetch(`${s.base}/invite/abc`, { redirect: "manual" })).status).not.toBe(308);
       pebble = await startPebble(dir, { dnsPort, port: pebblePort, tls });
       const root = await pebble.issuingRoot();
-      await until("the certificate after the CA came back", () => httpsPortOf(s.logs()) > 0, 30_000, () => s.logs());
+      await until(
+        "the certificate after the CA came back",
+        () => httpsPortOf(s.logs()) > 0,
+        30_000,
+        () => s.logs(),
+      );
       expect(curlHttps(NAME, httpsPortOf(s.logs()), "/api/v2/healthz", root).code).toBe(0);
     } finally {
       await server?.stop();
@@ -290,7 +327,22 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
     const { spawn } = await import("node:child_process");
     const chall = spawn(
       "/usr/bin/pebble-challtestsrv",
-      ["-dns01", `127.0.0.1:${fakeDnsPort}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${mgmt}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
+      [
+        "-dns01",
+        `127.0.0.1:${fakeDnsPort}`,
+        "-http01",
+        "",
+        "-https01",
+        "",
+        "-tlsalpn01",
+        "",
+        "-management",
+        `127.0.0.1:${mgmt}`,
+        "-defaultIPv4",
+        "127.0.0.1",
+        "-defaultIPv6",
+        "",
+      ],
       { stdio: "ignore" },
     );
     let pebble: Pebble | null = null;
@@ -299,10 +351,39 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
       pebble = await startPebble(dir, { dnsPort: fakeDnsPort, httpPort: 80 });
       const root = await pebble.issuingRoot();
       const name = "web.elsewhere.test";
-      server = await startServe(data, ["--http", "127.0.0.1:80", "--https", "127.0.0.1:0", "--url", `https://${name}`, "--acme-directory", pebble.directory, "--acme-ca", pebble.ca]);
+      server = await startServe(data, [
+        "--http",
+        "127.0.0.1:80",
+        "--https",
+        "127.0.0.1:0",
+        "--url",
+        `https://${name}`,
+        "--acme-directory",
+        pebble.directory,
+        "--acme-ca",
+        pebble.ca,
+      ]);
       const s = server;
-      await until("the certificate by HTTP-01", () => httpsPortOf(s.logs()) > 0, 30_000, () => s.logs() + pebble!.logs());
-      const r = spawnSync("curl", ["-sS", "--max-time", "5", "--cacert", root, "--resolve", `${name}:${httpsPortOf(s.logs())}:127.0.0.1`, `https://${name}:${httpsPortOf(s.logs())}/api/v2/healthz`], { encoding: "utf8" });
+      await until(
+        "the certificate by HTTP-01",
+        () => httpsPortOf(s.logs()) > 0,
+        30_000,
+        () => s.logs() + pebble!.logs(),
+      );
+      const r = spawnSync(
+        "curl",
+        [
+          "-sS",
+          "--max-time",
+          "5",
+          "--cacert",
+          root,
+          "--resolve",
+          `${name}:${httpsPortOf(s.logs())}:127.0.0.1`,
+          `https://${name}:${httpsPortOf(s.logs())}/api/v2/healthz`,
+        ],
+        { encoding: "utf8" },
+      );
       expect(r.status, r.stderr).toBe(0);
       expect(pebble.logs()).toMatch(/http-01|HTTP-01|well-known/i);
       // Nothing is left at the challenge path.
@@ -346,12 +427,22 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
     try {
       server = await startServe(data, acmeArgs(dnsPort, { directory: `https://127.0.0.1:${proxy.port}/dir`, ca: tls.ca }));
       const s = server;
-      await until("the early renewal", () => /msg="certificate renewed"/.test(s.logs()), 30_000, () => s.logs());
+      await until(
+        "the early renewal",
+        () => /msg="certificate renewed"/.test(s.logs()),
+        30_000,
+        () => s.logs(),
+      );
       expect(s.logs()).toContain("renewal window from the CA (ARI)");
       // The certificate was named as RFC 9773 says: base64url(AKI).base64url(serial).
       expect(asked[0]).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
       // The renewed one is asked about too, and not renewed again.
-      await until("ARI for the new certificate", () => new Set(asked).size >= 2, 10_000, () => s.logs());
+      await until(
+        "ARI for the new certificate",
+        () => new Set(asked).size >= 2,
+        10_000,
+        () => s.logs(),
+      );
       expect(s.logs().match(/msg="certificate renewed"/g)?.length).toBe(1);
     } finally {
       await server?.stop();
@@ -368,7 +459,21 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
     try {
       const r = spawnSync(
         EXE,
-        ["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", `127.0.0.1:${dnsPort}`, "--https", "127.0.0.1:0", "--url", `https://${NAME}`, "--acme-directory", pebble.directory],
+        [
+          "--data",
+          data,
+          "serve",
+          "--http",
+          "127.0.0.1:0",
+          "--dns",
+          `127.0.0.1:${dnsPort}`,
+          "--https",
+          "127.0.0.1:0",
+          "--url",
+          `https://${NAME}`,
+          "--acme-directory",
+          pebble.directory,
+        ],
         { encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" },
       );
       expect(r.signal).toBeNull();
@@ -384,17 +489,74 @@ describe.skipIf(!haveTools)("ACME renewal and failures (Pebble)", () => {
   it("refuses a --url name outside its zones without port 80 for HTTP-01: exit 2 saying why", () => {
     const data = initData();
     try {
-      const r = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--url", "https://web.elsewhere.test"]);
+      const r = run([
+        "--data",
+        data,
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--dns",
+        "127.0.0.1:0",
+        "--https",
+        "127.0.0.1:0",
+        "--url",
+        "https://web.elsewhere.test",
+      ]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("web.elsewhere.test is not in a zone this server serves");
       expect(r.stderr).toContain("--http 0.0.0.0:80");
-      const badMail = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--url", `https://${NAME}`, "--acme-email", "not-mail"]);
+      const badMail = run([
+        "--data",
+        data,
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--dns",
+        "127.0.0.1:0",
+        "--https",
+        "127.0.0.1:0",
+        "--url",
+        `https://${NAME}`,
+        "--acme-email",
+        "not-mail",
+      ]);
       expect(badMail.code).toBe(2);
       expect(badMail.stderr).toContain("--acme-email not-mail is not an e-mail address");
-      const both = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--url", `https://${NAME}`, "--acme", "--tls-cert", "/x", "--tls-key", "/y"]);
+      const both = run([
+        "--data",
+        data,
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--dns",
+        "127.0.0.1:0",
+        "--https",
+        "127.0.0.1:0",
+        "--url",
+        `https://${NAME}`,
+        "--acme",
+        "--tls-cert",
+        "/x",
+        "--tls-key",
+        "/y",
+      ]);
       expect(both.code).toBe(2);
       expect(both.stderr).toContain("--acme gets the certificate itself");
-      const off = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0", "--url", `https://${NAME}`, "--acme", "no"]);
+      const off = run([
+        "--data",
+        data,
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--dns",
+        "127.0.0.1:0",
+        "--https",
+        "127.0.0.1:0",
+        "--url",
+        `https://${NAME}`,
+        "--acme",
+        "no",
+      ]);
       expect(off.code).toBe(2);
       expect(off.stderr).toContain("--https with --acme no needs --tls-cert FILE and --tls-key FILE");
       const noUrl = run(["--data", data, "serve", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--https", "127.0.0.1:0"]);

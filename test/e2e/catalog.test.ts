@@ -80,14 +80,16 @@ describe("serve --catalog", () => {
     }
   });
 
-  it.skipIf(!have("knotd") && !process.env.CI)("Knot, configured with the catalog alone, follows zones added and removed", async () => {
-    const k = join(data, "knot");
-    mkdirSync(join(k, "db"), { recursive: true });
-    mkdirSync(join(k, "zones"), { recursive: true });
-    const conf = join(k, "knot.conf");
-    writeFileSync(
-      conf,
-      `server:
+  it.skipIf(!have("knotd") && !process.env.CI)(
+    "Knot, configured with the catalog alone, follows zones added and removed",
+    async () => {
+      const k = join(data, "knot");
+      mkdirSync(join(k, "db"), { recursive: true });
+      mkdirSync(join(k, "zones"), { recursive: true });
+      const conf = join(k, "knot.conf");
+      writeFileSync(
+        conf,
+        `server:
     rundir: "${k}"
     listen: 127.0.0.1@${knotPort}
 database:
@@ -128,23 +130,25 @@ zone:
     catalog-role: interpret
     catalog-template: member
 `,
-    );
-    const check = spawnSync("knotc", ["-c", conf, "conf-check"], { encoding: "utf8" });
-    expect(check.status, check.stdout + check.stderr).toBe(0);
-    knot = spawn("knotd", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
-    knot.stdout!.on("data", (d) => (knotLog += d));
-    knot.stderr!.on("data", (d) => (knotLog += d));
-    // The zone that was there before Knot started: from the catalog alone.
-    expect(await until(() => status(knotPort, ZONE) === "NOERROR", 20_000), knotLog).toBe(true);
-    // A zone added afterwards: ipkeep NOTIFYs the catalog, Knot adds the member and transfers it.
-    expect(run(["--data", data, "domain", "add", "later.example.net", "--ns", "ns1.later.example.net=192.0.2.54"]).code).toBe(0);
-    expect(await until(() => status(knotPort, "later.example.net") === "NOERROR", 20_000), knotLog).toBe(true);
-    expect(dig(knotPort, ["later.example.net", "NS", "+short"])).toContain("ns1.later.example.net.");
-    // And removed: Knot stops serving it.
-    expect(run(["--data", data, "domain", "rm", "later.example.net", "--yes"]).code).toBe(0);
-    expect(await until(() => status(knotPort, "later.example.net") === "REFUSED", 20_000), knotLog).toBe(true);
-    expect(status(knotPort, ZONE)).toBe("NOERROR");
-  }, 90_000);
+      );
+      const check = spawnSync("knotc", ["-c", conf, "conf-check"], { encoding: "utf8" });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+      knot = spawn("knotd", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
+      knot.stdout!.on("data", (d) => (knotLog += d));
+      knot.stderr!.on("data", (d) => (knotLog += d));
+      // The zone that was there before Knot started: from the catalog alone.
+      expect(await until(() => status(knotPort, ZONE) === "NOERROR", 20_000), knotLog).toBe(true);
+      // A zone added afterwards: ipkeep NOTIFYs the catalog, Knot adds the member and transfers it.
+      expect(run(["--data", data, "domain", "add", "later.example.net", "--ns", "ns1.later.example.net=192.0.2.54"]).code).toBe(0);
+      expect(await until(() => status(knotPort, "later.example.net") === "NOERROR", 20_000), knotLog).toBe(true);
+      expect(dig(knotPort, ["later.example.net", "NS", "+short"])).toContain("ns1.later.example.net.");
+      // And removed: Knot stops serving it.
+      expect(run(["--data", data, "domain", "rm", "later.example.net", "--yes"]).code).toBe(0);
+      expect(await until(() => status(knotPort, "later.example.net") === "REFUSED", 20_000), knotLog).toBe(true);
+      expect(status(knotPort, ZONE)).toBe("NOERROR");
+    },
+    90_000,
+  );
 });
 
 describe("ipkeep secondary follows the catalog", () => {
@@ -165,7 +169,12 @@ describe("ipkeep secondary follows the catalog", () => {
     // Enrolment hands out the catalog's name with the zones (core/install.ts).
     expect(primary.store.settings.get(CATALOG_SETTING)).toBe(CATALOG);
     const port = await freePort();
-    const sec = new Secondary({ primary: { host: "127.0.0.1", port: primary.dns[0]!.port }, zones: [CATALOG], dns: [{ host: "127.0.0.1", port }], dataDir: join(dir, "secondary") });
+    const sec = new Secondary({
+      primary: { host: "127.0.0.1", port: primary.dns[0]!.port },
+      zones: [CATALOG],
+      dns: [{ host: "127.0.0.1", port }],
+      dataDir: join(dir, "secondary"),
+    });
     try {
       await sec.start();
       expect(await until(() => status(port, "first.example") === "NOERROR", 15_000)).toBe(true);

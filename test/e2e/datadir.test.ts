@@ -134,7 +134,10 @@ describe("serve checks the database at start", () => {
 
   it("refuses an SQLite database that is not ipkeep's", () => {
     const dir = freshDir();
-    const sqlite = spawnSync(process.execPath, ["-e", `const { Database } = require("bun:sqlite"); new Database(${JSON.stringify(join(dir, "ipkeep.db"))}).run("CREATE TABLE t (x)")`]);
+    const sqlite = spawnSync(process.execPath, [
+      "-e",
+      `const { Database } = require("bun:sqlite"); new Database(${JSON.stringify(join(dir, "ipkeep.db"))}).run("CREATE TABLE t (x)")`,
+    ]);
     expect(sqlite.status, String(sqlite.stderr)).toBe(0);
     const r = runShort(serveArgs(dir));
     expect(r.code).toBe(1);

@@ -116,7 +116,9 @@ describe("ipkeep token --tsig", () => {
     const k = run(["--data", data, "key", "create", "--user", "me@example.com", "--json"]);
     expect(k.code, k.stderr).toBe(0);
     const apiKey = JSON.parse(k.stdout).key;
-    const hosts = (await (await fetch(`${server.base}/api/hostnames`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { hostnames: { id: number; hostname: string }[] };
+    const hosts = (await (await fetch(`${server.base}/api/hostnames`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as {
+      hostnames: { id: number; hostname: string }[];
+    };
     const nas = hosts.hostnames.find((h) => h.hostname === `nas.${ZONE}`)!;
     const res = await fetch(`${server.base}/api/tokens`, {
       method: "POST",
@@ -136,7 +138,25 @@ describe("ipkeep token --tsig", () => {
   });
 
   it("token create and token set take a policy; token list shows it; PATCH /api/tokens/:id changes it", async () => {
-    const r = run(["--data", data, "token", "create", "--host", `cam.${ZONE}`, "--only-type", "TXT", "--only-name", `_acme-challenge.cam.${ZONE}`, "--from", "10.0.0.0/8", "--expires", "30d", "--max-unused", "7d", "--json"]);
+    const r = run([
+      "--data",
+      data,
+      "token",
+      "create",
+      "--host",
+      `cam.${ZONE}`,
+      "--only-type",
+      "TXT",
+      "--only-name",
+      `_acme-challenge.cam.${ZONE}`,
+      "--from",
+      "10.0.0.0/8",
+      "--expires",
+      "30d",
+      "--max-unused",
+      "7d",
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const t = JSON.parse(r.stdout).token;
     expect(t.policy).toMatchObject({ names: [`_acme-challenge.cam.${ZONE}`], types: ["TXT"], networks: ["10.0.0.0/8"], maxUnusedSeconds: 604_800 });
@@ -147,7 +167,13 @@ describe("ipkeep token --tsig", () => {
     expect(set.code, set.stderr).toBe(0);
     expect(JSON.parse(set.stdout).token.policy).toMatchObject({ networks: null, maxUnusedSeconds: null, types: ["TXT"] });
     // Bad input: exit 2 with one line.
-    for (const bad of [["--max-unused", "soon"], ["--only-name", `nas.${ZONE}`], ["--only-type", "NS"], ["--from", "10.0.0.0/99"], ["--expires", "yesterday"]]) {
+    for (const bad of [
+      ["--max-unused", "soon"],
+      ["--only-name", `nas.${ZONE}`],
+      ["--only-type", "NS"],
+      ["--from", "10.0.0.0/99"],
+      ["--expires", "yesterday"],
+    ]) {
       const b = run(["--data", data, "token", "set", String(t.id), ...bad]);
       expect(b.code, bad.join(" ")).toBe(2);
       expect(b.stderr.trim().split("\n")).toHaveLength(1);
@@ -178,7 +204,9 @@ describe("ipkeep token --tsig", () => {
     expect(u.stderr).toBe("");
     expect(digShort(server.dnsPort, `nas.${ZONE}`, "A")).toEqual(["198.51.100.77"]);
     const axfr = () => {
-      const out = spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), ZONE, "AXFR", "+nocomments", "+nostats", "+nocmd"], { encoding: "utf8" }).stdout;
+      const out = spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), ZONE, "AXFR", "+nocomments", "+nostats", "+nocmd"], {
+        encoding: "utf8",
+      }).stdout;
       const lines = out.split("\n").filter((l) => l.trim() && !l.startsWith(";"));
       return `${lines.slice(0, -1).join("\n")}\n`;
     };
@@ -186,7 +214,11 @@ describe("ipkeep token --tsig", () => {
     let zone = "";
     for (let i = 0; i < 100; i++) {
       zone = axfr();
-      if (zone.includes("198.51.100.77") && zone.split("\n").some((l) => l.startsWith(`nas.${ZONE}.`) && l.split(/\s+/)[3] === "RRSIG" && l.split(/\s+/)[4] === "A")) break;
+      if (
+        zone.includes("198.51.100.77") &&
+        zone.split("\n").some((l) => l.startsWith(`nas.${ZONE}.`) && l.split(/\s+/)[3] === "RRSIG" && l.split(/\s+/)[4] === "A")
+      )
+        break;
       await new Promise((res) => setTimeout(res, 50));
     }
     expect(zone).toContain("DNSKEY");

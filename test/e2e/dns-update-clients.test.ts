@@ -70,8 +70,23 @@ async function startPebble(dir: string): Promise<{ url: string; ca: string }> {
   const ca = join(dir, "pebble-cert.pem");
   const key = join(dir, "pebble-key.pem");
   const gen = spawnSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-    "-keyout", key, "-out", ca, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "1",
+    "-keyout",
+    key,
+    "-out",
+    ca,
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
   ]);
   expect(gen.status, gen.stderr?.toString()).toBe(0);
   const [listen, management] = [await freePort(), await freePort()];
@@ -113,7 +128,10 @@ function sans(certFile: string): string {
 
 /** DNS UPDATE log lines of the server for one key, by rcode. */
 function updates(key: Key): string[] {
-  return server.logs().split("\n").filter((l) => l.includes('msg="dns update"') && l.includes(`key=${key.name}`));
+  return server
+    .logs()
+    .split("\n")
+    .filter((l) => l.includes('msg="dns update"') && l.includes(`key=${key.name}`));
 }
 
 describe.skipIf(!(have("lego") && have("pebble") && have("openssl")) && !process.env.CI)("lego, rfc2136 provider", () => {
@@ -125,11 +143,23 @@ describe.skipIf(!(have("lego") && have("pebble") && have("openssl")) && !process
     const r = await exec(
       "lego",
       [
-        "--accept-tos", "--email", "me@example.com", "--server", ca.url, "--path", legoDir,
-        "--dns", "rfc2136",
+        "--accept-tos",
+        "--email",
+        "me@example.com",
+        "--server",
+        ca.url,
+        "--path",
+        legoDir,
+        "--dns",
+        "rfc2136",
         // Propagation is checked against ipkeep itself (its NS records point at port 53).
-        "--dns.resolvers", `127.0.0.1:${server.dnsPort}`, "--dns.disable-cp",
-        "--domains", host, "--domains", `*.${host}`,
+        "--dns.resolvers",
+        `127.0.0.1:${server.dnsPort}`,
+        "--dns.disable-cp",
+        "--domains",
+        host,
+        "--domains",
+        `*.${host}`,
         "run",
       ],
       {
@@ -166,16 +196,41 @@ describe.skipIf(!(have("certbot") && have("pebble") && have("openssl")) && !proc
     // No dns_rfc2136_algorithm line: the plugin's default, HMAC-MD5.
     writeFileSync(
       ini,
-      [`dns_rfc2136_server = 127.0.0.1`, `dns_rfc2136_port = ${server.dnsPort}`, `dns_rfc2136_name = ${key.name}`, `dns_rfc2136_secret = ${key.secret}`, ""].join("\n"),
+      [
+        `dns_rfc2136_server = 127.0.0.1`,
+        `dns_rfc2136_port = ${server.dnsPort}`,
+        `dns_rfc2136_name = ${key.name}`,
+        `dns_rfc2136_secret = ${key.secret}`,
+        "",
+      ].join("\n"),
       { mode: 0o600 },
     );
     const r = await exec(
       "certbot",
       [
-        "certonly", "--non-interactive", "--agree-tos", "--email", "me@example.com", "--no-eff-email",
-        "--server", ca.url, "--config-dir", join(dir, "config"), "--work-dir", join(dir, "work"), "--logs-dir", join(dir, "logs"),
-        "--dns-rfc2136", "--dns-rfc2136-credentials", ini, "--dns-rfc2136-propagation-seconds", "1",
-        "-d", host, "-d", `*.${host}`,
+        "certonly",
+        "--non-interactive",
+        "--agree-tos",
+        "--email",
+        "me@example.com",
+        "--no-eff-email",
+        "--server",
+        ca.url,
+        "--config-dir",
+        join(dir, "config"),
+        "--work-dir",
+        join(dir, "work"),
+        "--logs-dir",
+        join(dir, "logs"),
+        "--dns-rfc2136",
+        "--dns-rfc2136-credentials",
+        ini,
+        "--dns-rfc2136-propagation-seconds",
+        "1",
+        "-d",
+        host,
+        "-d",
+        `*.${host}`,
       ],
       { REQUESTS_CA_BUNDLE: ca.ca },
     );

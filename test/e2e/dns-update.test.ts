@@ -149,7 +149,12 @@ describe("knsupdate (knot-dnsutils)", () => {
   it("adds A, AAAA and TXT with a SHA-256 key, with a prerequisite, and deletes them", async () => {
     const { host, key } = await keyedHost(`knot.${ZONE}`);
     const name = `_acme-challenge.${host.name}`;
-    let r = await knsupdate(key, [`prereq nxrrset ${host.name}. A`, `add ${host.name}. 60 A 203.0.113.5`, `add ${host.name}. 60 AAAA 2001:db8::5`, `add ${name}. 60 TXT "${DIGEST}"`]);
+    let r = await knsupdate(key, [
+      `prereq nxrrset ${host.name}. A`,
+      `add ${host.name}. 60 A 203.0.113.5`,
+      `add ${host.name}. 60 AAAA 2001:db8::5`,
+      `add ${name}. 60 TXT "${DIGEST}"`,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(await dig(host.name, "A")).toEqual(["203.0.113.5"]);
@@ -304,10 +309,12 @@ describe("refusals", () => {
       return r && rcodeOf(r);
     };
     // Another token's hostname, in the same message as a change of our own: neither happens.
-    expect(await send([
-      { name: host.name, type: 1, cls: 1, ttl: 60, rdata: A("192.0.2.4") },
-      { name: other.name, type: 1, cls: 1, ttl: 60, rdata: A("192.0.2.5") },
-    ])).toBe(5);
+    expect(
+      await send([
+        { name: host.name, type: 1, cls: 1, ttl: 60, rdata: A("192.0.2.4") },
+        { name: other.name, type: 1, cls: 1, ttl: 60, rdata: A("192.0.2.5") },
+      ]),
+    ).toBe(5);
     expect(await dig(host.name, "A")).toEqual([]);
     expect(await dig(other.name, "A")).toEqual([]);
     // Other types at our own hostname, a name below it, the apex, the zone's NS.
@@ -358,7 +365,10 @@ describe("floods (default limits)", () => {
     dir2 = tempDir("ipkeep-dnsupdate-flood-");
     server2 = await startServer(resolveConfig({ data: join(dir2, "data"), http: ["127.0.0.1:0"], dns: ["127.0.0.1:0"] }, {}, () => false));
     port2 = server2.dns[0]!.port;
-    createZone({ store: server2.store, platform, changes: server2.live }, { name: ZONE, nameservers: [{ name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null }] });
+    createZone(
+      { store: server2.store, platform, changes: server2.live },
+      { name: ZONE, nameservers: [{ name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null }] },
+    );
   });
   afterAll(async () => {
     await server2?.stop();
@@ -470,7 +480,14 @@ describe("records a policy grants", () => {
     const res = new LocalResources({ ...deps() }, { userId: null, admin: true, name: "cli", address: null });
     const t = await res.createToken({ hostnameId: host.id, tsig: true, policy: { names: [host.name, "custom.example.org"], types: ["A", "TXT"] } });
     const k = t.tsig!;
-    const script = [`server 127.0.0.1 ${dnsPort}`, "zone custom.example.org", 'update add custom.example.org 300 TXT "v=spf1 -all"', "update add www.custom.example.org 300 A 192.0.2.90", "send", ""].join("\n");
+    const script = [
+      `server 127.0.0.1 ${dnsPort}`,
+      "zone custom.example.org",
+      'update add custom.example.org 300 TXT "v=spf1 -all"',
+      "update add www.custom.example.org 300 A 192.0.2.90",
+      "send",
+      "",
+    ].join("\n");
     const r = await exec("nsupdate", ["-k", keyFile(k)], script);
     expect(r.stderr).toBe("");
     expect(await dig("custom.example.org", "TXT")).toEqual(['"v=spf1 -all"']);
@@ -482,12 +499,18 @@ describe("messages that arrive together (one transaction, in order)", () => {
   it("each reads what the earlier ones wrote: of 8 concurrent 'add A unless there is one', exactly one lands", async () => {
     const { host, key } = await keyedHost(`race.${ZONE}`);
     const k = tsigKeyOf(key);
-    const msgs = Array.from({ length: 8 }, (_, i) =>
-      signRequest(
-        updateMessage({ id: 100 + i, prereqs: [{ name: host.name, type: 1, cls: 254 }], updates: [{ name: host.name, type: 1, cls: 1, ttl: 60, rdata: A(`192.0.2.${100 + i}`) }] }),
-        k,
-        now(),
-      ).message,
+    const msgs = Array.from(
+      { length: 8 },
+      (_, i) =>
+        signRequest(
+          updateMessage({
+            id: 100 + i,
+            prereqs: [{ name: host.name, type: 1, cls: 254 }],
+            updates: [{ name: host.name, type: 1, cls: 1, ttl: 60, rdata: A(`192.0.2.${100 + i}`) }],
+          }),
+          k,
+          now(),
+        ).message,
     );
     const replies = await Promise.all(msgs.map((m) => ask(m)));
     const rcodes = replies.map((r) => (r ? rcodeOf(r) : -1));

@@ -82,7 +82,12 @@ describe("signed zones on the executable", () => {
     const dir = mkdtempSync(join(tmpdir(), "ipkeep-ds-"));
     try {
       writeFileSync(join(dir, "k"), `${dnskey}\n`);
-      const ds = spawnSync("ldns-key2ds", ["-n", "-2", join(dir, "k")], { encoding: "utf8" }).stdout.trim().split(/\s+/).slice(-4).join(" ").toUpperCase();
+      const ds = spawnSync("ldns-key2ds", ["-n", "-2", join(dir, "k")], { encoding: "utf8" })
+        .stdout.trim()
+        .split(/\s+/)
+        .slice(-4)
+        .join(" ")
+        .toUpperCase();
       expect(`${ZONE}. IN DS ${ds}`).toBe(info.ds);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -93,9 +98,14 @@ describe("signed zones on the executable", () => {
     const info = JSON.parse(cli(["domain", "ds", ZONE, "--json"]).stdout);
     const dir = mkdtempSync(join(tmpdir(), "ipkeep-delv-"));
     try {
-      writeFileSync(join(dir, "anchor"), `trust-anchors {\n  "${ZONE}." static-key ${info.flags} ${info.protocol} ${info.algorithm} "${info.publicKey}";\n};\n`);
+      writeFileSync(
+        join(dir, "anchor"),
+        `trust-anchors {\n  "${ZONE}." static-key ${info.flags} ${info.protocol} ${info.algorithm} "${info.publicKey}";\n};\n`,
+      );
       const delv = (name: string, type: string, tcp: boolean) =>
-        spawnSync("delv", ["@127.0.0.1", "-p", String(server.dnsPort), "-a", join(dir, "anchor"), `+root=${ZONE}`, ...(tcp ? ["+tcp"] : []), name, type], { encoding: "utf8" });
+        spawnSync("delv", ["@127.0.0.1", "-p", String(server.dnsPort), "-a", join(dir, "anchor"), `+root=${ZONE}`, ...(tcp ? ["+tcp"] : []), name, type], {
+          encoding: "utf8",
+        });
       for (const tcp of [false, true]) {
         const host = delv(`ns1.${ZONE}`, "A", tcp);
         expect(host.stdout + host.stderr, "host").toContain("; fully validated");
@@ -110,7 +120,9 @@ describe("signed zones on the executable", () => {
     }
     // Without DO nothing is signed; with DO the signature comes along.
     expect(spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), `ns1.${ZONE}`, "A", "+norec"], { encoding: "utf8" }).stdout).not.toContain("RRSIG");
-    expect(spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), `ns1.${ZONE}`, "A", "+norec", "+dnssec"], { encoding: "utf8" }).stdout).toContain("RRSIG");
+    expect(spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), `ns1.${ZONE}`, "A", "+norec", "+dnssec"], { encoding: "utf8" }).stdout).toContain(
+      "RRSIG",
+    );
   });
 
   it("AXFR carries the signed zone, and both validators accept it as transferred", () => {
@@ -133,7 +145,9 @@ describe("signed zones on the executable", () => {
     expect(sigAfter).toBeDefined();
     expect(sigAfter).not.toBe(sigBefore);
     expectValid(z);
-    const ixfr = spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), ZONE, `IXFR=${before}`, "+nocomments", "+nostats", "+nocmd"], { encoding: "utf8" }).stdout;
+    const ixfr = spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), ZONE, `IXFR=${before}`, "+nocomments", "+nostats", "+nocmd"], {
+      encoding: "utf8",
+    }).stdout;
     expect(ixfr).toContain(sigAfter!.split(/\s+/).at(-1));
     first = z;
   });
@@ -168,7 +182,8 @@ describe("signed zones on the executable", () => {
 
   it("Unbound, validating with a stub zone pointing here, gives AD; with a tampered stored signature, SERVFAIL (the check can fail)", async () => {
     const info = JSON.parse(cli(["domain", "ds", ZONE, "--json"]).stdout);
-    const ask = (port: number) => spawnSync("dig", ["@127.0.0.1", "-p", String(port), `home.${ZONE}`, "A", "+dnssec", "+time=5", "+tries=1"], { encoding: "utf8" }).stdout;
+    const ask = (port: number) =>
+      spawnSync("dig", ["@127.0.0.1", "-p", String(port), `home.${ZONE}`, "A", "+dnssec", "+time=5", "+tries=1"], { encoding: "utf8" }).stdout;
     let unbound = await startUnbound(ZONE, server.dnsPort, info.dnskey);
     try {
       const good = ask(unbound.port);
@@ -181,11 +196,14 @@ describe("signed zones on the executable", () => {
     await server.stop();
     const store = await Store.open(join(data, "ipkeep.db"));
     const d = store.domains.byName(ZONE)!;
-    const row = store.db.prepare("SELECT rrsig FROM dnssec_signatures WHERE domain_id = ? AND owner = ? AND type = 1").get<{ rrsig: Uint8Array }>(d.id, `home.${ZONE}`)!;
+    const row = store.db
+      .prepare("SELECT rrsig FROM dnssec_signatures WHERE domain_id = ? AND owner = ? AND type = 1")
+      .get<{ rrsig: Uint8Array }>(d.id, `home.${ZONE}`)!;
     const original = new Uint8Array(row.rrsig);
     const bad = original.slice();
     bad[bad.length - 1]! ^= 0xff;
-    const put = (v: Uint8Array) => store.db.prepare("UPDATE dnssec_signatures SET rrsig = ? WHERE domain_id = ? AND owner = ? AND type = 1").run(v, d.id, `home.${ZONE}`);
+    const put = (v: Uint8Array) =>
+      store.db.prepare("UPDATE dnssec_signatures SET rrsig = ? WHERE domain_id = ? AND owner = ? AND type = 1").run(v, d.id, `home.${ZONE}`);
     put(bad);
     store.close();
     server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--update-burst", "0", "--update-daily", "0"]);

@@ -64,7 +64,9 @@ describe("durability", () => {
         sentAfterAck.get(host)!.push(n);
         let body: string;
         try {
-          const res = await fetch(`${base}/nic/update?hostname=${host}&myip=${addr(n)}`, { headers: { authorization: `Basic ${Buffer.from(`u:${token}`).toString("base64")}` } });
+          const res = await fetch(`${base}/nic/update?hostname=${host}&myip=${addr(n)}`, {
+            headers: { authorization: `Basic ${Buffer.from(`u:${token}`).toString("base64")}` },
+          });
           body = await res.text();
         } catch {
           return; // the server is gone: this request's outcome is unknown

@@ -114,8 +114,7 @@ describe("ipkeep executable", () => {
   });
 
   describe("bad input changes nothing", () => {
-    const update = (query: string, auth: string | null) =>
-      fetch(`${server.base}/nic/update?${query}`, { headers: auth ? { authorization: auth } : {} });
+    const update = (query: string, auth: string | null) => fetch(`${server.base}/nic/update?${query}`, { headers: auth ? { authorization: auth } : {} });
 
     it("no credentials: 401 with a Basic challenge", async () => {
       const res = await update(`hostname=home.${ZONE}&myip=1.1.1.1`, null);

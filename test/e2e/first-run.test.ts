@@ -127,16 +127,58 @@ describe("install.sh: a primary whose certificate does not come", () => {
     const root = dir("ipkeep-root-");
     const work = dir("ipkeep-ca-");
     const ca = join(work, "ca.pem");
-    spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(work, "ca.key"), "-out", ca, "-days", "1", "-subj", "/CN=none"]);
+    spawnSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      join(work, "ca.key"),
+      "-out",
+      ca,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=none",
+    ]);
     const httpPort = await freeDnsPort();
     const dnsPort = await freeDnsPort();
     const httpsPort = await freeDnsPort();
     const caPort = await freeDnsPort(); // nothing listens there: the CA is unreachable
     const r = spawnSync(
       "setsid",
-      ["bash", join(REPO, "install.sh"), "--root", root, "--no-systemd", "--health-timeout", "20", "--binary", EXE, "--zone", ZONE, "--ns", `ns1.${ZONE}=127.0.0.1`,
-        "--url", `https://${NAME}:${httpsPort}`, "--http", `127.0.0.1:${httpPort}`, "--dns", `127.0.0.1:${dnsPort}`, "--https", `127.0.0.1:${httpsPort}`,
-        "--acme-directory", `https://127.0.0.1:${caPort}/dir`, "--acme-ca", ca, "--cert-timeout", "4"],
+      [
+        "bash",
+        join(REPO, "install.sh"),
+        "--root",
+        root,
+        "--no-systemd",
+        "--health-timeout",
+        "20",
+        "--binary",
+        EXE,
+        "--zone",
+        ZONE,
+        "--ns",
+        `ns1.${ZONE}=127.0.0.1`,
+        "--url",
+        `https://${NAME}:${httpsPort}`,
+        "--http",
+        `127.0.0.1:${httpPort}`,
+        "--dns",
+        `127.0.0.1:${dnsPort}`,
+        "--https",
+        `127.0.0.1:${httpsPort}`,
+        "--acme-directory",
+        `https://127.0.0.1:${caPort}/dir`,
+        "--acme-ca",
+        ca,
+        "--cert-timeout",
+        "4",
+      ],
       { encoding: "utf8", timeout: 90_000 },
     );
     const pidFile = join(root, "run/ipkeep/ipkeep.service.pid");
@@ -206,7 +248,9 @@ describe.skipIf(!haveTools)("install.sh: a primary with --url https://… agains
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     console.log(`install.sh primary to HTTPS ready: ${Date.now() - started} ms (Pebble)`);
     expect(r.stderr).toContain("HTTPS ready");
-    const link = new RegExp(`open this link \\(once, within 30 minutes\\) to create the first admin: (https://ddns\\.dyn\\.example\\.test:${httpsPort}/setup#(ipko_\\S+))`).exec(r.stderr);
+    const link = new RegExp(
+      `open this link \\(once, within 30 minutes\\) to create the first admin: (https://ddns\\.dyn\\.example\\.test:${httpsPort}/setup#(ipko_\\S+))`,
+    ).exec(r.stderr);
     expect(link, r.stderr).not.toBeNull();
     const code = link![2]!;
 
@@ -215,10 +259,21 @@ describe.skipIf(!haveTools)("install.sh: a primary with --url https://… agains
     expect(page.code, page.stderr).toBe(0);
     expect(page.stdout).toContain("Set up ipkeep");
     expect(page.stdout.toLowerCase()).toContain("strict-transport-security");
-    const setup = curlHttps(NAME, httpsPort, "/api/auth/setup", caRoot, ["-X", "POST", "-H", "content-type: application/json", "--data", JSON.stringify({ code, email: "admin@example.com", password: "correct horse battery" }), "-w", "\n%{http_code}"]);
+    const setup = curlHttps(NAME, httpsPort, "/api/auth/setup", caRoot, [
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/json",
+      "--data",
+      JSON.stringify({ code, email: "admin@example.com", password: "correct horse battery" }),
+      "-w",
+      "\n%{http_code}",
+    ]);
     expect(setup.stdout.trim().split("\n").pop(), setup.stdout).toBe("201");
     // Over plain HTTP, the page now sends browsers to HTTPS.
-    const redirect = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://127.0.0.1:${httpPort}/setup`], { encoding: "utf8" });
+    const redirect = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://127.0.0.1:${httpPort}/setup`], {
+      encoding: "utf8",
+    });
     expect(redirect.stdout).toBe(`308 ${url}/setup`);
 
     // code issue prints the install command with the https:// URL.

@@ -50,9 +50,17 @@ describe("history of a host another user's token tries", () => {
     // Bob's valid token, every dialect and credential form, aimed at Alice's host.
     const tries = [
       () => fetch(`${server.base}/nic/update?hostname=${A}&myip=203.0.113.66&token=${bobToken}`),
-      () => fetch(`${server.base}/nic/update?hostname=${A},${B}&myip=203.0.113.66`, { headers: { authorization: `Basic ${Buffer.from(`token:${bobToken}`).toString("base64")}` } }),
+      () =>
+        fetch(`${server.base}/nic/update?hostname=${A},${B}&myip=203.0.113.66`, {
+          headers: { authorization: `Basic ${Buffer.from(`token:${bobToken}`).toString("base64")}` },
+        }),
       () => fetch(`${server.base}/api/update?hostname=${A}&ip=203.0.113.66`, { headers: { authorization: `Bearer ${bobToken}` } }),
-      () => fetch(`${server.base}/update.php`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ domain: A, ip: "203.0.113.66", key: bobToken }) }),
+      () =>
+        fetch(`${server.base}/update.php`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ domain: A, ip: "203.0.113.66", key: bobToken }),
+        }),
     ];
     const answers = new Set<string>();
     for (let i = 0; i < 60; i++) {
@@ -71,7 +79,9 @@ describe("history of a host another user's token tries", () => {
     const store = await Store.open(join(data, "ipkeep.db"));
     try {
       const rows = store.db
-        .prepare("SELECT l.hostname_id AS hostnameId, t.user_id AS userId, COUNT(*) AS n FROM update_log l JOIN update_tokens t ON t.id = l.token_id WHERE l.result = 'nohost' GROUP BY 1, 2")
+        .prepare(
+          "SELECT l.hostname_id AS hostnameId, t.user_id AS userId, COUNT(*) AS n FROM update_log l JOIN update_tokens t ON t.id = l.token_id WHERE l.result = 'nohost' GROUP BY 1, 2",
+        )
         .all<{ hostnameId: number | null; userId: number; n: number }>();
       const bob = store.users.byEmail("bob@example.com")!;
       expect(rows).toEqual([{ hostnameId: null, userId: bob.id, n: 60 }]);

@@ -41,7 +41,10 @@ function expectPlain(r: RawResponse): void {
 describe("a request without a usable Host", () => {
   // HTTP/1.0 without Host, as the README's older routers send it: /nic/update?…&token=ipk_…
   it("HTTP/1.0 without Host: the update is answered and served by DNS", async () => {
-    const r = await rawHttp(server.httpPort, `GET /nic/update?hostname=${HOST}&myip=198.51.100.7&token=${token} HTTP/1.0\r\nUser-Agent: old-router/1.0\r\n\r\n`);
+    const r = await rawHttp(
+      server.httpPort,
+      `GET /nic/update?hostname=${HOST}&myip=198.51.100.7&token=${token} HTTP/1.0\r\nUser-Agent: old-router/1.0\r\n\r\n`,
+    );
     expectPlain(r);
     expect(r.status).toBe(200);
     expect(r.body).toBe("good 198.51.100.7");
@@ -50,7 +53,10 @@ describe("a request without a usable Host", () => {
 
   // Host: (empty) with Basic auth on /nic/update
   it("an empty Host: the update is answered", async () => {
-    const r = await rawHttp(server.httpPort, `GET /nic/update?hostname=${HOST}&myip=198.51.100.8 HTTP/1.1\r\nHost: \r\nAuthorization: ${basic("token", token)}\r\nConnection: close\r\n\r\n`);
+    const r = await rawHttp(
+      server.httpPort,
+      `GET /nic/update?hostname=${HOST}&myip=198.51.100.8 HTTP/1.1\r\nHost: \r\nAuthorization: ${basic("token", token)}\r\nConnection: close\r\n\r\n`,
+    );
     expectPlain(r);
     expect(r.status).toBe(200);
     expect(r.body).toBe("good 198.51.100.8");
@@ -71,7 +77,10 @@ describe("a request without a usable Host", () => {
   });
 
   it.each(["a b/c", "evil.example/path", "x:99999", "user@host", "[::1"])("a malformed Host (%s) gets a plain 400", async (host) => {
-    const r = await rawHttp(server.httpPort, `GET /nic/update?hostname=${HOST}&myip=198.51.100.9&token=${token} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const r = await rawHttp(
+      server.httpPort,
+      `GET /nic/update?hostname=${HOST}&myip=198.51.100.9&token=${token} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
     expectPlain(r);
     expect(r.status).toBe(400);
     expect(r.headers.get("content-type")).toContain("text/plain");

@@ -71,7 +71,20 @@ describe("ipkeep host (update features)", () => {
     expect(short.stdout).toContain("/nic/update?hostname=a.dyn.example.com&myip=<ipaddr>");
     expect(short.stdout.split("\n").length).toBeLessThan(14);
     const long = run(["--data", data, "host", "add", `b.${ZONE}`, "--owner", "me@example.com", "--snippets"]);
-    for (const router of ["UniFi", "pfSense", "Result Match", "OPNsense", "Synology", "FRITZ!Box", "ip6lanprefix", "OpenWrt", "DD-WRT", "ddclient", "inadyn", "*/5 * * * *"]) {
+    for (const router of [
+      "UniFi",
+      "pfSense",
+      "Result Match",
+      "OPNsense",
+      "Synology",
+      "FRITZ!Box",
+      "ip6lanprefix",
+      "OpenWrt",
+      "DD-WRT",
+      "ddclient",
+      "inadyn",
+      "*/5 * * * *",
+    ]) {
       expect(long.stdout).toContain(router);
     }
   });

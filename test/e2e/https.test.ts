@@ -86,7 +86,11 @@ describe("serve --https", () => {
     const other = tempDir();
     try {
       expect(run(["--data", other, "init", "--zone", "other.example.com", "--ns", "ns1.other.example.com=192.0.2.54"]).code).toBe(0);
-      const r = spawnSync(EXE, ["--data", other, "serve", "--http", `127.0.0.1:${server.httpPort}`, "--dns", "127.0.0.1:0"], { encoding: "utf8", timeout: 10_000, killSignal: "SIGKILL" });
+      const r = spawnSync(EXE, ["--data", other, "serve", "--http", `127.0.0.1:${server.httpPort}`, "--dns", "127.0.0.1:0"], {
+        encoding: "utf8",
+        timeout: 10_000,
+        killSignal: "SIGKILL",
+      });
       expect(r.signal, "the second instance kept running beside the first").toBeNull();
       expect(r.status).toBe(5);
       expect(r.stderr).toContain(`cannot bind HTTP 127.0.0.1:${server.httpPort}: address in use`);

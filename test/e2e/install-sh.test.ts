@@ -105,11 +105,18 @@ describe("install.sh for an agent", () => {
     expect(readFileSync(join(root, "etc/systemd/system/ipkeep-agent.service"), "utf8")).toBe(readFileSync(join(REPO, "systemd/ipkeep-agent.service"), "utf8"));
     const config = join(root, "etc/ipkeep/agent.json");
     expect(statSync(config).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(config, "utf8"))).toMatchObject({ role: "agent", primary_url: primary.base, activation: { settings: { hostname: `box.${ZONE}` } } });
+    expect(JSON.parse(readFileSync(config, "utf8"))).toMatchObject({
+      role: "agent",
+      primary_url: primary.base,
+      activation: { settings: { hostname: `box.${ZONE}` } },
+    });
     expect(codeState(code)).toBe("confirmed");
     // The agent checked in and set its address; DNS answers it.
     expect(digShort(primary.dnsPort, `box.${ZONE}`, "A")).toEqual(["127.0.0.1"]);
-    const health = spawnSync(join(root, "usr/local/bin/ipkeep"), ["health", "--role", "agent"], { env: { ...process.env, IPKEEP_NODE_CONFIG: config }, encoding: "utf8" });
+    const health = spawnSync(join(root, "usr/local/bin/ipkeep"), ["health", "--role", "agent"], {
+      env: { ...process.env, IPKEEP_NODE_CONFIG: config },
+      encoding: "utf8",
+    });
     expect(health.status, health.stderr).toBe(0);
 
     // Running it again changes nothing.
@@ -227,7 +234,11 @@ describe("install.sh for a secondary", () => {
     const t1 = Date.now();
     while (Date.now() - t1 < 5_000 && digShort(primary.dnsPort, ZONE, "NS").includes(`ns2.${ZONE}.`)) await new Promise((r) => setTimeout(r, 100));
     expect(digShort(primary.dnsPort, ZONE, "NS")).not.toContain(`ns2.${ZONE}.`);
-    const xfr = spawnSync("dig", ["@127.0.0.1", "-p", String(primary.dnsPort), "-y", `hmac-sha256:${tsig[1]}:${tsig[2]}`, ZONE, "AXFR", "+time=3", "+tries=1"], { encoding: "utf8" }).stdout;
+    const xfr = spawnSync(
+      "dig",
+      ["@127.0.0.1", "-p", String(primary.dnsPort), "-y", `hmac-sha256:${tsig[1]}:${tsig[2]}`, ZONE, "AXFR", "+time=3", "+tries=1"],
+      { encoding: "utf8" },
+    ).stdout;
     expect(xfr).toMatch(/NOTAUTH|BADKEY|failed/i);
   });
 });
@@ -249,10 +260,31 @@ describe("install.sh for a primary", () => {
     const http = await freePort();
     const dns = await freePort();
     const sh = (args: string[]) => {
-      const r = spawnSync("setsid", ["bash", join(REPO, "install.sh"), "--root", root, "--no-systemd", "--health-timeout", "20", "--http", `127.0.0.1:${http}`, "--dns", `127.0.0.1:${dns}`, "--zone", "home.example.net", "--ns", "ns1.home.example.net=192.0.2.1", ...args], {
-        encoding: "utf8",
-        timeout: 60_000,
-      });
+      const r = spawnSync(
+        "setsid",
+        [
+          "bash",
+          join(REPO, "install.sh"),
+          "--root",
+          root,
+          "--no-systemd",
+          "--health-timeout",
+          "20",
+          "--http",
+          `127.0.0.1:${http}`,
+          "--dns",
+          `127.0.0.1:${dns}`,
+          "--zone",
+          "home.example.net",
+          "--ns",
+          "ns1.home.example.net=192.0.2.1",
+          ...args,
+        ],
+        {
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
       const pidFile = join(root, "run/ipkeep/ipkeep.service.pid");
       if (existsSync(pidFile)) pids.push(Number(readFileSync(pidFile, "utf8")));
       return r;
@@ -264,7 +296,9 @@ describe("install.sh for a primary", () => {
     expect(digShort(dns, "home.example.net", "NS")).toEqual(["ns1.home.example.net."]);
     // It keeps what it hands to agents beside its executable.
     expect(existsSync(join(root, "usr/local/lib/ipkeep/ipkeep-linux-x64"))).toBe(true);
-    const dl = spawnSync("curl", ["-fsS", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${http}/download/ipkeep?arch=x86_64`], { encoding: "utf8" });
+    const dl = spawnSync("curl", ["-fsS", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${http}/download/ipkeep?arch=x86_64`], {
+      encoding: "utf8",
+    });
     expect(dl.stdout).toBe("200");
 
     const before = snapshot(root);

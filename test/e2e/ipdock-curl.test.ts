@@ -41,7 +41,11 @@ beforeAll(async () => {
   const code = JSON.parse(init.stdout).setupCode as string;
   server = await startServe(data, ["--resolver", `127.0.0.1:${parent.port}`]);
   const post = (path: string, body: unknown, token?: string, method = "POST") =>
-    fetch(`${server.base}${path}`, { method, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    fetch(`${server.base}${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
   const admin = (await (await post("/api/auth/setup", { code, email: "admin@example.com", password: "admin passphrase" })).json()) as { token: string };
   expect((await post("/api/settings", { registrationOpen: true }, admin.token, "PATCH")).status).toBe(200);
 });
@@ -80,7 +84,10 @@ describe("ipdock curl examples, as written", () => {
 -H "Content-Type: application/json" \\
 -d '{"domainId": "${domainId}", "name": "myserver", "ttl": 60}'`);
     expect(c.status).toBe(201);
-    expect(c.body).toEqual({ hostname: expect.objectContaining({ hostname: `myserver.${ZONE}`, ttl: 60 }), token: expect.objectContaining({ tokenValue: expect.stringMatching(/^ipk_/) }) });
+    expect(c.body).toEqual({
+      hostname: expect.objectContaining({ hostname: `myserver.${ZONE}`, ttl: 60 }),
+      token: expect.objectContaining({ tokenValue: expect.stringMatching(/^ipk_/) }),
+    });
     hostnameId = c.body.hostname.id;
     const up = await fetch(`${server.base}/api/update?ip=1.2.3.4`, { headers: { authorization: `Bearer ${c.body.token.tokenValue}` } });
     expect(await up.json()).toMatchObject({ status: "good", ip: "1.2.3.4" });
@@ -172,8 +179,12 @@ describe("ipdock curl examples, as written", () => {
     const d = await curl(`curl -X DELETE https://api.ipdock.io/api/hostnames/${hostnameId} \\
 -H "Authorization: Bearer $JWT"`);
     expect(d.status).toBe(204);
-    expect((await curl(`curl -s https://api.ipdock.io/api/tokens \\
--H "Authorization: Bearer $JWT"`)).body.tokens).toEqual([]);
+    expect(
+      (
+        await curl(`curl -s https://api.ipdock.io/api/tokens \\
+-H "Authorization: Bearer $JWT"`)
+      ).body.tokens,
+    ).toEqual([]);
     expect(await digShort(server.dnsPort, `myserver.${ZONE}`)).toEqual([]);
     const gone = await curl(`curl -s https://api.ipdock.io/api/hostnames/${hostnameId} \\
 -H "Authorization: Bearer $JWT"`);

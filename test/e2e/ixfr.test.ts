@@ -69,7 +69,12 @@ beforeAll(async () => {
   const nsdPort = await freePort();
   server = await startServe(data, ["--xfr-allow", "127.0.0.1/32", "--notify", `127.0.0.1:${nsdPort}`, "--update-burst", "0", "--update-daily", "0"]);
   // request-xfr without "AXFR": NSD asks for IXFR first.
-  nsd = await startNsd(nsdDir, nsdPort, `zone:\n  name: ${ZONE}\n  zonefile: "${ZONE}.zone"\n  request-xfr: 127.0.0.1@${server.dnsPort} NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n`, "  xfrd-reload-timeout: 0");
+  nsd = await startNsd(
+    nsdDir,
+    nsdPort,
+    `zone:\n  name: ${ZONE}\n  zonefile: "${ZONE}.zone"\n  request-xfr: 127.0.0.1@${server.dnsPort} NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n`,
+    "  xfrd-reload-timeout: 0",
+  );
 });
 let knot: ChildProcess | null = null;
 afterAll(async () => {
@@ -119,9 +124,13 @@ describe("IXFR from the journal", () => {
   });
 
   it("a serial the journal does not reach gets the whole zone; the current one gets the SOA alone", () => {
-    const full = dig(server.dnsPort, ZONE, "IXFR=12345", ["+tcp"]).raw.split("\n").filter((l) => l && !l.startsWith(";"));
+    const full = dig(server.dnsPort, ZONE, "IXFR=12345", ["+tcp"])
+      .raw.split("\n")
+      .filter((l) => l && !l.startsWith(";"));
     expect(full.length).toBeGreaterThan(HOSTS);
-    const current = dig(server.dnsPort, ZONE, `IXFR=${soaSerial(server.dnsPort)}`, ["+tcp"]).raw.split("\n").filter((l) => l && !l.startsWith(";"));
+    const current = dig(server.dnsPort, ZONE, `IXFR=${soaSerial(server.dnsPort)}`, ["+tcp"])
+      .raw.split("\n")
+      .filter((l) => l && !l.startsWith(";"));
     expect(current).toHaveLength(1);
   });
 
@@ -186,7 +195,10 @@ describe("IXFR from the journal", () => {
     const after = await transfers();
     // Knot's own account: one AXFR (the first), then IXFR only.
     const xfrs = log.split("\n").filter((l) => /[AI]XFR, incoming/.test(l) && /finished/.test(l));
-    expect(xfrs.filter((l) => l.includes("AXFR")), xfrs.join("\n")).toHaveLength(1);
+    expect(
+      xfrs.filter((l) => l.includes("AXFR")),
+      xfrs.join("\n"),
+    ).toHaveLength(1);
     expect(xfrs.filter((l) => l.includes("IXFR")).length, xfrs.join("\n")).toBeGreaterThanOrEqual(5);
     expect(after.ixfr).toBeGreaterThan(before.ixfr);
   }, 60_000);

@@ -21,7 +21,23 @@ const children: ChildProcess[] = [];
 
 /** curl from a given source address; resolves to the HTTP status of each URL it fetched. */
 function curlFrom(source: string, count: number, body: unknown): Promise<number[]> {
-  const args = ["-s", "--no-progress-meter", "-Z", "--parallel-max", String(count), "--interface", source, "-w", "\nstatus=%{http_code}\n", "-X", "POST", "-H", "content-type: application/json", "-d", JSON.stringify(body)];
+  const args = [
+    "-s",
+    "--no-progress-meter",
+    "-Z",
+    "--parallel-max",
+    String(count),
+    "--interface",
+    source,
+    "-w",
+    "\nstatus=%{http_code}\n",
+    "-X",
+    "POST",
+    "-H",
+    "content-type: application/json",
+    "-d",
+    JSON.stringify(body),
+  ];
   for (let i = 0; i < count; i++) args.push(`${server.base}/api/auth/login`);
   const child = spawn("curl", args, { stdio: ["ignore", "pipe", "ignore"] });
   children.push(child);

@@ -92,7 +92,10 @@ describe("every credential over every route kind", () => {
     const wrongPw = secret("wrong password", `Wr0ng-${rnd()}`);
 
     // Accounts: a wrong setup code, the setup, logins right and wrong.
-    expect((await call("POST", "/api/auth/setup", { body: { code: secret("wrong setup code", `ipko_${rnd(32)}`), email: "admin@example.com", password: adminPw } })).status).toBeGreaterThanOrEqual(400);
+    expect(
+      (await call("POST", "/api/auth/setup", { body: { code: secret("wrong setup code", `ipko_${rnd(32)}`), email: "admin@example.com", password: adminPw } }))
+        .status,
+    ).toBeGreaterThanOrEqual(400);
     const setup = await call("POST", "/api/auth/setup", { body: { code: setupCode, email: "admin@example.com", password: adminPw } });
     expect(setup.status, setup.text).toBe(201);
     secret("setup session", setup.json.token);
@@ -182,9 +185,15 @@ describe("every credential over every route kind", () => {
     expect(acme.status, acme.text).toBe(201);
     const pass = secret("acme-dns password", acme.json.password);
     const txt = "a".repeat(43);
-    const acmeOk = await call("POST", "/acme-dns/update", { headers: { "x-api-user": acme.json.username, "x-api-key": pass }, body: { subdomain: acme.json.subdomain, txt } });
+    const acmeOk = await call("POST", "/acme-dns/update", {
+      headers: { "x-api-user": acme.json.username, "x-api-key": pass },
+      body: { subdomain: acme.json.subdomain, txt },
+    });
     expect(acmeOk.status, acmeOk.text).toBe(200);
-    const acmeBad = await call("POST", "/acme-dns/update", { headers: { "x-api-user": acme.json.username, "x-api-key": secret("wrong acme-dns password", rnd(30)) }, body: { subdomain: acme.json.subdomain, txt } });
+    const acmeBad = await call("POST", "/acme-dns/update", {
+      headers: { "x-api-user": acme.json.username, "x-api-key": secret("wrong acme-dns password", rnd(30)) },
+      body: { subdomain: acme.json.subdomain, txt },
+    });
     expect(acmeBad.status).toBe(401);
     await call("POST", "/httpreq/present", { auth: basic("token", token), body: { fqdn: `_acme-challenge.${HOST}.`, value: "b".repeat(43) } });
     await call("POST", "/httpreq/present", { auth: basic("token", wrong), body: { fqdn: `_acme-challenge.${HOST}.`, value: "b".repeat(43) } });
@@ -199,12 +208,29 @@ describe("every credential over every route kind", () => {
     const MACHINE = "0123456789abcdef0123456789abcdef";
     const FP = `SHA256:${"A".repeat(43)}`;
     const badCode = secret("wrong install code", "IPK-ABCDEF-GHJKMN-PQRSTW");
-    expect((await call("POST", "/api/v2/install/precheck", { body: { install_code: badCode, machine_id: MACHINE, ssh_fingerprint: FP } })).status).toBeGreaterThanOrEqual(400);
+    expect(
+      (await call("POST", "/api/v2/install/precheck", { body: { install_code: badCode, machine_id: MACHINE, ssh_fingerprint: FP } })).status,
+    ).toBeGreaterThanOrEqual(400);
     const pre = await call("POST", "/api/v2/install/precheck", { body: { install_code: code, machine_id: MACHINE, ssh_fingerprint: FP, product: "agent" } });
     expect(pre.status, pre.text).toBe(200);
     const preToken = secret("precheck token", pre.json.data.precheck_token);
-    expect((await call("POST", "/api/v2/install/activate", { body: { install_code: code, precheck_token: secret("wrong precheck token", `ipkp_${rnd(32)}`), hostname: `box.${ZONE}`, public_ip: "203.0.113.9", machine_id: MACHINE, ssh_fingerprint: FP } })).status).toBeGreaterThanOrEqual(400);
-    const act = await call("POST", "/api/v2/install/activate", { body: { install_code: code, precheck_token: preToken, hostname: `box.${ZONE}`, public_ip: "203.0.113.9", machine_id: MACHINE, ssh_fingerprint: FP } });
+    expect(
+      (
+        await call("POST", "/api/v2/install/activate", {
+          body: {
+            install_code: code,
+            precheck_token: secret("wrong precheck token", `ipkp_${rnd(32)}`),
+            hostname: `box.${ZONE}`,
+            public_ip: "203.0.113.9",
+            machine_id: MACHINE,
+            ssh_fingerprint: FP,
+          },
+        })
+      ).status,
+    ).toBeGreaterThanOrEqual(400);
+    const act = await call("POST", "/api/v2/install/activate", {
+      body: { install_code: code, precheck_token: preToken, hostname: `box.${ZONE}`, public_ip: "203.0.113.9", machine_id: MACHINE, ssh_fingerprint: FP },
+    });
     expect(act.status, act.text).toBe(200);
     const installToken = secret("install token", act.json.data.install_token);
     const nodeToken = secret("node token", act.json.data.credentials.node_token);
@@ -215,9 +241,19 @@ describe("every credential over every route kind", () => {
     expect((await call("GET", "/status", { auth: nodeToken })).status).toBe(200);
     expect((await call("GET", "/status", { auth: wrongNode })).status).toBe(401);
     expect((await call("GET", `/nic/update?hostname=box.${ZONE}&myip=203.0.113.10`, { auth: basic("token", agentToken) })).text).toMatch(/^(good|nochg) /);
-    expect((await call("POST", "/api/v2/install/confirm", { body: { activation_id: act.json.data.activation_id, install_token: secret("wrong install token", `ipki_${rnd(32)}`) } })).status).toBeGreaterThanOrEqual(400);
-    expect((await call("POST", "/api/v2/install/confirm", { body: { activation_id: act.json.data.activation_id, install_token: installToken } })).status).toBe(200);
-    expect((await call("POST", "/api/v2/install/release", { body: { activation_id: act.json.data.activation_id, install_token: installToken } })).status).toBeGreaterThanOrEqual(400);
+    expect(
+      (
+        await call("POST", "/api/v2/install/confirm", {
+          body: { activation_id: act.json.data.activation_id, install_token: secret("wrong install token", `ipki_${rnd(32)}`) },
+        })
+      ).status,
+    ).toBeGreaterThanOrEqual(400);
+    expect((await call("POST", "/api/v2/install/confirm", { body: { activation_id: act.json.data.activation_id, install_token: installToken } })).status).toBe(
+      200,
+    );
+    expect(
+      (await call("POST", "/api/v2/install/release", { body: { activation_id: act.json.data.activation_id, install_token: installToken } })).status,
+    ).toBeGreaterThanOrEqual(400);
 
     // Logout revokes the session; using it again is a failure that names nothing.
     expect((await call("POST", "/api/auth/logout", { auth: jwt })).status).toBeLessThan(300);
@@ -231,7 +267,7 @@ describe("every credential over every route kind", () => {
     expect(JSON.parse(tables.update_log ?? "[]").length).toBeGreaterThan(20);
     expect(JSON.parse(tables.audit_log ?? "[]").length).toBeGreaterThan(5);
     const places: Record<string, string> = { "server output": server.logs(), ...tables };
-    expect(places["server output"]).toContain('msg=http');
+    expect(places["server output"]).toContain("msg=http");
     expect(secrets.size).toBeGreaterThan(20);
     const leaks: string[] = [];
     for (const [value, label] of secrets) {

@@ -54,7 +54,9 @@ async function enroll(role: "secondary" | "agent", hostname: string, machine: st
 }
 
 const axfr = (key: { name: string; secret: string }) =>
-  spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), "-y", `hmac-sha256:${key.name}:${key.secret}`, ZONE, "AXFR", "+time=3", "+tries=1"], { encoding: "utf8" }).stdout;
+  spawnSync("dig", ["@127.0.0.1", "-p", String(server.dnsPort), "-y", `hmac-sha256:${key.name}:${key.secret}`, ZONE, "AXFR", "+time=3", "+tries=1"], {
+    encoding: "utf8",
+  }).stdout;
 const soaLine = new RegExp(`^${ZONE.replace(/\./g, "\\.")}\\.\\s+\\d+\\s+IN\\s+SOA`, "m");
 
 async function eventually<T>(fn: () => T, ok: (v: T) => boolean, ms = 5000): Promise<T> {
@@ -122,7 +124,12 @@ describe("node list", () => {
 describe("node revoke", () => {
   it("a revoked secondary's TSIG key no longer transfers, and it leaves the NS set", async () => {
     expect(axfr(secondary.tsig)).toMatch(soaLine);
-    expect(await eventually(() => digShort(server.dnsPort, ZONE, "NS"), (ns) => ns.includes(`ns2.${ZONE}.`))).toContain(`ns2.${ZONE}.`);
+    expect(
+      await eventually(
+        () => digShort(server.dnsPort, ZONE, "NS"),
+        (ns) => ns.includes(`ns2.${ZONE}.`),
+      ),
+    ).toContain(`ns2.${ZONE}.`);
 
     const r = cli(["node", "revoke", String(secondary.id)]);
     expect(r.code, r.stderr).toBe(0);
@@ -130,7 +137,12 @@ describe("node revoke", () => {
     const out = axfr(secondary.tsig);
     expect(out).not.toMatch(soaLine);
     expect(out).toMatch(/NOTAUTH|BADKEY|failed/i);
-    expect(await eventually(() => digShort(server.dnsPort, ZONE, "NS"), (ns) => !ns.includes(`ns2.${ZONE}.`))).toEqual([`ns1.${ZONE}.`]);
+    expect(
+      await eventually(
+        () => digShort(server.dnsPort, ZONE, "NS"),
+        (ns) => !ns.includes(`ns2.${ZONE}.`),
+      ),
+    ).toEqual([`ns1.${ZONE}.`]);
     // Again: already revoked (exit 5); an unknown id: not found (exit 4).
     expect(cli(["node", "revoke", String(secondary.id)]).code).toBe(5);
     expect(cli(["node", "revoke", "999"]).code).toBe(4);
@@ -144,7 +156,10 @@ describe("node revoke", () => {
 
     const del = await api("DELETE", `/api/v2/nodes/${agent.id}`, undefined, adminKey);
     expect(del.status, JSON.stringify(del.body)).toBe(200);
-    expect(del.body).toEqual({ data: expect.objectContaining({ id: agent.id, status: "revoked", revoked_at: expect.any(String) }), meta: { message: "Node revoked" } });
+    expect(del.body).toEqual({
+      data: expect.objectContaining({ id: agent.id, status: "revoked", revoked_at: expect.any(String) }),
+      meta: { message: "Node revoked" },
+    });
 
     const after = await fetch(`${server.base}/nic/update?hostname=box.${ZONE}&myip=198.51.100.21`, { headers: { authorization: basic } });
     expect(await after.text()).toBe("badauth");

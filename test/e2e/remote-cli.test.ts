@@ -30,7 +30,8 @@ function runAsync(args: string[], env: Record<string, string>): Promise<{ code: 
     p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
-const remote = (args: string[], key: string | null = apiKey) => run(["--server", server.base, ...args], key === null ? { IPKEEP_API_KEY: "" } : { IPKEEP_API_KEY: key });
+const remote = (args: string[], key: string | null = apiKey) =>
+  run(["--server", server.base, ...args], key === null ? { IPKEEP_API_KEY: "" } : { IPKEEP_API_KEY: key });
 const remoteAsync = (args: string[]) => runAsync(["--server", server.base, ...args], { IPKEEP_API_KEY: apiKey });
 /** The server notices the CLI's commits by polling; give it a moment. */
 async function eventually(fn: () => Promise<string[]>, want: string[]): Promise<void> {
@@ -177,7 +178,11 @@ describe("local mode: the same commands on the database", () => {
 
   it("an id or name that is really a pasted token is refused without repeating it", () => {
     const fake = "ipk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    for (const args of [["token", "revoke", fake], ["host", "show", fake], ["record", "rm", ZONE, fake]]) {
+    for (const args of [
+      ["token", "revoke", fake],
+      ["host", "show", fake],
+      ["record", "rm", ZONE, fake],
+    ]) {
       const r = local(args);
       expect(r.code).toBe(4);
       expect(r.stderr).not.toContain(fake);
@@ -188,7 +193,14 @@ describe("local mode: the same commands on the database", () => {
 describe("commands without a remote mode refuse --server", () => {
   it("user, key, zone and code exit 2 with --server or IPKEEP_SERVER and change nothing locally", () => {
     const before = local(["user", "list", "--json"]).stdout;
-    for (const args of [["user", "list"], ["user", "invite", "new@example.com"], ["key", "create", "--user", "remote@example.com"], ["zone", "export", ZONE], ["code", "issue", "--role", "secondary"], ["code", "list"]]) {
+    for (const args of [
+      ["user", "list"],
+      ["user", "invite", "new@example.com"],
+      ["key", "create", "--user", "remote@example.com"],
+      ["zone", "export", ZONE],
+      ["code", "issue", "--role", "secondary"],
+      ["code", "list"],
+    ]) {
       const r = run(["--data", data, "--server", server.base, ...args], { IPKEEP_API_KEY: apiKey });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain(`"ipkeep ${args[0]}" works on this machine's database only`);

@@ -51,8 +51,17 @@ describe("the zone's own names through the executable", () => {
     expect(issued.code).toBe(5);
     const code = JSON.parse(cli("code", "issue", "--role", "agent", "--owner", "me@example.com", "--json").stdout).installCode;
     const post = (path: string, body: unknown) =>
-      fetch(`${server.base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
-    const pre = await post("/api/v2/install/precheck", { install_code: code, machine_id: MACHINE, ssh_fingerprint: FP, product: "agent", installer_version: "test" });
+      fetch(`${server.base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      }));
+    const pre = await post("/api/v2/install/precheck", {
+      install_code: code,
+      machine_id: MACHINE,
+      ssh_fingerprint: FP,
+      product: "agent",
+      installer_version: "test",
+    });
     expect(pre.status, JSON.stringify(pre.body)).toBe(200);
     const act = await post("/api/v2/install/activate", {
       install_code: code,

@@ -239,7 +239,9 @@ describe("sealed secrets", () => {
     expect((await api(s2, "GET", "/api/auth/me", undefined, jwt)).status).toBe(401);
     // Pins no longer work; a recovery code (stored as a hash) still does.
     const first = await api(s2, "POST", "/api/auth/login", { email: EMAIL, password: PASSWORD });
-    expect((await api(s2, "POST", "/api/auth/login/2fa", { ticket: first.body.ticket, pin: hotp(platform, base32(totpSecret), totpStep(Date.now())) })).status).toBe(401);
+    expect(
+      (await api(s2, "POST", "/api/auth/login/2fa", { ticket: first.body.ticket, pin: hotp(platform, base32(totpSecret), totpStep(Date.now())) })).status,
+    ).toBe(401);
     const viaCode = await login2fa(s2, recoveryCodes[0]!);
     expect(viaCode.status).toBe(200);
     expect((await api(s2, "GET", "/api/settings", undefined, viaCode.body.token)).body.smtp).toBeNull();
@@ -258,7 +260,9 @@ describe("sealed secrets", () => {
     try {
       db.prepare("UPDATE settings SET value = ? WHERE key = 'jwt_secret'").run(jwtSecret);
       const hash = await platform.hashPassword(PASSWORD);
-      const uid = db.prepare("INSERT INTO users (email, role, password_hash, totp_secret, totp_enabled, created_at, updated_at) VALUES (?, 'admin', ?, ?, 1, ?, ?)").run(EMAIL, hash, secret, now, now).lastInsertRowid;
+      const uid = db
+        .prepare("INSERT INTO users (email, role, password_hash, totp_secret, totp_enabled, created_at, updated_at) VALUES (?, 'admin', ?, ?, 1, ?, ?)")
+        .run(EMAIL, hash, secret, now, now).lastInsertRowid;
       uid1 = uid;
       db.prepare("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ('old-session', ?, ?, ?)").run(uid, now, now + 3000);
       const smtp = { host: "127.0.0.1", port: smtpPort, secure: false, user: SMTP_USER, password: SMTP_PASSWORD, from: "ipkeep@example.test" };

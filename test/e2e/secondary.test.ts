@@ -29,9 +29,13 @@ interface Secondary {
 }
 
 async function startSecondary(data: string, port: number, primaryPort: number, key = KEY): Promise<Secondary> {
-  const proc = spawn(EXE, ["--data", data, "secondary", "--primary", `127.0.0.1:${primaryPort}`, "--tsig-key", key, "--zone", ZONE, "--dns", `127.0.0.1:${port}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    EXE,
+    ["--data", data, "secondary", "--primary", `127.0.0.1:${primaryPort}`, "--tsig-key", key, "--zone", ZONE, "--dns", `127.0.0.1:${port}`],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.push(proc);
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
@@ -134,7 +138,13 @@ describe("ipkeep secondary", () => {
     // And again: a removed address and a new one, the rest of the zone untouched.
     const r2 = await fetch(`${primary!.base}/nic/update?hostname=home.${ZONE}&myip=198.51.100.12&token=${token}`);
     expect(await r2.text()).toBe("good 198.51.100.12");
-    expect(await eventually(() => digShortAsync(secondaryPort, `home.${ZONE}`), (a) => a[0] === "198.51.100.12", 5000)).toEqual(["198.51.100.12"]);
+    expect(
+      await eventually(
+        () => digShortAsync(secondaryPort, `home.${ZONE}`),
+        (a) => a[0] === "198.51.100.12",
+        5000,
+      ),
+    ).toEqual(["198.51.100.12"]);
     expect(digShort(secondaryPort, `ns2.${ZONE}`)).toEqual(["192.0.2.54"]);
   });
 
@@ -142,9 +152,14 @@ describe("ipkeep secondary", () => {
     const info = JSON.parse(run(["--data", primaryData, "domain", "ds", ZONE, "--json"]).stdout);
     const dir = tempDir("ipkeep-delv-");
     try {
-      writeFileSync(join(dir, "anchor"), `trust-anchors {\n  "${ZONE}." static-key ${info.flags} ${info.protocol} ${info.algorithm} "${info.publicKey}";\n};\n`);
+      writeFileSync(
+        join(dir, "anchor"),
+        `trust-anchors {\n  "${ZONE}." static-key ${info.flags} ${info.protocol} ${info.algorithm} "${info.publicKey}";\n};\n`,
+      );
       const delv = (name: string, type: string, tcp: boolean) =>
-        spawnSync("delv", ["@127.0.0.1", "-p", String(secondaryPort), "-a", join(dir, "anchor"), `+root=${ZONE}`, ...(tcp ? ["+tcp"] : []), name, type], { encoding: "utf8" }).stdout;
+        spawnSync("delv", ["@127.0.0.1", "-p", String(secondaryPort), "-a", join(dir, "anchor"), `+root=${ZONE}`, ...(tcp ? ["+tcp"] : []), name, type], {
+          encoding: "utf8",
+        }).stdout;
       for (const tcp of [false, true]) {
         const host = delv(`home.${ZONE}`, "A", tcp);
         expect(host, `home (tcp ${tcp})`).toContain("; fully validated");

@@ -123,7 +123,9 @@ describe("a whole session leaks no secret", () => {
     secrets.push(account.password);
     real.push(account.password);
     const v = dns01Value(platform, "session");
-    expect((await postJson("/acme-dns/update", { subdomain: HOME, txt: v }, { "x-api-user": account.username, "x-api-key": account.password })).status).toBe(200);
+    expect((await postJson("/acme-dns/update", { subdomain: HOME, txt: v }, { "x-api-user": account.username, "x-api-key": account.password })).status).toBe(
+      200,
+    );
     expect((await postJson("/httpreq/present", { fqdn: `_acme-challenge.${NAS}.`, value: v }, { authorization: basic("lego", nasToken) })).status).toBe(200);
     expect((await postJson("/httpreq/cleanup", { fqdn: `_acme-challenge.${NAS}.`, value: v }, { authorization: basic("lego", nasToken) })).status).toBe(200);
   });

@@ -17,8 +17,16 @@ let jwt: string;
 
 const update = async (ip: string) => (await fetch(`${server!.base}/nic/update?hostname=home.${ZONE}&myip=${ip}&token=${token}`)).text();
 const api = (method: string, path: string, body?: unknown) =>
-  fetch(`${server!.base}${path}`, { method, headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-const storageLines = () => server!.logs().split("\n").filter((l) => l.includes("storage full"));
+  fetch(`${server!.base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+const storageLines = () =>
+  server!
+    .logs()
+    .split("\n")
+    .filter((l) => l.includes("storage full"));
 
 beforeAll(async () => {
   data = tempDir();

@@ -70,16 +70,59 @@ const dyndns = (host: string, token: string, query: string, from?: string) =>
 const ipdock = (host: string, token: string, from?: string) =>
   call("GET", `/api/update?hostname=${host}&myip=198.51.100.1`, { authorization: `Bearer ${token}` }, undefined, from);
 const acmeDns = (host: string, token: string, from?: string) =>
-  call("POST", "/acme-dns/update", { "x-api-user": host, "x-api-key": token, "content-type": "application/json" }, JSON.stringify({ subdomain: host, txt: DIGEST }), from);
+  call(
+    "POST",
+    "/acme-dns/update",
+    { "x-api-user": host, "x-api-key": token, "content-type": "application/json" },
+    JSON.stringify({ subdomain: host, txt: DIGEST }),
+    from,
+  );
 const httpreq = (host: string, token: string, from?: string) =>
-  call("POST", "/httpreq/present", { authorization: `Basic ${Buffer.from(`${host}:${token}`).toString("base64")}`, "content-type": "application/json" }, JSON.stringify({ fqdn: `_acme-challenge.${host}.`, value: DIGEST }), from);
+  call(
+    "POST",
+    "/httpreq/present",
+    { authorization: `Basic ${Buffer.from(`${host}:${token}`).toString("base64")}`, "content-type": "application/json" },
+    JSON.stringify({ fqdn: `_acme-challenge.${host}.`, value: DIGEST }),
+    from,
+  );
 
 /** A signed DNS UPDATE adding one RR (type A, AAAA or TXT), from a chosen address: its rcode. */
 function dnsUpdate(key: ReturnType<typeof makeKey>, name: string, type: "A" | "AAAA" | "TXT", from = "127.0.0.1"): Promise<number | null> {
   const enc = (n: string) => [...n.split(".").flatMap((l) => [l.length, ...Buffer.from(l)]), 0];
-  const rdata = type === "A" ? [192, 0, 2, 77] : type === "AAAA" ? [0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), 0x77] : [DIGEST.length, ...Buffer.from(DIGEST)];
+  const rdata =
+    type === "A" ? [192, 0, 2, 77] : type === "AAAA" ? [0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), 0x77] : [DIGEST.length, ...Buffer.from(DIGEST)];
   const code = { A: 1, AAAA: 28, TXT: 16 }[type];
-  const msg = new Uint8Array([0x12, 0x34, 0x28, 0, 0, 1, 0, 0, 0, 1, 0, 0, ...enc(ZONE), 0, 6, 0, 1, ...enc(name), 0, code, 0, 1, 0, 0, 0, 60, 0, rdata.length, ...rdata]);
+  const msg = new Uint8Array([
+    0x12,
+    0x34,
+    0x28,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    ...enc(ZONE),
+    0,
+    6,
+    0,
+    1,
+    ...enc(name),
+    0,
+    code,
+    0,
+    1,
+    0,
+    0,
+    0,
+    60,
+    0,
+    rdata.length,
+    ...rdata,
+  ]);
   return new Promise((resolve) => {
     const s = createSocket("udp4");
     const t = setTimeout(() => {

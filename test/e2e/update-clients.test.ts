@@ -90,17 +90,42 @@ function shell(line: string): Promise<{ stdout: string; stderr: string }> {
 describe("seed 000 (ipdock): documented requests", () => {
   const H = "myserver.ipdock.me";
   it.each([
-    ["curl, auto-detect", `curl -s https://api.ipdock.io/api/update \\\n-H "Authorization: Bearer pth_your_token_here"`, { status: "good", ip: "127.0.0.1", previous: null }, "127.0.0.1"],
-    ["curl, explicit IP", `curl -s "https://api.ipdock.io/api/update?ip=1.2.3.4" \\\n-H "Authorization: Bearer pth_your_token_here"`, { status: "good", ip: "1.2.3.4", previous: null }, "1.2.3.4"],
+    [
+      "curl, auto-detect",
+      `curl -s https://api.ipdock.io/api/update \\\n-H "Authorization: Bearer pth_your_token_here"`,
+      { status: "good", ip: "127.0.0.1", previous: null },
+      "127.0.0.1",
+    ],
+    [
+      "curl, explicit IP",
+      `curl -s "https://api.ipdock.io/api/update?ip=1.2.3.4" \\\n-H "Authorization: Bearer pth_your_token_here"`,
+      { status: "good", ip: "1.2.3.4", previous: null },
+      "1.2.3.4",
+    ],
     [
       "curl, POST JSON",
       `curl -s -X POST https://api.ipdock.io/api/update \\\n-H "Authorization: Bearer pth_your_token_here" \\\n-H "Content-Type: application/json" \\\n-d '{"ip": "1.2.3.4"}'`,
       { status: "good", ip: "1.2.3.4", previous: null },
       "1.2.3.4",
     ],
-    ["cron line", `curl -s "https://api.ipdock.io/api/update" -H "Authorization: Bearer pth_your_token_here"`, { status: "good", ip: "127.0.0.1", previous: null }, "127.0.0.1"],
-    ["router section: ?token=", `curl -s "https://api.ipdock.io/api/update?token=YOUR_TOKEN"`, { status: "good", ip: "127.0.0.1", previous: null }, "127.0.0.1"],
-    ["router URL with Username token / Password", `curl -s -u "token:pth_your_token_here" "https://api.ipdock.io/api/update?ip=198.51.100.7"`, { status: "good", ip: "198.51.100.7", previous: null }, "198.51.100.7"],
+    [
+      "cron line",
+      `curl -s "https://api.ipdock.io/api/update" -H "Authorization: Bearer pth_your_token_here"`,
+      { status: "good", ip: "127.0.0.1", previous: null },
+      "127.0.0.1",
+    ],
+    [
+      "router section: ?token=",
+      `curl -s "https://api.ipdock.io/api/update?token=YOUR_TOKEN"`,
+      { status: "good", ip: "127.0.0.1", previous: null },
+      "127.0.0.1",
+    ],
+    [
+      "router URL with Username token / Password",
+      `curl -s -u "token:pth_your_token_here" "https://api.ipdock.io/api/update?ip=198.51.100.7"`,
+      { status: "good", ip: "198.51.100.7", previous: null },
+      "198.51.100.7",
+    ],
   ])("%s", async (_n, line, body, address) => {
     const { token } = freshHost(H);
     const r = await shell(line.replace(/pth_your_token_here|YOUR_TOKEN/g, token));
@@ -144,13 +169,17 @@ describe("seed 001 (deSEC): documented requests", () => {
   });
   it("Token header with hostname, automatic IP", async () => {
     const { token } = freshHost(H);
-    expect((await run(`curl https://update.dedyn.io/?hostname=${D} \\\n  --header "Authorization: Token <your authorization token>"`, token)).stdout).toBe("good 127.0.0.1");
+    expect((await run(`curl https://update.dedyn.io/?hostname=${D} \\\n  --header "Authorization: Token <your authorization token>"`, token)).stdout).toBe(
+      "good 127.0.0.1",
+    );
     expect(await a(H)).toEqual(["127.0.0.1"]);
   });
   it("forced IPv6 (update6): the client's IPv6 address", async () => {
     const { token } = freshHost(H);
     expect((await run(`curl --user ${D}:<your authorization token> https://update6.dedyn.io`, token)).stdout).toBe("good ::1");
-    expect((await run(`curl https://update6.dedyn.io/?hostname=${D} \\\n  --header "Authorization: Token <your authorization token>"`, token)).stdout).toBe("nochg ::1");
+    expect((await run(`curl https://update6.dedyn.io/?hostname=${D} \\\n  --header "Authorization: Token <your authorization token>"`, token)).stdout).toBe(
+      "nochg ::1",
+    );
     expect(await aaaa(H)).toEqual(["::1"]);
   });
   it("simultaneous IPv4 and IPv6, as printed: the shell cuts the URL at the unquoted &, so only IPv4 is sent", async () => {
@@ -162,13 +191,18 @@ describe("seed 001 (deSEC): documented requests", () => {
   });
   it("simultaneous IPv4 and IPv6, URL quoted as intended", async () => {
     const { token } = freshHost(H);
-    expect((await run(`curl --user ${D}:<your authorization token> "https://update.dedyn.io/?myipv4=1.2.3.4&myipv6=fd08::1234"`, token)).stdout).toBe("good 1.2.3.4,fd08::1234");
+    expect((await run(`curl --user ${D}:<your authorization token> "https://update.dedyn.io/?myipv4=1.2.3.4&myipv6=fd08::1234"`, token)).stdout).toBe(
+      "good 1.2.3.4,fd08::1234",
+    );
     expect(await a(H)).toEqual(["1.2.3.4"]);
     expect(await aaaa(H)).toEqual(["fd08::1234"]);
   });
   it("the last example's URL (hostname=…?myipv4=…): a malformed hostname is notfqdn and nothing changes", async () => {
     const { token } = freshHost(H);
-    const r = await run(`curl "https://update6.dedyn.io/?hostname=${D}?myipv4=1.2.3.4&myipv6=fd08::1234" \\\n  --header "Authorization: Token <your authorization token>"`, token);
+    const r = await run(
+      `curl "https://update6.dedyn.io/?hostname=${D}?myipv4=1.2.3.4&myipv6=fd08::1234" \\\n  --header "Authorization: Token <your authorization token>"`,
+      token,
+    );
     expect(r.stdout).toBe("notfqdn");
     expect(await a(H)).toEqual([]);
     expect(await aaaa(H)).toEqual([]);
@@ -181,7 +215,13 @@ describe("seed 002 (IPv64): documented examples", () => {
   const T = "1234567890abcdefgh";
   it.each([
     ["Example 1: {anything}:{token}@", `curl -s "https://{anything}:{${T}}@ipv64.net/nic/update?host=${H}"`, "good 127.0.0.1", ["127.0.0.1"], []],
-    ["Example 2: {Bearer token}@ as a header", `curl -s -H "Authorization: Bearer ${T}" "https://ipv64.net/nic/update?host=${H}"`, "good 127.0.0.1", ["127.0.0.1"], []],
+    [
+      "Example 2: {Bearer token}@ as a header",
+      `curl -s -H "Authorization: Bearer ${T}" "https://ipv64.net/nic/update?host=${H}"`,
+      "good 127.0.0.1",
+      ["127.0.0.1"],
+      [],
+    ],
     ["Example 2 typed into the URL literally", `curl -s "https://Bearer%20${T}@ipv64.net/nic/update?host=${H}"`, "good 127.0.0.1", ["127.0.0.1"], []],
     ["Example 3: ?key=", `curl -s "https://ipv64.net/nic/update?key=${T}&host=${H}"`, "good 127.0.0.1", ["127.0.0.1"], []],
     [
@@ -191,11 +231,28 @@ describe("seed 002 (IPv64): documented examples", () => {
       [],
       [],
     ],
-    ["Example 4 with a valid ip6", `curl -s "https://ipv64.net/nic/update?key=${T}&domain=${H}&ip=10.20.30.40&ip6=2a01::a441:cf:1"`, "good 10.20.30.40,2a01::a441:cf:1", ["10.20.30.40"], ["2a01::a441:cf:1"]],
-    ["CURL example", `curl -sSL -H "Authorization: Basic $(echo -n none:${T} | base64)" https://ipv64.net/nic/update?domain=${H}`, "good 127.0.0.1", ["127.0.0.1"], []],
+    [
+      "Example 4 with a valid ip6",
+      `curl -s "https://ipv64.net/nic/update?key=${T}&domain=${H}&ip=10.20.30.40&ip6=2a01::a441:cf:1"`,
+      "good 10.20.30.40,2a01::a441:cf:1",
+      ["10.20.30.40"],
+      ["2a01::a441:cf:1"],
+    ],
+    [
+      "CURL example",
+      `curl -sSL -H "Authorization: Basic $(echo -n none:${T} | base64)" https://ipv64.net/nic/update?domain=${H}`,
+      "good 127.0.0.1",
+      ["127.0.0.1"],
+      [],
+    ],
   ])("%s", async (_n, line, body, v4, v6) => {
     const { token } = freshHost(h);
-    const r = await shell(line.replaceAll(T, token).replace(/\{([^}]*)\}@/, "$1@").replace(/\{anything\}/, "anything"));
+    const r = await shell(
+      line
+        .replaceAll(T, token)
+        .replace(/\{([^}]*)\}@/, "$1@")
+        .replace(/\{anything\}/, "anything"),
+    );
     expect(r.stdout).toBe(body);
     expect(await a(h)).toEqual(v4);
     expect(await aaaa(h)).toEqual(v6);
@@ -237,7 +294,12 @@ describe("captured requests of dyndns2.md, replayed byte for byte", () => {
     token = issueToken(deps(), { userId: owner.id, scope: "set", hostIds: [t1.id, t2.id], label: "replay" }).value;
   });
   const cases: [string, () => string, string, [string, string, string[]]][] = [
-    ["ddclient v4 (token as password)", () => ddclient("/nic/update?system=dyndns&hostname=test.example.com&myip=203.0.113.10", `testuser:${token}`), "good 203.0.113.10", ["test.example.com", "A", ["203.0.113.10"]]],
+    [
+      "ddclient v4 (token as password)",
+      () => ddclient("/nic/update?system=dyndns&hostname=test.example.com&myip=203.0.113.10", `testuser:${token}`),
+      "good 203.0.113.10",
+      ["test.example.com", "A", ["203.0.113.10"]],
+    ],
     [
       "ddclient two hosts",
       () => ddclient("/nic/update?system=dyndns&hostname=test.example.com,test2.example.com&myip=203.0.113.10", `testuser:${token}`),
@@ -250,11 +312,36 @@ describe("captured requests of dyndns2.md, replayed byte for byte", () => {
       "nochg 203.0.113.10",
       ["test.example.com", "A", ["203.0.113.10"]],
     ],
-    ["ddclient v6 (token as username)", () => ddclient("/nic/update?system=dyndns&hostname=test.example.com&myip=2001:db8::10", `${token}:s3cret`), "good 2001:db8::10", ["test.example.com", "AAAA", ["2001:db8::10"]]],
-    ["ddclient usev6 only: empty myip is no address, the connection's is used", () => ddclient("/nic/update?system=dyndns&hostname=test.example.com&myip=", `testuser:${token}`), "good 127.0.0.1", ["test.example.com", "A", ["127.0.0.1"]]],
-    ["inadyn v4, HTTP/1.0", () => inadyn("/nic/update?hostname=test.example.com&myip=203.0.113.10", Buffer.from(`${token}:s3cret`).toString("base64")), "good 203.0.113.10", ["test.example.com", "A", ["203.0.113.10"]]],
-    ["inadyn v6 percent-encoded", () => inadyn("/nic/update?hostname=test.example.com&myip=2001%3adb8%3a%3a10", Buffer.from(`testuser:${token}`).toString("base64")), "nochg 2001:db8::10", ["test.example.com", "AAAA", ["2001:db8::10"]]],
-    ["inadyn without credentials: Basic Og== beside the query token", () => inadyn(`/nic/update?hostname=test.example.com&token=${token}`, "Og=="), "good 127.0.0.1", ["test.example.com", "A", ["127.0.0.1"]]],
+    [
+      "ddclient v6 (token as username)",
+      () => ddclient("/nic/update?system=dyndns&hostname=test.example.com&myip=2001:db8::10", `${token}:s3cret`),
+      "good 2001:db8::10",
+      ["test.example.com", "AAAA", ["2001:db8::10"]],
+    ],
+    [
+      "ddclient usev6 only: empty myip is no address, the connection's is used",
+      () => ddclient("/nic/update?system=dyndns&hostname=test.example.com&myip=", `testuser:${token}`),
+      "good 127.0.0.1",
+      ["test.example.com", "A", ["127.0.0.1"]],
+    ],
+    [
+      "inadyn v4, HTTP/1.0",
+      () => inadyn("/nic/update?hostname=test.example.com&myip=203.0.113.10", Buffer.from(`${token}:s3cret`).toString("base64")),
+      "good 203.0.113.10",
+      ["test.example.com", "A", ["203.0.113.10"]],
+    ],
+    [
+      "inadyn v6 percent-encoded",
+      () => inadyn("/nic/update?hostname=test.example.com&myip=2001%3adb8%3a%3a10", Buffer.from(`testuser:${token}`).toString("base64")),
+      "nochg 2001:db8::10",
+      ["test.example.com", "AAAA", ["2001:db8::10"]],
+    ],
+    [
+      "inadyn without credentials: Basic Og== beside the query token",
+      () => inadyn(`/nic/update?hostname=test.example.com&token=${token}`, "Og=="),
+      "good 127.0.0.1",
+      ["test.example.com", "A", ["127.0.0.1"]],
+    ],
   ];
   it.each(cases)("%s", async (_n, request, body, [name, type, answer]) => {
     const r = await raw(http4, request());
@@ -375,7 +462,12 @@ describe("Debian's inadyn, one-shot", () => {
       { mode: 0o600 },
     );
     // inadyn sleeps and retries on failures: the timeout ends such a run.
-    const r = await exec("timeout", ["20", "inadyn", "-1", "--force", "--foreground", "-l", "info", "--no-pidfile", "-f", conf, `--cache-dir=${join(d, "cache")}`], {}, 30_000);
+    const r = await exec(
+      "timeout",
+      ["20", "inadyn", "-1", "--force", "--foreground", "-l", "info", "--no-pidfile", "-f", conf, `--cache-dir=${join(d, "cache")}`],
+      {},
+      30_000,
+    );
     return r.stdout + r.stderr;
   };
   it("single host, IPv4", async () => {

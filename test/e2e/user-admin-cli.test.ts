@@ -118,7 +118,9 @@ describe("user reset-2fa", () => {
 describe("user rm", () => {
   it("asks (refuses without --yes off a terminal), keeps the only admin, removes a user with its hostnames", async () => {
     const token = JSON.parse(run(["--data", data, "host", "add", `gone.${ZONE}`, "--owner", "me@example.com", "--json"]).stdout).token.tokenValue;
-    const up = await fetch(`${server.base}/nic/update?hostname=gone.${ZONE}&myip=198.51.100.7`, { headers: { authorization: `Basic ${Buffer.from(`t:${token}`).toString("base64")}` } });
+    const up = await fetch(`${server.base}/nic/update?hostname=gone.${ZONE}&myip=198.51.100.7`, {
+      headers: { authorization: `Basic ${Buffer.from(`t:${token}`).toString("base64")}` },
+    });
     expect(await up.text()).toBe("good 198.51.100.7");
     expect(digShort(server.dnsPort, `gone.${ZONE}`, "A")).toEqual(["198.51.100.7"]);
 
@@ -131,7 +133,9 @@ describe("user rm", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ removed: "me@example.com", hostnames: 2, domains: 0 });
     expect((await login("me@example.com")).status).toBe(401);
-    const gone = await fetch(`${server.base}/nic/update?hostname=gone.${ZONE}&myip=198.51.100.8`, { headers: { authorization: `Basic ${Buffer.from(`t:${token}`).toString("base64")}` } });
+    const gone = await fetch(`${server.base}/nic/update?hostname=gone.${ZONE}&myip=198.51.100.8`, {
+      headers: { authorization: `Basic ${Buffer.from(`t:${token}`).toString("base64")}` },
+    });
     expect(await gone.text()).toBe("badauth");
     const deadline = Date.now() + 5000;
     while (digShort(server.dnsPort, `gone.${ZONE}`, "A").length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));

@@ -50,7 +50,11 @@ export interface ApiHarness {
   platform: Platform;
   dir: string;
   /** Sends a request; body objects are JSON-encoded, strings sent as they are. */
-  call<T = any>(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string>; peer?: string }): Promise<ApiResult<T>>;
+  call<T = any>(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; token?: string; headers?: Record<string, string>; peer?: string },
+  ): Promise<ApiResult<T>>;
   /** Creates a user (password hashed) with a live session and an API key. */
   user(email: string, opts?: { role?: Role; password?: string }): Promise<TestUser>;
   close(): void;

@@ -14,15 +14,40 @@ export interface DigResult {
   raw: string;
 }
 
-const args = (port: number, name: string, type: string, extra: string[]) => [`@127.0.0.1`, "-p", String(port), name, type, "+norec", "+time=2", "+tries=3", ...extra];
-const shortArgs = (port: number, name: string, type: string, extra: string[]) => [`@127.0.0.1`, "-p", String(port), name, type, "+short", "+time=2", "+tries=3", ...extra];
+const args = (port: number, name: string, type: string, extra: string[]) => [
+  `@127.0.0.1`,
+  "-p",
+  String(port),
+  name,
+  type,
+  "+norec",
+  "+time=2",
+  "+tries=3",
+  ...extra,
+];
+const shortArgs = (port: number, name: string, type: string, extra: string[]) => [
+  `@127.0.0.1`,
+  "-p",
+  String(port),
+  name,
+  type,
+  "+short",
+  "+time=2",
+  "+tries=3",
+  ...extra,
+];
 
 function parse(raw: string): DigResult {
   const status = /status: (\w+)/.exec(raw)?.[1] ?? "NONE";
   const flags = (/;; flags: ([^;]*);/.exec(raw)?.[1] ?? "").trim().split(/\s+/).filter(Boolean);
   const section = (title: string) => {
     const m = new RegExp(`;; ${title} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(raw);
-    return m ? m[1]!.split("\n").filter(Boolean).map((l) => l.split(/\s+/).join(" ")) : [];
+    return m
+      ? m[1]!
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.split(/\s+/).join(" "))
+      : [];
   };
   return { status, flags, answer: section("ANSWER"), authority: section("AUTHORITY"), additional: section("ADDITIONAL"), raw };
 }

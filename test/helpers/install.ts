@@ -65,7 +65,13 @@ export async function primary(opts: { distDir?: string } = {}) {
     return r.body.data.install_code as string;
   };
   const prechecked = async (code: string, machine = MACHINE, role = "agent") => {
-    const r = await call("POST", "/api/v2/install/precheck", { install_code: code, machine_id: machine, ssh_fingerprint: FP, product: role, installer_version: "test" });
+    const r = await call("POST", "/api/v2/install/precheck", {
+      install_code: code,
+      machine_id: machine,
+      ssh_fingerprint: FP,
+      product: role,
+      installer_version: "test",
+    });
     return r;
   };
   const activateBody = (code: string, token: string, extra: Record<string, unknown> = {}) => ({

@@ -43,7 +43,13 @@ export function startParentZone(): Promise<ParentZone> {
           !state.failWith && q.questions?.[0]?.type === "DS"
             ? (state.ds.get(name) ?? []).map((d) => {
                 const [keyTag, algorithm, digestType, hex] = d.split(" ");
-                return { type: "DS", name, ttl: 3600, class: "IN", data: { keyTag: Number(keyTag), algorithm: Number(algorithm), digestType: Number(digestType), digest: Buffer.from(hex!, "hex") } };
+                return {
+                  type: "DS",
+                  name,
+                  ttl: 3600,
+                  class: "IN",
+                  data: { keyTag: Number(keyTag), algorithm: Number(algorithm), digestType: Number(digestType), digest: Buffer.from(hex!, "hex") },
+                };
               })
             : [],
       } as packet.Packet);

@@ -19,10 +19,32 @@ function openssl(args: string[], cwd: string): void {
 
 /** A CA and a certificate for 127.0.0.1/localhost signed by it; returns the CA's PEM file. */
 export function pebbleTls(dir: string): { ca: string; cert: string; key: string } {
-  openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=pebble test ca"], dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=pebble test ca",
+    ],
+    dir,
+  );
   openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out", "req.csr", "-subj", "/CN=localhost"], dir);
   writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  openssl(["x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "ext.cnf"], dir);
+  openssl(
+    ["x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "ext.cnf"],
+    dir,
+  );
   return { ca: join(dir, "ca.pem"), cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
 }
 
@@ -133,6 +155,10 @@ export async function startPebble(dir: string, o: PebbleOptions): Promise<Pebble
 
 /** curl over HTTPS to a name pinned to 127.0.0.1, trusting only the given root. */
 export function curlHttps(name: string, port: number, path: string, cacert: string, extra: string[] = []): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("curl", ["-sS", "--max-time", "5", "--cacert", cacert, "--resolve", `${name}:${port}:127.0.0.1`, ...extra, `https://${name}:${port}${path}`], { encoding: "utf8" });
+  const r = spawnSync(
+    "curl",
+    ["-sS", "--max-time", "5", "--cacert", cacert, "--resolve", `${name}:${port}:127.0.0.1`, ...extra, `https://${name}:${port}${path}`],
+    { encoding: "utf8" },
+  );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

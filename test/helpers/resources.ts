@@ -30,7 +30,11 @@ export interface Harness {
   /** Replaceable per test: what the "parent zone" says. */
   delegation: { lookup: DelegationLookup | null };
   user(email: string, role?: Role): { id: number; key: string };
-  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string>; peer?: string }): Promise<{ status: number; body: any; text: string }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string>; peer?: string },
+  ): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
 
@@ -42,7 +46,16 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
   const clock = new TestClock(Date.UTC(2026, 5, 1));
   const platform = testPlatform(clock);
   const live = new LiveZones(store.domains, clock);
-  createZone({ store, platform, changes: live }, { name: ZONE, nameservers: [{ name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null }, { name: "ns2.example.net", ipv4: null, ipv6: null }] });
+  createZone(
+    { store, platform, changes: live },
+    {
+      name: ZONE,
+      nameservers: [
+        { name: `ns1.${ZONE}`, ipv4: "192.0.2.53", ipv6: null },
+        { name: "ns2.example.net", ipv4: null, ipv6: null },
+      ],
+    },
+  );
   live.sync();
   const dns = await startDns([{ host: "127.0.0.1", port: 0 }], (q, transport) => answer(q, live.zones, { transport }));
   const delegation: Harness["delegation"] = { lookup: opts.delegation ?? null };
@@ -71,9 +84,7 @@ export async function startHarness(opts: { delegation?: DelegationLookup } = {})
     user(email, role = "user") {
       const u = store.users.create({ email, role, passwordHash: null }, 1);
       const minted = mintToken(platform, "apiKey");
-      store.db
-        .prepare("INSERT INTO api_keys (user_id, label, token_hash, hint, created_at) VALUES (?, 'test', ?, ?, 1)")
-        .run(u.id, minted.hash, minted.hint);
+      store.db.prepare("INSERT INTO api_keys (user_id, label, token_hash, hint, created_at) VALUES (?, 'test', ?, ?, 1)").run(u.id, minted.hash, minted.hint);
       return { id: u.id, key: minted.value };
     },
     async call(method, path, o = {}) {

@@ -136,12 +136,17 @@ export function render(msg: Buffer | null): Rendered | string {
     [0x0020, "ad"],
     [0x0010, "cd"],
   ];
-  const opt = (d.additionals ?? []).find((a) => a.type === "OPT") as (packet.OptAnswer & { extendedRcode?: number; flags?: number; ednsVersion?: number }) | undefined;
+  const opt = (d.additionals ?? []).find((a) => a.type === "OPT") as
+    | (packet.OptAnswer & { extendedRcode?: number; flags?: number; ednsVersion?: number })
+    | undefined;
   const ext = ((opt?.extendedRcode ?? 0) << 4) | (flags & 0xf);
   const header = [
     `opcode=${(flags >> 11) & 0xf}`,
     `rcode=${RCODES[ext] ?? ext}`,
-    names.filter(([bit]) => flags & bit).map(([, n]) => n).join(" "),
+    names
+      .filter(([bit]) => flags & bit)
+      .map(([, n]) => n)
+      .join(" "),
     `qd=${msg.readUInt16BE(4)}`,
   ].join(" ");
   // The question as bytes: case and all must come back exactly as sent.
@@ -159,7 +164,10 @@ export function render(msg: Buffer | null): Rendered | string {
     question: msg.subarray(12, qEnd).toString("hex"),
     answer: (d.answers ?? []).map(rr).sort(),
     authority: (d.authorities ?? []).map(rr).sort(),
-    additional: (d.additionals ?? []).filter((a) => a.type !== "OPT").map(rr).sort(),
+    additional: (d.additionals ?? [])
+      .filter((a) => a.type !== "OPT")
+      .map(rr)
+      .sort(),
     opt: opt ? `udp=${opt.udpPayloadSize} version=${opt.ednsVersion ?? 0} do=${((opt.flags ?? 0) & 0x8000) !== 0}` : "none",
   };
 }

@@ -59,33 +59,40 @@ describe("response rate limiting", () => {
     const config = (flags: Record<string, unknown>, env: Record<string, string> = {}) => resolveConfig({ data: "/tmp/x", ...flags }, env, () => false);
     expect(config({})).toMatchObject({ rrlRate: 200, rrlSlip: 2, rrlIpv4Prefix: 24, rrlIpv6Prefix: 56 });
     expect(config({ rrlRate: "0" }).rrlRate).toBe(0);
-    expect(config({}, { IPKEEP_RRL_RATE: "50", IPKEEP_RRL_SLIP: "1", IPKEEP_RRL_IPV6_PREFIX: "64" })).toMatchObject({ rrlRate: 50, rrlSlip: 1, rrlIpv6Prefix: 64 });
+    expect(config({}, { IPKEEP_RRL_RATE: "50", IPKEEP_RRL_SLIP: "1", IPKEEP_RRL_IPV6_PREFIX: "64" })).toMatchObject({
+      rrlRate: 50,
+      rrlSlip: 1,
+      rrlIpv6Prefix: 64,
+    });
     expect(() => config({ rrlRate: "-1" })).toThrow(/rrl-rate/);
     expect(() => config({ rrlSlip: "101" })).toThrow(/rrl-slip/);
     expect(() => config({ rrlIpv4Prefix: "33" })).toThrow(/rrl-ipv4-prefix/);
   });
 
-  it.each([["yes"], ["no"]])("--dns-thread %s: 5,000 identical queries from one address are mostly dropped, some slipped, counted; others answered", async (thread) => {
-    const { dnsPort, base } = await serve(["--dns-thread", thread]);
-    const q = query(DEMO_NS, "A");
-    const flood = await udpFlood(dnsPort, q, 5000, "127.0.0.2");
-    expect(flood.full).toBeGreaterThanOrEqual(200);
-    expect(flood.full).toBeLessThanOrEqual(200 + (flood.elapsedMs / 1000) * 200 + 20);
-    expect(flood.truncated).toBeGreaterThan(1000);
-    expect(flood.unanswered).toBeGreaterThan(1000);
-    // Another source's query, and the flooding address over TCP, are answered in full.
-    const other = packet.decode(await udpAsk(dnsPort, q, 2000, "127.1.0.3"));
-    expect(other.answers?.map((a) => (a as { data: unknown }).data)).toEqual(["127.0.0.1"]);
-    const [tcp] = await tcpAsk(dnsPort, [q], "127.0.0.2");
-    expect(packet.decode(tcp!).answers?.length).toBe(1);
-    // A real resolver at the flooding address: a slipped answer sends it to TCP, and it is
-    // answered either way.
-    const dig = await digAsync(dnsPort, DEMO_NS, "A", ["-b", "127.0.0.2"]);
-    expect(dig.answer).toEqual([`${DEMO_NS}. 3600 IN A 127.0.0.1`]);
-    const text = await (await fetch(`${base}/metrics`)).text();
-    expect(metric(text, "ipkeep_dns_rrl_slipped_total")).toBe(flood.truncated);
-    expect(metric(text, "ipkeep_dns_rrl_dropped_total")).toBe(flood.unanswered);
-  });
+  it.each([["yes"], ["no"]])(
+    "--dns-thread %s: 5,000 identical queries from one address are mostly dropped, some slipped, counted; others answered",
+    async (thread) => {
+      const { dnsPort, base } = await serve(["--dns-thread", thread]);
+      const q = query(DEMO_NS, "A");
+      const flood = await udpFlood(dnsPort, q, 5000, "127.0.0.2");
+      expect(flood.full).toBeGreaterThanOrEqual(200);
+      expect(flood.full).toBeLessThanOrEqual(200 + (flood.elapsedMs / 1000) * 200 + 20);
+      expect(flood.truncated).toBeGreaterThan(1000);
+      expect(flood.unanswered).toBeGreaterThan(1000);
+      // Another source's query, and the flooding address over TCP, are answered in full.
+      const other = packet.decode(await udpAsk(dnsPort, q, 2000, "127.1.0.3"));
+      expect(other.answers?.map((a) => (a as { data: unknown }).data)).toEqual(["127.0.0.1"]);
+      const [tcp] = await tcpAsk(dnsPort, [q], "127.0.0.2");
+      expect(packet.decode(tcp!).answers?.length).toBe(1);
+      // A real resolver at the flooding address: a slipped answer sends it to TCP, and it is
+      // answered either way.
+      const dig = await digAsync(dnsPort, DEMO_NS, "A", ["-b", "127.0.0.2"]);
+      expect(dig.answer).toEqual([`${DEMO_NS}. 3600 IN A 127.0.0.1`]);
+      const text = await (await fetch(`${base}/metrics`)).text();
+      expect(metric(text, "ipkeep_dns_rrl_slipped_total")).toBe(flood.truncated);
+      expect(metric(text, "ipkeep_dns_rrl_dropped_total")).toBe(flood.unanswered);
+    },
+  );
 
   it.each([["yes"], ["no"]])("--dns-thread %s --rrl-rate 0 answers every one of them", async (thread) => {
     const { dnsPort, base } = await serve(["--dns-thread", thread, "--rrl-rate", "0"]);

@@ -13,11 +13,14 @@ const lines: string[] = [];
 
 beforeAll(() => {
   setLogSink((l) => lines.push(l));
-  listener = listenHttp({ host: "127.0.0.1", port: 0 }, {
-    handle(req) {
-      throw new Error(`boom while handling ${new URL(req.url).pathname}${new URL(req.url).search}`);
+  listener = listenHttp(
+    { host: "127.0.0.1", port: 0 },
+    {
+      handle(req) {
+        throw new Error(`boom while handling ${new URL(req.url).pathname}${new URL(req.url).search}`);
+      },
     },
-  });
+  );
 });
 afterAll(() => {
   listener?.stop();

@@ -36,7 +36,9 @@ describe(`account store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
   });
 
   it("refuses a second user with the same address as a conflict, not a constraint failure", () => {
-    expect(() => store.users.create({ email: "u@example.test", role: "admin", passwordHash: null }, 100)).toThrow(expect.objectContaining({ code: "conflict" }));
+    expect(() => store.users.create({ email: "u@example.test", role: "admin", passwordHash: null }, 100)).toThrow(
+      expect.objectContaining({ code: "conflict" }),
+    );
   });
 
   it("revokes all of a user's sessions but one", () => {

@@ -32,7 +32,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const lastChange = () => store.db.prepare("SELECT domain_id, name FROM zone_changes ORDER BY seq DESC LIMIT 1").get<{ domain_id: number; name: string | null }>();
+const lastChange = () =>
+  store.db.prepare("SELECT domain_id, name FROM zone_changes ORDER BY seq DESC LIMIT 1").get<{ domain_id: number; name: string | null }>();
 
 describe("DNSSEC store", () => {
   it("signs zones by default; turning it off or adding a key reloads the zone", () => {
@@ -84,7 +85,10 @@ describe("DNSSEC store", () => {
     store = await Store.open(join(dir, "ipkeep.db"));
     const stored = store.dnssec.signatures(d.id);
     expect(stored).toHaveLength(first.signed.signatureCount);
-    const again = signZone(buildZone(store.domains.zoneData(d.id, NOW)!), loadKey(ALG_ECDSAP256SHA256, store.dnssec.activeKey(d.id)!.pkcs8), { now: NOW + 60, stored });
+    const again = signZone(buildZone(store.domains.zoneData(d.id, NOW)!), loadKey(ALG_ECDSAP256SHA256, store.dnssec.activeKey(d.id)!.pkcs8), {
+      now: NOW + 60,
+      stored,
+    });
     expect(again.changes.signed).toBe(0);
     expect(again.changes.drop).toEqual([]);
     // Dropped ones leave the table.

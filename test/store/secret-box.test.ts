@@ -79,10 +79,26 @@ describe("SecretBox", () => {
     const path = join(d, "ipkeep.db");
     let store = await Store.open(path);
     const node = store.install.createNode({
-      role: "secondary", name: "ns2.example.test", machineId: "m1", sshFingerprint: null, publicIp: "192.0.2.2", activationId: null,
-      credentialHash: "h1", tsigName: "ns2-xfr.", tsigSecret: "c2VjcmV0LXRzaWcta2V5LW9uZQ==", hostnameId: null, updateTokenId: null, dnsPort: 53, status: "active", createdAt: 0,
+      role: "secondary",
+      name: "ns2.example.test",
+      machineId: "m1",
+      sshFingerprint: null,
+      publicIp: "192.0.2.2",
+      activationId: null,
+      credentialHash: "h1",
+      tsigName: "ns2-xfr.",
+      tsigSecret: "c2VjcmV0LXRzaWcta2V5LW9uZQ==",
+      hostnameId: null,
+      updateTokenId: null,
+      dnsPort: 53,
+      status: "active",
+      createdAt: 0,
     });
-    const raw = () => store.db.prepare("SELECT tsig_secret AS s FROM nodes ORDER BY id").all<{ s: string | null }>().map((r) => r.s);
+    const raw = () =>
+      store.db
+        .prepare("SELECT tsig_secret AS s FROM nodes ORDER BY id")
+        .all<{ s: string | null }>()
+        .map((r) => r.s);
     expect(isSealed(raw()[0])).toBe(true);
     expect(node.tsigSecret).toBe("c2VjcmV0LXRzaWcta2V5LW9uZQ==");
     expect(store.secondaries.active()[0]!.tsigSecret).toBe("c2VjcmV0LXRzaWcta2V5LW9uZQ==");
@@ -92,7 +108,11 @@ describe("SecretBox", () => {
     store.install.updateNode(node.id, { tsigSecret: null });
     expect(raw()[0]).toBeNull();
     // As an older ipkeep wrote it: in clear. Opening the store seals it.
-    store.db.prepare("INSERT INTO nodes (role, name, machine_id, credential_hash, tsig_name, tsig_secret, status, created_at) VALUES ('secondary', 'ns3', 'm2', 'h2', 'ns3-xfr.', 'Y2xlYXI=', 'active', 0)").run();
+    store.db
+      .prepare(
+        "INSERT INTO nodes (role, name, machine_id, credential_hash, tsig_name, tsig_secret, status, created_at) VALUES ('secondary', 'ns3', 'm2', 'h2', 'ns3-xfr.', 'Y2xlYXI=', 'active', 0)",
+      )
+      .run();
     store.close();
     store = await Store.open(path);
     try {

@@ -27,7 +27,13 @@ const deps = () => ({ store, platform, changes });
 const update = (value: string, hostname: string, myip: string, client = "127.0.0.1"): Promise<UpdateAnswer> =>
   performUpdate(
     { store, platform, changes, limits: new UpdateLimits(clock) },
-    { params: { get: (n) => ({ hostname, myip })[n as "hostname" | "myip"] }, basic: { username: "x", password: value }, bearer: null, client, userAgent: "test" },
+    {
+      params: { get: (n) => ({ hostname, myip })[n as "hostname" | "myip"] },
+      basic: { username: "x", password: value },
+      bearer: null,
+      client,
+      userAgent: "test",
+    },
   );
 const result = (a: UpdateAnswer) => (a.kind === "hosts" ? a.lines.map((l) => ("error" in l ? l.error.code : l.result)) : [a.error.code]);
 
@@ -57,7 +63,22 @@ describe(`store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     expect(migrate(store.db)).toEqual([]);
     const v = store.db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get<{ v: number }>()!.v;
     expect(v).toBe(LATEST_VERSION);
-    for (const table of ["users", "sessions", "api_keys", "domains", "hostnames", "update_tokens", "update_token_hosts", "records", "update_log", "install_codes", "activations", "nodes", "settings", "audit_log"]) {
+    for (const table of [
+      "users",
+      "sessions",
+      "api_keys",
+      "domains",
+      "hostnames",
+      "update_tokens",
+      "update_token_hosts",
+      "records",
+      "update_log",
+      "install_codes",
+      "activations",
+      "nodes",
+      "settings",
+      "audit_log",
+    ]) {
       expect(store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)).not.toBeNull();
     }
   });

@@ -69,8 +69,18 @@ describe(`update store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
     const a = createHost(deps(), { name: "a.dyn.example.com", ownerId: user.id });
     const bad = { ...entry(a.host.id, 1), hostname: null as unknown as string };
     const b = createHost(deps(), { name: "b.dyn.example.com", ownerId: user.id });
-    const failing = store.commitUpdate({ now: 1, changes: [{ hostId: a.host.id, domainId: a.host.domainId, next: { ipv4: "192.0.2.9", ipv6: null } }], logs: [bad], tokenId: null });
-    const fine = store.commitUpdate({ now: 1, changes: [{ hostId: b.host.id, domainId: b.host.domainId, next: { ipv4: "192.0.2.8", ipv6: null } }], logs: [entry(b.host.id, 1, "good")], tokenId: null });
+    const failing = store.commitUpdate({
+      now: 1,
+      changes: [{ hostId: a.host.id, domainId: a.host.domainId, next: { ipv4: "192.0.2.9", ipv6: null } }],
+      logs: [bad],
+      tokenId: null,
+    });
+    const fine = store.commitUpdate({
+      now: 1,
+      changes: [{ hostId: b.host.id, domainId: b.host.domainId, next: { ipv4: "192.0.2.8", ipv6: null } }],
+      logs: [entry(b.host.id, 1, "good")],
+      tokenId: null,
+    });
     await expect(failing).rejects.toThrow();
     await fine;
     expect(store.hosts.byId(a.host.id)!.ipv4).toBeNull();
@@ -92,7 +102,11 @@ describe(`update store on ${isBun ? "bun:sqlite" : "better-sqlite3"}`, () => {
   it("prunes by age, by count per host, and unattached entries by count", async () => {
     const user = store.users.create({ email: "a@example.com", role: "user", passwordHash: null }, 0);
     const a = createHost(deps(), { name: "a.dyn.example.com", ownerId: user.id });
-    const logs = [...Array.from({ length: 30 }, (_, i) => entry(a.host.id, 1000 + i)), ...Array.from({ length: 10 }, (_, i) => entry(null, 2000 + i)), entry(a.host.id, 10)];
+    const logs = [
+      ...Array.from({ length: 30 }, (_, i) => entry(a.host.id, 1000 + i)),
+      ...Array.from({ length: 10 }, (_, i) => entry(null, 2000 + i)),
+      entry(a.host.id, 10),
+    ];
     await store.commitUpdate({ now: 0, changes: [], logs, tokenId: null });
     store.flushUpdates();
     const removed = store.pruneUpdateLog({ before: 100, maxPerHost: 20, maxUnattached: 4 });

@@ -19,12 +19,53 @@ describe("ARI", () => {
   it("names a certificate base64url(authority key id).base64url(serial), the serial's DER octets (a leading 00 kept)", () => {
     const dir = mkdtempSync(join(tmpdir(), "ipkeep-ari-"));
     try {
-      openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=ca"], dir);
+      openssl(
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-keyout",
+          "ca.key",
+          "-out",
+          "ca.pem",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=ca",
+        ],
+        dir,
+      );
       openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-out", "r.csr", "-subj", "/CN=leaf"], dir);
       writeFileSync(join(dir, "ext.cnf"), "authorityKeyIdentifier=keyid\n");
       // A serial with its high bit set: DER keeps a leading 00.
-      openssl(["x509", "-req", "-in", "r.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "0x87654321", "-out", "leaf.pem", "-days", "1", "-extfile", "ext.cnf"], dir);
-      const aki = /keyid:([0-9A-F:]+)|([0-9A-F]{2}(?::[0-9A-F]{2})+)/.exec(openssl(["x509", "-in", "leaf.pem", "-noout", "-ext", "authorityKeyIdentifier"], dir))!;
+      openssl(
+        [
+          "x509",
+          "-req",
+          "-in",
+          "r.csr",
+          "-CA",
+          "ca.pem",
+          "-CAkey",
+          "ca.key",
+          "-set_serial",
+          "0x87654321",
+          "-out",
+          "leaf.pem",
+          "-days",
+          "1",
+          "-extfile",
+          "ext.cnf",
+        ],
+        dir,
+      );
+      const aki = /keyid:([0-9A-F:]+)|([0-9A-F]{2}(?::[0-9A-F]{2})+)/.exec(
+        openssl(["x509", "-in", "leaf.pem", "-noout", "-ext", "authorityKeyIdentifier"], dir),
+      )!;
       const akiHex = (aki[1] ?? aki[2])!.replace(/:/g, "");
       const expected = `${Buffer.from(akiHex, "hex").toString("base64url")}.${Buffer.from("0087654321", "hex").toString("base64url")}`;
       expect(ariCertId(readFileSync(join(dir, "leaf.pem"), "utf8"))).toBe(expected);

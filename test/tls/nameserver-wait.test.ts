@@ -20,7 +20,9 @@ afterAll(async () => {
 async function own(after = 0): Promise<FakeDns> {
   const started = Date.now();
   const s = await fakeDns((name, type) =>
-    name === FQDN && type === "TXT" && Date.now() - started >= after ? { answers: [{ name: FQDN, type: "TXT", ttl: 60, class: "IN", data: VALUE }] } : { answers: [] },
+    name === FQDN && type === "TXT" && Date.now() - started >= after
+      ? { answers: [{ name: FQDN, type: "TXT", ttl: 60, class: "IN", data: VALUE }] }
+      : { answers: [] },
   );
   servers.push(s);
   return s;

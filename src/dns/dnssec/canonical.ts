@@ -164,8 +164,17 @@ export function rrsigPrefix(h: RrsigHeader): Uint8Array {
 }
 
 /** The fields of an RRSIG RDATA (for reuse checks and refresh); null when it is too short. */
-export function parseRrsig(rdata: Uint8Array): { typeCovered: number; algorithm: number; originalTtl: number; expiration: number; inception: number; keyTag: number } | null {
+export function parseRrsig(
+  rdata: Uint8Array,
+): { typeCovered: number; algorithm: number; originalTtl: number; expiration: number; inception: number; keyTag: number } | null {
   if (rdata.length < 19) return null;
   const v = new DataView(rdata.buffer, rdata.byteOffset, rdata.byteLength);
-  return { typeCovered: v.getUint16(0), algorithm: rdata[2]!, originalTtl: v.getUint32(4), expiration: v.getUint32(8), inception: v.getUint32(12), keyTag: v.getUint16(16) };
+  return {
+    typeCovered: v.getUint16(0),
+    algorithm: rdata[2]!,
+    originalTtl: v.getUint32(4),
+    expiration: v.getUint32(8),
+    inception: v.getUint32(12),
+    keyTag: v.getUint16(16),
+  };
 }

@@ -5,7 +5,18 @@
  */
 import { IpkeepError } from "../../core/errors";
 import type { DnssecView, DsView, ZoneSigningPort } from "../../core/ports";
-import { ALG_ECDSAP256SHA256, ALGORITHM_NAMES, ALGORITHMS, type Algorithm, dsInfo, type DsInfo, generateKey, isAlgorithm, loadKey, type SigningKey } from "./keys";
+import {
+  ALG_ECDSAP256SHA256,
+  ALGORITHM_NAMES,
+  ALGORITHMS,
+  type Algorithm,
+  dsInfo,
+  type DsInfo,
+  generateKey,
+  isAlgorithm,
+  loadKey,
+  type SigningKey,
+} from "./keys";
 
 /** What signing needs from the store (store/dnssec.ts implements it). */
 export interface DnssecStore {
@@ -17,7 +28,11 @@ export interface DnssecStore {
   keys(domainId: number): { id: number; algorithm: number; state: string }[];
   addKey(domainId: number, algorithm: number, pkcs8: Uint8Array, now: number): unknown;
   signatures(domainId: number): { owner: string; code: number; ttl: number; digest: string; rdata: Uint8Array }[];
-  saveSignatures(domainId: number, put: readonly { owner: string; code: number; ttl: number; digest: string; rdata: Uint8Array }[], drop: readonly { owner: string; code: number }[]): void;
+  saveSignatures(
+    domainId: number,
+    put: readonly { owner: string; code: number; ttl: number; digest: string; rdata: Uint8Array }[],
+    drop: readonly { owner: string; code: number }[],
+  ): void;
   dropSignatures(domainId: number): void;
 }
 
@@ -73,7 +88,8 @@ export function setSigning(
 export function dsFor(store: DnssecStore, domainId: number, zone: string, now: number): DsInfo {
   const mode = store.mode(domainId);
   if (mode === "off") throw new IpkeepError("invalid_input", `signing is off for ${zone}: turn it on first (ipkeep domain dnssec ${zone} on)`);
-  if (mode === "withdrawing") throw new IpkeepError("invalid_input", `${zone} is being withdrawn (its CDS says: delete the DS); to keep it signed: ipkeep domain dnssec ${zone} on`);
+  if (mode === "withdrawing")
+    throw new IpkeepError("invalid_input", `${zone} is being withdrawn (its CDS says: delete the DS); to keep it signed: ipkeep domain dnssec ${zone} on`);
   return dsInfo(zone, ensureKey(store, domainId, now));
 }
 
@@ -82,7 +98,13 @@ export function signingPort(store: DnssecStore): ZoneSigningPort {
   return {
     set(domainId, zone, on, algorithm, now, immediately): DnssecView {
       const r = setSigning(store, domainId, on, now, algorithm === undefined ? undefined : ALGORITHMS[algorithm], immediately);
-      return { zone: zone === "" ? "." : `${zone}.`, dnssec: r.on, withdrawing: r.withdrawing, keyTag: r.key?.tag ?? null, algorithm: r.key?.algorithm ?? null };
+      return {
+        zone: zone === "" ? "." : `${zone}.`,
+        dnssec: r.on,
+        withdrawing: r.withdrawing,
+        keyTag: r.key?.tag ?? null,
+        algorithm: r.key?.algorithm ?? null,
+      };
     },
     ds(domainId, zone, now): DsView {
       return dsFor(store, domainId, zone, now);

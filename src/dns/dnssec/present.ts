@@ -41,7 +41,11 @@ export function formatSigned(code: number, rdata: Uint8Array): { type: string; c
   }
   if (code === T_NSEC3 && rdata.length >= 6) {
     const saltLen = rdata[4]!;
-    const salt = saltLen ? Buffer.from(rdata.subarray(5, 5 + saltLen)).toString("hex").toUpperCase() : "-";
+    const salt = saltLen
+      ? Buffer.from(rdata.subarray(5, 5 + saltLen))
+          .toString("hex")
+          .toUpperCase()
+      : "-";
     const hashLen = rdata[5 + saltLen]!;
     const next = base32hex(rdata.subarray(6 + saltLen, 6 + saltLen + hashLen));
     const bitmap = types(bitmapTypes(rdata.subarray(6 + saltLen + hashLen)));
@@ -49,7 +53,11 @@ export function formatSigned(code: number, rdata: Uint8Array): { type: string; c
   }
   if (code === T_NSEC3PARAM && rdata.length >= 5) {
     const saltLen = rdata[4]!;
-    const salt = saltLen ? Buffer.from(rdata.subarray(5, 5 + saltLen)).toString("hex").toUpperCase() : "-";
+    const salt = saltLen
+      ? Buffer.from(rdata.subarray(5, 5 + saltLen))
+          .toString("hex")
+          .toUpperCase()
+      : "-";
     return { type: "NSEC3PARAM", content: `${rdata[0]} ${rdata[1]} ${v.getUint16(2)} ${salt}` };
   }
   return formatRdata(code, rdata);

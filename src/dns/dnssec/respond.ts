@@ -97,7 +97,14 @@ export function withDnssec(r: Result, zones: ZoneSet, qname: string, qtype: numb
     if (set) {
       const apexNs = zone.nodes.get(zone.name)?.get("NS");
       const withNs = apexNs !== undefined && qtype !== T_DNSKEY;
-      r = { ...r, answer: [{ owner: null, rrs: set }], authority: [], optionalAuthority: withNs ? [{ owner: zone.name, rrs: apexNs }] : [], additionalA: [], additionalAAAA: [] };
+      r = {
+        ...r,
+        answer: [{ owner: null, rrs: set }],
+        authority: [],
+        optionalAuthority: withNs ? [{ owner: zone.name, rrs: apexNs }] : [],
+        additionalA: [],
+        additionalAAAA: [],
+      };
       // As any positive answer: the nameservers' addresses when the zone holds them.
       if (withNs) {
         for (const ns of apexNs) {

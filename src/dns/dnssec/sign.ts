@@ -272,7 +272,16 @@ class Step {
     const inception = this.now - INCEPTION_BACK;
     const expiration = this.now + VALIDITY - jitterOf(owner, code);
     const key = s.key!;
-    const prefix = rrsigPrefix({ typeCovered: code, algorithm: key.algorithm, labels: rrsigLabels(owner), originalTtl: ttl, expiration, inception, keyTag: key.tag, signer: s.apex });
+    const prefix = rrsigPrefix({
+      typeCovered: code,
+      algorithm: key.algorithm,
+      labels: rrsigLabels(owner),
+      originalTtl: ttl,
+      expiration,
+      inception,
+      keyTag: key.tag,
+      signer: s.apex,
+    });
     const rdata = concatBytes(prefix, key.sign(concatBytes(prefix, canonical)));
     const entry: SigEntry = { ttl, rdata, digest, expiration };
     if (!bySet) s.sigs.set(owner, (bySet = new Map()));
@@ -332,11 +341,23 @@ function settleName(zone: Zone, step: Step, name: string, dirty: Set<string>, qu
   setVisible(zone, s, name, status === "auth" || status === "cut", queue);
   const sets = status === "auth" || status === "cut" ? rrsetsAt(zone, s, name) : new Map<number, RR[]>();
   if (status === "auth") {
-    for (const [code, set] of sets) step.sign(name, code, set[0]!.ttl, set.map((r) => r.rdata));
+    for (const [code, set] of sets)
+      step.sign(
+        name,
+        code,
+        set[0]!.ttl,
+        set.map((r) => r.rdata),
+      );
     step.dropSigs(name, new Set(sets.keys()));
   } else if (status === "cut") {
     const ds = sets.get(TYPE.DS);
-    if (ds) step.sign(name, TYPE.DS, ds[0]!.ttl, ds.map((r) => r.rdata));
+    if (ds)
+      step.sign(
+        name,
+        TYPE.DS,
+        ds[0]!.ttl,
+        ds.map((r) => r.rdata),
+      );
     step.dropSigs(name, ds ? new Set([TYPE.DS]) : null);
   } else {
     step.dropSigs(name, null);
@@ -450,11 +471,24 @@ export function signZone(zone: Zone, key: SigningKey, opts: SignOptions): { sign
     const status = statusOf(zone, signed, name);
     if (status === "none") continue;
     const sets = status === "ent" ? new Map<number, RR[]>() : rrsetsAt(zone, signed, name);
-    if (status === "auth") for (const [code, set] of sets) step.sign(name, code, set[0]!.ttl, set.map((r) => r.rdata));
+    if (status === "auth")
+      for (const [code, set] of sets)
+        step.sign(
+          name,
+          code,
+          set[0]!.ttl,
+          set.map((r) => r.rdata),
+        );
     else if (status === "cut") {
       signed.cuts.add(name);
       const ds = sets.get(TYPE.DS);
-      if (ds) step.sign(name, TYPE.DS, ds[0]!.ttl, ds.map((r) => r.rdata));
+      if (ds)
+        step.sign(
+          name,
+          TYPE.DS,
+          ds[0]!.ttl,
+          ds.map((r) => r.rdata),
+        );
     }
     const hash = nsec3Hash(name);
     const label = base32hex(hash);
@@ -515,7 +549,8 @@ export function refreshSignatures(zone: Zone, signed: SignedZone, now: number): 
 /** The earliest time a signature falls due for renewal (epoch seconds), or null. */
 export function nextRefresh(signed: SignedZone): number | null {
   let min: number | null = null;
-  for (const bySet of signed.sigs.values()) for (const e of bySet.values()) if (min === null || e.expiration - RENEW_LEFT < min) min = e.expiration - RENEW_LEFT;
+  for (const bySet of signed.sigs.values())
+    for (const e of bySet.values()) if (min === null || e.expiration - RENEW_LEFT < min) min = e.expiration - RENEW_LEFT;
   return min;
 }
 

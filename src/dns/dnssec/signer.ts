@@ -51,7 +51,13 @@ export class ZoneSigning {
       const { signed, changes } = signZone(zone, key, { now, stored: this.store.signatures(zone.id), withdrawing: this.store.mode(zone.id) === "withdrawing" });
       this.save(zone.id, changes);
       this.signed.set(zone.id, signed);
-      if (changes.signed > 0) this.log("info", "zone signed", { zone: zone.name, signatures: changes.signed, reused: signed.signatureCount - changes.signed, ms: Math.round(performance.now() - t0) });
+      if (changes.signed > 0)
+        this.log("info", "zone signed", {
+          zone: zone.name,
+          signatures: changes.signed,
+          reused: signed.signatureCount - changes.signed,
+          ms: Math.round(performance.now() - t0),
+        });
     } catch (e) {
       // Served unsigned rather than not at all; said loudly.
       this.signed.delete(zone.id);

@@ -26,7 +26,9 @@ describe("Dokploy examples", () => {
     expect(r.status, r.text).toBe(200);
     expect(r.body.user).toMatchObject({ email: "admin@example.test", role: "admin" });
     // Once: an admin exists now (403, as /api/auth/setup); without a code, 401.
-    expect((await h.call("POST", "/api/auth.createAdmin", { token: setupCode, body: { email: "b@example.test", password: "stringst-long" } })).status).toBe(403);
+    expect((await h.call("POST", "/api/auth.createAdmin", { token: setupCode, body: { email: "b@example.test", password: "stringst-long" } })).status).toBe(
+      403,
+    );
     expect((await h.call("POST", "/api/auth.createAdmin", { body: { email: "b@example.test", password: "stringst-long" } })).status).toBe(401);
   });
 
@@ -77,7 +79,10 @@ describe("Dokploy examples", () => {
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ code: "invalid_input", error: expect.stringContaining("id cannot be changed") });
     for (const field of ["rol", "secret", "is2FAEnabled", "token", "resetPasswordToken", "confirmationToken", "image", "createdAt"]) {
-      const one = await h.call("POST", "/api/auth.update", { token: u.jwt, body: { email: "x@example.test", [field]: (body as Record<string, unknown>)[field] } });
+      const one = await h.call("POST", "/api/auth.update", {
+        token: u.jwt,
+        body: { email: "x@example.test", [field]: (body as Record<string, unknown>)[field] },
+      });
       expect(one.status, field).toBe(400);
       expect(one.body.error, field).toContain(field);
     }
@@ -112,7 +117,9 @@ describe("Dokploy examples", () => {
     const s = await h.call("GET", "/api/auth.generate2FASecret", { token: u.jwt });
     expect(s.status).toBe(200);
     const secret = s.body.secret as string;
-    expect((await h.call("POST", "/api/auth.verify2FASetup", { token: u.jwt, body: { pin: totpAt(h.platform, secret, h.clock.now()), secret: "string" } })).status).toBe(400);
+    expect(
+      (await h.call("POST", "/api/auth.verify2FASetup", { token: u.jwt, body: { pin: totpAt(h.platform, secret, h.clock.now()), secret: "string" } })).status,
+    ).toBe(400);
     const on = await h.call("POST", "/api/auth.verify2FASetup", { token: u.jwt, body: { pin: totpAt(h.platform, secret, h.clock.now()), secret } });
     expect(on.status, on.text).toBe(200);
     expect(on.body.recoveryCodes).toHaveLength(10);
@@ -127,14 +134,18 @@ describe("Dokploy examples", () => {
     // The document's disable2FA has no body; ipkeep needs a pin (README: differences).
     expect((await h.call("POST", "/api/auth.disable2FA", { token: done.body.token })).status).toBe(400);
     h.clock.advance(60);
-    expect((await h.call("POST", "/api/auth.disable2FA", { token: done.body.token, body: { pin: totpAt(h.platform, secret, h.clock.now()) } })).status).toBe(200);
+    expect((await h.call("POST", "/api/auth.disable2FA", { token: done.body.token, body: { pin: totpAt(h.platform, secret, h.clock.now()) } })).status).toBe(
+      200,
+    );
   });
 
   it("auth.sendResetPasswordEmail {email}, auth.resetPassword {resetPasswordToken, password}", async () => {
     expect((await h.call("POST", "/api/auth.sendResetPasswordEmail", { body: { email: u.email } })).status).toBe(200);
     expect((await h.call("POST", "/api/auth.sendResetPasswordEmail", { body: { email: "nobody@example.test" } })).status).toBe(200);
     const link = issueResetLink(h.deps, u.id, "https://ddns.example.test");
-    expect((await h.call("POST", "/api/auth.resetPassword", { body: { resetPasswordToken: link.token, password: "a brand new passphrase" } })).status).toBe(200);
+    expect((await h.call("POST", "/api/auth.resetPassword", { body: { resetPasswordToken: link.token, password: "a brand new passphrase" } })).status).toBe(
+      200,
+    );
     expect((await h.call("POST", "/api/auth.login", { body: { email: u.email, password: "a brand new passphrase" } })).status).toBe(200);
     expect((await h.call("POST", "/api/auth.resetPassword", { body: { resetPasswordToken: "string", password: "string-long" } })).status).toBe(401);
   });
@@ -147,7 +158,12 @@ describe("Dokploy examples", () => {
   });
 
   it("every route carries a password, a secret or a session: HTTPS from other machines", async () => {
-    for (const [m, p] of [["POST", "/api/auth.login"], ["GET", "/api/auth.get"], ["POST", "/api/auth.update"], ["GET", "/api/auth.nothing"]] as const) {
+    for (const [m, p] of [
+      ["POST", "/api/auth.login"],
+      ["GET", "/api/auth.get"],
+      ["POST", "/api/auth.update"],
+      ["GET", "/api/auth.nothing"],
+    ] as const) {
       const r = await h.app.handle(new Request(`http://localhost${p}`, { method: m }), { peer: "203.0.113.5", transport: "http" });
       expect(r.status, p).toBe(403);
       expect(((await r.json()) as { code: string }).code).toBe("https_required");

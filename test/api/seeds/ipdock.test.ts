@@ -56,12 +56,12 @@ describe("ipdock: DDNS update examples", () => {
     expect((await upd("/api/update")).status).toBe(200);
   });
 
-  it("Error — invalid token: {\"error\": \"Invalid API token\"}", async () => {
+  it('Error — invalid token: {"error": "Invalid API token"}', async () => {
     const r = await upd("/api/update", { headers: { authorization: "Bearer pth_your_token_here" } });
     expect(r).toMatchObject({ status: 401, body: { error: "Invalid API token" } });
   });
 
-  it("router set-up: /api/update?token=YOUR_TOKEN (pfSense Result Match \"status\":\"good\"), UniFi's /nic/update?hostname=%h&myip=%i", async () => {
+  it('router set-up: /api/update?token=YOUR_TOKEN (pfSense Result Match "status":"good"), UniFi\'s /nic/update?hostname=%h&myip=%i', async () => {
     const r = await upd(`/api/update?token=${token}`, { headers: {} });
     expect(r.text).toContain('"status":"good"');
     const u = await upd(`/nic/update?hostname=${HOST}&myip=192.0.2.9`, { headers: { authorization: basic("token", token) } });
@@ -116,15 +116,25 @@ describe("ipdock: account, hostname, domain, record and token examples", () => {
     const d = add.body.domain.id;
     const a = await h.call("POST", `/api/domains/${d}/records`, { key: jwt, body: { type: "A", name: "www", content: "1.2.3.4", ttl: 3600 } });
     expect(a.status, a.text).toBe(201);
-    expect((await h.call("POST", `/api/domains/${d}/records`, { key: jwt, body: { type: "MX", name: "@", content: "mail.example.com", priority: 10, ttl: 3600 } })).status).toBe(201);
-    expect((await h.call("POST", `/api/domains/${d}/records`, { key: jwt, body: { type: "TXT", name: "@", content: "v=spf1 include:_spf.google.com ~all", ttl: 3600 } })).status).toBe(201);
+    expect(
+      (await h.call("POST", `/api/domains/${d}/records`, { key: jwt, body: { type: "MX", name: "@", content: "mail.example.com", priority: 10, ttl: 3600 } }))
+        .status,
+    ).toBe(201);
+    expect(
+      (
+        await h.call("POST", `/api/domains/${d}/records`, {
+          key: jwt,
+          body: { type: "TXT", name: "@", content: "v=spf1 include:_spf.google.com ~all", ttl: 3600 },
+        })
+      ).status,
+    ).toBe(201);
     expect((await h.call("GET", `/api/domains/${d}/records`, { key: jwt })).body.records).toHaveLength(3);
     const p = await h.call("PATCH", `/api/domains/${d}/records/${a.body.record.id}`, { key: jwt, body: { content: "2.3.4.5", ttl: 300 } });
     expect(p.body.record).toMatchObject({ content: "2.3.4.5", ttl: 300 });
     expect((await h.call("DELETE", `/api/domains/${d}/records/${a.body.record.id}`, { key: jwt })).status).toBe(204);
   });
 
-  it("tokens: list; POST {hostnameId: \"…\", label} (the id as a string); regenerate", async () => {
+  it('tokens: list; POST {hostnameId: "…", label} (the id as a string); regenerate', async () => {
     expect((await h.call("GET", "/api/tokens", { key: jwt })).body.tokens).toHaveLength(1);
     const t = await h.call("POST", "/api/tokens", { key: jwt, body: { hostnameId: String(hostId), label: "my-server" } });
     expect(t.status, t.text).toBe(201);

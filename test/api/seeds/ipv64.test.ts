@@ -40,17 +40,27 @@ describe("IPv64 updater examples", () => {
     expect(await get(`/nic/update?key=${token}&domain=${D}&ip=10.20.30.40&ip6=2a01::a441:cf::1`)).toEqual({ status: 200, body: "dnserr" });
     expect(f.reload(D)).toMatchObject({ ipv4: null, ipv6: null });
     // With a well-formed IPv6 both are set.
-    expect(await get(`/nic/update?key=${token}&domain=${D}&ip=10.20.30.40&ip6=2a01::a441:cf:1`)).toEqual({ status: 200, body: "good 10.20.30.40,2a01::a441:cf:1" });
+    expect(await get(`/nic/update?key=${token}&domain=${D}&ip=10.20.30.40&ip6=2a01::a441:cf:1`)).toEqual({
+      status: 200,
+      body: "good 10.20.30.40,2a01::a441:cf:1",
+    });
   });
 
   it("CURL example: Basic none:TOKEN, ?domain=YOURDOMAIN", async () => {
-    expect(await get(`/nic/update?domain=${D}`, { authorization: `Basic ${Buffer.from(`none:${token}`).toString("base64")}` })).toEqual({ status: 200, body: "good 198.51.100.4" });
+    expect(await get(`/nic/update?domain=${D}`, { authorization: `Basic ${Buffer.from(`none:${token}`).toString("base64")}` })).toEqual({
+      status: 200,
+      body: "good 198.51.100.4",
+    });
   });
 
   it("the updater URLs /update and /update.php, GET and POST", async () => {
     expect((await get(`/update?key=${token}&host=${D}&ip=192.0.2.1`)).body).toBe("good 192.0.2.1");
     expect((await get(`/update.php?key=${token}&host=${D}&ip=192.0.2.2`)).body).toBe("good 192.0.2.2");
-    const r = await f.request("/nic/update", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `key=${token}&domain=${D}&ipv4=192.0.2.3` });
+    const r = await f.request("/nic/update", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `key=${token}&domain=${D}&ipv4=192.0.2.3`,
+    });
     expect(await r.text()).toBe("good 192.0.2.3");
   });
 
@@ -121,7 +131,14 @@ describe("IPv64 account API (/api.php and /api)", () => {
   it("[GET] get_account_info: curl -X GET https://ipv64.net/api.php?get_account_info -H 'Authorization: Bearer KEY'", async () => {
     const r = await api("GET", "/api.php?get_account_info");
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ info: "success", status: "200 OK", get_account_info: "successful", email: "me@example.test", account_status: "active", dyndns_domains: 0 });
+    expect(r.body).toMatchObject({
+      info: "success",
+      status: "200 OK",
+      get_account_info: "successful",
+      email: "me@example.test",
+      account_status: "active",
+      dyndns_domains: 0,
+    });
   });
 
   it("[POST] add_domain: curl -X POST https://ipv64.net/api.php -H 'Authorization: Bearer KEY' -d 'add_domain=test1234.any64.de'", async () => {
@@ -188,7 +205,10 @@ describe("IPv64 account API (/api.php and /api)", () => {
   });
 
   it("carries an API key: HTTPS from other machines (403 in IPv64's envelope over plain HTTP)", async () => {
-    const r = await h.app.handle(new Request("http://localhost/api.php?get_account_info", { headers: { authorization: `Bearer ${key}` } }), { peer: "203.0.113.5", transport: "http" });
+    const r = await h.app.handle(new Request("http://localhost/api.php?get_account_info", { headers: { authorization: `Bearer ${key}` } }), {
+      peer: "203.0.113.5",
+      transport: "http",
+    });
     expect(r.status).toBe(403);
     expect(await r.json()).toMatchObject({ info: "error", status: "403 Forbidden", code: "https_required" });
   });

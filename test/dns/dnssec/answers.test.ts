@@ -115,8 +115,15 @@ describe("signed answers, validated by delv", () => {
     // Byte for byte: the same query (EDNS, DO clear) with and without signatures behind it.
     for (const [, name, type] of cases) {
       if (type === "DNSKEY") continue;
-      const packet = (await import("dns-packet")).encode({ type: "query", id: 7, questions: [{ type: type as "A", name, class: "IN" }], additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, flags: 0 } as never] });
-      expect(Buffer.from(answer(packet, zones, { transport: "udp", dnssec: () => signed })!)).toEqual(Buffer.from(answer(packet, plain, { transport: "udp" })!));
+      const packet = (await import("dns-packet")).encode({
+        type: "query",
+        id: 7,
+        questions: [{ type: type as "A", name, class: "IN" }],
+        additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, flags: 0 } as never],
+      });
+      expect(Buffer.from(answer(packet, zones, { transport: "udp", dnssec: () => signed })!)).toEqual(
+        Buffer.from(answer(packet, plain, { transport: "udp" })!),
+      );
     }
   });
 

@@ -138,7 +138,12 @@ describe("resignNames", () => {
     };
 
     // A host's address changes: its A signature, and the SOA's. Its NSEC3 stays (same types).
-    let c = step([node("home.z.test", true, [{ type: "A", ttl: 60, content: "198.51.100.70" }, { type: "AAAA", ttl: 60, content: "2001:db8::7" }])]);
+    let c = step([
+      node("home.z.test", true, [
+        { type: "A", ttl: 60, content: "198.51.100.70" },
+        { type: "AAAA", ttl: 60, content: "2001:db8::7" },
+      ]),
+    ]);
     expect(c.signed).toBe(2);
     expectValid(zone, exportSignedZone(zone, signed));
 
@@ -188,7 +193,12 @@ describe("resignNames", () => {
     };
     for (let i = 0; i < 300; i++) {
       const name = `h${rnd(40)}.${["", "g1.", "g2.x."][rnd(3)]}z.test`;
-      const records = rnd(4) === 0 ? [] : [{ type: rnd(2) ? "A" : "AAAA", ttl: 60, content: rnd(2) ? `198.51.100.${rnd(250)}` : `2001:db8::${rnd(999)}` }].filter((r) => (r.type === "A") === r.content.includes("."));
+      const records =
+        rnd(4) === 0
+          ? []
+          : [{ type: rnd(2) ? "A" : "AAAA", ttl: 60, content: rnd(2) ? `198.51.100.${rnd(250)}` : `2001:db8::${rnd(999)}` }].filter(
+              (r) => (r.type === "A") === r.content.includes("."),
+            );
       const applied = applyDelta(zone, { id: 1, serial: ++serial, soa: data().soa, nodes: [node(name, rnd(3) > 0, records)] });
       resignNames(zone, signed, applied.names, NOW + i);
     }
