@@ -19,6 +19,8 @@
 # Loopback only; every process started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/nsd.sh
+source scripts/lib/nsd.sh
 
 DURATION="${1:-10}"
 ROUNDS="${ROUNDS:-5}"
@@ -49,16 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    if ! ss -Hlnu "sport = :$p" | grep -q . && ! ss -Hlnt "sport = :$p" | grep -q .; then
-      echo "$p"
-      return
-    fi
-  done
-}
 
 # CPU ticks (user + system) of a process and all its descendants (NSD forks its servers).
 cpu_ticks() {
@@ -103,29 +95,7 @@ wait_answer "$IPK_PORT" "h1.$ZONE"
 mkdir -p "$WORK/nsd"
 dig +nocmd +nostats +nocomments +onesoa @127.0.0.1 -p "$IPK_PORT" "$ZONE" AXFR >"$WORK/nsd/$ZONE.zone"
 NSD_PORT="$(free_port)"
-cat >"$WORK/nsd/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1
-  port: $NSD_PORT
-  do-ip6: no
-  username: ""
-  chroot: ""
-  zonesdir: "$WORK/nsd"
-  database: ""
-  pidfile: "$WORK/nsd/nsd.pid"
-  xfrdfile: "$WORK/nsd/xfrd.state"
-  zonelistfile: "$WORK/nsd/zone.list"
-  logfile: "$WORK/nsd/nsd.log"
-  server-count: 1
-  hide-version: yes
-  hide-identity: yes
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: $ZONE
-  zonefile: "$ZONE.zone"
-CONF
+nsd_conf "$WORK/nsd" "$NSD_PORT" "$ZONE"
 taskset -c "$SERVER_CPU" nsd -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd/stdout.log" 2>&1 &
 NSD_PID=$!
 PIDS+=("$NSD_PID")

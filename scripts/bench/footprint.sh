@@ -7,6 +7,8 @@
 # Loopback only; every process started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/nsd.sh
+source scripts/lib/nsd.sh
 ZONE_SIZE="${HOSTS:-100000}"
 ZONE=bench.example.com
 EXE="$(pwd)/dist/ipkeep"
@@ -21,13 +23,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    if ! ss -Hlnu "sport = :$p" | grep -q . && ! ss -Hlnt "sport = :$p" | grep -q .; then echo "$p"; return; fi
-  done
-}
 # RSS in MiB of a process and all its descendants.
 rss_tree() { echo $(($(rss_tree_kb "$@") / 1024)); }
 rss_tree_kb() {
@@ -76,27 +71,7 @@ done
 mkdir -p "$WORK/nsd"
 "$EXE" --data "$WORK/data" zone export "$ZONE" >"$WORK/nsd/$ZONE.zone"
 port="$(free_port)"
-cat >"$WORK/nsd/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1
-  port: $port
-  do-ip6: no
-  username: ""
-  chroot: ""
-  zonesdir: "$WORK/nsd"
-  database: ""
-  pidfile: "$WORK/nsd/nsd.pid"
-  xfrdfile: "$WORK/nsd/xfrd.state"
-  zonelistfile: "$WORK/nsd/zone.list"
-  logfile: "$WORK/nsd/nsd.log"
-  server-count: 1
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: $ZONE
-  zonefile: "$ZONE.zone"
-CONF
+nsd_conf "$WORK/nsd" "$port" "$ZONE"
 t0="$(date +%s%N)"
 nsd -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd/stdout.log" 2>&1 &
 pid=$!

@@ -1,6 +1,10 @@
 import { type PackedZone, ZonePacker } from "../core/packed-zone";
 import type { DomainRow, ZoneData } from "../core/ports";
 
+const HOSTS_OF_ZONE = "SELECT name, ipv4, ipv6, ttl FROM hostnames WHERE domain_id = ?";
+// ACME challenge TXT records carry an expiry; once past it they are not served.
+const RECORDS_OF_ZONE = "SELECT name, type, ttl, content FROM records WHERE domain_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id";
+
 /** A row of the change log: a zone and one owner name in it, or null for the whole zone. */
 export interface ZoneChangeRow {
   seq: number;
@@ -111,51 +115,48 @@ export class Domains {
       .map((r) => ({ id: r.id, name: r.name, serial: r.serial, served: !!r.verified }));
   }
 
+  /** A zone's SOA fields, NS set and glue: what zoneData and packedZone start from. */
+  private zoneHead(id: number): Omit<ZoneData, "hosts" | "records"> | null {
+    const d = this.db
+      .prepare(
+        `SELECT id, name, serial, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, ns_ttl
+         FROM domains WHERE id = ?`,
+      )
+      .get<{
+        id: number;
+        name: string;
+        serial: number;
+        soa_mname: string;
+        soa_rname: string;
+        soa_refresh: number;
+        soa_retry: number;
+        soa_expire: number;
+        soa_minimum: number;
+        soa_ttl: number;
+        ns_ttl: number;
+      }>(id);
+    if (!d) return null;
+    return {
+      id: d.id,
+      name: d.name,
+      serial: d.serial,
+      soa: { mname: d.soa_mname, rname: d.soa_rname, refresh: d.soa_refresh, retry: d.soa_retry, expire: d.soa_expire, minimum: d.soa_minimum, ttl: d.soa_ttl },
+      nsTtl: d.ns_ttl,
+      nameservers: this.db
+        .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
+        .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id),
+    };
+  }
+
   /** Everything DNS serves for one zone, read in one transaction so it is consistent. */
   zoneData(id: number, now: number): ZoneData | null {
     return this.db.transaction(() => {
-      const d = this.db
-        .prepare(
-          `SELECT id, name, serial, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, ns_ttl
-           FROM domains WHERE id = ?`,
-        )
-        .get<{
-          id: number;
-          name: string;
-          serial: number;
-          soa_mname: string;
-          soa_rname: string;
-          soa_refresh: number;
-          soa_retry: number;
-          soa_expire: number;
-          soa_minimum: number;
-          soa_ttl: number;
-          ns_ttl: number;
-        }>(id);
-      if (!d) return null;
+      const head = this.zoneHead(id);
+      if (!head) return null;
       return {
-        id: d.id,
-        name: d.name,
-        serial: d.serial,
-        soa: {
-          mname: d.soa_mname,
-          rname: d.soa_rname,
-          refresh: d.soa_refresh,
-          retry: d.soa_retry,
-          expire: d.soa_expire,
-          minimum: d.soa_minimum,
-          ttl: d.soa_ttl,
-        },
-        nsTtl: d.ns_ttl,
-        nameservers: this.db
-          .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
-          .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id),
-        hosts: this.db
-          .prepare("SELECT name, ipv4, ipv6, ttl FROM hostnames WHERE domain_id = ?")
-          .all<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id),
-        records: this.db
-          .prepare("SELECT name, type, ttl, content FROM records WHERE domain_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id")
-          .all<{ name: string; type: string; ttl: number; content: string }>(id, now),
+        ...head,
+        hosts: this.db.prepare(HOSTS_OF_ZONE).all<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id),
+        records: this.db.prepare(RECORDS_OF_ZONE).all<{ name: string; type: string; ttl: number; content: string }>(id, now),
       };
     });
   }
@@ -166,51 +167,13 @@ export class Domains {
    */
   packedZone(id: number, now: number): PackedZone | null {
     return this.db.transaction(() => {
-      const d = this.db
-        .prepare(
-          `SELECT id, name, serial, soa_mname, soa_rname, soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, ns_ttl
-           FROM domains WHERE id = ?`,
-        )
-        .get<{
-          id: number;
-          name: string;
-          serial: number;
-          soa_mname: string;
-          soa_rname: string;
-          soa_refresh: number;
-          soa_retry: number;
-          soa_expire: number;
-          soa_minimum: number;
-          soa_ttl: number;
-          ns_ttl: number;
-        }>(id);
-      if (!d) return null;
-      const p = new ZonePacker({
-        id: d.id,
-        name: d.name,
-        serial: d.serial,
-        soa: {
-          mname: d.soa_mname,
-          rname: d.soa_rname,
-          refresh: d.soa_refresh,
-          retry: d.soa_retry,
-          expire: d.soa_expire,
-          minimum: d.soa_minimum,
-          ttl: d.soa_ttl,
-        },
-        nsTtl: d.ns_ttl,
-        nameservers: this.db
-          .prepare("SELECT name, ipv4, ipv6 FROM domain_nameservers WHERE domain_id = ? ORDER BY position, id")
-          .all<{ name: string; ipv4: string | null; ipv6: string | null }>(id),
-      });
-      for (const h of this.db
-        .prepare("SELECT name, ipv4, ipv6, ttl FROM hostnames WHERE domain_id = ?")
-        .iterate<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id)) {
+      const head = this.zoneHead(id);
+      if (!head) return null;
+      const p = new ZonePacker(head);
+      for (const h of this.db.prepare(HOSTS_OF_ZONE).iterate<{ name: string; ipv4: string | null; ipv6: string | null; ttl: number }>(id)) {
         p.host(h.name, h.ipv4, h.ipv6, h.ttl);
       }
-      for (const r of this.db
-        .prepare("SELECT name, type, ttl, content FROM records WHERE domain_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id")
-        .iterate<{ name: string; type: string; ttl: number; content: string }>(id, now)) {
+      for (const r of this.db.prepare(RECORDS_OF_ZONE).iterate<{ name: string; type: string; ttl: number; content: string }>(id, now)) {
         p.record(r.name, r.type, r.ttl, r.content);
       }
       return p.done();
