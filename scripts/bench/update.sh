@@ -3,7 +3,8 @@
 # real changes, each durable before its answer) at 8 and 64 connections, the time from an
 # update's response to the new DNS answer, RSS at rest and after the storms, DNS latency and
 # throughput during a storm against idle, and IXFR bytes per change, for a zone of HOSTS
-# hostnames. Loopback only; the server is stopped by PID whatever happens.
+# hostnames; then DNS UPDATE messages per second against Knot (scripts/bench/dns-update.sh).
+# Loopback only; the servers are stopped by PID whatever happens.
 # Usage: HOSTS=100000 scripts/bench/update.sh [SECONDS=5]   (HOSTS: 8 by default; SERVE_ARGS: extra
 # flags; SIGNED=1: keep the zone signed)
 set -euo pipefail
@@ -48,3 +49,12 @@ START_TIMEOUT=120 start_serve "$EXE" "$WORK/data" "$WORK/serve.log" --update-bur
 
 echo "ipkeep $("$EXE" --version), $(nproc) CPUs, $(uname -m), zone of $ZONE_SIZE hostnames + 64 updaters, SQLite WAL + synchronous=FULL on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
 "$BUN" scripts/bench/update-load.ts "http://127.0.0.1:$HTTP_PORT" "$DNS_PORT" "$TOKEN" "$SECONDS_PER_PHASE" "$PID" "$ZONE" "$ZONE_SIZE" "${UPDATERS[@]}"
+
+# DNS UPDATE (RFC 2136) messages per second against Knot in the same run (issue 17), unless
+# SKIP_DNS_UPDATE=1 or knotd is missing.
+if [ "${SKIP_DNS_UPDATE:-0}" != 1 ] && command -v knotd >/dev/null; then
+  kill "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  PID=""
+  bash scripts/bench/dns-update.sh "$SECONDS_PER_PHASE"
+fi

@@ -10,7 +10,8 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memberLabel } from "../../src/dns/catalog";
-import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+import { cleanup, run, runAsync, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+import { startParentZone } from "../helpers/parent-zone";
 
 const ZONE = "dyn.example.com";
 const CATALOG = "catalog.invalid";
@@ -81,7 +82,7 @@ describe("serve --catalog", () => {
   });
 
   it.skipIf(!have("knotd") && !process.env.CI)(
-    "Knot, configured with the catalog alone, follows zones added and removed",
+    "Knot, configured with the catalog alone, follows zones added and removed, and a custom domain once verified",
     async () => {
       const k = join(data, "knot");
       mkdirSync(join(k, "db"), { recursive: true });
@@ -146,6 +147,21 @@ zone:
       expect(run(["--data", data, "domain", "rm", "later.example.net", "--yes"]).code).toBe(0);
       expect(await until(() => status(knotPort, "later.example.net") === "REFUSED", 20_000), knotLog).toBe(true);
       expect(status(knotPort, ZONE)).toBe("NOERROR");
+      // A user's custom domain joins once verified (its parent delegating it here), not before.
+      const parent = await startParentZone();
+      try {
+        parent.delegations.set("custom.example.org", [`ns1.${ZONE}`]);
+        const add = run(["--data", data, "domain", "add", "custom.example.org", "--owner", "user@example.org"]);
+        expect(add.code, add.stderr).toBe(0);
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(status(knotPort, "custom.example.org")).toBe("REFUSED");
+        // Not run(): the parent zone answers from this process.
+        const verify = await runAsync(["--data", data, "domain", "verify", "custom.example.org"], { IPKEEP_RESOLVER: `127.0.0.1:${parent.port}` });
+        expect(verify.code, verify.stderr).toBe(0);
+        expect(await until(() => status(knotPort, "custom.example.org") === "NOERROR", 20_000), knotLog).toBe(true);
+      } finally {
+        await parent.close();
+      }
     },
     90_000,
   );

@@ -3,14 +3,13 @@
  * on the local database and, with --server and IPKEEP_API_KEY, over the API of a running
  * server; each change then answered by the server's DNS.
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform } from "../../src/platform";
 import { mintToken } from "../../src/core/tokens";
 import { Store } from "../../src/store";
 import { digAsync as dig, digShortAsync as digShort } from "../helpers/dig";
-import { cleanup, EXE, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+import { cleanup, run, runAsync, type ServerProcess, startServe, tempDir } from "../helpers/exe";
 import { type ParentZone, startParentZone } from "../helpers/parent-zone";
 
 const ZONE = "dyn.example.com";
@@ -19,17 +18,6 @@ let server: ServerProcess;
 let parent: ParentZone;
 let apiKey: string;
 
-/** Async: the parent zone answers from this process, so the CLI must not block its event loop. */
-function runAsync(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(EXE, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 const remote = (args: string[], key: string | null = apiKey) =>
   run(["--server", server.base, ...args], key === null ? { IPKEEP_API_KEY: "" } : { IPKEEP_API_KEY: key });
 const remoteAsync = (args: string[]) => runAsync(["--server", server.base, ...args], { IPKEEP_API_KEY: apiKey });

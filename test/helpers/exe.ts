@@ -24,6 +24,18 @@ export function run(args: string[], env: Record<string, string> = {}): RunResult
   return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
+/** run() without blocking: for tests that answer the command from this process (a fake parent zone). */
+export function runAsync(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const p = spawn(EXE, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout!.on("data", (d) => (stdout += d));
+    p.stderr!.on("data", (d) => (stderr += d));
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 export interface ServerProcess {
   proc: ChildProcess;
   httpPort: number;
