@@ -5,13 +5,13 @@
  * its wildcard, so two TXT values stand at one name at the same time. Everything runs on
  * loopback; every process is stopped by PID.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { type ChildProcess, execFile, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+import { startSelfSignedPebble } from "../helpers/pebble";
 
 const ZONE = "dyn.example.com";
 const HOME = `home.${ZONE}`;
@@ -29,74 +29,6 @@ afterAll(async () => {
   for (const d of dirs) cleanup(d);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startPebble(dir: string, dnsPort: number): Promise<{ url: string; ca: string }> {
-  const ca = join(dir, "pebble-cert.pem");
-  const key = join(dir, "pebble-key.pem");
-  const gen = spawnSync("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-keyout",
-    key,
-    "-out",
-    ca,
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-  ]);
-  expect(gen.status, gen.stderr?.toString()).toBe(0);
-  const [listen, management] = [await freePort(), await freePort()];
-  const config = join(dir, "pebble.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${listen}`,
-        managementListenAddress: `127.0.0.1:${management}`,
-        certificate: ca,
-        privateKey: key,
-        httpPort: 5002,
-        tlsPort: 5001,
-        ocspResponderURL: "",
-        externalAccountBindingRequired: false,
-      },
-    }),
-  );
-  // No random sleeps before validation, no rejected nonces: fast and deterministic.
-  const p = spawn("pebble", ["-config", config, "-dnsserver", `127.0.0.1:${dnsPort}`], {
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  pebble = p;
-  let out = "";
-  p.stdout!.on("data", (d) => (out += d));
-  p.stderr!.on("data", (d) => (out += d));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes("ACME directory available")) {
-    if (p.exitCode !== null || Date.now() > deadline) throw new Error(`pebble did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `https://127.0.0.1:${listen}/dir`, ca };
-}
-
 describe.skipIf(!ready && !process.env.CI)("real ACME clients", () => {
   it("lego (httpreq) gets a certificate for a host and its wildcard from Pebble through ipkeep", async () => {
     const data = tempDir();
@@ -106,7 +38,9 @@ describe.skipIf(!ready && !process.env.CI)("real ACME clients", () => {
     expect(add.code, add.stderr).toBe(0);
     const token = JSON.parse(add.stdout).token.tokenValue as string;
     server = await startServe(data);
-    const ca = await startPebble(data, server.dnsPort);
+    const started = await startSelfSignedPebble(data, server.dnsPort);
+    pebble = started.proc;
+    const ca = { url: started.url, ca: started.ca };
 
     const legoDir = join(data, "lego");
     const r = await promisify(execFile)(

@@ -5,13 +5,13 @@
  * DNS-01 by asking ipkeep; ddclient's nsupdate protocol updates a host. Each uses an update
  * token's TSIG key and nothing else. Every process is stopped by PID.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digShort } from "../helpers/dig";
 import { cleanup, run, type ServerProcess, startServe, tempDir } from "../helpers/exe";
+import { startSelfSignedPebble } from "../helpers/pebble";
 
 const ZONE = "dyn.example.com";
 const have = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -54,74 +54,6 @@ function exec(cmd: string, args: string[], env: Record<string, string> = {}, tim
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startPebble(dir: string): Promise<{ url: string; ca: string }> {
-  mkdirSync(dir, { recursive: true });
-  const ca = join(dir, "pebble-cert.pem");
-  const key = join(dir, "pebble-key.pem");
-  const gen = spawnSync("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-keyout",
-    key,
-    "-out",
-    ca,
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-  ]);
-  expect(gen.status, gen.stderr?.toString()).toBe(0);
-  const [listen, management] = [await freePort(), await freePort()];
-  const config = join(dir, "pebble.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${listen}`,
-        managementListenAddress: `127.0.0.1:${management}`,
-        certificate: ca,
-        privateKey: key,
-        httpPort: 5002,
-        tlsPort: 5001,
-        ocspResponderURL: "",
-        externalAccountBindingRequired: false,
-      },
-    }),
-  );
-  const p = spawn("pebble", ["-config", config, "-dnsserver", `127.0.0.1:${server.dnsPort}`], {
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  pebbles.push(p);
-  let out = "";
-  p.stdout!.on("data", (d) => (out += d));
-  p.stderr!.on("data", (d) => (out += d));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes("ACME directory available")) {
-    if (p.exitCode !== null || Date.now() > deadline) throw new Error(`pebble did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `https://127.0.0.1:${listen}/dir`, ca };
-}
-
 function sans(certFile: string): string {
   return spawnSync("openssl", ["x509", "-noout", "-ext", "subjectAltName"], { input: readFileSync(certFile) }).stdout.toString();
 }
@@ -138,7 +70,8 @@ describe.skipIf(!(have("lego") && have("pebble") && have("openssl")) && !process
   it("gets a certificate for a host and its wildcard from Pebble with a SHA-256 key", async () => {
     const host = `lego.${ZONE}`;
     const key = keyFor(host);
-    const ca = await startPebble(join(data, "pebble-lego"));
+    const { proc, ...ca } = await startSelfSignedPebble(join(data, "pebble-lego"), server.dnsPort);
+    pebbles.push(proc);
     const legoDir = join(data, "lego");
     const r = await exec(
       "lego",
@@ -189,7 +122,8 @@ describe.skipIf(!(have("certbot") && have("pebble") && have("openssl")) && !proc
   it("gets a certificate for a host and its wildcard with the plugin's default HMAC-MD5", async () => {
     const host = `certbot.${ZONE}`;
     const key = keyFor(host, "hmac-md5");
-    const ca = await startPebble(join(data, "pebble-certbot"));
+    const { proc, ...ca } = await startSelfSignedPebble(join(data, "pebble-certbot"), server.dnsPort);
+    pebbles.push(proc);
     const dir = join(data, "certbot");
     mkdirSync(dir, { recursive: true });
     const ini = join(dir, "rfc2136.ini");

@@ -5,7 +5,7 @@
  * from its management endpoint (`issuingRoot()`), for curl --cacert.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { freeDnsPort } from "./ports";
@@ -161,4 +161,70 @@ export function curlHttps(name: string, port: number, path: string, cacert: stri
     { encoding: "utf8" },
   );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Pebble as the ACME clients' tests run it: its HTTPS listener on a self-signed certificate for
+ * 127.0.0.1 (`ca`, what lego's LEGO_CA_CERTIFICATES and certbot's REQUESTS_CA_BUNDLE trust),
+ * resolving through dnsPort; no random sleeps and no rejected nonces. The caller stops `proc`.
+ */
+export async function startSelfSignedPebble(dir: string, dnsPort: number): Promise<{ url: string; ca: string; proc: ChildProcess }> {
+  mkdirSync(dir, { recursive: true });
+  const ca = join(dir, "pebble-cert.pem");
+  const key = join(dir, "pebble-key.pem");
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      ca,
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    dir,
+  );
+  const [listen, management] = [await freeDnsPort(), await freeDnsPort()];
+  const config = join(dir, "pebble.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${listen}`,
+        managementListenAddress: `127.0.0.1:${management}`,
+        certificate: ca,
+        privateKey: key,
+        httpPort: 5002,
+        tlsPort: 5001,
+        ocspResponderURL: "",
+        externalAccountBindingRequired: false,
+      },
+    }),
+  );
+  const proc = spawn("pebble", ["-config", config, "-dnsserver", `127.0.0.1:${dnsPort}`], {
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (d) => (out += d));
+  proc.stderr!.on("data", (d) => (out += d));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes("ACME directory available")) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+      throw new Error(`pebble did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `https://127.0.0.1:${listen}/dir`, ca, proc };
 }
